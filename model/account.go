@@ -1,0 +1,84 @@
+// Package model is quotatop's pure domain: accounts as the gateway publishes them, their
+// quota windows, and the judgement the gateway makes about each one. It does no I/O and
+// reads no clock: callers pass "now" in.
+package model
+
+import "time"
+
+// WindowName names one of the two Codex usage windows.
+type WindowName string
+
+// The two windows, in the order the gateway evaluates them.
+const (
+	Window5h WindowName = "5h"
+	Window7d WindowName = "7d"
+)
+
+// WindowNames lists the windows in evaluation order; index i matches Quota.Windows[i].
+var WindowNames = [2]WindowName{Window5h, Window7d}
+
+// Account is one upstream account as read from the gateway's snapshot storage. Strings are
+// already sanitised (see Sanitize). Credentials are deliberately absent.
+type Account struct {
+	ID          int64
+	Key         string // storage key the value came from, e.g. sched:meta:42
+	Name        string
+	Platform    string
+	Type        string
+	Status      string
+	Schedulable bool
+	Priority    int
+	Concurrency int
+	GroupIDs    []int64
+
+	LastUsedAt time.Time // zero when unknown
+
+	ExpiresAt               time.Time
+	AutoPauseOnExpired      bool
+	RateLimitedAt           time.Time
+	RateLimitResetAt        time.Time
+	OverloadUntil           time.Time
+	TempUnschedulableUntil  time.Time
+	TempUnschedulableReason string
+
+	ModelLimits []ModelLimit
+
+	// Quota is the Codex usage snapshot; nil when the account carries none.
+	Quota *Quota
+
+	// Invalid says why the stored value could not be decoded; non-empty makes the
+	// account's state StateInvalid and everything else above is best effort.
+	Invalid string
+}
+
+// ModelLimit is a per-model cooldown from Extra.model_rate_limits.
+type ModelLimit struct {
+	Model   string
+	ResetAt time.Time
+}
+
+// Quota is the Codex usage snapshot and auto-pause settings, holding exactly what the
+// gateway reads from Extra, already reduced to the values its parsers would produce.
+type Quota struct {
+	// UpdatedAt is codex_usage_updated_at, valid when HasUpdatedAt (a stored zero time is
+	// a real, very old timestamp to the gateway, not a missing one).
+	UpdatedAt    time.Time
+	HasUpdatedAt bool
+	Windows      [2]WindowSnapshot
+}
+
+// WindowSnapshot is one window's stored values.
+type WindowSnapshot struct {
+	Present     bool    // any codex_<w>_* key was stored
+	UsedPercent float64 // codex_<w>_used_percent; 0 when missing or unparseable
+	ResetAt     time.Time
+	HasResetAt  bool // codex_<w>_reset_at parsed
+	// ResetAfterSeconds counts from Quota.UpdatedAt (the gateway parses it as an int).
+	ResetAfterSeconds int
+	// Threshold is auto_pause_<w>_threshold as a ratio clamped to [0,1]; 0 means unset.
+	Threshold float64
+	Disabled  bool // auto_pause_<w>_disabled
+}
+
+// HasTimestamp reports whether the snapshot carries a usable codex_usage_updated_at.
+func (q *Quota) HasTimestamp() bool { return q != nil && q.HasUpdatedAt }

@@ -1,0 +1,39 @@
+package model
+
+import "testing"
+
+func TestSanitize(t *testing.T) {
+	cases := map[string]string{
+		"codex-pro-07":                     "codex-pro-07",
+		"名前-ok":                            "名前-ok",
+		"codex-team-\x1b[31mred\x1b[0m-11": "codex-team-␛[31mred␛[0m-11",
+		"a\nb\tc\rd\x07":                   "a␊b␉c␍d␇",
+		"del\x7f":                          "del␡",
+		"c1\u009b31m":                      "c1\ufffd31m",
+		"bidi\u202eevil":                   "bidi\ufffdevil",
+		"bad\xffutf8":                      "bad\ufffdutf8",
+		"osc\x1b]52;c;aGk=\x07":            "osc␛]52;c;aGk=␇",
+		"line\u2028sep":                    "line\ufffdsep",
+	}
+	for in, want := range cases {
+		if got := Sanitize(in); got != want {
+			t.Errorf("Sanitize(%q) = %q, want %q", in, got, want)
+		}
+		for _, r := range Sanitize(in) {
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+				t.Errorf("Sanitize(%q) kept control %U", in, r)
+			}
+		}
+	}
+}
+
+func FuzzSanitize(f *testing.F) {
+	f.Add("codex-team-\x1b[31mred\x1b[0m-11")
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, r := range Sanitize(s) {
+			if r < 0x20 || r == 0x7f || unsafeRune(r) {
+				t.Fatalf("Sanitize(%q) kept %U", s, r)
+			}
+		}
+	})
+}

@@ -1,0 +1,187 @@
+package model
+
+import "time"
+
+// State is the one word that sums an account up, chosen by precedence.
+type State string
+
+// States in precedence order (most severe first), then StateInvalid for undecodable values.
+const (
+	StateDisabled   State = "disabled"
+	StateError      State = "error"
+	StateBlocked    State = "blocked"
+	StatePaused     State = "paused"
+	StateStaleProbe State = "stale_probe"
+	StateWarn       State = "warn"
+	StateOK         State = "ok"
+	StateInvalid    State = "invalid"
+)
+
+// States lists every state, most severe first; StateInvalid leads because an account
+// quotatop cannot read is the first thing an operator must look at.
+var States = []State{StateInvalid, StateDisabled, StateError, StateBlocked, StatePaused, StateStaleProbe, StateWarn, StateOK}
+
+// Severity orders states for sorting: lower is more urgent.
+func (s State) Severity() int {
+	for i, st := range States {
+		if st == s {
+			return i
+		}
+	}
+	return len(States)
+}
+
+// ParseState accepts a state's name.
+func ParseState(s string) (State, bool) {
+	for _, st := range States {
+		if string(st) == s {
+			return st, true
+		}
+	}
+	return "", false
+}
+
+// Reason is one fact that contributes to an account's state.
+type Reason string
+
+// The reason vocabulary. Order of declaration is the order reasons are listed in.
+const (
+	ReasonInvalid           Reason = "invalid"
+	ReasonDisabled          Reason = "disabled"
+	ReasonError             Reason = "error"
+	ReasonUnschedulable     Reason = "unschedulable"
+	ReasonExpired           Reason = "expired"
+	ReasonOverloaded        Reason = "overloaded"
+	ReasonRateLimited       Reason = "rate_limited"
+	ReasonTempUnschedulable Reason = "temp_unschedulable"
+	ReasonQuota5h           Reason = "quota_5h"
+	ReasonQuota7d           Reason = "quota_7d"
+	ReasonStale5h           Reason = "stale_5h"
+	ReasonStale7d           Reason = "stale_7d"
+	ReasonNear5h            Reason = "near_5h"
+	ReasonNear7d            Reason = "near_7d"
+	ReasonNoTimestamp       Reason = "no_timestamp"
+	ReasonModelRateLimited  Reason = "model_rate_limited"
+)
+
+var (
+	quotaReason = [2]Reason{ReasonQuota5h, ReasonQuota7d}
+	staleReason = [2]Reason{ReasonStale5h, ReasonStale7d}
+	nearReason  = [2]Reason{ReasonNear5h, ReasonNear7d}
+)
+
+// Judgement is everything quotatop concludes about one account at one instant.
+type Judgement struct {
+	State   State
+	Reasons []Reason // most decisive first; empty for a healthy account
+
+	HasSnapshot  bool          // the account carries a Codex snapshot
+	HasTimestamp bool          // ...with a usable codex_usage_updated_at
+	Age          time.Duration // now - UpdatedAt, when HasTimestamp
+	Stale        bool          // the gateway no longer trusts the snapshot
+	Windows      [2]WindowJudgement
+}
+
+// MainReason is the reason an operator should read first, or "" when there is none.
+func (j Judgement) MainReason() Reason {
+	if len(j.Reasons) == 0 {
+		return ""
+	}
+	return j.Reasons[0]
+}
+
+// Has reports whether r is among the reasons.
+func (j Judgement) Has(r Reason) bool {
+	for _, x := range j.Reasons {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Judge decides an account's state and reasons at time now, mirroring the gateway's own
+// scheduling checks (sub2api.md sections 2 and 3).
+func Judge(a *Account, p Policy, now time.Time) Judgement {
+	var j Judgement
+	if a.Invalid != "" {
+		j.State, j.Reasons = StateInvalid, []Reason{ReasonInvalid}
+		return j
+	}
+	add := func(ok bool, r Reason) {
+		if ok {
+			j.Reasons = append(j.Reasons, r)
+		}
+	}
+
+	add(a.Status == "disabled", ReasonDisabled)
+	add(a.Status == "error", ReasonError)
+	add(!a.Schedulable, ReasonUnschedulable)
+	add(a.AutoPauseOnExpired && !a.ExpiresAt.IsZero() && !now.Before(a.ExpiresAt), ReasonExpired)
+	add(now.Before(a.OverloadUntil), ReasonOverloaded)
+	add(now.Before(a.RateLimitResetAt), ReasonRateLimited)
+	add(now.Before(a.TempUnschedulableUntil), ReasonTempUnschedulable)
+	blocks := len(j.Reasons)
+
+	if q := a.Quota; q != nil {
+		j.HasSnapshot, j.HasTimestamp = true, q.HasTimestamp()
+		if j.HasTimestamp {
+			j.Age = now.Sub(q.UpdatedAt)
+		}
+		j.Stale = snapshotStale(q, p, now)
+		isOpenAI := a.Platform == "openai"
+		for i := range WindowNames {
+			j.Windows[i] = judgeWindow(q, i, isOpenAI, p, now)
+		}
+		// 5h before 7d within each kind, as the gateway evaluates them.
+		for i, w := range j.Windows {
+			add(w.Verdict == VerdictPaused, quotaReason[i])
+		}
+		for i, w := range j.Windows {
+			add(w.Verdict == VerdictStale, staleReason[i])
+		}
+		for i, w := range j.Windows {
+			decided := w.Verdict == VerdictPaused || w.Verdict == VerdictStale
+			add(!decided && w.Present && !w.Reset && p.WarnPercent > 0 && w.UsedPercent >= p.WarnPercent, nearReason[i])
+		}
+		add(!j.HasTimestamp, ReasonNoTimestamp)
+	}
+	for _, m := range a.ModelLimits {
+		if now.Before(m.ResetAt) {
+			add(true, ReasonModelRateLimited)
+			break
+		}
+	}
+
+	j.State = stateFor(j.Reasons, blocks)
+	return j
+}
+
+func stateFor(reasons []Reason, blocks int) State {
+	has := func(rs ...Reason) bool {
+		for _, r := range reasons {
+			for _, x := range rs {
+				if r == x {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	switch {
+	case has(ReasonDisabled):
+		return StateDisabled
+	case has(ReasonError):
+		return StateError
+	case blocks > 0:
+		return StateBlocked
+	case has(ReasonQuota5h, ReasonQuota7d):
+		return StatePaused
+	case has(ReasonStale5h, ReasonStale7d):
+		return StateStaleProbe
+	case has(ReasonNear5h, ReasonNear7d):
+		return StateWarn
+	default:
+		return StateOK
+	}
+}

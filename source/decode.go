@@ -1,0 +1,311 @@
+package source
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/quotatop/quotatop/model"
+	"github.com/valyala/fastjson"
+)
+
+// The value is parsed with fastjson rather than encoding/json: a 10,000-account poll must
+// decode in a few milliseconds, and visiting a parsed tree lets every field be tolerant of
+// drift (numbers as strings, IDs as strings, nulls) without reflection.
+var parsers fastjson.ParserPool
+
+// DecodeMeta turns one sched:meta:<id> value into an Account. It never fails: a value that
+// cannot be decoded yields an Account whose Invalid says why, so one bad key never hides
+// the others. Credentials are skipped without being looked at.
+func DecodeMeta(key string, raw []byte) model.Account {
+	a := model.Account{Key: model.Sanitize(key)}
+	keyID, keyIDErr := strconv.ParseInt(key[strings.LastIndexByte(key, ':')+1:], 10, 64)
+	a.ID = keyID
+
+	p := parsers.Get()
+	defer parsers.Put(p)
+	v, err := p.ParseBytes(raw)
+	if err != nil {
+		a.Invalid = "not valid JSON: " + model.Sanitize(err.Error())
+		return a
+	}
+	obj, err := v.Object()
+	if err != nil {
+		a.Invalid = "not a JSON object but " + v.Type().String()
+		return a
+	}
+
+	idSeen := false
+	var problems []string
+	obj.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "ID":
+			if id, ok := intOf(v); ok {
+				a.ID, idSeen = id, true
+			} else if v.Type() != fastjson.TypeNull {
+				problems = append(problems, "ID is not a number")
+			}
+		case "Name":
+			a.Name = textOf(v)
+		case "Platform":
+			a.Platform = textOf(v)
+		case "Type":
+			a.Type = textOf(v)
+		case "Status":
+			a.Status = textOf(v)
+		case "Schedulable":
+			a.Schedulable = flexBool(v)
+		case "Priority":
+			n, _ := intOf(v)
+			a.Priority = int(n)
+		case "Concurrency":
+			n, _ := intOf(v)
+			a.Concurrency = int(n)
+		case "GroupIDs":
+			for _, g := range arrayOf(v) {
+				if id, ok := intOf(g); ok {
+					a.GroupIDs = append(a.GroupIDs, id)
+				}
+			}
+		case "LastUsedAt":
+			a.LastUsedAt = unlessZero(flexTime(v))
+		case "ExpiresAt":
+			a.ExpiresAt = unlessZero(flexTime(v))
+		case "AutoPauseOnExpired":
+			a.AutoPauseOnExpired = flexBool(v)
+		case "RateLimitedAt":
+			a.RateLimitedAt = unlessZero(flexTime(v))
+		case "RateLimitResetAt":
+			a.RateLimitResetAt = unlessZero(flexTime(v))
+		case "OverloadUntil":
+			a.OverloadUntil = unlessZero(flexTime(v))
+		case "TempUnschedulableUntil":
+			a.TempUnschedulableUntil = unlessZero(flexTime(v))
+		case "TempUnschedulableReason":
+			a.TempUnschedulableReason = textOf(v)
+		case "Extra":
+			if extra, err := v.Object(); err == nil {
+				decodeExtra(&a, extra)
+			}
+		}
+	})
+	if !idSeen && keyIDErr != nil {
+		problems = append(problems, "no account ID in the value or the key")
+	}
+	if len(problems) > 0 {
+		a.Invalid = strings.Join(problems, "; ")
+	}
+	return a
+}
+
+// decodeExtra reads the Codex snapshot the way the gateway's own helpers do: numbers may be
+// strings, reset_after_seconds is an integer, booleans may be "true" or non-zero numbers.
+func decodeExtra(a *model.Account, extra *fastjson.Object) {
+	var q model.Quota
+	has := false
+	extra.Visit(func(k []byte, v *fastjson.Value) {
+		key := string(k)
+		if key == "model_rate_limits" {
+			a.ModelLimits = decodeModelLimits(v)
+			return
+		}
+		if key == "codex_usage_updated_at" {
+			q.UpdatedAt, q.HasUpdatedAt = flexTime(v)
+			has = true
+			return
+		}
+		i, field, ok := windowField(key)
+		if !ok {
+			return
+		}
+		w := &q.Windows[i]
+		switch field {
+		case "used_percent":
+			w.UsedPercent, _ = flexNumber(v)
+			w.Present, has = true, true
+		case "reset_at":
+			w.ResetAt, w.HasResetAt = flexTime(v)
+			w.Present, has = true, true
+		case "reset_after_seconds":
+			w.ResetAfterSeconds = flexInt(v)
+			w.Present, has = true, true
+		case "threshold":
+			t, _ := flexNumber(v)
+			w.Threshold = clamp01(t)
+		case "disabled":
+			w.Disabled = flexBool(v)
+		}
+	})
+	if has {
+		a.Quota = &q
+	}
+}
+
+// windowField splits codex_<w>_<field> and auto_pause_<w>_<field> keys.
+func windowField(key string) (int, string, bool) {
+	var rest string
+	switch {
+	case strings.HasPrefix(key, "codex_"):
+		rest = key[len("codex_"):]
+	case strings.HasPrefix(key, "auto_pause_"):
+		rest = key[len("auto_pause_"):]
+	default:
+		return 0, "", false
+	}
+	for i, w := range model.WindowNames {
+		if strings.HasPrefix(rest, string(w)+"_") {
+			return i, rest[len(w)+1:], true
+		}
+	}
+	return 0, "", false
+}
+
+func decodeModelLimits(v *fastjson.Value) []model.ModelLimit {
+	obj, err := v.Object()
+	if err != nil {
+		return nil
+	}
+	var out []model.ModelLimit
+	obj.Visit(func(k []byte, v *fastjson.Value) {
+		out = append(out, model.ModelLimit{Model: model.Sanitize(string(k)), ResetAt: unlessZero(flexTime(v.Get("rate_limit_reset_at")))})
+	})
+	return out
+}
+
+// textOf renders any scalar as sanitised text; objects and arrays are not text.
+func textOf(v *fastjson.Value) string {
+	switch v.Type() {
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		return model.Sanitize(string(b))
+	case fastjson.TypeNumber, fastjson.TypeTrue, fastjson.TypeFalse:
+		return v.String()
+	}
+	return ""
+}
+
+func arrayOf(v *fastjson.Value) []*fastjson.Value {
+	a, _ := v.Array()
+	return a
+}
+
+func intOf(v *fastjson.Value) (int64, bool) {
+	switch v.Type() {
+	case fastjson.TypeNumber:
+		if n, err := v.Int64(); err == nil {
+			return n, true
+		}
+		f, err := v.Float64()
+		return int64(f), err == nil && f == float64(int64(f))
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		return n, err == nil
+	}
+	return 0, false
+}
+
+// flexBool mirrors the gateway's resolveAccountExtraBool: true, a string that
+// strconv.ParseBool accepts as true, or a non-zero number.
+func flexBool(v *fastjson.Value) bool {
+	if v == nil {
+		return false
+	}
+	switch v.Type() {
+	case fastjson.TypeTrue:
+		return true
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		t, err := strconv.ParseBool(strings.TrimSpace(string(b)))
+		return err == nil && t
+	case fastjson.TypeNumber:
+		f, err := v.Float64()
+		return err == nil && f != 0
+	}
+	return false
+}
+
+// flexNumber mirrors resolveAccountExtraNumber: a number, or a string ParseFloat accepts.
+func flexNumber(v *fastjson.Value) (float64, bool) {
+	switch v.Type() {
+	case fastjson.TypeNumber:
+		f, err := v.Float64()
+		return f, err == nil
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		f, err := strconv.ParseFloat(strings.TrimSpace(string(b)), 64)
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// flexInt mirrors parseExtraInt: a number truncated to an int, or a string Atoi accepts.
+func flexInt(v *fastjson.Value) int {
+	switch v.Type() {
+	case fastjson.TypeNumber:
+		f, err := v.Float64()
+		if err != nil {
+			return 0
+		}
+		return int(f)
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil {
+			return 0
+		}
+		return n
+	}
+	return 0
+}
+
+func clamp01(v float64) float64 {
+	switch {
+	case v > 1:
+		return 1
+	case v > 0:
+		return v
+	}
+	return 0
+}
+
+// flexTime mirrors the gateway's parseTime on a string value; ok is false for anything
+// else. A stored zero time parses: the gateway takes it as a real, very old time.
+func flexTime(v *fastjson.Value) (time.Time, bool) {
+	if v == nil || v.Type() != fastjson.TypeString {
+		return time.Time{}, false
+	}
+	b, _ := v.StringBytes()
+	t, err := parseTime(string(b))
+	return t, err == nil
+}
+
+// unlessZero is for the account's own time fields, where Go's zero time means unset.
+func unlessZero(t time.Time, _ bool) time.Time {
+	if t.Year() <= 1 {
+		return time.Time{}
+	}
+	return t
+}
+
+var timeLayouts = []string{
+	time.RFC3339,
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05Z",
+	"2006-01-02T15:04:05.000Z",
+	"2006-01-02T15:04:05",
+	"2006-01-02 15:04:05",
+	time.RFC1123,
+	time.RFC822,
+}
+
+// parseTime accepts the time formats the gateway's parseTime accepts.
+func parseTime(s string) (time.Time, error) {
+	for _, layout := range timeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("cannot parse time %q", s)
+}

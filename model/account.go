@@ -51,6 +51,14 @@ type Account struct {
 	Invalid string
 }
 
+// DisplayName is the name, or the storage key when the value carried none.
+func (a *Account) DisplayName() string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return a.Key
+}
+
 // ModelLimit is a per-model cooldown from Extra.model_rate_limits.
 type ModelLimit struct {
 	Model   string

@@ -1,6 +1,9 @@
 package model
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestSanitize(t *testing.T) {
 	cases := map[string]string{
@@ -36,4 +39,19 @@ func FuzzSanitize(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestFormatAge(t *testing.T) {
+	cases := map[time.Duration]string{
+		0: "0s", 59 * time.Second: "59s", time.Minute: "1m", 59*time.Minute + 59*time.Second: "59m",
+		time.Hour: "1h", 3*time.Hour + 14*time.Minute: "3h14m", 26 * time.Hour: "1d2h", 48 * time.Hour: "2d", -90 * time.Second: "1m",
+	}
+	for d, want := range cases {
+		if got := FormatAge(d); got != want {
+			t.Errorf("FormatAge(%v) = %q, want %q", d, got, want)
+		}
+	}
+	if FormatPercent(99.2) != "99.2%" || FormatPercent(97) != "97%" || ThresholdPercent(0.95) != 95 {
+		t.Errorf("percent formatting: %s %s %v", FormatPercent(99.2), FormatPercent(97), ThresholdPercent(0.95))
+	}
 }

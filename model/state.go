@@ -31,6 +31,28 @@ func (s State) Severity() int {
 	return len(States)
 }
 
+// Glyph is a one-cell symbol for the state, chosen from characters that are narrow in
+// every locale (no East Asian ambiguous widths) so tables stay aligned over any ssh.
+func (s State) Glyph() string {
+	switch s {
+	case StateInvalid:
+		return "?"
+	case StateDisabled:
+		return "⊘"
+	case StateError:
+		return "✗"
+	case StateBlocked:
+		return "⊗"
+	case StatePaused:
+		return "⊖"
+	case StateStaleProbe:
+		return "↻"
+	case StateWarn:
+		return "▴"
+	}
+	return "✓"
+}
+
 // ParseState accepts a state's name.
 func ParseState(s string) (State, bool) {
 	for _, st := range States {

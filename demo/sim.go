@@ -1,0 +1,140 @@
+package demo
+
+import (
+	"context"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/quotatop/quotatop/model"
+	"github.com/quotatop/quotatop/source"
+	"github.com/redis/go-redis/v9"
+)
+
+// Sim is the demo gateway: it owns the fleet and publishes it to Redis the way sub2api
+// does, moving it as time passes.
+type Sim struct {
+	mu       sync.Mutex
+	accounts []*Account
+	byID     map[int64]*Account
+	client   redis.Cmdable
+	prefix   string
+	policy   model.Policy
+	rng      *rand.Rand
+}
+
+// NewSim wraps a fleet that will be published to client under prefix.
+func NewSim(fleet []*Account, client redis.Cmdable, prefix string) *Sim {
+	s := &Sim{accounts: fleet, byID: map[int64]*Account{}, client: client, prefix: prefix,
+		policy: model.DefaultPolicy(), rng: rand.New(rand.NewPCG(7, 11))}
+	for _, a := range fleet {
+		s.byID[a.ID] = a
+	}
+	return s
+}
+
+func (s *Sim) metaKey(id int64) string { return s.prefix + "meta:" + strconv.FormatInt(id, 10) }
+
+func (s *Sim) lastUsedKey(id int64) string {
+	return s.prefix + "acc:last_used:" + strconv.FormatInt(id, 10)
+}
+
+// Publish writes every account as it stands.
+func (s *Sim) Publish(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pipe := s.client.Pipeline()
+	for _, a := range s.accounts {
+		pipe.Set(ctx, s.metaKey(a.ID), a.MetaJSON(), 0)
+		if a.LastUsedAt != nil {
+			pipe.Set(ctx, s.lastUsedKey(a.ID), strconv.FormatInt(a.LastUsedAt.UnixMilli(), 10), 0)
+		}
+	}
+	_, err := pipe.Exec(ctx)
+	return err
+}
+
+// Run moves the fleet every interval until ctx ends.
+func (s *Sim) Run(ctx context.Context, every time.Duration, clock func() time.Time) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.Step(ctx, clock())
+		}
+	}
+}
+
+// Step advances the simulation to now: accounts the gateway schedules take traffic and
+// refresh their snapshots, windows roll over on time, and accounts whose snapshot went
+// stale get the gateway's probe request. Paused accounts get nothing, so they age.
+func (s *Sim) Step(ctx context.Context, now time.Time) error {
+	s.mu.Lock()
+	pipe := s.client.Pipeline()
+	for _, a := range s.accounts {
+		if a.Raw != "" || a.Platform != "openai" || a.Type != "oauth" {
+			continue
+		}
+		acc := source.DecodeMeta(s.metaKey(a.ID), []byte(a.MetaJSON()))
+		switch model.Judge(&acc, s.policy, now).State {
+		case model.StateOK, model.StateWarn:
+			// Live traffic refreshes a snapshot at most every 30 s, so not every step.
+			if s.rng.IntN(8) != 0 {
+				continue
+			}
+			s.traffic(a, acc.Quota, now)
+		case model.StateStaleProbe:
+			if s.rng.IntN(20) != 0 {
+				continue
+			}
+			s.refresh(a, acc.Quota, now)
+		default:
+			continue
+		}
+		pipe.Set(ctx, s.metaKey(a.ID), a.MetaJSON(), 0)
+		pipe.Set(ctx, s.lastUsedKey(a.ID), strconv.FormatInt(now.UnixMilli(), 10), 0)
+	}
+	s.mu.Unlock()
+	_, err := pipe.Exec(ctx)
+	return err
+}
+
+// traffic spends quota since the last snapshot and takes a new one.
+func (s *Sim) traffic(a *Account, q *model.Quota, now time.Time) {
+	if q == nil || !q.HasUpdatedAt {
+		return
+	}
+	minutes := now.Sub(q.UpdatedAt).Minutes()
+	used := [2]float64{q.Windows[0].UsedPercent + a.Rate*minutes, q.Windows[1].UsedPercent + a.Rate*minutes/14}
+	s.takeSnapshot(a, q, now, used)
+	a.LastUsedAt = at(now)
+}
+
+// refresh is the probe: the snapshot is taken again from "upstream". A poisoned one heals.
+func (s *Sim) refresh(a *Account, q *model.Quota, now time.Time) {
+	if q == nil {
+		return
+	}
+	used := [2]float64{q.Windows[0].UsedPercent, q.Windows[1].UsedPercent}
+	if a.Poisoned {
+		used, a.Poisoned = [2]float64{1, 6}, false
+	}
+	s.takeSnapshot(a, q, now, used)
+	a.LastUsedAt = at(now)
+}
+
+func (s *Sim) takeSnapshot(a *Account, q *model.Quota, now time.Time, used [2]float64) {
+	var resets [2]time.Time
+	for i, length := range [2]time.Duration{5 * time.Hour, 7 * 24 * time.Hour} {
+		resets[i] = q.Windows[i].ResetAt
+		if !q.Windows[i].HasResetAt || !now.Before(resets[i]) {
+			resets[i], used[i] = now.Add(length), 0
+		}
+		used[i] = min(float64(int(used[i]*10))/10, 100)
+	}
+	snapshot(a.Extra, now, used[0], used[1], resets[0], resets[1])
+}

@@ -1,0 +1,152 @@
+package source
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Mode says how quotatop reaches Redis.
+type Mode string
+
+// Connection modes, selected by the URL scheme.
+const (
+	ModeStandalone Mode = "standalone"
+	ModeSentinel   Mode = "sentinel"
+	ModeCluster    Mode = "cluster"
+)
+
+// Conn describes how to reach the snapshot storage.
+type Conn struct {
+	// URL is redis://, rediss://, unix://, redis-sentinel://, rediss-sentinel://,
+	// redis-cluster:// or rediss-cluster:// (see README).
+	URL string
+	// Password is used where the URL carries none (from QUOTATOP_REDIS_PASSWORD).
+	Password string
+	// SentinelPassword authenticates to the sentinels themselves.
+	SentinelPassword string
+	// Timeout bounds dialing and each command.
+	Timeout time.Duration
+}
+
+// connect builds the go-redis client the URL asks for. Nothing is dialed yet.
+func connect(c Conn) (redis.UniversalClient, Mode, error) {
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		return nil, "", fmt.Errorf("bad Redis URL: %w", redactErr(err, c.URL))
+	}
+	user, pass := u.User.Username(), ""
+	if p, ok := u.User.Password(); ok {
+		pass = p
+	}
+	if pass == "" {
+		pass = c.Password
+	}
+	hosts := strings.Split(u.Host, ",")
+	for i, h := range hosts {
+		if h == "" {
+			return nil, "", fmt.Errorf("bad Redis URL %s: empty host", u.Redacted())
+		}
+		if _, _, err := net.SplitHostPort(h); err != nil {
+			hosts[i] = net.JoinHostPort(h, defaultPort(u.Scheme))
+		}
+	}
+	var tlsConfig *tls.Config
+	if strings.HasPrefix(u.Scheme, "rediss") {
+		host, _, _ := net.SplitHostPort(hosts[0])
+		tlsConfig = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	}
+	path := strings.Trim(u.Path, "/")
+
+	switch u.Scheme {
+	case "redis", "rediss", "unix":
+		opt, err := redis.ParseURL(c.URL)
+		if err != nil {
+			return nil, "", fmt.Errorf("bad Redis URL %s: %w", u.Redacted(), redactErr(err, c.URL))
+		}
+		if opt.Password == "" {
+			opt.Password = c.Password
+		}
+		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = timeout, timeout, timeout, timeout
+		opt.MaxRetries = 1
+		opt.DisableIdentity = true
+		return redis.NewClient(opt), ModeStandalone, nil
+
+	case "redis-sentinel", "rediss-sentinel":
+		master, dbText, _ := strings.Cut(path, "/")
+		if master == "" {
+			return nil, "", fmt.Errorf("bad Redis URL %s: a sentinel URL names the master: redis-sentinel://host:26379/<master>[/db]", u.Redacted())
+		}
+		db, err := parseDB(dbText)
+		if err != nil {
+			return nil, "", fmt.Errorf("bad Redis URL %s: %w", u.Redacted(), err)
+		}
+		return redis.NewFailoverClient(&redis.FailoverOptions{
+			MasterName: master, SentinelAddrs: hosts, SentinelPassword: c.SentinelPassword,
+			Username: user, Password: pass, DB: db, TLSConfig: tlsConfig,
+			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, PoolTimeout: timeout,
+			MaxRetries: 1, DisableIdentity: true,
+		}), ModeSentinel, nil
+
+	case "redis-cluster", "rediss-cluster":
+		if path != "" && path != "0" {
+			return nil, "", fmt.Errorf("bad Redis URL %s: a Redis Cluster has only database 0", u.Redacted())
+		}
+		return redis.NewClusterClient(&redis.ClusterOptions{
+			Addrs: hosts, Username: user, Password: pass, TLSConfig: tlsConfig,
+			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, PoolTimeout: timeout,
+			MaxRetries: 1, MaxRedirects: 3, DisableIdentity: true,
+		}), ModeCluster, nil
+	}
+	return nil, "", fmt.Errorf("bad Redis URL %s: unknown scheme %q (use redis, rediss, unix, redis-sentinel or redis-cluster)", u.Redacted(), u.Scheme)
+}
+
+func defaultPort(scheme string) string {
+	if strings.HasSuffix(scheme, "-sentinel") {
+		return "26379"
+	}
+	return "6379"
+}
+
+func parseDB(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	db, err := strconv.Atoi(s)
+	if err != nil || db < 0 {
+		return 0, fmt.Errorf("database %q is not a number", s)
+	}
+	return db, nil
+}
+
+// redactErr keeps a password in a malformed URL out of error messages.
+func redactErr(err error, raw string) error {
+	msg := err.Error()
+	if u, perr := url.Parse(raw); perr == nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			msg = strings.ReplaceAll(msg, p, "xxxxx")
+		}
+	} else if at := strings.LastIndex(raw, "@"); at > 0 {
+		msg = strings.ReplaceAll(msg, raw[:at], "xxxxx")
+	}
+	return fmt.Errorf("%s", msg)
+}
+
+// Redacted returns the URL with any password masked, for display.
+func Redacted(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,227 @@
+// Package source turns the gateway's snapshot storage into model values: a Redis reader
+// for sched:meta:* and, for actions, the gateway's admin API.
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/quotatop/quotatop/model"
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultPrefix is upstream sub2api's key prefix.
+const DefaultPrefix = "sched:"
+
+// scanCount and fetchChunk follow sub2api's own reader: SCAN COUNT 1000, MGET of 128.
+const (
+	scanCount  = 1000
+	fetchChunk = 128
+)
+
+// Redis reads account snapshots from the gateway's Redis. It only ever reads
+// <prefix>meta:* and <prefix>acc:last_used:*; the full account keys hold tokens.
+type Redis struct {
+	client redis.UniversalClient
+	mode   Mode
+	prefix string
+	url    string
+}
+
+// OpenRedis prepares a reader; it does not dial until the first Read.
+func OpenRedis(c Conn, prefix string) (*Redis, error) {
+	client, mode, err := connect(c)
+	if err != nil {
+		return nil, err
+	}
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	return &Redis{client: client, mode: mode, prefix: prefix, url: Redacted(c.URL)}, nil
+}
+
+// NewRedis wraps an existing client (the demo's embedded Redis, tests).
+func NewRedis(client redis.UniversalClient, prefix, display string) *Redis {
+	mode := ModeStandalone
+	if _, ok := client.(*redis.ClusterClient); ok {
+		mode = ModeCluster
+	}
+	return &Redis{client: client, mode: mode, prefix: prefix, url: display}
+}
+
+// Mode says how the storage is reached.
+func (r *Redis) Mode() Mode { return r.mode }
+
+// Prefix is the key prefix read.
+func (r *Redis) Prefix() string { return r.prefix }
+
+// Address is the storage address with any password masked.
+func (r *Redis) Address() string { return r.url }
+
+// Close releases the connections.
+func (r *Redis) Close() error { return r.client.Close() }
+
+// Read returns every account in the storage, in key order. A value that cannot be decoded
+// is an account in state invalid; an error means the storage itself failed.
+func (r *Redis) Read(ctx context.Context) ([]model.Account, error) {
+	keys, err := r.scan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.fetch(ctx, keys)
+}
+
+func (r *Redis) pattern() string { return r.prefix + "meta:*" }
+
+func (r *Redis) scan(ctx context.Context) ([]string, error) {
+	var keys []string
+	var err error
+	if cc, ok := r.client.(*redis.ClusterClient); ok {
+		// SCAN on a cluster node sees only that node's keys: ask every master.
+		var mu sync.Mutex
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+			nodeKeys, err := scanNode(ctx, node, r.pattern())
+			mu.Lock()
+			keys = append(keys, nodeKeys...)
+			mu.Unlock()
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("scan %s on every cluster master: %w", r.pattern(), err)
+		}
+	} else {
+		if keys, err = scanNode(ctx, r.client, r.pattern()); err != nil {
+			return nil, fmt.Errorf("scan %s: %w", r.pattern(), err)
+		}
+	}
+	// SCAN may return a key twice while the keyspace is rehashing.
+	slices.Sort(keys)
+	return slices.Compact(keys), nil
+}
+
+func scanNode(ctx context.Context, c redis.Cmdable, pattern string) ([]string, error) {
+	var keys []string
+	var cursor uint64
+	for {
+		batch, next, err := c.Scan(ctx, cursor, pattern, scanCount).Result()
+		if err != nil {
+			return keys, err
+		}
+		keys = append(keys, batch...)
+		if cursor = next; cursor == 0 {
+			return keys, nil
+		}
+	}
+}
+
+// fetch reads the values of keys (and their last-used times) in one pipelined round trip
+// of MGET chunks, then decodes them on every core.
+func (r *Redis) fetch(ctx context.Context, keys []string) ([]model.Account, error) {
+	metas := make([]any, len(keys))
+	lastUsed := make([]any, len(keys))
+	lastUsedKeys := make([]string, len(keys))
+	for i, k := range keys {
+		lastUsedKeys[i] = r.prefix + "acc:last_used:" + k[strings.LastIndexByte(k, ':')+1:]
+	}
+
+	_, cluster := r.client.(*redis.ClusterClient)
+	pipe := r.client.Pipeline()
+	type chunk struct {
+		at       int
+		meta, lu redis.Cmder
+	}
+	var chunks []chunk
+	for at := 0; at < len(keys); at += fetchChunk {
+		end := min(at+fetchChunk, len(keys))
+		if cluster {
+			// Cluster keys hash to different slots, and multi-key commands need one slot.
+			for i := at; i < end; i++ {
+				chunks = append(chunks, chunk{at: i, meta: pipe.Get(ctx, keys[i]), lu: pipe.Get(ctx, lastUsedKeys[i])})
+			}
+			continue
+		}
+		chunks = append(chunks, chunk{at: at, meta: pipe.MGet(ctx, keys[at:end]...), lu: pipe.MGet(ctx, lastUsedKeys[at:end]...)})
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		// A last-used key the ACL does not allow must not cost the operator the fleet.
+		for _, c := range chunks {
+			if err := c.meta.Err(); err != nil && !errors.Is(err, redis.Nil) {
+				return nil, fmt.Errorf("read %s values: %w", r.pattern(), err)
+			}
+		}
+	}
+	for _, c := range chunks {
+		switch cmd := c.meta.(type) {
+		case *redis.SliceCmd:
+			copy(metas[c.at:], cmd.Val())
+			if lu, ok := c.lu.(*redis.SliceCmd); ok && lu.Err() == nil {
+				copy(lastUsed[c.at:], lu.Val())
+			}
+		case *redis.StringCmd:
+			if v, err := cmd.Result(); err == nil {
+				metas[c.at] = v
+			}
+			if v, err := c.lu.(*redis.StringCmd).Result(); err == nil {
+				lastUsed[c.at] = v
+			}
+		}
+	}
+	return decodeAll(keys, metas, lastUsed), nil
+}
+
+// decodeAll decodes in parallel; a key whose value vanished since SCAN is dropped.
+func decodeAll(keys []string, metas, lastUsed []any) []model.Account {
+	out := make([]model.Account, len(keys))
+	present := make([]bool, len(keys))
+	workers := runtime.GOMAXPROCS(0)
+	per := (len(keys) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := w*per, min((w+1)*per, len(keys))
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				s, ok := metas[i].(string)
+				if !ok {
+					continue
+				}
+				out[i], present[i] = DecodeMeta(keys[i], []byte(s)), true
+				if t, ok := parseUnixMillis(lastUsed[i]); ok && t.After(out[i].LastUsedAt) {
+					out[i].LastUsedAt = t
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	n := 0
+	for i := range out {
+		if present[i] {
+			out[n] = out[i]
+			n++
+		}
+	}
+	return out[:n]
+}
+
+func parseUnixMillis(v any) (time.Time, bool) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, false
+	}
+	ms, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || ms <= 0 {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(ms), true
+}

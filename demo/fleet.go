@@ -229,6 +229,8 @@ func Fleet(now time.Time) []*Account {
 		})
 	}
 	// A value nobody can read.
-	add("corrupt", "openai", "oauth", func(a *Account) { a.Raw = `{"ID":` + fmt.Sprint(a.ID) + `,"Name":"half-written","Extra":{"codex_5h_used_percent":` })
+	add("corrupt", "openai", "oauth", func(a *Account) {
+		a.Raw = `{"ID":` + fmt.Sprint(a.ID) + `,"Name":"half-written","Extra":{"codex_5h_used_percent":`
+	})
 	return out
 }

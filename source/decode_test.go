@@ -214,7 +214,7 @@ func TestExtraForms(t *testing.T) {
 		t.Errorf("zero updated_at: %s %v", j.State, j.Reasons)
 	}
 	for _, ts := range []string{"2026-11-26 09:55:00", "2026-11-26T09:55:00", "2026-11-26T09:55:00.000Z", "2026-11-26T17:55:00.123456789+08:00"} {
-		if !judge(`"codex_usage_updated_at":"`+ts+`"`).HasTimestamp {
+		if !judge(`"codex_usage_updated_at":"` + ts + `"`).HasTimestamp {
 			t.Errorf("timestamp %q not parsed", ts)
 		}
 	}

@@ -79,7 +79,7 @@ func (s *Sim) Step(ctx context.Context, now time.Time) error {
 		if a.Raw != "" || a.Platform != "openai" || a.Type != "oauth" {
 			continue
 		}
-		acc := source.DecodeMeta(s.metaKey(a.ID), []byte(a.MetaJSON()))
+		acc := source.DecodeMeta(s.metaKey(a.ID), a.MetaJSON())
 		switch model.Judge(&acc, s.policy, now).State {
 		case model.StateOK, model.StateWarn:
 			// Live traffic refreshes a snapshot at most every 30 s, so not every step.

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"net"
@@ -34,6 +35,14 @@ type Conn struct {
 	// Timeout bounds dialing and each command.
 	Timeout time.Duration
 }
+
+// quietLogger drops go-redis's own log lines: they would land on stderr, which is the
+// operator's screen in the live monitor. Every failure reaches quotatop as an error anyway.
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
+
+func init() { redis.SetLogger(quietLogger{}) }
 
 // connect builds the go-redis client the URL asks for. Nothing is dialed yet.
 func connect(c Conn) (redis.UniversalClient, Mode, error) {
@@ -78,7 +87,7 @@ func connect(c Conn) (redis.UniversalClient, Mode, error) {
 			opt.Password = c.Password
 		}
 		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = timeout, timeout, timeout, timeout
-		opt.MaxRetries = 1
+		opt.MaxRetries, opt.DialerRetries = 1, 1
 		opt.DisableIdentity = true
 		return redis.NewClient(opt), ModeStandalone, nil
 
@@ -95,7 +104,7 @@ func connect(c Conn) (redis.UniversalClient, Mode, error) {
 			MasterName: master, SentinelAddrs: hosts, SentinelPassword: c.SentinelPassword,
 			Username: user, Password: pass, DB: db, TLSConfig: tlsConfig,
 			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, PoolTimeout: timeout,
-			MaxRetries: 1, DisableIdentity: true,
+			MaxRetries: 1, DialerRetries: 1, DisableIdentity: true,
 		}), ModeSentinel, nil
 
 	case "redis-cluster", "rediss-cluster":
@@ -105,7 +114,7 @@ func connect(c Conn) (redis.UniversalClient, Mode, error) {
 		return redis.NewClusterClient(&redis.ClusterOptions{
 			Addrs: hosts, Username: user, Password: pass, TLSConfig: tlsConfig,
 			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, PoolTimeout: timeout,
-			MaxRetries: 1, MaxRedirects: 3, DisableIdentity: true,
+			MaxRetries: 1, DialerRetries: 1, MaxRedirects: 3, DisableIdentity: true,
 		}), ModeCluster, nil
 	}
 	return nil, "", fmt.Errorf("bad Redis URL %s: unknown scheme %q (use redis, rediss, unix, redis-sentinel or redis-cluster)", u.Redacted(), u.Scheme)

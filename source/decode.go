@@ -5,27 +5,43 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/quotatop/quotatop/model"
 	"github.com/valyala/fastjson"
 )
 
-// The value is parsed with fastjson rather than encoding/json: a 10,000-account poll must
-// decode in a few milliseconds, and visiting a parsed tree lets every field be tolerant of
-// drift (numbers as strings, IDs as strings, nulls) without reflection.
-var parsers fastjson.ParserPool
+// Decoder turns sched:meta values into Accounts. The value is parsed with fastjson rather
+// than encoding/json: a 10,000-account poll must decode in milliseconds, and visiting a
+// parsed tree lets every field tolerate drift (numbers as strings, IDs as strings, nulls)
+// without reflection. A Decoder reuses its parser's memory and is not safe for concurrent
+// use; give each goroutine its own (a sync.Pool would be emptied by every GC, and
+// regrowing a parser costs more than the parse).
+type Decoder struct {
+	parser fastjson.Parser
+}
 
-// DecodeMeta turns one sched:meta:<id> value into an Account. It never fails: a value that
+// DecodeMeta decodes one value with a fresh Decoder.
+func DecodeMeta(key, raw string) model.Account {
+	var d Decoder
+	return d.Decode(key, raw)
+}
+
+// Decode turns one sched:meta:<id> value into an Account. It never fails: a value that
 // cannot be decoded yields an Account whose Invalid says why, so one bad key never hides
 // the others. Credentials are skipped without being looked at.
-func DecodeMeta(key string, raw []byte) model.Account {
+func (d *Decoder) Decode(key, raw string) model.Account {
+	return d.decode(key, raw, new(model.Quota))
+}
+
+// decode fills a; q is where the snapshot goes if there is one, so that a batch can
+// allocate every account's Quota at once.
+func (d *Decoder) decode(key, raw string, q *model.Quota) model.Account {
 	a := model.Account{Key: model.Sanitize(key)}
 	keyID, keyIDErr := strconv.ParseInt(key[strings.LastIndexByte(key, ':')+1:], 10, 64)
 	a.ID = keyID
 
-	p := parsers.Get()
-	defer parsers.Put(p)
-	v, err := p.ParseBytes(raw)
+	v, err := d.parser.Parse(raw)
 	if err != nil {
 		a.Invalid = "not valid JSON: " + model.Sanitize(err.Error())
 		return a
@@ -86,7 +102,7 @@ func DecodeMeta(key string, raw []byte) model.Account {
 			a.TempUnschedulableReason = textOf(v)
 		case "Extra":
 			if extra, err := v.Object(); err == nil {
-				decodeExtra(&a, extra)
+				decodeExtra(&a, extra, q)
 			}
 		}
 	})
@@ -101,11 +117,10 @@ func DecodeMeta(key string, raw []byte) model.Account {
 
 // decodeExtra reads the Codex snapshot the way the gateway's own helpers do: numbers may be
 // strings, reset_after_seconds is an integer, booleans may be "true" or non-zero numbers.
-func decodeExtra(a *model.Account, extra *fastjson.Object) {
-	var q model.Quota
+func decodeExtra(a *model.Account, extra *fastjson.Object, q *model.Quota) {
 	has := false
 	extra.Visit(func(k []byte, v *fastjson.Value) {
-		key := string(k)
+		key := unsafe.String(unsafe.SliceData(k), len(k)) // read-only, not kept
 		if key == "model_rate_limits" {
 			a.ModelLimits = decodeModelLimits(v)
 			return
@@ -138,7 +153,7 @@ func decodeExtra(a *model.Account, extra *fastjson.Object) {
 		}
 	})
 	if has {
-		a.Quota = &q
+		a.Quota = q
 	}
 }
 
@@ -168,21 +183,42 @@ func decodeModelLimits(v *fastjson.Value) []model.ModelLimit {
 	}
 	var out []model.ModelLimit
 	obj.Visit(func(k []byte, v *fastjson.Value) {
-		out = append(out, model.ModelLimit{Model: model.Sanitize(string(k)), ResetAt: unlessZero(flexTime(v.Get("rate_limit_reset_at")))})
+		out = append(out, model.ModelLimit{Model: strings.Clone(model.Sanitize(string(k))), ResetAt: unlessZero(flexTime(v.Get("rate_limit_reset_at")))})
 	})
 	return out
 }
 
-// textOf renders any scalar as sanitised text; objects and arrays are not text.
+// textOf renders any scalar as sanitised text that outlives the parser; objects and
+// arrays are not text.
 func textOf(v *fastjson.Value) string {
 	switch v.Type() {
 	case fastjson.TypeString:
-		b, _ := v.StringBytes()
-		return model.Sanitize(string(b))
+		s := model.Sanitize(view(v))
+		if known, ok := vocabulary[s]; ok {
+			return known
+		}
+		return strings.Clone(s)
 	case fastjson.TypeNumber, fastjson.TypeTrue, fastjson.TypeFalse:
 		return v.String()
 	}
 	return ""
+}
+
+// vocabulary holds the values most accounts share, so decoding them allocates nothing.
+var vocabulary = func() map[string]string {
+	m := map[string]string{}
+	for _, s := range []string{"openai", "anthropic", "gemini", "antigravity", "grok", "kimi", "zhipu",
+		"oauth", "setup-token", "apikey", "upstream", "active", "disabled", "error", ""} {
+		m[s] = s
+	}
+	return m
+}()
+
+// view is a string value without copying: it aliases the parser's buffer, so it is only
+// for reading during the decode (parsing a number or a time); textOf copies what it keeps.
+func view(v *fastjson.Value) string {
+	b, _ := v.StringBytes()
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 func arrayOf(v *fastjson.Value) []*fastjson.Value {
@@ -199,8 +235,7 @@ func intOf(v *fastjson.Value) (int64, bool) {
 		f, err := v.Float64()
 		return int64(f), err == nil && f == float64(int64(f))
 	case fastjson.TypeString:
-		b, _ := v.StringBytes()
-		n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		n, err := strconv.ParseInt(strings.TrimSpace(view(v)), 10, 64)
 		return n, err == nil
 	}
 	return 0, false
@@ -216,8 +251,7 @@ func flexBool(v *fastjson.Value) bool {
 	case fastjson.TypeTrue:
 		return true
 	case fastjson.TypeString:
-		b, _ := v.StringBytes()
-		t, err := strconv.ParseBool(strings.TrimSpace(string(b)))
+		t, err := strconv.ParseBool(strings.TrimSpace(view(v)))
 		return err == nil && t
 	case fastjson.TypeNumber:
 		f, err := v.Float64()
@@ -233,8 +267,7 @@ func flexNumber(v *fastjson.Value) (float64, bool) {
 		f, err := v.Float64()
 		return f, err == nil
 	case fastjson.TypeString:
-		b, _ := v.StringBytes()
-		f, err := strconv.ParseFloat(strings.TrimSpace(string(b)), 64)
+		f, err := strconv.ParseFloat(strings.TrimSpace(view(v)), 64)
 		return f, err == nil
 	}
 	return 0, false
@@ -250,8 +283,7 @@ func flexInt(v *fastjson.Value) int {
 		}
 		return int(f)
 	case fastjson.TypeString:
-		b, _ := v.StringBytes()
-		n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		n, err := strconv.Atoi(strings.TrimSpace(view(v)))
 		if err != nil {
 			return 0
 		}
@@ -276,8 +308,7 @@ func flexTime(v *fastjson.Value) (time.Time, bool) {
 	if v == nil || v.Type() != fastjson.TypeString {
 		return time.Time{}, false
 	}
-	b, _ := v.StringBytes()
-	t, err := parseTime(string(b))
+	t, err := parseTime(view(v))
 	return t, err == nil
 }
 

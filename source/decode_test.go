@@ -41,7 +41,7 @@ func TestFixturesMatchShared(t *testing.T) {
 }
 
 func TestDecodeOAuthFixture(t *testing.T) {
-	a := DecodeMeta("sched:meta:42", fixture(t, "sched-meta-openai-oauth.json"))
+	a := DecodeMeta("sched:meta:42", string(fixture(t, "sched-meta-openai-oauth.json")))
 	if a.Invalid != "" || a.ID != 42 || a.Name != "codex-pro-07" || a.Platform != "openai" || a.Type != "oauth" || a.Status != "active" || !a.Schedulable {
 		t.Fatalf("identity: %+v", a)
 	}
@@ -68,7 +68,7 @@ func TestDecodeOAuthFixture(t *testing.T) {
 }
 
 func TestDecodeAPIKeyFixtureDropsCredentials(t *testing.T) {
-	a := DecodeMeta("sched:meta:77", fixture(t, "sched-meta-openai-apikey-secret.json"))
+	a := DecodeMeta("sched:meta:77", string(fixture(t, "sched-meta-openai-apikey-secret.json")))
 	if a.ID != 77 || a.Type != "apikey" || a.Quota != nil {
 		t.Fatalf("%+v", a)
 	}
@@ -85,7 +85,7 @@ func TestDecodeAPIKeyFixtureDropsCredentials(t *testing.T) {
 }
 
 func TestDecodeQuirksFixture(t *testing.T) {
-	a := DecodeMeta("sched:meta:1203", fixture(t, "sched-meta-openai-quirks.json"))
+	a := DecodeMeta("sched:meta:1203", string(fixture(t, "sched-meta-openai-quirks.json")))
 	if a.Invalid != "" || a.ID != 1203 {
 		t.Fatalf("ID as a string: %+v", a)
 	}
@@ -124,7 +124,7 @@ func TestDecodeQuirksFixture(t *testing.T) {
 }
 
 func TestDecodeAnthropicFixture(t *testing.T) {
-	a := DecodeMeta("sched:meta:9", fixture(t, "sched-meta-anthropic-oauth.json"))
+	a := DecodeMeta("sched:meta:9", string(fixture(t, "sched-meta-anthropic-oauth.json")))
 	if a.Platform != "anthropic" || a.Status != "error" || a.Quota != nil || a.OverloadUntil.IsZero() {
 		t.Fatalf("%+v", a)
 	}
@@ -143,7 +143,7 @@ func TestDecodeBadValues(t *testing.T) {
 		"ID is words": `{"ID":"forty-two"}`,
 	}
 	for name, raw := range cases {
-		a := DecodeMeta("sched:meta:5", []byte(raw))
+		a := DecodeMeta("sched:meta:5", raw)
 		if a.Invalid == "" || a.ID != 5 {
 			t.Errorf("%s: want invalid account 5, got %+v", name, a)
 		}
@@ -152,15 +152,15 @@ func TestDecodeBadValues(t *testing.T) {
 		}
 	}
 	// Wrong types in single fields degrade that field only.
-	a := DecodeMeta("sched:meta:6", []byte(`{"ID":6,"Name":{"x":1},"Schedulable":"true","Extra":"nope","GroupIDs":"1,2","OverloadUntil":12}`))
+	a := DecodeMeta("sched:meta:6", `{"ID":6,"Name":{"x":1},"Schedulable":"true","Extra":"nope","GroupIDs":"1,2","OverloadUntil":12}`)
 	if a.Invalid != "" || a.Name != "" || !a.Schedulable || a.Quota != nil || a.GroupIDs != nil || !a.OverloadUntil.IsZero() {
 		t.Fatalf("%+v", a)
 	}
 	// A key without a numeric suffix still works when the value names its ID.
-	if a := DecodeMeta("sched:meta:odd", []byte(`{"ID":"77"}`)); a.Invalid != "" || a.ID != 77 {
+	if a := DecodeMeta("sched:meta:odd", `{"ID":"77"}`); a.Invalid != "" || a.ID != 77 {
 		t.Fatalf("%+v", a)
 	}
-	if a := DecodeMeta("sched:meta:odd", []byte(`{"Name":"x"}`)); a.Invalid == "" {
+	if a := DecodeMeta("sched:meta:odd", `{"Name":"x"}`); a.Invalid == "" {
 		t.Fatal("an account with no ID anywhere must be invalid")
 	}
 }
@@ -170,7 +170,7 @@ func TestExtraForms(t *testing.T) {
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	fresh := `"codex_usage_updated_at":"2026-11-26T17:55:00+08:00"`
 	judge := func(extra string) model.Judgement {
-		a := DecodeMeta("sched:meta:1", []byte(`{"ID":1,"Platform":"openai","Status":"active","Schedulable":true,"Extra":{`+extra+`}}`))
+		a := DecodeMeta("sched:meta:1", `{"ID":1,"Platform":"openai","Status":"active","Schedulable":true,"Extra":{`+extra+`}}`)
 		if a.Invalid != "" {
 			t.Fatalf("%s: %s", extra, a.Invalid)
 		}

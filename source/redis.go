@@ -121,16 +121,61 @@ func scanNode(ctx context.Context, c redis.Cmdable, pattern string) ([]string, e
 	}
 }
 
-// fetch reads the values of keys (and their last-used times) in one pipelined round trip
-// of MGET chunks, then decodes them on every core.
+// fetchBatch is how many keys one pipelined round trip asks for. Decoding a batch
+// overlaps with fetching the next one, so a poll costs little more than the fetch itself.
+const fetchBatch = 1024
+
+// batch is one round trip's keys and, once fetched, their values.
+type batch struct {
+	keys          []string
+	metas, lastAt []any
+	out           []model.Account
+}
+
+// fetch reads the values of keys (and their last-used times) in pipelined MGET chunks,
+// decoding each batch on the other cores while the next one is on the wire.
 func (r *Redis) fetch(ctx context.Context, keys []string) ([]model.Account, error) {
-	metas := make([]any, len(keys))
-	lastUsed := make([]any, len(keys))
-	lastUsedKeys := make([]string, len(keys))
-	for i, k := range keys {
+	var batches []*batch
+	for at := 0; at < len(keys); at += fetchBatch {
+		batches = append(batches, &batch{keys: keys[at:min(at+fetchBatch, len(keys))]})
+	}
+	work := make(chan *batch, len(batches))
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var d Decoder
+			for b := range work {
+				b.out = d.decodeBatch(b.keys, b.metas, b.lastAt)
+			}
+		}()
+	}
+	var err error
+	for _, b := range batches {
+		if err = r.fetchBatch(ctx, b); err != nil {
+			break
+		}
+		work <- b
+	}
+	close(work)
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.Account, 0, len(keys))
+	for _, b := range batches {
+		out = append(out, b.out...)
+	}
+	return out, nil
+}
+
+func (r *Redis) fetchBatch(ctx context.Context, b *batch) error {
+	b.metas, b.lastAt = make([]any, len(b.keys)), make([]any, len(b.keys))
+	lastUsedKeys := make([]string, len(b.keys))
+	for i, k := range b.keys {
 		lastUsedKeys[i] = r.prefix + "acc:last_used:" + k[strings.LastIndexByte(k, ':')+1:]
 	}
-
 	_, cluster := r.client.(*redis.ClusterClient)
 	pipe := r.client.Pipeline()
 	type chunk struct {
@@ -138,80 +183,61 @@ func (r *Redis) fetch(ctx context.Context, keys []string) ([]model.Account, erro
 		meta, lu redis.Cmder
 	}
 	var chunks []chunk
-	for at := 0; at < len(keys); at += fetchChunk {
-		end := min(at+fetchChunk, len(keys))
+	for at := 0; at < len(b.keys); at += fetchChunk {
+		end := min(at+fetchChunk, len(b.keys))
 		if cluster {
 			// Cluster keys hash to different slots, and multi-key commands need one slot.
 			for i := at; i < end; i++ {
-				chunks = append(chunks, chunk{at: i, meta: pipe.Get(ctx, keys[i]), lu: pipe.Get(ctx, lastUsedKeys[i])})
+				chunks = append(chunks, chunk{at: i, meta: pipe.Get(ctx, b.keys[i]), lu: pipe.Get(ctx, lastUsedKeys[i])})
 			}
 			continue
 		}
-		chunks = append(chunks, chunk{at: at, meta: pipe.MGet(ctx, keys[at:end]...), lu: pipe.MGet(ctx, lastUsedKeys[at:end]...)})
+		chunks = append(chunks, chunk{at: at, meta: pipe.MGet(ctx, b.keys[at:end]...), lu: pipe.MGet(ctx, lastUsedKeys[at:end]...)})
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		// A last-used key the ACL does not allow must not cost the operator the fleet.
+		// Only the meta values matter: a last-used key the ACL does not allow must not
+		// cost the operator the fleet.
 		for _, c := range chunks {
 			if err := c.meta.Err(); err != nil && !errors.Is(err, redis.Nil) {
-				return nil, fmt.Errorf("read %s values: %w", r.pattern(), err)
+				return fmt.Errorf("read %s values: %w", r.pattern(), err)
 			}
 		}
 	}
 	for _, c := range chunks {
 		switch cmd := c.meta.(type) {
 		case *redis.SliceCmd:
-			copy(metas[c.at:], cmd.Val())
+			copy(b.metas[c.at:], cmd.Val())
 			if lu, ok := c.lu.(*redis.SliceCmd); ok && lu.Err() == nil {
-				copy(lastUsed[c.at:], lu.Val())
+				copy(b.lastAt[c.at:], lu.Val())
 			}
 		case *redis.StringCmd:
 			if v, err := cmd.Result(); err == nil {
-				metas[c.at] = v
+				b.metas[c.at] = v
 			}
 			if v, err := c.lu.(*redis.StringCmd).Result(); err == nil {
-				lastUsed[c.at] = v
+				b.lastAt[c.at] = v
 			}
 		}
 	}
-	return decodeAll(keys, metas, lastUsed), nil
+	return nil
 }
 
-// decodeAll decodes in parallel; a key whose value vanished since SCAN is dropped.
-func decodeAll(keys []string, metas, lastUsed []any) []model.Account {
-	out := make([]model.Account, len(keys))
-	present := make([]bool, len(keys))
-	workers := runtime.GOMAXPROCS(0)
-	per := (len(keys) + workers - 1) / workers
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		lo, hi := w*per, min((w+1)*per, len(keys))
-		if lo >= hi {
-			break
+// decodeBatch decodes one batch; a key whose value vanished since SCAN is dropped.
+func (d *Decoder) decodeBatch(keys []string, metas, lastUsed []any) []model.Account {
+	out := make([]model.Account, 0, len(keys))
+	quotas := make([]model.Quota, len(keys))
+	for i, k := range keys {
+		s, ok := metas[i].(string)
+		if !ok {
+			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				s, ok := metas[i].(string)
-				if !ok {
-					continue
-				}
-				out[i], present[i] = DecodeMeta(keys[i], []byte(s)), true
-				if t, ok := parseUnixMillis(lastUsed[i]); ok && t.After(out[i].LastUsedAt) {
-					out[i].LastUsedAt = t
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	n := 0
-	for i := range out {
-		if present[i] {
-			out[n] = out[i]
-			n++
+		a := d.decode(k, s, &quotas[i])
+		if t, ok := parseUnixMillis(lastUsed[i]); ok && t.After(a.LastUsedAt) {
+			a.LastUsedAt = t
 		}
+		out = append(out, a)
 	}
-	return out[:n]
+	return out
 }
 
 func parseUnixMillis(v any) (time.Time, bool) {

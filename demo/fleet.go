@@ -135,7 +135,7 @@ func Fleet(now time.Time) []*Account {
 			taken := now.Add(-age)
 			snapshot(a.Extra, taken, used5h, used7d,
 				taken.Add(time.Duration(60+r.IntN(240))*time.Minute), taken.Add(time.Duration(24+r.IntN(140))*time.Hour))
-			a.Rate = 0.05 + r.Float64()*0.25
+			a.Rate = 0.1 + r.Float64()*0.5
 		}
 	}
 	then := func(fs ...func(a *Account)) func(a *Account) {

@@ -134,7 +134,7 @@ func (s *Sim) takeSnapshot(a *Account, q *model.Quota, now time.Time, used [2]fl
 		if !q.Windows[i].HasResetAt || !now.Before(resets[i]) {
 			resets[i], used[i] = now.Add(length), 0
 		}
-		used[i] = min(float64(int(used[i]*10))/10, 100)
+		used[i] = min(used[i], 100)
 	}
 	snapshot(a.Extra, now, used[0], used[1], resets[0], resets[1])
 }

@@ -1,0 +1,645 @@
+// Package tui is quotatop's live monitor: a Bubble Tea program with one root model that
+// routes every message. All I/O happens in commands; results carry a generation so a stale
+// one never overwrites a newer one.
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/quotatop/quotatop/model"
+)
+
+// Reader is the snapshot storage as the monitor needs it.
+type Reader interface {
+	Read(ctx context.Context) ([]model.Account, error)
+}
+
+// Options configure the monitor.
+type Options struct {
+	Reader      Reader
+	Source      SourceInfo
+	Policy      model.Policy
+	Interval    time.Duration
+	PollTimeout time.Duration
+	Color       bool
+	Mouse       bool
+	// Clock is read only inside commands; tests pass a fixed one.
+	Clock    func() time.Time
+	Location *time.Location
+}
+
+// Minimum screen the table can be drawn in.
+const minWidth, minHeight = 60, 12
+
+// maxBackoff caps the retry delay while the storage is failing.
+const maxBackoff = 30 * time.Second
+
+// intervals are the steps + and - move through.
+var intervals = []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute}
+
+type screen int
+
+const (
+	screenTable screen = iota
+	screenDetail
+	screenHelp
+)
+
+// Messages, named for what happened.
+type (
+	pollDoneMsg struct {
+		gen               int
+		accounts          []model.Account
+		err               error
+		started, finished time.Time
+	}
+	pollDueMsg struct{ gen int }
+	tickMsg    struct{ now time.Time }
+)
+
+// Model is the root model.
+type Model struct {
+	ctx   Context
+	opts  Options
+	fleet *Fleet
+
+	screen   screen
+	filter   textinput.Model
+	filterOn bool // the filter input has focus
+	offset   int  // first table row on screen
+	detailID int64
+	scroll   int // detail/help scroll
+
+	// Rendered rows (without the cursor) for the current data, tick, size and marks.
+	rowCache map[int64]string
+	layout   layout
+
+	// Polling: one poll in flight at most; the next is armed when it finishes.
+	pollGen     int // generation of the poll in flight or last finished
+	scheduleGen int // generation of the armed timer; older timers are ignored
+	polling     bool
+	pollAgain   bool
+	frozen      bool
+	interval    time.Duration
+	haveData    bool
+	lastGood    time.Time
+	lastTook    time.Duration
+	failures    int
+	failSince   time.Time
+	lastErr     string
+	retryAt     time.Time
+}
+
+// New builds the root model.
+func New(opts Options) Model {
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.PollTimeout <= 0 {
+		opts.PollTimeout = 10 * time.Second
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = 2 * time.Second
+	}
+	keys := DefaultKeyMap()
+	// Actions arrive with the admin API; until then their keys are off everywhere.
+	for _, b := range []*key.Binding{&keys.Mark, &keys.MarkAll, &keys.Probe, &keys.Unpause} {
+		b.SetEnabled(false)
+	}
+	ti := textinput.New()
+	ti.Prompt = "/ "
+	ti.Placeholder = "name, id, platform, state, g<group>"
+	ti.CharLimit = 100
+	m := Model{
+		ctx: Context{Styles: NewStyles(opts.Color), Keys: keys, Policy: opts.Policy, Now: opts.Clock(),
+			Source: opts.Source, Location: opts.Location, Width: 80, Height: 24},
+		opts:     opts,
+		fleet:    NewFleet(),
+		filter:   ti,
+		interval: opts.Interval,
+		rowCache: map[int64]string{},
+		pollGen:  1,
+		polling:  true,
+	}
+	m.invalidate()
+	return m
+}
+
+// Init starts the first poll (New already counted it as in flight) and the clock.
+func (m Model) Init() tea.Cmd {
+	return tea.Batch(m.pollCmd(m.pollGen), m.tick())
+}
+
+func (m *Model) startPoll() tea.Cmd {
+	m.pollGen++
+	m.polling = true
+	return m.pollCmd(m.pollGen)
+}
+
+func (m Model) pollCmd(gen int) tea.Cmd {
+	reader, clock, timeout := m.opts.Reader, m.opts.Clock, m.opts.PollTimeout
+	return func() tea.Msg {
+		started := clock()
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		accounts, err := reader.Read(ctx)
+		return pollDoneMsg{gen: gen, accounts: accounts, err: err, started: started, finished: clock()}
+	}
+}
+
+func (m *Model) schedulePoll(delay time.Duration) tea.Cmd {
+	m.scheduleGen++
+	gen := m.scheduleGen
+	return tea.Tick(delay, func(time.Time) tea.Msg { return pollDueMsg{gen: gen} })
+}
+
+func (m Model) tick() tea.Cmd {
+	clock := m.opts.Clock
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{now: clock()} })
+}
+
+// Update routes every message.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.ctx.Width, m.ctx.Height = msg.Width, msg.Height
+		m.invalidate()
+		m.keepCursorVisible()
+		return m, nil
+	case tickMsg:
+		m.ctx.Now = msg.now
+		m.fleet.Rejudge(m.ctx.Policy, m.ctx.Now)
+		m.invalidate()
+		m.keepCursorVisible()
+		return m, m.tick()
+	case pollDueMsg:
+		if msg.gen != m.scheduleGen || m.frozen || m.polling {
+			return m, nil
+		}
+		return m, m.startPoll()
+	case pollDoneMsg:
+		return m.pollDone(msg)
+	case tea.KeyPressMsg:
+		return m.key(msg)
+	case tea.MouseWheelMsg:
+		if m.screen == screenTable {
+			if msg.Mouse().Button == tea.MouseWheelUp {
+				m.move(-3)
+			} else if msg.Mouse().Button == tea.MouseWheelDown {
+				m.move(3)
+			}
+		}
+		return m, nil
+	}
+	if m.filterOn {
+		var cmd tea.Cmd
+		m.filter, cmd = m.filter.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m Model) pollDone(msg pollDoneMsg) (tea.Model, tea.Cmd) {
+	if msg.gen != m.pollGen {
+		return m, nil // an older poll: a newer one has already spoken
+	}
+	m.polling = false
+	m.ctx.Now = msg.finished
+	var delay time.Duration
+	if msg.err != nil {
+		if m.failures == 0 {
+			m.failSince = msg.started
+		}
+		m.failures++
+		m.lastErr = model.Sanitize(msg.err.Error())
+		delay = min(m.interval<<min(m.failures-1, 6), maxBackoff)
+		m.retryAt = msg.finished.Add(delay)
+		m.fleet.Rejudge(m.ctx.Policy, m.ctx.Now)
+	} else {
+		m.failures, m.lastErr = 0, ""
+		m.haveData, m.lastGood, m.lastTook = true, msg.finished, msg.finished.Sub(msg.started)
+		m.fleet.SetAccounts(msg.accounts, m.ctx.Policy, m.ctx.Now)
+		delay = m.interval
+	}
+	m.invalidate()
+	m.keepCursorVisible()
+	if m.pollAgain {
+		m.pollAgain = false
+		return m, m.startPoll()
+	}
+	if m.frozen {
+		return m, nil
+	}
+	return m, m.schedulePoll(delay)
+}
+
+// pollNow polls at once, or right after the poll in flight.
+func (m *Model) pollNow() tea.Cmd {
+	if m.polling {
+		m.pollAgain = true
+		return nil
+	}
+	m.scheduleGen++ // disarm the pending timer
+	return m.startPoll()
+}
+
+func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	k := m.ctx.Keys
+	if msg.String() == "ctrl+c" {
+		return m, tea.Quit
+	}
+	if m.tooSmall() {
+		if key.Matches(msg, k.Quit) {
+			return m, tea.Quit
+		}
+		return m, nil
+	}
+	if m.filterOn {
+		return m.filterKey(msg)
+	}
+	switch m.screen {
+	case screenHelp:
+		if key.Matches(msg, k.Help, k.Back) {
+			m.screen = screenTable
+		} else if key.Matches(msg, k.Down) {
+			m.scroll++
+		} else if key.Matches(msg, k.Up) {
+			m.scroll = max(m.scroll-1, 0)
+		}
+		return m, nil
+	case screenDetail:
+		switch {
+		case key.Matches(msg, k.Back):
+			m.screen = screenTable
+		case key.Matches(msg, k.Down):
+			m.scroll++
+		case key.Matches(msg, k.Up):
+			m.scroll = max(m.scroll-1, 0)
+		case key.Matches(msg, k.PageDown, k.HalfDown):
+			m.scroll += m.bodyHeight() / 2
+		case key.Matches(msg, k.PageUp, k.HalfUp):
+			m.scroll = max(m.scroll-m.bodyHeight()/2, 0)
+		case key.Matches(msg, k.Top):
+			m.scroll = 0
+		case key.Matches(msg, k.Help):
+			m.screen, m.scroll = screenHelp, 0
+		case key.Matches(msg, k.Refresh):
+			return m, m.pollNow()
+		}
+		return m, nil
+	}
+
+	page := max(m.tableRows(), 1)
+	switch {
+	case key.Matches(msg, k.Quit):
+		return m, tea.Quit
+	case key.Matches(msg, k.Up):
+		m.move(-1)
+	case key.Matches(msg, k.Down):
+		m.move(1)
+	case key.Matches(msg, k.Top):
+		m.move(-m.fleet.Len())
+	case key.Matches(msg, k.Bottom):
+		m.move(m.fleet.Len())
+	case key.Matches(msg, k.PageUp):
+		m.move(-page)
+	case key.Matches(msg, k.PageDown):
+		m.move(page)
+	case key.Matches(msg, k.HalfUp):
+		m.move(-page / 2)
+	case key.Matches(msg, k.HalfDown):
+		m.move(page / 2)
+	case key.Matches(msg, k.Filter):
+		m.filterOn = true
+		m.invalidate()
+		return m, m.filter.Focus()
+	case key.Matches(msg, k.ClearFilter):
+		if m.filter.Value() != "" {
+			m.filter.SetValue("")
+			m.fleet.SetQuery("", m.ctx.Now)
+		}
+		m.fleet.ClearMarks()
+		m.invalidate()
+	case key.Matches(msg, k.StateFilter):
+		m.fleet.CycleStates(m.ctx.Now)
+	case key.Matches(msg, k.Sort):
+		m.fleet.CycleSort(m.ctx.Now)
+	case key.Matches(msg, k.Reverse):
+		m.fleet.ToggleReverse(m.ctx.Now)
+	case key.Matches(msg, k.Detail):
+		if r, ok := m.fleet.Cursor(); ok {
+			m.screen, m.detailID, m.scroll = screenDetail, r.acc.ID, 0
+		}
+	case key.Matches(msg, k.Help):
+		m.screen, m.scroll = screenHelp, 0
+	case key.Matches(msg, k.Refresh):
+		return m, m.pollNow()
+	case key.Matches(msg, k.Freeze):
+		m.frozen = !m.frozen
+		if !m.frozen {
+			return m, m.pollNow()
+		}
+	case key.Matches(msg, k.Faster), key.Matches(msg, k.Slower):
+		return m, m.changeInterval(key.Matches(msg, k.Faster))
+	}
+	m.keepCursorVisible()
+	return m, nil
+}
+
+func (m Model) filterKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	switch msg.String() {
+	case "esc":
+		m.filter.SetValue("")
+		m.filterOn = false
+		m.filter.Blur()
+	case "enter":
+		m.filterOn = false
+		m.filter.Blur()
+	default:
+		var cmd tea.Cmd
+		m.filter, cmd = m.filter.Update(msg)
+		m.fleet.SetQuery(m.filter.Value(), m.ctx.Now)
+		m.offset = 0
+		m.keepCursorVisible()
+		return m, cmd
+	}
+	m.fleet.SetQuery(m.filter.Value(), m.ctx.Now)
+	m.invalidate()
+	m.keepCursorVisible()
+	return m, nil
+}
+
+func (m *Model) changeInterval(faster bool) tea.Cmd {
+	i := 0
+	for i < len(intervals)-1 && intervals[i] < m.interval {
+		i++
+	}
+	if faster {
+		i = max(i-1, 0)
+	} else if intervals[i] <= m.interval {
+		i = min(i+1, len(intervals)-1)
+	}
+	m.interval = intervals[i]
+	if m.polling || m.frozen {
+		return nil
+	}
+	return m.schedulePoll(m.interval)
+}
+
+func (m *Model) move(delta int) {
+	m.fleet.Move(delta)
+	m.keepCursorVisible()
+}
+
+// keepCursorVisible scrolls the table so the cursor row is on screen.
+func (m *Model) keepCursorVisible() {
+	rows := max(m.tableRows(), 1)
+	pos := m.fleet.CursorPos()
+	if pos < m.offset {
+		m.offset = pos
+	}
+	if pos >= m.offset+rows {
+		m.offset = pos - rows + 1
+	}
+	m.offset = min(max(m.offset, 0), max(m.fleet.Len()-rows, 0))
+}
+
+func (m *Model) invalidate() {
+	clear(m.rowCache)
+	m.layout = newLayout(m.ctx.Width)
+}
+
+func (m Model) tooSmall() bool { return m.ctx.Width < minWidth || m.ctx.Height < minHeight }
+
+// chrome is the number of lines around the table: two header lines, the status line,
+// the column header and the footer, plus the banner when a poll failed.
+func (m Model) chrome() int {
+	n := 5
+	if m.lastErr != "" {
+		n++
+	}
+	return n
+}
+
+func (m Model) tableRows() int { return m.ctx.Height - m.chrome() }
+
+func (m Model) bodyHeight() int { return m.ctx.Height - 2 }
+
+// View draws the screen from cached pieces.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "quotatop"
+	if m.opts.Mouse {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
+	return v
+}
+
+func (m Model) render() string {
+	if m.tooSmall() {
+		msg := fmt.Sprintf("quotatop needs at least %dx%d (now %dx%d): enlarge the window, or q to quit", minWidth, minHeight, m.ctx.Width, m.ctx.Height)
+		return lipgloss.Place(m.ctx.Width, m.ctx.Height, lipgloss.Center, lipgloss.Center, lipgloss.NewStyle().Width(m.ctx.Width).Align(lipgloss.Center).Render(msg))
+	}
+	switch m.screen {
+	case screenHelp:
+		return m.helpView()
+	case screenDetail:
+		return m.detailView()
+	}
+	return m.tableView()
+}
+
+func (m Model) header() []string {
+	st, ctx := m.ctx.Styles, &m.ctx
+	line1 := st.Title.Render("quotatop") + st.Dim.Render(" · ") + ctx.Source.Address + st.Dim.Render(" · ") + ctx.Source.Prefix
+	if ctx.Source.Mode != "" {
+		line1 += st.Dim.Render(" · " + ctx.Source.Mode)
+	}
+	poll := "every " + model.FormatAge(m.interval)
+	if m.interval < time.Second {
+		poll = "every " + m.interval.String()
+	}
+	switch {
+	case m.frozen:
+		poll = st.Notice.Render("‖ POLLING FROZEN (z)")
+	case m.haveData:
+		poll += st.Dim.Render(fmt.Sprintf(" · last poll %s in %s", clock(ctx, m.lastGood), m.lastTook.Round(time.Millisecond)))
+	default:
+		poll += st.Dim.Render(" · first poll…")
+	}
+	line1 = joinEnds(line1, poll, ctx.Width)
+
+	counts := m.fleet.Counts()
+	var parts []string
+	wide := ctx.Width >= 110
+	for _, s := range model.States {
+		n := counts[s]
+		if n == 0 && s != model.StatePaused && s != model.StateOK {
+			continue
+		}
+		label := s.Glyph() + " " + fmt.Sprint(n)
+		if wide {
+			label += " " + string(s)
+		}
+		parts = append(parts, st.State[s].Render(label))
+	}
+	line2 := st.Bold.Render(fmt.Sprintf("%d accounts", m.fleet.Total())) + "  " + strings.Join(parts, "  ")
+	return []string{fit(line1, ctx.Width, false), fit(line2, ctx.Width, false)}
+}
+
+func (m Model) banner() string {
+	if m.lastErr == "" {
+		return ""
+	}
+	ctx := &m.ctx
+	text := fmt.Sprintf("✗ Redis unreachable for %s: %s", model.FormatAge(ctx.Now.Sub(m.failSince)), m.lastErr)
+	if m.haveData {
+		text += fmt.Sprintf("; showing data from %s (%s)", clock(ctx, m.lastGood), ageSince(ctx.Now, m.lastGood))
+	} else {
+		text += "; no data yet"
+	}
+	if !m.frozen {
+		text += " · retry " + relative(ctx, m.retryAt)
+	}
+	return ctx.Styles.Banner.Render(fit(text, ctx.Width, false))
+}
+
+func (m Model) statusLine() string {
+	st, f := m.ctx.Styles, m.fleet
+	left := ""
+	if m.filterOn {
+		left = m.filter.View()
+	} else if q := m.filter.Value(); q != "" {
+		left = st.FilterOn.Render("/ " + q)
+	}
+	shown := fmt.Sprintf("%d of %d shown", f.Len(), f.Total())
+	right := st.Dim.Render("sort ") + f.SortName() + st.Dim.Render(" · states ") + f.StatesName() + st.Dim.Render(" · ") + shown
+	if f.states != showAll {
+		right = st.Dim.Render("sort ") + f.SortName() + st.Dim.Render(" · states ") + st.FilterOn.Render(f.StatesName()) + st.Dim.Render(" · ") + shown
+	}
+	return joinEnds(left, right, m.ctx.Width)
+}
+
+func (m Model) footer() string {
+	st := m.ctx.Styles
+	var parts []string
+	for _, b := range m.ctx.Keys.ShortHelp() {
+		if b.Enabled() {
+			parts = append(parts, st.Key.Render(b.Help().Key)+" "+st.Help.Render(b.Help().Desc))
+		}
+	}
+	return fit(strings.Join(parts, st.Help.Render(" · ")), m.ctx.Width, false)
+}
+
+func (m Model) tableView() string {
+	ctx := &m.ctx
+	lines := m.header()
+	if b := m.banner(); b != "" {
+		lines = append(lines, b)
+	}
+	lines = append(lines, m.statusLine(), m.layout.header(ctx))
+	rows := m.tableRows()
+	f := m.fleet
+	cursor := f.CursorPos()
+	for i := m.offset; i < min(m.offset+rows, f.Len()); i++ {
+		r := f.Row(i)
+		if i == cursor {
+			lines = append(lines, m.layout.render(ctx, r, true, f.Marked(r.acc.ID)))
+			continue
+		}
+		line, ok := m.rowCache[r.acc.ID]
+		if !ok {
+			line = m.layout.render(ctx, r, false, f.Marked(r.acc.ID))
+			m.rowCache[r.acc.ID] = line
+		}
+		lines = append(lines, line)
+	}
+	if f.Len() == 0 {
+		msg := "no accounts match"
+		if !m.haveData {
+			msg = "waiting for the first poll…"
+		} else if f.Total() == 0 {
+			msg = "no " + ctx.Source.Prefix + "meta:* keys in this Redis: check --prefix and the database number"
+		}
+		lines = append(lines, ctx.Styles.Dim.Render("  "+msg))
+	}
+	for len(lines) < ctx.Height-1 {
+		lines = append(lines, "")
+	}
+	lines = append(lines, m.footer())
+	return strings.Join(lines, "\n")
+}
+
+func (m Model) detailView() string {
+	ctx := &m.ctx
+	r, ok := m.fleet.Find(m.detailID)
+	var body []string
+	if !ok {
+		body = []string{ctx.Styles.Notice.Render(fmt.Sprintf("Account #%d is no longer in the storage.", m.detailID))}
+	} else {
+		body = detailLines(ctx, r, nil)
+	}
+	return m.scrolled(ctx.Styles.Title.Render("Account details"), body, "esc back · j/k scroll · ctrl+r poll now · ? help")
+}
+
+func (m Model) helpView() string {
+	st := m.ctx.Styles
+	var body []string
+	titles := []string{"Move", "Find and sort", "Act", "Polling"}
+	for i, group := range m.ctx.Keys.FullHelp() {
+		body = append(body, st.Bold.Render(titles[i]))
+		for _, b := range group {
+			desc := b.Help().Desc
+			if !b.Enabled() {
+				desc += st.Dim.Render(" (needs --api, not read-only)")
+			}
+			body = append(body, fmt.Sprintf("  %s %s", st.Key.Render(fmt.Sprintf("%-8s", b.Help().Key)), desc))
+		}
+		body = append(body, "")
+	}
+	body = append(body, st.Bold.Render("States"),
+		"  "+legend(st),
+		"", st.Dim.Render("Bars: used % with | at the account's threshold; \"reset\" when the window rolled over."),
+		st.Dim.Render("Age: snapshot age, ! when the gateway no longer trusts it (--stale-after)."))
+	return m.scrolled(st.Title.Render("quotatop help"), body, "? or esc to close")
+}
+
+func legend(st Styles) string {
+	var parts []string
+	for _, s := range model.States {
+		parts = append(parts, st.State[s].Render(s.Glyph()+" "+string(s)))
+	}
+	return strings.Join(parts, "  ")
+}
+
+// scrolled draws a title, a scrollable body and a footer.
+func (m Model) scrolled(title string, body []string, help string) string {
+	height := m.bodyHeight()
+	scroll := min(m.scroll, max(len(body)-height, 0))
+	lines := []string{fit(title, m.ctx.Width, false)}
+	for _, l := range body[scroll:min(scroll+height, len(body))] {
+		lines = append(lines, fit(l, m.ctx.Width, false))
+	}
+	for len(lines) < m.ctx.Height-1 {
+		lines = append(lines, "")
+	}
+	lines = append(lines, m.ctx.Styles.Help.Render(fit(help, m.ctx.Width, false)))
+	return strings.Join(lines, "\n")
+}
+
+// joinEnds puts left and right text at the two ends of a line of width cells.
+func joinEnds(left, right string, width int) string {
+	gap := width - lipgloss.Width(left) - lipgloss.Width(right)
+	if gap < 1 {
+		return fit(left+" "+right, width, false)
+	}
+	return left + strings.Repeat(" ", gap) + right
+}

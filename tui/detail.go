@@ -1,0 +1,290 @@
+package tui
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/quotatop/quotatop/model"
+)
+
+// detailLines describes one account in words: every window, threshold and where it came
+// from, reset and snapshot times, each reason as a sentence, blocks, per-model limits,
+// groups and the storage key. Credentials are never part of an Account, so never here.
+func detailLines(ctx *Context, r *row, extra []string) []string {
+	a, j, st := r.acc, r.j, ctx.Styles
+	var lines []string
+	add := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
+	field := func(name, value string) { add("%s %s", st.Dim.Render(fmt.Sprintf("%-12s", name)), value) }
+
+	add("%s  %s  %s", st.Title.Render(a.DisplayName()), st.Dim.Render(fmt.Sprintf("#%d · %s/%s", a.ID, a.Platform, a.Type)),
+		st.State[j.State].Render(j.State.Glyph()+" "+string(j.State)))
+	add("")
+	field("Key", a.Key)
+	sched := "schedulable"
+	if !a.Schedulable {
+		sched = "NOT schedulable (manual switch off)"
+	}
+	groups := make([]string, len(a.GroupIDs))
+	for i, g := range a.GroupIDs {
+		groups[i] = strconv.FormatInt(g, 10)
+	}
+	field("Status", fmt.Sprintf("%s · %s · priority %d · concurrency %d · groups %s", a.Status, sched, a.Priority, a.Concurrency, orDash(strings.Join(groups, ","))))
+	if a.Invalid != "" {
+		field("Unreadable", a.Invalid)
+	}
+	switch {
+	case !j.HasSnapshot:
+		field("Snapshot", "none: this account carries no Codex usage snapshot")
+	case !j.HasTimestamp:
+		verdict := "counts as fresh (upstream rule)"
+		if ctx.Policy.MissingTimestampStale {
+			verdict = "counts as stale (--missing-timestamp stale)"
+		}
+		field("Snapshot", "no codex_usage_updated_at: "+verdict)
+	default:
+		freshness := "fresh"
+		if j.Stale {
+			freshness = "STALE: the gateway no longer trusts it and lets a probe through"
+		}
+		field("Snapshot", fmt.Sprintf("taken %s (%s) · %s · stale after %s", clock(ctx, a.Quota.UpdatedAt), relative(ctx, a.Quota.UpdatedAt), freshness, model.FormatAge(ctx.Policy.StaleAfter)))
+	}
+	if !a.LastUsedAt.IsZero() {
+		field("Last used", fmt.Sprintf("%s (%s)", clock(ctx, a.LastUsedAt), relative(ctx, a.LastUsedAt)))
+	}
+	if !a.ExpiresAt.IsZero() {
+		auto := "auto-pause on expiry off"
+		if a.AutoPauseOnExpired {
+			auto = "auto-pause on expiry on"
+		}
+		field("Expires", fmt.Sprintf("%s (%s) · %s", clock(ctx, a.ExpiresAt), relative(ctx, a.ExpiresAt), auto))
+	}
+
+	if j.HasSnapshot {
+		add("")
+		for _, w := range j.Windows {
+			field(string(w.Name)+" window", windowLine(ctx, w))
+		}
+	}
+
+	add("")
+	add("%s", st.Bold.Render("Why"))
+	if len(j.Reasons) == 0 {
+		add("  • Healthy: the gateway schedules this account.")
+	}
+	for _, reason := range j.Reasons {
+		add("  • %s", explain(ctx, r, reason))
+	}
+
+	if blocks := blockLines(ctx, a); len(blocks) > 0 {
+		add("")
+		add("%s", st.Bold.Render("Blocks"))
+		for _, b := range blocks {
+			add("  %s", b)
+		}
+	}
+	if len(a.ModelLimits) > 0 {
+		add("")
+		add("%s", st.Bold.Render("Per-model limits"))
+		for _, m := range a.ModelLimits {
+			state := "over"
+			if ctx.Now.Before(m.ResetAt) {
+				state = "cooling down"
+			}
+			add("  %s until %s (%s) · %s", m.Model, clock(ctx, m.ResetAt), relative(ctx, m.ResetAt), state)
+		}
+	}
+	if len(extra) > 0 {
+		add("")
+		lines = append(lines, extra...)
+	}
+	// Wrap to the screen, keeping continuation lines indented under their text.
+	var out []string
+	for _, l := range lines {
+		for i, part := range strings.Split(ansi.Wordwrap(l, max(ctx.Width-4, 20), ""), "\n") {
+			if i > 0 {
+				part = "    " + part
+			}
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+func windowLine(ctx *Context, w model.WindowJudgement) string {
+	if !w.Present {
+		return "not reported"
+	}
+	var parts []string
+	used := model.FormatPercent(w.UsedPercent) + " used"
+	if w.Reset {
+		used += " (before the reset: no longer true)"
+	}
+	parts = append(parts, used)
+	switch {
+	case w.Disabled:
+		parts = append(parts, "auto-pause disabled for this window")
+	case w.ThresholdSource == model.ThresholdNone:
+		parts = append(parts, "no threshold (neither the account nor the gateway sets one)")
+	default:
+		parts = append(parts, fmt.Sprintf("threshold %s from the %s", model.FormatPercent(model.ThresholdPercent(w.Threshold)), thresholdSource(w.ThresholdSource)))
+	}
+	switch {
+	case w.ResetAt.IsZero():
+		parts = append(parts, "reset time unknown")
+	case w.Reset:
+		parts = append(parts, fmt.Sprintf("reset at %s (%s)", clock(ctx, w.ResetAt), relative(ctx, w.ResetAt)))
+	default:
+		parts = append(parts, fmt.Sprintf("resets %s (%s)", clock(ctx, w.ResetAt), relative(ctx, w.ResetAt)))
+	}
+	return strings.Join(parts, " · ")
+}
+
+func thresholdSource(s model.ThresholdSource) string {
+	if s == model.ThresholdGateway {
+		return "gateway default"
+	}
+	return "account"
+}
+
+// explain says a reason in one sentence, with the numbers that make it true.
+func explain(ctx *Context, r *row, reason model.Reason) string {
+	a, j := r.acc, r.j
+	win := func(i int) model.WindowJudgement { return j.Windows[i] }
+	age := ""
+	if j.HasTimestamp {
+		age = model.FormatAge(j.Age)
+	}
+	switch reason {
+	case model.ReasonQuota5h, model.ReasonQuota7d:
+		w := win(windowIndex(reason))
+		snap := "the snapshot has no time (counts as fresh)"
+		if j.HasTimestamp {
+			snap = "the snapshot is " + age + " old"
+		}
+		until := "its reset"
+		if !w.ResetAt.IsZero() {
+			until = clock(ctx, w.ResetAt)
+		}
+		return fmt.Sprintf("%s window at %s is over its %s threshold and %s: the gateway skips this account until %s.",
+			w.Name, model.FormatPercent(w.UsedPercent), model.FormatPercent(model.ThresholdPercent(w.Threshold)), snap, until)
+	case model.ReasonStale5h, model.ReasonStale7d:
+		w := win(windowIndex(reason))
+		old := "has no time (counted as stale)"
+		if j.HasTimestamp {
+			old = "is " + age + " old (stale after " + model.FormatAge(ctx.Policy.StaleAfter) + ")"
+		}
+		return fmt.Sprintf("%s window at %s is over its %s threshold, but the snapshot %s: the gateway lets the next request through as a probe, which refreshes the snapshot.",
+			w.Name, model.FormatPercent(w.UsedPercent), model.FormatPercent(model.ThresholdPercent(w.Threshold)), old)
+	case model.ReasonNear5h, model.ReasonNear7d:
+		w := win(windowIndex(reason))
+		tail := "no threshold applies"
+		if w.Disabled {
+			tail = "auto-pause is disabled for it"
+		} else if w.Threshold > 0 {
+			tail = "it pauses at " + model.FormatPercent(model.ThresholdPercent(w.Threshold))
+		}
+		return fmt.Sprintf("%s window at %s is at or above the %s warn level; %s.", w.Name, model.FormatPercent(w.UsedPercent), model.FormatPercent(ctx.Policy.WarnPercent), tail)
+	case model.ReasonNoTimestamp:
+		return "The snapshot has no codex_usage_updated_at, so its age is unknown and reset_after_seconds cannot be anchored."
+	case model.ReasonDisabled:
+		return "The account's status is disabled: the gateway never schedules it."
+	case model.ReasonError:
+		return "The account's status is error: the gateway stops scheduling it until an administrator recovers it."
+	case model.ReasonUnschedulable:
+		return "Scheduling is switched off for this account (Schedulable is false)."
+	case model.ReasonExpired:
+		return fmt.Sprintf("The account expired at %s and auto-pause on expiry is on.", clock(ctx, a.ExpiresAt))
+	case model.ReasonOverloaded:
+		return fmt.Sprintf("Overload cooldown until %s (%s).", clock(ctx, a.OverloadUntil), relative(ctx, a.OverloadUntil))
+	case model.ReasonRateLimited:
+		return fmt.Sprintf("Rate limited until %s (%s).", clock(ctx, a.RateLimitResetAt), relative(ctx, a.RateLimitResetAt))
+	case model.ReasonTempUnschedulable:
+		return fmt.Sprintf("Temporarily unschedulable until %s (%s)%s.", clock(ctx, a.TempUnschedulableUntil), relative(ctx, a.TempUnschedulableUntil), tempReason(a.TempUnschedulableReason))
+	case model.ReasonModelRateLimited:
+		return "Some models are cooling down (see per-model limits); other models are still served."
+	case model.ReasonInvalid:
+		return "quotatop cannot decode the stored value (" + a.Invalid + "); the gateway's own view of it is unknown."
+	}
+	return string(reason)
+}
+
+func windowIndex(r model.Reason) int {
+	if strings.HasSuffix(string(r), "_7d") {
+		return 1
+	}
+	return 0
+}
+
+func blockLines(ctx *Context, a *model.Account) []string {
+	var out []string
+	add := func(name string, t time.Time, note string) {
+		if t.IsZero() {
+			return
+		}
+		state := "over"
+		if ctx.Now.Before(t) {
+			state = "in force"
+		}
+		out = append(out, fmt.Sprintf("%s until %s (%s) · %s%s", name, clock(ctx, t), relative(ctx, t), state, note))
+	}
+	add("Overloaded", a.OverloadUntil, "")
+	add("Rate limited", a.RateLimitResetAt, "")
+	add("Temporarily unschedulable", a.TempUnschedulableUntil, tempReason(a.TempUnschedulableReason))
+	return out
+}
+
+// tempReason decodes the gateway's JSON reason when it is JSON, else quotes the text.
+func tempReason(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	var v struct {
+		Source    string   `json:"source"`
+		Window    string   `json:"window"`
+		Used      *float64 `json:"used_percent"`
+		Threshold *float64 `json:"threshold_percent"`
+	}
+	if err := json.Unmarshal([]byte(reason), &v); err != nil || (v.Window == "" && v.Source == "") {
+		return ": " + strconv.Quote(reason)
+	}
+	var parts []string
+	if v.Window != "" {
+		parts = append(parts, v.Window+" window")
+	}
+	if v.Used != nil && v.Threshold != nil {
+		parts = append(parts, fmt.Sprintf("used %s ≥ threshold %s", model.FormatPercent(*v.Used), model.FormatPercent(*v.Threshold)))
+	}
+	if v.Source != "" {
+		parts = append(parts, "source "+model.Sanitize(v.Source))
+	}
+	return " — " + strings.Join(parts, ", ")
+}
+
+// clock is an absolute local time: the time of day when it is today, else with the date.
+func clock(ctx *Context, t time.Time) string {
+	lt, now := t.In(ctx.location()), ctx.Now.In(ctx.location())
+	if lt.YearDay() == now.YearDay() && lt.Year() == now.Year() {
+		return lt.Format("15:04:05")
+	}
+	return lt.Format("Mon 02 Jan 15:04")
+}
+
+// relative is "in 2h19m" or "12m ago".
+func relative(ctx *Context, t time.Time) string {
+	d := t.Sub(ctx.Now)
+	if d >= 0 {
+		return "in " + model.FormatAge(d)
+	}
+	return model.FormatAge(-d) + " ago"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}

@@ -1,0 +1,346 @@
+package tui
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/quotatop/quotatop/model"
+)
+
+// row is one account and its judgement at the last tick.
+type row struct {
+	acc *model.Account
+	j   model.Judgement
+	// search is the lower-cased text the filter matches against, built once per poll.
+	search string
+}
+
+// sortKey names an order of the table.
+type sortKey int
+
+const (
+	sortSeverity sortKey = iota
+	sortUsed5h
+	sortUsed7d
+	sortAge
+	sortReset
+	sortName
+	sortID
+	sortKeys
+)
+
+var sortNames = [sortKeys]string{"severity", "5h %", "7d %", "snapshot age", "time to reset", "name", "id"}
+
+// stateFilter narrows the table to a group of states.
+type stateFilter int
+
+const (
+	showAll stateFilter = iota
+	showAttention
+	showPaused
+	showStale
+	showBlocked
+	stateFilters
+)
+
+var stateFilterNames = [stateFilters]string{"all", "attention", "paused", "stale_probe", "blocked"}
+
+func (f stateFilter) admits(s model.State) bool {
+	switch f {
+	case showAttention:
+		return s != model.StateOK
+	case showPaused:
+		return s == model.StatePaused
+	case showStale:
+		return s == model.StateStaleProbe
+	case showBlocked:
+		return s == model.StateBlocked
+	}
+	return true
+}
+
+// Fleet is the table's data: every account, the filtered and sorted view of them, and
+// the cursor and marks, which belong to account IDs so they survive polls, sorting and
+// filtering.
+type Fleet struct {
+	rows   []row
+	view   []int // indexes into rows, filtered and sorted
+	counts map[model.State]int
+
+	sortBy  sortKey
+	reverse bool
+	query   []string // lower-cased filter terms, all of which must match
+	states  stateFilter
+
+	cursorID  int64
+	hasCursor bool
+	cursorPos int // index in view, kept to place the cursor when its account vanishes
+	marks     map[int64]bool
+}
+
+// NewFleet returns an empty fleet sorted by severity.
+func NewFleet() *Fleet {
+	return &Fleet{marks: map[int64]bool{}, counts: map[model.State]int{}}
+}
+
+// SetAccounts replaces the data with a new poll's accounts, judged at now.
+func (f *Fleet) SetAccounts(accounts []model.Account, p model.Policy, now time.Time) {
+	f.rows = make([]row, len(accounts))
+	for i := range accounts {
+		a := &accounts[i]
+		f.rows[i] = row{acc: a, search: searchText(a)}
+	}
+	live := make(map[int64]bool, len(accounts))
+	for _, r := range f.rows {
+		live[r.acc.ID] = true
+	}
+	for id := range f.marks {
+		if !live[id] {
+			delete(f.marks, id)
+		}
+	}
+	f.Rejudge(p, now)
+}
+
+func searchText(a *model.Account) string {
+	var b strings.Builder
+	b.WriteString(strings.ToLower(a.DisplayName()))
+	b.WriteString(" #" + strconv.FormatInt(a.ID, 10) + " " + strconv.FormatInt(a.ID, 10))
+	b.WriteString(" " + strings.ToLower(a.Platform) + " " + strings.ToLower(a.Type))
+	for _, g := range a.GroupIDs {
+		b.WriteString(" g" + strconv.FormatInt(g, 10))
+	}
+	return b.String()
+}
+
+// Rejudge re-evaluates every account at now (snapshots age, windows reset, blocks
+// expire) and rebuilds the view.
+func (f *Fleet) Rejudge(p model.Policy, now time.Time) {
+	clear(f.counts)
+	for i := range f.rows {
+		f.rows[i].j = model.Judge(f.rows[i].acc, p, now)
+		f.counts[f.rows[i].j.State]++
+	}
+	f.rebuild(now)
+}
+
+// rebuild filters and sorts, then puts the cursor back on its account.
+func (f *Fleet) rebuild(now time.Time) {
+	f.view = f.view[:0]
+	for i := range f.rows {
+		if f.admits(&f.rows[i]) {
+			f.view = append(f.view, i)
+		}
+	}
+	cmpRows := f.comparator(now)
+	slices.SortStableFunc(f.view, func(a, b int) int {
+		c := cmpRows(&f.rows[a], &f.rows[b])
+		if c == 0 {
+			c = cmp.Compare(f.rows[a].acc.ID, f.rows[b].acc.ID)
+		}
+		if f.reverse {
+			return -c
+		}
+		return c
+	})
+	f.placeCursor()
+}
+
+func (f *Fleet) admits(r *row) bool {
+	if !f.states.admits(r.j.State) {
+		return false
+	}
+	for _, term := range f.query {
+		if !strings.Contains(r.search, term) && !strings.Contains(string(r.j.State), term) {
+			return false
+		}
+	}
+	return true
+}
+
+func (f *Fleet) comparator(now time.Time) func(a, b *row) int {
+	switch f.sortBy {
+	case sortUsed5h, sortUsed7d:
+		i := int(f.sortBy - sortUsed5h)
+		return func(a, b *row) int { return cmp.Compare(usedKey(b, i), usedKey(a, i)) }
+	case sortAge:
+		return func(a, b *row) int { return cmp.Compare(ageKey(b), ageKey(a)) }
+	case sortReset:
+		return func(a, b *row) int { return cmp.Compare(resetKey(a, now), resetKey(b, now)) }
+	case sortName:
+		return func(a, b *row) int { return cmp.Compare(a.acc.DisplayName(), b.acc.DisplayName()) }
+	case sortID:
+		return func(a, b *row) int { return cmp.Compare(a.acc.ID, b.acc.ID) }
+	}
+	return func(a, b *row) int {
+		if c := cmp.Compare(a.j.State.Severity(), b.j.State.Severity()); c != 0 {
+			return c
+		}
+		return cmp.Compare(max(usedKey(b, 0), usedKey(b, 1)), max(usedKey(a, 0), usedKey(a, 1)))
+	}
+}
+
+// usedKey sorts rows without a live number (no snapshot, window reset) last.
+func usedKey(r *row, i int) float64 {
+	w := r.j.Windows[i]
+	if !r.j.HasSnapshot || !w.Present || w.Reset {
+		return -1
+	}
+	return w.UsedPercent
+}
+
+func ageKey(r *row) time.Duration {
+	if !r.j.HasTimestamp {
+		return -1
+	}
+	return r.j.Age
+}
+
+// resetKey is the time until the sooner of the two windows resets; unknown sorts last.
+func resetKey(r *row, now time.Time) time.Duration {
+	best := time.Duration(1<<62 - 1)
+	for _, w := range r.j.Windows {
+		if !w.ResetAt.IsZero() && !w.Reset {
+			best = min(best, w.ResetAt.Sub(now))
+		}
+	}
+	return best
+}
+
+func (f *Fleet) placeCursor() {
+	if len(f.view) == 0 {
+		return
+	}
+	if f.hasCursor {
+		for i, ri := range f.view {
+			if f.rows[ri].acc.ID == f.cursorID {
+				f.cursorPos = i
+				return
+			}
+		}
+	}
+	// The account vanished or was filtered out: stay at the same place in the list.
+	f.cursorPos = min(max(f.cursorPos, 0), len(f.view)-1)
+	f.cursorID, f.hasCursor = f.rows[f.view[f.cursorPos]].acc.ID, true
+}
+
+// Len is the number of rows shown.
+func (f *Fleet) Len() int { return len(f.view) }
+
+// Total is the number of accounts.
+func (f *Fleet) Total() int { return len(f.rows) }
+
+// Counts is accounts per state.
+func (f *Fleet) Counts() map[model.State]int { return f.counts }
+
+// Cursor is the row under the cursor.
+func (f *Fleet) Cursor() (*row, bool) {
+	if len(f.view) == 0 {
+		return nil, false
+	}
+	return &f.rows[f.view[f.cursorPos]], true
+}
+
+// CursorPos is the cursor's index among the shown rows.
+func (f *Fleet) CursorPos() int { return f.cursorPos }
+
+// Row returns the i-th shown row.
+func (f *Fleet) Row(i int) *row { return &f.rows[f.view[i]] }
+
+// Move moves the cursor by delta rows, clamped.
+func (f *Fleet) Move(delta int) {
+	if len(f.view) == 0 {
+		return
+	}
+	f.cursorPos = min(max(f.cursorPos+delta, 0), len(f.view)-1)
+	f.cursorID, f.hasCursor = f.rows[f.view[f.cursorPos]].acc.ID, true
+}
+
+// SetQuery sets the filter text.
+func (f *Fleet) SetQuery(q string, now time.Time) {
+	f.query = strings.Fields(strings.ToLower(q))
+	f.rebuild(now)
+}
+
+// CycleSort moves to the next sort order.
+func (f *Fleet) CycleSort(now time.Time) {
+	f.sortBy = (f.sortBy + 1) % sortKeys
+	f.rebuild(now)
+}
+
+// ToggleReverse reverses the order.
+func (f *Fleet) ToggleReverse(now time.Time) {
+	f.reverse = !f.reverse
+	f.rebuild(now)
+}
+
+// CycleStates moves to the next state filter.
+func (f *Fleet) CycleStates(now time.Time) {
+	f.states = (f.states + 1) % stateFilters
+	f.rebuild(now)
+}
+
+// SortName describes the order.
+func (f *Fleet) SortName() string {
+	if f.reverse {
+		return sortNames[f.sortBy] + " ↑"
+	}
+	return sortNames[f.sortBy] + " ↓"
+}
+
+// StatesName describes the state filter.
+func (f *Fleet) StatesName() string { return stateFilterNames[f.states] }
+
+// ToggleMark marks or unmarks the cursor's account.
+func (f *Fleet) ToggleMark() {
+	if r, ok := f.Cursor(); ok {
+		if f.marks[r.acc.ID] {
+			delete(f.marks, r.acc.ID)
+		} else {
+			f.marks[r.acc.ID] = true
+		}
+	}
+}
+
+// MarkShown marks every shown row.
+func (f *Fleet) MarkShown() {
+	for _, ri := range f.view {
+		f.marks[f.rows[ri].acc.ID] = true
+	}
+}
+
+// ClearMarks unmarks everything.
+func (f *Fleet) ClearMarks() { clear(f.marks) }
+
+// Marked reports whether an account is marked.
+func (f *Fleet) Marked(id int64) bool { return f.marks[id] }
+
+// Targets are the rows an action applies to: the marked ones, else the cursor's.
+func (f *Fleet) Targets() []*row {
+	var out []*row
+	if len(f.marks) > 0 {
+		for i := range f.rows {
+			if f.marks[f.rows[i].acc.ID] {
+				out = append(out, &f.rows[i])
+			}
+		}
+		return out
+	}
+	if r, ok := f.Cursor(); ok {
+		out = append(out, r)
+	}
+	return out
+}
+
+// Find returns the row of an account.
+func (f *Fleet) Find(id int64) (*row, bool) {
+	for i := range f.rows {
+		if f.rows[i].acc.ID == id {
+			return &f.rows[i], true
+		}
+	}
+	return nil, false
+}

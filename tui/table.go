@@ -1,0 +1,240 @@
+package tui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/quotatop/quotatop/model"
+)
+
+// paint styles a cell, or leaves it plain on the cursor row (whose own style covers the
+// whole line: nested colour resets would cut its background short).
+type paint func(s lipgloss.Style, text string) string
+
+func styled(s lipgloss.Style, text string) string { return s.Render(text) }
+func plain(_ lipgloss.Style, text string) string  { return text }
+
+// column is one table column. Columns give way by priority as the terminal narrows.
+type column struct {
+	title    string
+	width    int
+	priority int // 1 never goes; higher numbers go first
+	right    bool
+	cell     func(ctx *Context, r *row, p paint, width int) string
+}
+
+var columns = []column{
+	{title: "STATE", width: 13, priority: 1, cell: stateCell},
+	{title: "ID", width: 6, priority: 4, right: true, cell: func(_ *Context, r *row, _ paint, _ int) string { return strconv.FormatInt(r.acc.ID, 10) }},
+	{title: "NAME", width: 12, priority: 1, cell: func(_ *Context, r *row, _ paint, _ int) string { return r.acc.DisplayName() }},
+	{title: "PLATFORM", width: 14, priority: 6, cell: platformCell},
+	{title: "5H USED", width: 13, priority: 1, cell: func(ctx *Context, r *row, p paint, w int) string { return barCell(ctx, r, 0, p, w) }},
+	{title: "7D USED", width: 13, priority: 1, cell: func(ctx *Context, r *row, p paint, w int) string { return barCell(ctx, r, 1, p, w) }},
+	{title: "5H RESET", width: 8, priority: 5, right: true, cell: func(ctx *Context, r *row, p paint, _ int) string { return resetCell(ctx, r, 0, p) }},
+	{title: "7D RESET", width: 8, priority: 7, right: true, cell: func(ctx *Context, r *row, p paint, _ int) string { return resetCell(ctx, r, 1, p) }},
+	{title: "AGE", width: 6, priority: 1, right: true, cell: ageCell},
+	{title: "REASON", width: 11, priority: 2, cell: func(_ *Context, r *row, _ paint, _ int) string { return string(r.j.MainReason()) }},
+}
+
+// layout picks the columns that fit and their widths.
+type layout struct {
+	cols   []column
+	widths []int
+}
+
+const gutter = 1 // the mark column
+
+func newLayout(width int) layout {
+	chosen := make([]bool, len(columns))
+	for i := range columns {
+		chosen[i] = true
+	}
+	need := func() int {
+		n := gutter
+		for i, c := range columns {
+			if chosen[i] {
+				n += c.width + 1
+			}
+		}
+		return n - 1
+	}
+	for prio := 7; prio > 1 && need() > width; prio-- {
+		for i, c := range columns {
+			if c.priority == prio {
+				chosen[i] = false
+			}
+		}
+	}
+	// Spare room goes to the name first (up to 20), then longer bars, then more name,
+	// and the rest to the reason.
+	spare := max(width-need(), 0)
+	take := func(n int) int { n = min(n, spare); spare -= n; return n }
+	name := take(8)
+	bars := take(12) / 2
+	name += take(20)
+	var l layout
+	for i, c := range columns {
+		if !chosen[i] {
+			continue
+		}
+		w := c.width
+		switch c.title {
+		case "NAME":
+			w += name
+		case "5H USED", "7D USED":
+			w += bars
+		case "REASON":
+			w += spare
+		}
+		l.cols = append(l.cols, c)
+		l.widths = append(l.widths, w)
+	}
+	return l
+}
+
+func (l layout) header(ctx *Context) string {
+	var b strings.Builder
+	b.WriteString(strings.Repeat(" ", gutter))
+	for i, c := range l.cols {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(fit(c.title, l.widths[i], c.right))
+	}
+	return ctx.Styles.ColumnHeader.Render(b.String())
+}
+
+// render draws one row; cursor rows are drawn plain under the cursor style.
+func (l layout) render(ctx *Context, r *row, cursor, marked bool) string {
+	p := paint(styled)
+	if cursor {
+		p = plain
+	}
+	var b strings.Builder
+	if marked {
+		b.WriteString(p(ctx.Styles.Marked, "*"))
+	} else {
+		b.WriteByte(' ')
+	}
+	for i, c := range l.cols {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(fit(c.cell(ctx, r, p, l.widths[i]), l.widths[i], c.right))
+	}
+	if cursor {
+		return ctx.Styles.Cursor.Render(b.String())
+	}
+	return b.String()
+}
+
+// fit pads or truncates styled text to exactly width cells.
+func fit(s string, width int, right bool) string {
+	w := ansi.StringWidth(s)
+	if w > width {
+		return ansi.Truncate(s, width, "…")
+	}
+	pad := strings.Repeat(" ", width-w)
+	if right {
+		return pad + s
+	}
+	return s + pad
+}
+
+func platformCell(_ *Context, r *row, _ paint, _ int) string {
+	if r.acc.Platform == "" {
+		return "—"
+	}
+	return r.acc.Platform + "/" + r.acc.Type
+}
+
+func stateCell(ctx *Context, r *row, p paint, _ int) string {
+	s := r.j.State
+	return p(ctx.Styles.State[s], s.Glyph()+" "+string(s))
+}
+
+// The bar is drawn in braille cells: narrow in every locale (block and box characters
+// are East Asian ambiguous and turn double-width on some CJK terminals).
+const (
+	barFull  = "⣿"
+	barHalf  = "⡇"
+	barEmpty = "⣀"
+	barMark  = "|"
+)
+
+// barCell draws a window's used percent as a bar with a mark at the threshold, then the
+// percent. A window whose reset has passed is drawn empty with "reset": its old number is
+// no longer true.
+func barCell(ctx *Context, r *row, i int, p paint, width int) string {
+	w := r.j.Windows[i]
+	st := ctx.Styles
+	pctWidth := 6
+	barWidth := max(width-pctWidth, 3)
+	if !r.j.HasSnapshot || !w.Present {
+		return p(st.Dim, fit("", barWidth, false)+fit("—", pctWidth, true))
+	}
+	if w.Reset {
+		return p(st.BarReset, strings.Repeat(barEmpty, barWidth)) + p(st.Dim, fit("reset", pctWidth, true))
+	}
+	fill := st.BarFill
+	switch {
+	case w.Over:
+		fill = st.BarOver
+	case ctx.Policy.WarnPercent > 0 && w.UsedPercent >= ctx.Policy.WarnPercent:
+		fill = st.BarWarn
+	}
+	halves := int(min(max(w.UsedPercent, 0), 100)/100*float64(barWidth*2) + 0.5)
+	mark := -1
+	if w.Threshold > 0 && !w.Disabled {
+		mark = min(int(w.Threshold*float64(barWidth)+0.5), barWidth) - 1
+	}
+	var b strings.Builder
+	for c := 0; c < barWidth; c++ {
+		switch {
+		case c == mark:
+			b.WriteString(p(st.BarMark, barMark))
+		case halves >= 2*(c+1):
+			b.WriteString(p(fill, barFull))
+		case halves == 2*c+1:
+			b.WriteString(p(fill, barHalf))
+		default:
+			b.WriteString(p(st.BarEmpty, barEmpty))
+		}
+	}
+	pct := model.FormatPercent(w.UsedPercent)
+	return b.String() + p(fill, fit(pct, pctWidth, true))
+}
+
+func resetCell(ctx *Context, r *row, i int, p paint) string {
+	w := r.j.Windows[i]
+	switch {
+	case !r.j.HasSnapshot || w.ResetAt.IsZero():
+		return p(ctx.Styles.Dim, "—")
+	case w.Reset:
+		return p(ctx.Styles.Dim, "passed")
+	}
+	return model.FormatAge(w.ResetAt.Sub(ctx.Now))
+}
+
+// ageCell turns from fresh to aging (half the stale bound) to stale (the bound itself);
+// a stale age also carries a "!" so it reads without colour.
+func ageCell(ctx *Context, r *row, p paint, _ int) string {
+	if !r.j.HasTimestamp {
+		return p(ctx.Styles.Dim, "—")
+	}
+	age := r.j.Age
+	text := model.FormatAge(age)
+	switch {
+	case r.j.Stale:
+		return p(ctx.Styles.AgeStale, text+"!")
+	case age >= ctx.Policy.StaleAfter/2:
+		return p(ctx.Styles.AgeAging, text)
+	}
+	return p(ctx.Styles.AgeFresh, text)
+}
+
+// ageSince is for headers: "3s ago".
+func ageSince(now, t time.Time) string { return model.FormatAge(now.Sub(t)) + " ago" }

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/quotatop/quotatop/model"
+	"github.com/quotatop/quotatop/source"
 )
 
 // gatewayZone is the offset sub2api writes its times in by default.
@@ -232,5 +235,16 @@ func Fleet(now time.Time) []*Account {
 	add("corrupt", "openai", "oauth", func(a *Account) {
 		a.Raw = `{"ID":` + fmt.Sprint(a.ID) + `,"Name":"half-written","Extra":{"codex_5h_used_percent":`
 	})
+	return out
+}
+
+// Accounts is the fleet at now as quotatop decodes it, without any Redis: for tests and
+// benchmarks of the screens.
+func Accounts(now time.Time) []model.Account {
+	fleet := Fleet(now)
+	out := make([]model.Account, len(fleet))
+	for i, a := range fleet {
+		out[i] = source.DecodeMeta(fmt.Sprintf("sched:meta:%d", a.ID), a.MetaJSON())
+	}
 	return out
 }

@@ -460,7 +460,7 @@ func (m Model) render() string {
 func (m Model) header() []string {
 	st, ctx := m.ctx.Styles, &m.ctx
 	line1 := st.Title.Render("quotatop") + st.Dim.Render(" · ") + ctx.Source.Address + st.Dim.Render(" · ") + ctx.Source.Prefix
-	if ctx.Source.Mode != "" {
+	if ctx.Source.Mode != "" && ctx.Width >= 100 {
 		line1 += st.Dim.Render(" · " + ctx.Source.Mode)
 	}
 	poll := "every " + model.FormatAge(m.interval)
@@ -470,8 +470,10 @@ func (m Model) header() []string {
 	switch {
 	case m.frozen:
 		poll = st.Notice.Render("‖ POLLING FROZEN (z)")
-	case m.haveData:
+	case m.haveData && ctx.Width >= 100:
 		poll += st.Dim.Render(fmt.Sprintf(" · last poll %s in %s", clock(ctx, m.lastGood), m.lastTook.Round(time.Millisecond)))
+	case m.haveData:
+		poll += st.Dim.Render(fmt.Sprintf(" · %s %s", clock(ctx, m.lastGood), m.lastTook.Round(time.Millisecond)))
 	default:
 		poll += st.Dim.Render(" · first poll…")
 	}

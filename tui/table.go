@@ -191,19 +191,38 @@ func barCell(ctx *Context, r *row, i int, p paint, width int) string {
 	if w.Threshold > 0 && !w.Disabled {
 		mark = min(int(w.Threshold*float64(barWidth)+0.5), barWidth) - 1
 	}
-	var b strings.Builder
-	for c := 0; c < barWidth; c++ {
-		switch {
-		case c == mark:
-			b.WriteString(p(st.BarMark, barMark))
-		case halves >= 2*(c+1):
-			b.WriteString(p(fill, barFull))
-		case halves == 2*c+1:
-			b.WriteString(p(fill, barHalf))
-		default:
-			b.WriteString(p(st.BarEmpty, barEmpty))
+	// Emit runs of one style rather than a style per cell: fewer bytes per frame.
+	const (
+		kindEmpty = iota
+		kindFill
+		kindMark
+	)
+	styles := [3]lipgloss.Style{st.BarEmpty, fill, st.BarMark}
+	var b, run strings.Builder
+	runKind := kindEmpty
+	flush := func() {
+		if run.Len() > 0 {
+			b.WriteString(p(styles[runKind], run.String()))
+			run.Reset()
 		}
 	}
+	for c := 0; c < barWidth; c++ {
+		glyph, kind := barEmpty, kindEmpty
+		switch {
+		case c == mark:
+			glyph, kind = barMark, kindMark
+		case halves >= 2*(c+1):
+			glyph, kind = barFull, kindFill
+		case halves == 2*c+1:
+			glyph, kind = barHalf, kindFill
+		}
+		if kind != runKind {
+			flush()
+			runKind = kind
+		}
+		run.WriteString(glyph)
+	}
+	flush()
 	pct := model.FormatPercent(w.UsedPercent)
 	return b.String() + p(fill, fit(pct, pctWidth, true))
 }

@@ -62,7 +62,9 @@ func (tm *tmux) waitFor(what string, timeout time.Duration, cond func(screen str
 	}
 }
 
-func contains(sub string) func(string) bool { return func(s string) bool { return strings.Contains(s, sub) } }
+func contains(sub string) func(string) bool {
+	return func(s string) bool { return strings.Contains(s, sub) }
+}
 
 func TestLiveMonitorInTmux(t *testing.T) {
 	srv := redistest.Start(t)

@@ -1,0 +1,288 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/quotatop/quotatop/model"
+)
+
+// AdminConfig says how to reach the gateway's admin API.
+type AdminConfig struct {
+	BaseURL string // e.g. https://gateway.example.com
+	Key     string // admin API key, sent as x-api-key
+	Token   string // admin JWT, sent as a bearer token when Key is empty
+	CAFile  string // PEM bundle of a private CA; empty means the system roots
+	// Timeouts: ProbeTimeout for the refresh probe (the gateway may wait ~15 s on
+	// upstream), Timeout for everything else.
+	ProbeTimeout, Timeout time.Duration
+}
+
+// Admin is a client of sub2api's admin API. Its errors never contain the credential.
+type Admin struct {
+	base                  *url.URL
+	key, token            string
+	http                  *http.Client
+	probeTimeout, timeout time.Duration
+}
+
+// NewAdmin checks the configuration and builds the client.
+func NewAdmin(c AdminConfig) (*Admin, error) {
+	u, err := url.Parse(strings.TrimRight(c.BaseURL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("--api %q is not an http(s) URL", c.BaseURL)
+	}
+	if c.Key == "" && c.Token == "" {
+		return nil, errors.New("--api needs credentials: set QUOTATOP_ADMIN_KEY, QUOTATOP_ADMIN_TOKEN or --admin-key-file")
+	}
+	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.CAFile != "" {
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("read --api-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--api-ca %s holds no PEM certificate", c.CAFile)
+		}
+		tlsConfig.RootCAs = pool
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.TLSClientConfig = tlsConfig
+	transport.Proxy = nil // the admin key must not travel through an ambient proxy
+	a := &Admin{base: u, key: c.Key, token: c.Token, http: &http.Client{Transport: transport},
+		probeTimeout: c.ProbeTimeout, timeout: c.Timeout}
+	if a.probeTimeout <= 0 {
+		a.probeTimeout = 20 * time.Second
+	}
+	if a.timeout <= 0 {
+		a.timeout = 10 * time.Second
+	}
+	return a, nil
+}
+
+// Address is the API base URL, for display.
+func (a *Admin) Address() string { return a.base.String() }
+
+// APIError is a failed admin call, with the sentence an operator should read.
+type APIError struct {
+	Status   int    // HTTP status, 0 when the request never got an answer
+	Code     string // the gateway's code, when it sent one
+	Message  string // the gateway's message, sanitised
+	Sentence string
+}
+
+func (e *APIError) Error() string { return e.Sentence }
+
+// HTTPStatus is the status of a failed call, or 0 when there was no answer.
+func HTTPStatus(err error) int {
+	var e *APIError
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	return 0
+}
+
+type envelope struct {
+	Code    json.RawMessage `json:"code"`
+	Message string          `json:"message"`
+	Data    json.RawMessage `json:"data"`
+}
+
+// call sends one request and returns the envelope's data. It returns the HTTP status too,
+// for the audit log.
+func (a *Admin) call(ctx context.Context, method, path string, body any, timeout time.Duration, id int64) (json.RawMessage, int, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var reader io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, 0, err
+		}
+		reader = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, a.base.String()+"/api/v1/admin"+path, reader)
+	if err != nil {
+		return nil, 0, err
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if a.key != "" {
+		req.Header.Set("x-api-key", a.key)
+	} else {
+		req.Header.Set("Authorization", "Bearer "+a.token)
+	}
+	resp, err := a.http.Do(req)
+	if err != nil {
+		return nil, 0, a.transportError(err, timeout)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return nil, resp.StatusCode, &APIError{Status: resp.StatusCode, Sentence: fmt.Sprintf("the gateway's answer (HTTP %d) broke off: %v", resp.StatusCode, err)}
+	}
+	var env envelope
+	jsonErr := json.Unmarshal(raw, &env)
+	code := codeText(env.Code)
+	msg := model.Sanitize(env.Message)
+	if resp.StatusCode != http.StatusOK {
+		return nil, resp.StatusCode, a.statusError(resp.StatusCode, code, msg, jsonErr != nil, id)
+	}
+	if jsonErr != nil {
+		return nil, resp.StatusCode, &APIError{Status: resp.StatusCode, Sentence: "the gateway answered HTTP 200 with something that is not JSON: is --api the gateway's address?"}
+	}
+	if code != "0" && code != "" {
+		return nil, resp.StatusCode, &APIError{Status: resp.StatusCode, Code: code, Message: msg, Sentence: fmt.Sprintf("the gateway refused: %s (code %s)", orUnknown(msg), code)}
+	}
+	return env.Data, resp.StatusCode, nil
+}
+
+func codeText(raw json.RawMessage) string {
+	s := strings.Trim(strings.TrimSpace(string(raw)), `"`)
+	return model.Sanitize(s)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "no message"
+	}
+	return s
+}
+
+func (a *Admin) statusError(status int, code, msg string, notJSON bool, id int64) error {
+	e := &APIError{Status: status, Code: code, Message: msg}
+	detail := ""
+	if msg != "" {
+		detail = ": " + msg
+	}
+	switch {
+	case status == http.StatusLocked || code == "ADMIN_COMPLIANCE_ACK_REQUIRED":
+		e.Sentence = "the gateway needs an administrator to accept its compliance notice once in its web UI (HTTP 423); quotatop does not accept it for you"
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		e.Sentence = fmt.Sprintf("the gateway rejected the admin credential (HTTP %d%s): check QUOTATOP_ADMIN_KEY, QUOTATOP_ADMIN_TOKEN or --admin-key-file", status, detail)
+	case status == http.StatusNotFound && id > 0:
+		e.Sentence = fmt.Sprintf("account #%d no longer exists on the gateway (HTTP 404)", id)
+	case status == http.StatusNotFound:
+		e.Sentence = "the gateway has no such admin route (HTTP 404): is --api the gateway's base URL, and is it new enough?"
+	case notJSON:
+		e.Sentence = fmt.Sprintf("the gateway answered HTTP %d with something that is not JSON: a proxy in front of it may be failing", status)
+	default:
+		e.Sentence = fmt.Sprintf("the gateway answered HTTP %d%s", status, detail)
+	}
+	return e
+}
+
+func (a *Admin) transportError(err error, timeout time.Duration) error {
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
+		return &APIError{Sentence: fmt.Sprintf("the gateway did not answer within %s", timeout)}
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return &APIError{Sentence: fmt.Sprintf("cannot reach the gateway at %s: connection refused", a.base)}
+	case errors.Is(err, context.Canceled):
+		return &APIError{Sentence: "cancelled"}
+	}
+	var certErr *tls.CertificateVerificationError
+	if errors.As(err, &certErr) {
+		return &APIError{Sentence: fmt.Sprintf("the gateway's TLS certificate is not trusted (%v): use --api-ca for a private CA", certErr.Err)}
+	}
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		err = urlErr.Err
+	}
+	return &APIError{Sentence: fmt.Sprintf("cannot reach the gateway at %s: %v", a.base, err)}
+}
+
+func accountPath(id int64, rest string) string {
+	return "/accounts/" + strconv.FormatInt(id, 10) + rest
+}
+
+// Probe asks the gateway to spend one small upstream request and rewrite the snapshot.
+// A 200 does not mean it worked: the gateway answers 200 with the old snapshot when
+// upstream fails, so callers compare the snapshot time before and after.
+func (a *Admin) Probe(ctx context.Context, id int64) (int, error) {
+	_, status, err := a.call(ctx, http.MethodGet, accountPath(id, "/usage?force=true"), nil, a.probeTimeout, id)
+	return status, err
+}
+
+// ClearRateLimit clears a rate limit, an overload, a temporary block and model limits.
+func (a *Admin) ClearRateLimit(ctx context.Context, id int64) (int, error) {
+	_, status, err := a.call(ctx, http.MethodPost, accountPath(id, "/clear-rate-limit"), nil, a.timeout, id)
+	return status, err
+}
+
+// RecoverState clears the error status and rate-limit state.
+func (a *Admin) RecoverState(ctx context.Context, id int64) (int, error) {
+	_, status, err := a.call(ctx, http.MethodPost, accountPath(id, "/recover-state"), nil, a.timeout, id)
+	return status, err
+}
+
+// ClearTempUnschedulable deletes a temporary block.
+func (a *Admin) ClearTempUnschedulable(ctx context.Context, id int64) (int, error) {
+	_, status, err := a.call(ctx, http.MethodDelete, accountPath(id, "/temp-unschedulable"), nil, a.timeout, id)
+	return status, err
+}
+
+// SetSchedulable turns the manual scheduling switch on.
+func (a *Admin) SetSchedulable(ctx context.Context, id int64) (int, error) {
+	_, status, err := a.call(ctx, http.MethodPost, accountPath(id, "/schedulable"), map[string]bool{"schedulable": true}, a.timeout, id)
+	return status, err
+}
+
+// ExemptWindow disables auto-pause for one window. The gateway replaces the whole extra
+// map on update, so it is read first and written back whole with only that key changed.
+func (a *Admin) ExemptWindow(ctx context.Context, id int64, w model.WindowName) (int, error) {
+	data, status, err := a.call(ctx, http.MethodGet, accountPath(id, ""), nil, a.timeout, id)
+	if err != nil {
+		return status, err
+	}
+	var account struct {
+		Extra map[string]json.RawMessage `json:"extra"`
+	}
+	if err := json.Unmarshal(data, &account); err != nil || account.Extra == nil {
+		// Without the current extra, a write would wipe every other setting.
+		return status, &APIError{Status: status, Sentence: "the gateway's account answer has no readable extra map; nothing was changed"}
+	}
+	account.Extra["auto_pause_"+string(w)+"_disabled"] = json.RawMessage("true")
+	_, status, err = a.call(ctx, http.MethodPut, accountPath(id, ""), map[string]any{"extra": account.Extra}, a.timeout, id)
+	return status, err
+}
+
+// DefaultThresholds reads the gateway-wide quota auto-pause defaults (ratios 0-1).
+func (a *Admin) DefaultThresholds(ctx context.Context) ([2]float64, error) {
+	data, _, err := a.call(ctx, http.MethodGet, "/ops/advanced-settings", nil, a.timeout, 0)
+	if err != nil {
+		return [2]float64{}, err
+	}
+	var s struct {
+		Q struct {
+			T5h json.Number `json:"default_threshold_5h"`
+			T7d json.Number `json:"default_threshold_7d"`
+		} `json:"openai_account_quota_auto_pause"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&s); err != nil {
+		return [2]float64{}, &APIError{Sentence: "the gateway's advanced settings are not in the expected shape"}
+	}
+	t5, _ := s.Q.T5h.Float64()
+	t7, _ := s.Q.T7d.Float64()
+	return [2]float64{clamp01(t5), clamp01(t7)}, nil
+}

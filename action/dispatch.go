@@ -1,0 +1,179 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/quotatop/quotatop/model"
+)
+
+// Admin is the gateway's admin API as actions need it.
+type Admin interface {
+	Probe(ctx context.Context, id int64) (int, error)
+	ClearRateLimit(ctx context.Context, id int64) (int, error)
+	RecoverState(ctx context.Context, id int64) (int, error)
+	ClearTempUnschedulable(ctx context.Context, id int64) (int, error)
+	SetSchedulable(ctx context.Context, id int64) (int, error)
+	ExemptWindow(ctx context.Context, id int64, w model.WindowName) (int, error)
+}
+
+// Rereader reads one account back from the snapshot storage.
+type Rereader func(ctx context.Context, id int64) (model.Account, error)
+
+// Target is an account an action is for, as the operator saw it.
+type Target struct {
+	ID     int64
+	Name   string
+	Reason string // the main reason shown
+	// Before is the account as shown, to report what a probe changed.
+	Before *model.Account
+}
+
+// Result is what happened to one account.
+type Result struct {
+	Target  Target
+	Steps   []Kind // the steps that ran (the last one failed if Err is set)
+	Status  int
+	Err     error
+	After   *model.Account // re-read after the action, when possible
+	Outcome string         // one sentence
+}
+
+// Concurrency is how many accounts a bulk action works on at once.
+const Concurrency = 4
+
+// Dispatcher is the one place every action passes through.
+type Dispatcher struct {
+	admin    Admin
+	readOnly string
+	audit    *Audit
+	reread   Rereader
+	clock    func() time.Time
+	// settle is how long a probe's new snapshot may take to reach Redis.
+	settle time.Duration
+}
+
+// NewDispatcher builds the dispatcher. why, when not empty, makes it read-only and says
+// why (no --api, or --read-only).
+func NewDispatcher(admin Admin, audit *Audit, reread Rereader, why string) *Dispatcher {
+	if admin == nil && why == "" {
+		why = "no admin API configured (--api)"
+	}
+	return &Dispatcher{admin: admin, readOnly: why, audit: audit, reread: reread, clock: time.Now, settle: 1500 * time.Millisecond}
+}
+
+// ReadOnly returns why actions are refused, or "" when they are allowed.
+func (d *Dispatcher) ReadOnly() string { return d.readOnly }
+
+// ErrReadOnly is returned for every action in read-only mode.
+var ErrReadOnly = errors.New("read-only")
+
+// Run carries out steps for each target, Concurrency accounts at a time; each account's
+// steps run in order and stop at the first failure. Results come back in target order.
+func (d *Dispatcher) Run(ctx context.Context, steps []Kind, targets []Target) []Result {
+	results := make([]Result, len(targets))
+	if d.readOnly != "" {
+		for i, t := range targets {
+			results[i] = Result{Target: t, Err: ErrReadOnly, Outcome: "refused: quotatop is read-only here (" + d.readOnly + ")"}
+		}
+		return results
+	}
+	sem := make(chan struct{}, Concurrency)
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			results[i] = d.runOne(ctx, steps, t)
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+func (d *Dispatcher) runOne(ctx context.Context, steps []Kind, t Target) Result {
+	res := Result{Target: t}
+	for _, k := range steps {
+		res.Steps = append(res.Steps, k)
+		start := d.clock()
+		rec := Record{Time: start, Action: k, Phase: "start", AccountID: t.ID, AccountName: t.Name, Reason: t.Reason}
+		if err := d.audit.Write(rec); err != nil {
+			res.Err = fmt.Errorf("not started: the audit log cannot be written (%v)", err)
+			res.Outcome = res.Err.Error()
+			return res
+		}
+		status, err := d.call(ctx, k, t.ID)
+		outcome := "ok"
+		if err != nil {
+			outcome = "failed: " + err.Error()
+		} else if k == Probe {
+			res.After, outcome = d.verifyProbe(ctx, t)
+		}
+		rec.Time, rec.Phase, rec.HTTPStatus, rec.Outcome, rec.DurationMS = d.clock(), "end", status, outcome, d.clock().Sub(start).Milliseconds()
+		auditErr := d.audit.Write(rec)
+		res.Status, res.Err, res.Outcome = status, err, outcome
+		if err != nil {
+			return res
+		}
+		if auditErr != nil {
+			res.Err = fmt.Errorf("%s done, but the audit log could not record it (%v); stopping", k.Short(), auditErr)
+			res.Outcome = res.Err.Error()
+			return res
+		}
+	}
+	if res.After == nil && d.reread != nil {
+		if a, err := d.reread(ctx, t.ID); err == nil {
+			res.After = &a
+		}
+	}
+	return res
+}
+
+func (d *Dispatcher) call(ctx context.Context, k Kind, id int64) (int, error) {
+	switch k {
+	case Probe:
+		return d.admin.Probe(ctx, id)
+	case ClearTemp:
+		return d.admin.ClearTempUnschedulable(ctx, id)
+	case ClearRateLimit:
+		return d.admin.ClearRateLimit(ctx, id)
+	case Recover:
+		return d.admin.RecoverState(ctx, id)
+	case Schedule:
+		return d.admin.SetSchedulable(ctx, id)
+	case Exempt5h, Exempt7d:
+		return d.admin.ExemptWindow(ctx, id, k.Window())
+	}
+	return 0, fmt.Errorf("unknown action %q", k)
+}
+
+// verifyProbe re-reads the account until its snapshot time moves. The gateway answers a
+// probe with 200 even when upstream failed; only a newer snapshot proves it worked.
+func (d *Dispatcher) verifyProbe(ctx context.Context, t Target) (*model.Account, string) {
+	if d.reread == nil {
+		return nil, "probe answered; snapshot not re-read"
+	}
+	var before time.Time
+	if t.Before != nil && t.Before.Quota != nil {
+		before = t.Before.Quota.UpdatedAt
+	}
+	deadline := d.clock().Add(d.settle)
+	for {
+		a, err := d.reread(ctx, t.ID)
+		if err == nil && a.Quota != nil && a.Quota.HasUpdatedAt && a.Quota.UpdatedAt.After(before) {
+			return &a, "refreshed"
+		}
+		if d.clock().After(deadline) || ctx.Err() != nil {
+			if err != nil {
+				return nil, "probe answered, but the account could not be re-read: " + err.Error()
+			}
+			return &a, "unchanged: the gateway could not reach upstream (the snapshot did not move)"
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -99,7 +99,9 @@ func (f *fakeAdmin) Probe(_ context.Context, id int64) (int, error) { return f.d
 func (f *fakeAdmin) ClearRateLimit(_ context.Context, id int64) (int, error) {
 	return f.do("clear-rate-limit", id)
 }
-func (f *fakeAdmin) RecoverState(_ context.Context, id int64) (int, error) { return f.do("recover", id) }
+func (f *fakeAdmin) RecoverState(_ context.Context, id int64) (int, error) {
+	return f.do("recover", id)
+}
 func (f *fakeAdmin) ClearTempUnschedulable(_ context.Context, id int64) (int, error) {
 	return f.do("clear-temp", id)
 }

@@ -139,7 +139,7 @@ func TestBulkWithPartialFailure(t *testing.T) {
 	for id := int64(1); id <= 9; id++ {
 		targets = append(targets, Target{ID: id, Name: "acc", Reason: "rate_limited"})
 	}
-	results := d.Run(context.Background(), []Kind{Recover, ClearRateLimit}, targets)
+	results := d.Run(context.Background(), Same([]Kind{Recover, ClearRateLimit}, targets))
 	failed := 0
 	for i, r := range results {
 		if r.Target.ID != int64(i+1) {
@@ -180,7 +180,7 @@ func TestReadOnlyRefusesEverything(t *testing.T) {
 	admin := &fakeAdmin{}
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
 	d := NewDispatcher(admin, NewAudit(path, os.Getenv), nil, "--read-only")
-	res := d.Run(context.Background(), []Kind{Probe}, []Target{{ID: 1}})
+	res := d.Run(context.Background(), Same([]Kind{Probe}, []Target{{ID: 1}}))
 	if !errors.Is(res[0].Err, ErrReadOnly) || len(admin.calls) != 0 || !strings.Contains(res[0].Outcome, "--read-only") {
 		t.Fatalf("%+v", res[0])
 	}
@@ -195,7 +195,7 @@ func TestAuditFailureBlocksTheAction(t *testing.T) {
 	blocker := filepath.Join(dir, "file")
 	os.WriteFile(blocker, nil, 0o600)
 	d := NewDispatcher(admin, NewAudit(filepath.Join(blocker, "audit.jsonl"), os.Getenv), nil, "")
-	res := d.Run(context.Background(), []Kind{Probe}, []Target{{ID: 1}})
+	res := d.Run(context.Background(), Same([]Kind{Probe}, []Target{{ID: 1}}))
 	if res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "not started: the audit log cannot be written") || len(admin.calls) != 0 {
 		t.Fatalf("%+v calls %v", res[0], admin.calls)
 	}
@@ -218,7 +218,7 @@ func TestProbeOutcomeComparesSnapshotTime(t *testing.T) {
 		}
 		d := NewDispatcher(&fakeAdmin{}, NewAudit(filepath.Join(t.TempDir(), "a.jsonl"), os.Getenv), reread, "")
 		d.settle = 300 * time.Millisecond
-		res := d.Run(context.Background(), []Kind{Probe}, []Target{{ID: 1, Before: before}})
+		res := d.Run(context.Background(), Same([]Kind{Probe}, []Target{{ID: 1, Before: before}}))
 		if !strings.HasPrefix(res[0].Outcome, c.want) || res[0].After == nil {
 			t.Fatalf("moved=%v: %q", c.moved, res[0].Outcome)
 		}

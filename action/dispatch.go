@@ -71,29 +71,44 @@ func (d *Dispatcher) ReadOnly() string { return d.readOnly }
 // ErrReadOnly is returned for every action in read-only mode.
 var ErrReadOnly = errors.New("read-only")
 
-// Run carries out steps for each target, Concurrency accounts at a time; each account's
-// steps run in order and stop at the first failure. Results come back in target order.
-func (d *Dispatcher) Run(ctx context.Context, steps []Kind, targets []Target) []Result {
-	results := make([]Result, len(targets))
+// Job is the steps for one account.
+type Job struct {
+	Target Target
+	Steps  []Kind
+}
+
+// Run carries out the jobs, Concurrency accounts at a time; each account's steps run in
+// order and stop at the first failure. Results come back in job order.
+func (d *Dispatcher) Run(ctx context.Context, jobs []Job) []Result {
+	results := make([]Result, len(jobs))
 	if d.readOnly != "" {
-		for i, t := range targets {
-			results[i] = Result{Target: t, Err: ErrReadOnly, Outcome: "refused: quotatop is read-only here (" + d.readOnly + ")"}
+		for i, j := range jobs {
+			results[i] = Result{Target: j.Target, Err: ErrReadOnly, Outcome: "refused: quotatop is read-only here (" + d.readOnly + ")"}
 		}
 		return results
 	}
 	sem := make(chan struct{}, Concurrency)
 	var wg sync.WaitGroup
-	for i, t := range targets {
+	for i, j := range jobs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i] = d.runOne(ctx, steps, t)
+			results[i] = d.runOne(ctx, j.Steps, j.Target)
 		}()
 	}
 	wg.Wait()
 	return results
+}
+
+// Same gives every target the same steps.
+func Same(steps []Kind, targets []Target) []Job {
+	jobs := make([]Job, len(targets))
+	for i, t := range targets {
+		jobs[i] = Job{Target: t, Steps: steps}
+	}
+	return jobs
 }
 
 func (d *Dispatcher) runOne(ctx context.Context, steps []Kind, t Target) Result {

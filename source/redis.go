@@ -78,6 +78,21 @@ func (r *Redis) Read(ctx context.Context) ([]model.Account, error) {
 	return r.fetch(ctx, keys)
 }
 
+// ReadAccount reads one account's meta and last-used keys, after an action.
+func (r *Redis) ReadAccount(ctx context.Context, id int64) (model.Account, error) {
+	key := r.prefix + "meta:" + strconv.FormatInt(id, 10)
+	b := &batch{keys: []string{key}}
+	if err := r.fetchBatch(ctx, b); err != nil {
+		return model.Account{}, err
+	}
+	var d Decoder
+	accounts := d.decodeBatch(b.keys, b.metas, b.lastAt)
+	if len(accounts) == 0 {
+		return model.Account{}, fmt.Errorf("%s is gone from the storage", key)
+	}
+	return accounts[0], nil
+}
+
 func (r *Redis) pattern() string { return r.prefix + "meta:*" }
 
 func (r *Redis) scan(ctx context.Context) ([]string, error) {

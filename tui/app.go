@@ -13,6 +13,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/quotatop/quotatop/action"
 	"github.com/quotatop/quotatop/model"
 )
 
@@ -33,6 +34,14 @@ type Options struct {
 	// Clock is read only inside commands; tests pass a fixed one.
 	Clock    func() time.Time
 	Location *time.Location
+
+	// Actions carries out probes and unpauses; nil or read-only makes a pure monitor.
+	Actions *action.Dispatcher
+	// ConfirmProbes asks before a single-account probe too.
+	ConfirmProbes bool
+	// Thresholds reads the gateway-wide default thresholds; when set they replace the
+	// flags' values, re-read every minute.
+	Thresholds func(context.Context) ([2]float64, error)
 }
 
 // Minimum screen the table can be drawn in.
@@ -95,6 +104,16 @@ type Model struct {
 	failSince   time.Time
 	lastErr     string
 	retryAt     time.Time
+
+	// Actions: in flight per account, the last result per account, the message line.
+	confirm   *confirm
+	inFlight  map[int64]bool
+	running   map[int64]string
+	results   map[int64]string
+	message   string
+	messageAt time.Time
+	// thresholdOrigin says where gateway default thresholds come from.
+	thresholdOrigin string
 }
 
 // New builds the root model.
@@ -109,9 +128,11 @@ func New(opts Options) Model {
 		opts.Interval = 2 * time.Second
 	}
 	keys := DefaultKeyMap()
-	// Actions arrive with the admin API; until then their keys are off everywhere.
-	for _, b := range []*key.Binding{&keys.Mark, &keys.MarkAll, &keys.Probe, &keys.Unpause} {
-		b.SetEnabled(false)
+	// Without an admin API, or read-only, action keys are off everywhere (help, footer).
+	if opts.Actions == nil || opts.Actions.ReadOnly() != "" {
+		for _, b := range []*key.Binding{&keys.Mark, &keys.MarkAll, &keys.Probe, &keys.Unpause} {
+			b.SetEnabled(false)
+		}
 	}
 	ti := textinput.New()
 	ti.Prompt = "/ "
@@ -120,13 +141,21 @@ func New(opts Options) Model {
 	m := Model{
 		ctx: Context{Styles: NewStyles(opts.Color), Keys: keys, Policy: opts.Policy, Now: opts.Clock(),
 			Source: opts.Source, Location: opts.Location, Width: 80, Height: 24},
-		opts:     opts,
-		fleet:    NewFleet(),
-		filter:   ti,
-		interval: opts.Interval,
-		rowCache: map[int64]string{},
-		pollGen:  1,
-		polling:  true,
+		opts:            opts,
+		fleet:           NewFleet(),
+		filter:          ti,
+		interval:        opts.Interval,
+		rowCache:        map[int64]string{},
+		pollGen:         1,
+		polling:         true,
+		inFlight:        map[int64]bool{},
+		running:         map[int64]string{},
+		results:         map[int64]string{},
+		thresholdOrigin: "--default-threshold flags",
+	}
+	m.ctx.Running = m.running
+	if opts.Thresholds != nil {
+		m.thresholdOrigin = "gateway settings (not read yet)"
 	}
 	m.invalidate()
 	return m
@@ -134,7 +163,7 @@ func New(opts Options) Model {
 
 // Init starts the first poll (New already counted it as in flight) and the clock.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(m.pollCmd(m.pollGen), m.tick())
+	return tea.Batch(m.pollCmd(m.pollGen), m.tick(), m.fetchThresholds())
 }
 
 func (m *Model) startPoll() tea.Cmd {
@@ -174,6 +203,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.keepCursorVisible()
 		return m, nil
 	case tickMsg:
+		if m.message != "" && msg.now.Sub(m.messageAt) > messageFor {
+			m.message = ""
+		}
 		m.ctx.Now = msg.now
 		m.fleet.Rejudge(m.ctx.Policy, m.ctx.Now)
 		m.invalidate()
@@ -186,6 +218,20 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.startPoll()
 	case pollDoneMsg:
 		return m.pollDone(msg)
+	case actionDoneMsg:
+		return m.actionDone(msg)
+	case thresholdsMsg:
+		if msg.err != nil {
+			m.say("Could not read the gateway's default thresholds: " + model.Sanitize(msg.err.Error()))
+		} else {
+			m.ctx.Policy.DefaultThreshold = msg.values
+			m.thresholdOrigin = "gateway settings, read " + clock(&m.ctx, m.ctx.Now)
+			m.fleet.Rejudge(m.ctx.Policy, m.ctx.Now)
+			m.invalidate()
+		}
+		return m, tea.Tick(time.Minute, func(time.Time) tea.Msg { return thresholdsDueMsg{} })
+	case thresholdsDueMsg:
+		return m, m.fetchThresholds()
 	case tea.KeyPressMsg:
 		return m.key(msg)
 	case tea.MouseWheelMsg:
@@ -261,6 +307,9 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	}
+	if m.confirm != nil {
+		return m.confirmKey(msg)
+	}
 	if m.filterOn {
 		return m.filterKey(msg)
 	}
@@ -296,6 +345,9 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 
+	if next, cmd, ok := m.actionKey(msg); ok {
+		return next, cmd
+	}
 	page := max(m.tableRows(), 1)
 	switch {
 	case key.Matches(msg, k.Quit):
@@ -425,6 +477,9 @@ func (m Model) chrome() int {
 	if m.lastErr != "" {
 		n++
 	}
+	if m.messageLine() != "" {
+		n++
+	}
 	return n
 }
 
@@ -448,13 +503,19 @@ func (m Model) render() string {
 		msg := fmt.Sprintf("quotatop needs at least %dx%d (now %dx%d): enlarge the window, or q to quit", minWidth, minHeight, m.ctx.Width, m.ctx.Height)
 		return lipgloss.Place(m.ctx.Width, m.ctx.Height, lipgloss.Center, lipgloss.Center, lipgloss.NewStyle().Width(m.ctx.Width).Align(lipgloss.Center).Render(msg))
 	}
+	var out string
 	switch m.screen {
 	case screenHelp:
-		return m.helpView()
+		out = m.helpView()
 	case screenDetail:
-		return m.detailView()
+		out = m.detailView()
+	default:
+		out = m.tableView()
 	}
-	return m.tableView()
+	if m.confirm != nil {
+		out = m.dialog(out)
+	}
+	return out
 }
 
 func (m Model) header() []string {
@@ -573,11 +634,22 @@ func (m Model) tableView() string {
 		}
 		lines = append(lines, ctx.Styles.Dim.Render("  "+msg))
 	}
-	for len(lines) < ctx.Height-1 {
+	msgLine := m.messageLine()
+	for len(lines) < ctx.Height-1-btoi(msgLine != "") {
 		lines = append(lines, "")
+	}
+	if msgLine != "" {
+		lines = append(lines, msgLine)
 	}
 	lines = append(lines, m.footer())
 	return strings.Join(lines, "\n")
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func (m Model) detailView() string {
@@ -587,7 +659,15 @@ func (m Model) detailView() string {
 	if !ok {
 		body = []string{ctx.Styles.Notice.Render(fmt.Sprintf("Account #%d is no longer in the storage.", m.detailID))}
 	} else {
-		body = detailLines(ctx, r, nil)
+		var extra []string
+		if res := m.results[r.acc.ID]; res != "" {
+			extra = append(extra, ctx.Styles.Bold.Render("Last action"), "  "+res)
+		}
+		if run := m.running[r.acc.ID]; run != "" {
+			extra = append(extra, ctx.Styles.Notice.Render("  ⟳ "+run+" running…"))
+		}
+		extra = append(extra, ctx.Styles.Dim.Render("Thresholds marked \"gateway default\" come from the "+m.thresholdOrigin+"."))
+		body = detailLines(ctx, r, extra)
 	}
 	return m.scrolled(ctx.Styles.Title.Render("Account details"), body, "esc back · j/k scroll · ctrl+r poll now · ? help")
 }
@@ -597,15 +677,16 @@ func (m Model) helpView() string {
 	var body []string
 	titles := []string{"Move", "Find and sort", "Act", "Polling"}
 	for i, group := range m.ctx.Keys.FullHelp() {
-		body = append(body, st.Bold.Render(titles[i]))
+		var rows []string
 		for _, b := range group {
-			desc := b.Help().Desc
-			if !b.Enabled() {
-				desc += st.Dim.Render(" (needs --api, not read-only)")
+			if b.Enabled() {
+				rows = append(rows, fmt.Sprintf("  %s %s", st.Key.Render(fmt.Sprintf("%-8s", b.Help().Key)), b.Help().Desc))
 			}
-			body = append(body, fmt.Sprintf("  %s %s", st.Key.Render(fmt.Sprintf("%-8s", b.Help().Key)), desc))
 		}
-		body = append(body, "")
+		if len(rows) == 0 {
+			rows = []string{st.Dim.Render("  read-only: no actions (they need --api and no --read-only)")}
+		}
+		body = append(append(append(body, st.Bold.Render(titles[i])), rows...), "")
 	}
 	body = append(body, st.Bold.Render("States"),
 		"  "+legend(st),

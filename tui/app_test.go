@@ -355,15 +355,20 @@ func TestHelpComesFromTheKeymap(t *testing.T) {
 	out := view(m)
 	for _, b := range m.ctx.Keys.FullHelp() {
 		for _, k := range b {
-			if !strings.Contains(out, k.Help().Desc) {
-				t.Errorf("help lacks %q", k.Help().Desc)
+			if k.Enabled() != strings.Contains(out, fmt.Sprintf("%-8s %s", k.Help().Key, k.Help().Desc)) {
+				t.Errorf("help and keymap disagree on %q (enabled %v)", k.Help().Desc, k.Enabled())
 			}
 		}
 	}
-	if !strings.Contains(out, "refresh probe (needs --api, not read-only)") {
-		t.Error("disabled actions not marked in help")
+	if !strings.Contains(out, "read-only: no actions") || strings.Contains(out, "unpause") {
+		t.Errorf("read-only help offers actions:\n%s", out)
 	}
-	if strings.Contains(view(keys(t, m, "?")), "unpause") {
+	m = keys(t, m, "?")
+	if strings.Contains(view(m), "unpause") {
 		t.Error("footer offers a disabled action")
+	}
+	m = keys(t, m, "p")
+	if !strings.Contains(view(m), "Read-only: no admin API configured (--api); p is refused.") {
+		t.Errorf("p in read-only mode is not explained:\n%s", view(m))
 	}
 }

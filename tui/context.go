@@ -14,6 +14,8 @@ type Context struct {
 	Policy        model.Policy
 	Now           time.Time // the time of the last tick: views never read the clock
 	Source        SourceInfo
+	// Running names the action in flight per account, shown in its row.
+	Running map[int64]string
 	// Location is where absolute times are shown; nil means the machine's local zone.
 	Location *time.Location
 }

@@ -36,7 +36,7 @@ var columns = []column{
 	{title: "5H RESET", width: 8, priority: 5, right: true, cell: func(ctx *Context, r *row, p paint, _ int) string { return resetCell(ctx, r, 0, p) }},
 	{title: "7D RESET", width: 8, priority: 7, right: true, cell: func(ctx *Context, r *row, p paint, _ int) string { return resetCell(ctx, r, 1, p) }},
 	{title: "AGE", width: 6, priority: 1, right: true, cell: ageCell},
-	{title: "REASON", width: 11, priority: 2, cell: func(_ *Context, r *row, _ paint, _ int) string { return string(r.j.MainReason()) }},
+	{title: "REASON", width: 11, priority: 2, cell: reasonCell},
 }
 
 // layout picks the columns that fit and their widths.
@@ -142,6 +142,13 @@ func fit(s string, width int, right bool) string {
 		return pad + s
 	}
 	return s + pad
+}
+
+func reasonCell(ctx *Context, r *row, p paint, _ int) string {
+	if run := ctx.Running[r.acc.ID]; run != "" {
+		return p(ctx.Styles.Notice, "⟳ "+run+"…")
+	}
+	return string(r.j.MainReason())
 }
 
 func platformCell(_ *Context, r *row, _ paint, _ int) string {

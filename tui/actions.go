@@ -1,0 +1,320 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/quotatop/quotatop/action"
+	"github.com/quotatop/quotatop/model"
+)
+
+// actionTimeout bounds a whole (bulk) action; each call has its own shorter timeout.
+const actionTimeout = 2 * time.Minute
+
+// messageFor is how long the message line stays.
+const messageFor = 20 * time.Second
+
+type actionDoneMsg struct{ results []action.Result }
+
+// thresholdsMsg carries the gateway-wide default thresholds read from the admin API.
+type thresholdsMsg struct {
+	values [2]float64
+	err    error
+}
+
+type thresholdsDueMsg struct{}
+
+// confirm is a pending action waiting for y (or x for the alternative).
+type confirm struct {
+	title   string
+	lines   []string
+	jobs    []action.Job
+	altJobs []action.Job
+	altText string
+}
+
+// actionsEnabled reports whether action keys do anything.
+func (m Model) actionsEnabled() bool {
+	return m.opts.Actions != nil && m.opts.Actions.ReadOnly() == ""
+}
+
+// actionKey handles p, u, space, ctrl+a; ok is false when the key is none of them.
+func (m Model) actionKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
+	all := DefaultKeyMap()
+	if !key.Matches(msg, all.Probe, all.Unpause, all.Mark, all.MarkAll) {
+		return m, nil, false
+	}
+	if !m.actionsEnabled() {
+		why := "no admin API configured (--api)"
+		if m.opts.Actions != nil {
+			why = m.opts.Actions.ReadOnly()
+		}
+		m.say(fmt.Sprintf("Read-only: %s; %s is refused.", why, msg.String()))
+		return m, nil, true
+	}
+	k := m.ctx.Keys
+	switch {
+	case key.Matches(msg, k.Mark):
+		m.fleet.ToggleMark()
+		m.move(1)
+		m.invalidate()
+	case key.Matches(msg, k.MarkAll):
+		m.fleet.MarkShown()
+		m.invalidate()
+	case key.Matches(msg, k.Probe):
+		return m.probe()
+	case key.Matches(msg, k.Unpause):
+		return m.unpause()
+	}
+	return m, nil, true
+}
+
+// targets are the marked rows (else the cursor's) that are not busy already.
+func (m Model) targets() ([]action.Target, int) {
+	var out []action.Target
+	busy := 0
+	for _, r := range m.fleet.Targets() {
+		if m.inFlight[r.acc.ID] {
+			busy++
+			continue
+		}
+		acc := *r.acc
+		out = append(out, action.Target{ID: r.acc.ID, Name: r.acc.DisplayName(), Reason: string(r.j.MainReason()), Before: &acc})
+	}
+	return out, busy
+}
+
+func (m Model) probe() (Model, tea.Cmd, bool) {
+	targets, busy := m.targets()
+	if len(targets) == 0 {
+		m.say(nothingToDo(busy))
+		return m, nil, true
+	}
+	jobs := action.Same([]action.Kind{action.Probe}, targets)
+	if len(targets) == 1 && !m.opts.ConfirmProbes {
+		// A single probe changes nothing but the snapshot: no dialog unless asked for.
+		return m, m.startAction(jobs), true
+	}
+	m.confirm = &confirm{
+		title: fmt.Sprintf("Refresh probe of %s", countNames(targets)),
+		lines: []string{action.Probe.Describe()},
+		jobs:  jobs,
+	}
+	return m, nil, true
+}
+
+func (m Model) unpause() (Model, tea.Cmd, bool) {
+	targets, busy := m.targets()
+	if len(targets) == 0 {
+		m.say(nothingToDo(busy))
+		return m, nil, true
+	}
+	c := &confirm{title: "Unpause " + countNames(targets)}
+	var skipped []string
+	alts := map[string]int{}
+	for _, t := range targets {
+		r, _ := m.fleet.Find(t.ID)
+		plan := action.Unpause(r.acc, r.j)
+		if plan.Blocked != "" {
+			skipped = append(skipped, fmt.Sprintf("%s: skipped, %s", t.Name, plan.Blocked))
+			continue
+		}
+		c.jobs = append(c.jobs, action.Job{Target: t, Steps: plan.Steps})
+		c.lines = append(c.lines, fmt.Sprintf("%s (%s): %s", t.Name, t.Reason, stepNames(plan.Steps)))
+		if len(plan.Alternative) > 0 {
+			c.altJobs = append(c.altJobs, action.Job{Target: t, Steps: plan.Alternative})
+			for _, k := range plan.Alternative {
+				alts[string(k.Window())]++
+			}
+		}
+	}
+	if len(c.jobs) == 0 {
+		m.say("Nothing to unpause: " + strings.Join(skipped, "; "))
+		return m, nil, true
+	}
+	c.lines = append(c.lines, skipped...)
+	if len(c.altJobs) > 0 {
+		var ws []string
+		for _, w := range []string{"5h", "7d"} {
+			if alts[w] > 0 {
+				ws = append(ws, w)
+			}
+		}
+		c.altText = fmt.Sprintf("x  instead exempt the %s window from quota auto-pause for %d account(s): it will be used although over its threshold", strings.Join(ws, " and "), len(c.altJobs))
+	}
+	m.confirm = c
+	return m, nil, true
+}
+
+func nothingToDo(busy int) string {
+	if busy > 0 {
+		return "Already running for that account: wait for it to finish."
+	}
+	return "No account selected."
+}
+
+func stepNames(steps []action.Kind) string {
+	names := make([]string, len(steps))
+	for i, k := range steps {
+		names[i] = k.Short()
+	}
+	return strings.Join(names, ", then ")
+}
+
+// countNames is "codex-pro-20" or "3 accounts (codex-pro-20, codex-pro-21, codex-pro-22)"
+// or "12 accounts (a, b, c, and 9 more)".
+func countNames(targets []action.Target) string {
+	if len(targets) == 1 {
+		return targets[0].Name
+	}
+	var names []string
+	for _, t := range targets[:min(3, len(targets))] {
+		names = append(names, t.Name)
+	}
+	if len(targets) > 3 {
+		names = append(names, fmt.Sprintf("and %d more", len(targets)-3))
+	}
+	return fmt.Sprintf("%d accounts (%s)", len(targets), strings.Join(names, ", "))
+}
+
+// confirmKey: y runs, x runs the alternative, anything else (Enter too) cancels.
+func (m Model) confirmKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	c := m.confirm
+	m.confirm = nil
+	switch {
+	case msg.String() == "y":
+		return m, m.startAction(c.jobs)
+	case msg.String() == "x" && len(c.altJobs) > 0:
+		return m, m.startAction(c.altJobs)
+	}
+	m.say("Cancelled: nothing was changed.")
+	return m, nil
+}
+
+func (m *Model) startAction(jobs []action.Job) tea.Cmd {
+	for _, j := range jobs {
+		m.inFlight[j.Target.ID] = true
+		m.running[j.Target.ID] = j.Steps[0].Short()
+	}
+	m.invalidate()
+	d := m.opts.Actions
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+		defer cancel()
+		return actionDoneMsg{results: d.Run(ctx, jobs)}
+	}
+}
+
+func (m Model) actionDone(msg actionDoneMsg) (tea.Model, tea.Cmd) {
+	failed := 0
+	var firstFail string
+	for _, r := range msg.results {
+		delete(m.inFlight, r.Target.ID)
+		delete(m.running, r.Target.ID)
+		text := m.describeResult(r)
+		m.results[r.Target.ID] = clock(&m.ctx, m.ctx.Now) + " " + text
+		if r.Err != nil {
+			failed++
+			if firstFail == "" {
+				firstFail = text
+			}
+		}
+	}
+	switch {
+	case len(msg.results) == 1:
+		m.say(m.results[msg.results[0].Target.ID][9:])
+	case failed == 0:
+		m.say(fmt.Sprintf("%d accounts: all done. Details per account in the detail view (enter).", len(msg.results)))
+	default:
+		m.say(fmt.Sprintf("%d accounts: %d done, %d failed; first failure: %s", len(msg.results), len(msg.results)-failed, failed, firstFail))
+	}
+	m.fleet.ClearMarks()
+	m.invalidate()
+	return m, m.pollNow()
+}
+
+// describeResult says what happened to one account, with before and after numbers.
+func (m Model) describeResult(r action.Result) string {
+	what := stepNames(r.Steps)
+	if r.Err != nil {
+		return fmt.Sprintf("%s: %s failed: %s", r.Target.Name, what, r.Err.Error())
+	}
+	text := fmt.Sprintf("%s: %s %s", r.Target.Name, what, r.Outcome)
+	if r.After == nil {
+		return text
+	}
+	after := model.Judge(r.After, m.ctx.Policy, m.ctx.Now)
+	if b := r.Target.Before; b != nil && b.Quota != nil && r.After.Quota != nil {
+		var parts []string
+		for i, w := range model.WindowNames {
+			parts = append(parts, fmt.Sprintf("%s %s → %s", w, model.FormatPercent(b.Quota.Windows[i].UsedPercent), model.FormatPercent(r.After.Quota.Windows[i].UsedPercent)))
+		}
+		text += "; " + strings.Join(parts, ", ")
+		if after.HasTimestamp {
+			text += fmt.Sprintf(", snapshot %s old", model.FormatAge(after.Age))
+		}
+	}
+	return text + "; now " + string(after.State)
+}
+
+func (m *Model) say(text string) {
+	m.message, m.messageAt = text, m.ctx.Now
+}
+
+func (m Model) messageLine() string {
+	if m.message == "" || m.ctx.Now.Sub(m.messageAt) > messageFor {
+		return ""
+	}
+	return m.ctx.Styles.Notice.Render(fit("» "+m.message, m.ctx.Width, false))
+}
+
+// dialog draws the confirmation box over the middle of the screen.
+func (m Model) dialog(screen string) string {
+	c := m.confirm
+	st := m.ctx.Styles
+	width := min(m.ctx.Width-4, 100)
+	var body []string
+	body = append(body, st.Bold.Render(c.title), "")
+	for i, l := range c.lines {
+		if i == 8 {
+			body = append(body, st.Dim.Render(fmt.Sprintf("… and %d more", len(c.lines)-8)))
+			break
+		}
+		body = append(body, l)
+	}
+	body = append(body, "", st.Key.Render("y")+"  do it")
+	if c.altText != "" {
+		body = append(body, st.Key.Render(c.altText[:1])+c.altText[1:])
+	}
+	body = append(body, st.Dim.Render("any other key (Enter too) cancels"))
+	box := lipgloss.NewStyle().Border(lipgloss.NormalBorder()).Padding(0, 1).Width(width).Render(strings.Join(body, "\n"))
+	lines := strings.Split(screen, "\n")
+	boxLines := strings.Split(box, "\n")
+	top := max((len(lines)-len(boxLines))/2, 0)
+	left := max((m.ctx.Width-lipgloss.Width(boxLines[0]))/2, 0)
+	for i, bl := range boxLines {
+		if top+i < len(lines) {
+			lines[top+i] = strings.Repeat(" ", left) + bl
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// fetchThresholds reads the gateway's default thresholds (at start and every minute).
+func (m Model) fetchThresholds() tea.Cmd {
+	read := m.opts.Thresholds
+	if read == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		v, err := read(ctx)
+		return thresholdsMsg{values: v, err: err}
+	}
+}

@@ -1,0 +1,181 @@
+package tui
+
+import (
+	"context"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/quotatop/quotatop/action"
+	"github.com/quotatop/quotatop/demo"
+	"github.com/quotatop/quotatop/model"
+)
+
+type recordingAdmin struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (r *recordingAdmin) rec(s string, id int64) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, s+" "+strconv.FormatInt(id, 10))
+	return 200, nil
+}
+func (r *recordingAdmin) Probe(_ context.Context, id int64) (int, error) { return r.rec("probe", id) }
+func (r *recordingAdmin) ClearRateLimit(_ context.Context, id int64) (int, error) {
+	return r.rec("clear-rate-limit", id)
+}
+func (r *recordingAdmin) RecoverState(_ context.Context, id int64) (int, error) {
+	return r.rec("recover", id)
+}
+func (r *recordingAdmin) ClearTempUnschedulable(_ context.Context, id int64) (int, error) {
+	return r.rec("clear-temp", id)
+}
+func (r *recordingAdmin) SetSchedulable(_ context.Context, id int64) (int, error) {
+	return r.rec("schedulable", id)
+}
+func (r *recordingAdmin) ExemptWindow(_ context.Context, id int64, w model.WindowName) (int, error) {
+	return r.rec("exempt-"+string(w), id)
+}
+
+func actingModel(t *testing.T) (Model, *recordingAdmin) {
+	t.Helper()
+	admin := &recordingAdmin{}
+	audit := action.NewAudit(filepath.Join(t.TempDir(), "audit.jsonl"), func(string) string { return "" })
+	accounts := demo.Accounts(t0)
+	reread := func(_ context.Context, id int64) (model.Account, error) {
+		for _, a := range accounts {
+			if a.ID == id {
+				return a, nil
+			}
+		}
+		return model.Account{}, nil
+	}
+	d := action.NewDispatcher(admin, audit, reread, "")
+	m := New(Options{Reader: fakeReader{}, Source: SourceInfo{Address: "x", Prefix: "sched:"}, Policy: model.DefaultPolicy(),
+		Clock: func() time.Time { return t0 }, Location: time.UTC, Actions: d})
+	m = update(t, m, tea.WindowSizeMsg{Width: 120, Height: 40})
+	m = update(t, m, pollDoneMsg{gen: 1, accounts: accounts, started: t0, finished: t0})
+	return m, admin
+}
+
+func filterTo(t *testing.T, m Model, q string) Model {
+	m = keys(t, m, "/")
+	for _, r := range q {
+		m = keys(t, m, string(r))
+	}
+	return keys(t, m, "enter")
+}
+
+// run executes the command a key returned and feeds its result back, as Bubble Tea would.
+func run(t *testing.T, m Model, cmd tea.Cmd) Model {
+	t.Helper()
+	if cmd == nil {
+		t.Fatal("no command to run")
+	}
+	msg := cmd()
+	if done, ok := msg.(actionDoneMsg); ok {
+		next, _ := m.Update(done)
+		return next.(Model)
+	}
+	t.Fatalf("command returned %T", msg)
+	return m
+}
+
+func TestUnpauseConfirmsAndEnterCancels(t *testing.T) {
+	m, admin := actingModel(t)
+	m = filterTo(t, m, "#133") // temp block + quota_5h
+	m = keys(t, m, "u")
+	out := view(m)
+	for _, want := range []string{"Unpause codex-pro-33", "codex-pro-33 (temp_unschedulable): clear temp block, then probe", "y  do it",
+		"x  instead exempt the 5h window", "any other key (Enter too) cancels"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("dialog lacks %q:\n%s", want, out)
+		}
+	}
+	m = keys(t, m, "enter")
+	if m.confirm != nil || len(admin.calls) != 0 || !strings.Contains(view(m), "Cancelled: nothing was changed.") {
+		t.Fatalf("enter did not cancel: %v", admin.calls)
+	}
+	m = keys(t, m, "u")
+	next, cmd := m.Update(keyMsg("y"))
+	m = next.(Model)
+	if !strings.Contains(view(m), "⟳ clear") {
+		t.Fatalf("row does not show the running action:\n%s", view(m))
+	}
+	m = run(t, m, cmd)
+	if strings.Join(admin.calls, ",") != "clear-temp 133,probe 133" {
+		t.Fatalf("calls %v", admin.calls)
+	}
+	if !strings.Contains(view(m), "codex-pro-33: clear temp block, then probe") {
+		t.Fatalf("no outcome message:\n%s", view(m))
+	}
+}
+
+func TestExemptIsTheExplicitAlternative(t *testing.T) {
+	m, admin := actingModel(t)
+	m = filterTo(t, m, "#121") // quota_7d, fresh
+	m = keys(t, m, "u")
+	next, cmd := m.Update(keyMsg("x"))
+	m = run(t, next.(Model), cmd)
+	if strings.Join(admin.calls, ",") != "exempt-7d 121" {
+		t.Fatalf("calls %v", admin.calls)
+	}
+}
+
+func TestProbeNoDoubleStartAndBulkMarks(t *testing.T) {
+	m, admin := actingModel(t)
+	m = filterTo(t, m, "#124")
+	next, cmd := m.Update(keyMsg("p")) // a single probe needs no confirmation
+	m = next.(Model)
+	if cmd == nil || m.confirm != nil {
+		t.Fatal("single probe did not start at once")
+	}
+	next, cmd2 := m.Update(keyMsg("p"))
+	m = next.(Model)
+	if cmd2 != nil || !strings.Contains(view(m), "Already running") {
+		t.Fatal("a second p started the probe twice")
+	}
+	m = run(t, m, cmd)
+	if len(admin.calls) != 1 {
+		t.Fatalf("calls %v", admin.calls)
+	}
+
+	// Mark two paused accounts; u asks once for both.
+	admin.calls = nil
+	m = keys(t, m, "esc")
+	m = filterTo(t, m, "paused")
+	m = keys(t, m, "g", "space", "space")
+	if len(m.fleet.Targets()) != 2 {
+		t.Fatalf("%d marked", len(m.fleet.Targets()))
+	}
+	m = keys(t, m, "u")
+	if !strings.Contains(view(m), "Unpause 2 accounts (") {
+		t.Fatalf("bulk dialog:\n%s", view(m))
+	}
+	next, cmd = m.Update(keyMsg("y"))
+	m = run(t, next.(Model), cmd)
+	if len(admin.calls) != 2 || len(m.fleet.Targets()) != 1 {
+		t.Fatalf("bulk calls %v; marks should be cleared after the action", admin.calls)
+	}
+	// ctrl+a marks every shown row.
+	m = update(t, m, tea.KeyPressMsg{Code: 'a', Mod: tea.ModCtrl})
+	if len(m.fleet.Targets()) != m.fleet.Len() {
+		t.Fatal("ctrl+a did not mark every shown row")
+	}
+}
+
+func TestConfirmProbesFlag(t *testing.T) {
+	m, _ := actingModel(t)
+	m.opts.ConfirmProbes = true
+	m = filterTo(t, m, "#124")
+	m = keys(t, m, "p")
+	if m.confirm == nil || !strings.Contains(view(m), "Refresh probe of codex-fresh-2994") {
+		t.Fatal("--confirm-probes did not ask")
+	}
+}

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"strconv"
 	"sync"
@@ -22,6 +23,7 @@ type Sim struct {
 	prefix   string
 	policy   model.Policy
 	rng      *rand.Rand
+	probes   int
 }
 
 // NewSim wraps a fleet that will be published to client under prefix.
@@ -53,6 +55,41 @@ func (s *Sim) Publish(ctx context.Context) error {
 	}
 	_, err := pipe.Exec(ctx)
 	return err
+}
+
+// errNoAccount is returned for an ID the demo gateway does not have.
+var errNoAccount = errors.New("account not found")
+
+// Change applies fn to one account under the simulator's lock and publishes it, the way
+// an admin write reaches sched:meta in the real gateway.
+func (s *Sim) Change(ctx context.Context, id int64, fn func(a *Account, now time.Time)) error {
+	s.mu.Lock()
+	a, ok := s.byID[id]
+	if !ok {
+		s.mu.Unlock()
+		return errNoAccount
+	}
+	fn(a, time.Now())
+	value := a.MetaJSON()
+	s.mu.Unlock()
+	return s.client.Set(ctx, s.metaKey(id), value, 0).Err()
+}
+
+// probe is the admin API's refresh probe: the snapshot is taken again from "upstream",
+// which heals a poisoned one and confirms a real one. Every fifth probe fails (upstream
+// unreachable) and leaves the old snapshot in place, as the real gateway does.
+func (s *Sim) probe(ctx context.Context, id int64) error {
+	return s.Change(ctx, id, func(a *Account, now time.Time) {
+		s.probes++
+		if a.Raw != "" || s.probes%5 == 0 {
+			return
+		}
+		acc := source.DecodeMeta(s.metaKey(a.ID), a.MetaJSON())
+		if acc.Quota == nil {
+			return
+		}
+		s.refresh(a, acc.Quota, now)
+	})
 }
 
 // Run moves the fleet every interval until ctx ends.

@@ -138,6 +138,11 @@ func (m Model) unpause() (Model, tea.Cmd, bool) {
 		return m, nil, true
 	}
 	c.lines = append(c.lines, skipped...)
+	if len(c.lines) > 6 {
+		c.lines = append(c.lines[:5], fmt.Sprintf("… and %d more", len(c.lines)-5))
+	}
+	c.lines = append(c.lines, "")
+	c.lines = append(c.lines, describeKinds(c.jobs)...)
 	if len(c.altJobs) > 0 {
 		var ws []string
 		for _, w := range []string{"5h", "7d"} {
@@ -149,6 +154,21 @@ func (m Model) unpause() (Model, tea.Cmd, bool) {
 	}
 	m.confirm = c
 	return m, nil, true
+}
+
+// describeKinds says exactly what each call in the jobs does, once per kind.
+func describeKinds(jobs []action.Job) []string {
+	seen := map[action.Kind]bool{}
+	var out []string
+	for _, j := range jobs {
+		for _, k := range j.Steps {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, k.Short()+" = "+k.Describe())
+			}
+		}
+	}
+	return out
 }
 
 func nothingToDo(busy int) string {
@@ -280,13 +300,7 @@ func (m Model) dialog(screen string) string {
 	width := min(m.ctx.Width-4, 100)
 	var body []string
 	body = append(body, st.Bold.Render(c.title), "")
-	for i, l := range c.lines {
-		if i == 8 {
-			body = append(body, st.Dim.Render(fmt.Sprintf("… and %d more", len(c.lines)-8)))
-			break
-		}
-		body = append(body, l)
-	}
+	body = append(body, c.lines...)
 	body = append(body, "", st.Key.Render("y")+"  do it")
 	if c.altText != "" {
 		body = append(body, st.Key.Render(c.altText[:1])+c.altText[1:])

@@ -29,6 +29,13 @@ type config struct {
 	interval time.Duration
 	noColor  bool
 	mouse    bool
+
+	api           string
+	adminKeyFile  string
+	apiCA         string
+	readOnly      bool
+	confirmProbes bool
+	auditLog      string
 }
 
 const usageHead = `quotatop watches the 5h/7d quotas of the accounts an API gateway (sub2api) pools.
@@ -39,6 +46,8 @@ Usage:
   quotatop --demo             try it on the embedded demo gateway
 
 The Redis password may come from QUOTATOP_REDIS_PASSWORD instead of the URL.
+Actions (probe, unpause) need --api and an admin credential from QUOTATOP_ADMIN_KEY,
+QUOTATOP_ADMIN_TOKEN or --admin-key-file; never on the command line.
 Exit codes: 0 ok, 1 bad usage or configuration, 2 storage unreachable or unreadable,
 3 --fail-on matched.
 
@@ -71,12 +80,22 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (co
 	fs.DurationVar(&cfg.interval, "interval", 2*time.Second, "live monitor poll interval")
 	fs.BoolVar(&cfg.noColor, "no-color", false, "no colours (also when NO_COLOR is set)")
 	fs.BoolVar(&cfg.mouse, "mouse", false, "let the live monitor use the mouse")
+	fs.StringVar(&cfg.api, "api", getenv("QUOTATOP_API"), "gateway admin API base `URL` for probes and unpause; default $QUOTATOP_API")
+	fs.StringVar(&cfg.adminKeyFile, "admin-key-file", "", "read the admin API key from `PATH` (else $QUOTATOP_ADMIN_KEY or $QUOTATOP_ADMIN_TOKEN)")
+	fs.StringVar(&cfg.apiCA, "api-ca", "", "PEM `file` of a private CA for the admin API")
+	fs.BoolVar(&cfg.readOnly, "read-only", false, "a pure monitor: refuse every action")
+	fs.BoolVar(&cfg.confirmProbes, "confirm-probes", false, "ask before a single-account probe too")
+	fs.StringVar(&cfg.auditLog, "audit-log", "", "append the action audit trail to `PATH` (default $XDG_STATE_HOME/quotatop/audit.jsonl)")
+	keyOnArgv := fs.String("admin-key", "", "refused: the key would show in ps and shell history; use $QUOTATOP_ADMIN_KEY or --admin-key-file")
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, errHelp
 		}
 		return cfg, fmt.Errorf("%v (see --help)", err)
+	}
+	if *keyOnArgv != "" {
+		return cfg, errors.New("an admin key on the command line is refused (it would show in ps and shell history): use QUOTATOP_ADMIN_KEY or --admin-key-file")
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))

@@ -8,20 +8,39 @@ import (
 	"os"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/quotatop/quotatop/source"
+	"github.com/quotatop/quotatop/action"
 	"github.com/quotatop/quotatop/tui"
 )
 
 // live runs the full-screen monitor.
-func live(cfg config, reader *source.Redis, stderr io.Writer) int {
+func live(cfg config, g *gateway, stderr io.Writer, getenv func(string) string) int {
+	reader := g.reader
 	info := tui.SourceInfo{Address: reader.Address(), Prefix: reader.Prefix(), Mode: string(reader.Mode())}
 	if cfg.demo {
 		info.Address, info.Mode = "embedded demo gateway", ""
 	}
-	err := tui.Run(context.Background(), tui.Options{
+	opts := tui.Options{
 		Reader: reader, Source: info, Policy: cfg.policy, Interval: cfg.interval,
-		PollTimeout: cfg.timeout * 2, Color: !cfg.noColor, Mouse: cfg.mouse,
-	}, os.Stdin, os.Stdout)
+		PollTimeout: cfg.timeout * 2, Color: !cfg.noColor, Mouse: cfg.mouse, ConfirmProbes: cfg.confirmProbes,
+	}
+	why := ""
+	switch {
+	case cfg.readOnly:
+		why = "--read-only"
+	case g.admin == nil:
+		why = "no admin API configured (--api)"
+	}
+	var admin action.Admin
+	if g.admin != nil {
+		admin = g.admin
+		opts.Thresholds = g.admin.DefaultThresholds
+	}
+	auditPath := cfg.auditLog
+	if auditPath == "" {
+		auditPath = action.DefaultAuditPath(getenv)
+	}
+	opts.Actions = action.NewDispatcher(admin, action.NewAudit(auditPath, getenv), reader.ReadAccount, why)
+	err := tui.Run(context.Background(), opts, os.Stdin, os.Stdout)
 	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		fmt.Fprintf(stderr, "quotatop: %v\n", err)
 		return exitUsage

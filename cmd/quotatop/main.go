@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/quotatop/quotatop/demo"
@@ -41,41 +42,112 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		return exitOK
 	}
 
-	reader, closeReader, err := openReader(cfg, getenv)
+	g, err := openGateway(cfg, getenv, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "quotatop: %v\n", err)
 		return exitUsage
 	}
-	defer closeReader()
+	defer g.close()
 
-	if cfg.once {
-		return once(cfg, reader, stdout, stderr)
+	if g.admin != nil {
+		cfg.policy = withGatewayThresholds(cfg.policy, g.admin, stderr)
 	}
-	return live(cfg, reader, stderr)
+	if cfg.once {
+		return once(cfg, g.reader, stdout, stderr)
+	}
+	return live(cfg, g, stderr, getenv)
 }
 
-// openReader builds the snapshot reader: the embedded demo or the configured Redis.
-func openReader(cfg config, getenv func(string) string) (*source.Redis, func(), error) {
+// withGatewayThresholds replaces the flags' default thresholds with the gateway's own.
+func withGatewayThresholds(p model.Policy, admin *source.Admin, stderr io.Writer) model.Policy {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	t, err := admin.DefaultThresholds(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "quotatop: warning: cannot read the gateway's default thresholds (%v); using the --default-threshold flags\n", err)
+		return p
+	}
+	p.DefaultThreshold = t
+	return p
+}
+
+// gateway is what quotatop talks to: the snapshot reader and, when configured, the
+// admin API.
+type gateway struct {
+	reader *source.Redis
+	admin  *source.Admin
+	close  func()
+}
+
+// openGateway builds the reader and admin client: the embedded demo (whose simulated
+// admin API uses a key it generates) or the configured Redis and API.
+func openGateway(cfg config, getenv func(string) string, stderr io.Writer) (*gateway, error) {
 	if cfg.demo {
-		g, err := demo.Start(time.Now(), cfg.prefix)
+		d, err := demo.Start(time.Now(), cfg.prefix)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		if !cfg.once {
-			ctx, cancel := context.WithCancel(context.Background())
-			go g.Sim.Run(ctx, time.Second, time.Now)
-			return g.Reader, func() { cancel(); g.Close() }, nil
+		g := &gateway{reader: d.Reader, close: d.Close}
+		if cfg.once {
+			return g, nil
 		}
-		return g.Reader, g.Close, nil
+		ctx, cancel := context.WithCancel(context.Background())
+		go d.Sim.Run(ctx, time.Second, time.Now)
+		api, err := demo.StartAPI(d.Sim)
+		if err != nil {
+			cancel()
+			d.Close()
+			return nil, err
+		}
+		g.close = func() { cancel(); api.Close(); d.Close() }
+		g.admin, err = source.NewAdmin(source.AdminConfig{BaseURL: api.URL, Key: api.Key})
+		return g, err
 	}
 	r, err := source.OpenRedis(source.Conn{
 		URL: cfg.redisURL, Password: getenv("QUOTATOP_REDIS_PASSWORD"),
 		SentinelPassword: getenv("QUOTATOP_SENTINEL_PASSWORD"), Timeout: cfg.timeout,
 	}, cfg.prefix)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return r, func() { r.Close() }, nil
+	g := &gateway{reader: r, close: func() { r.Close() }}
+	if cfg.api == "" {
+		return g, nil
+	}
+	key, err := adminKey(cfg, getenv, stderr)
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	g.admin, err = source.NewAdmin(source.AdminConfig{BaseURL: cfg.api, Key: key, Token: getenv("QUOTATOP_ADMIN_TOKEN"), CAFile: cfg.apiCA})
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	return g, nil
+}
+
+// adminKey reads the key from --admin-key-file, else QUOTATOP_ADMIN_KEY.
+func adminKey(cfg config, getenv func(string) string, stderr io.Writer) (string, error) {
+	if cfg.adminKeyFile == "" {
+		return getenv("QUOTATOP_ADMIN_KEY"), nil
+	}
+	info, err := os.Stat(cfg.adminKeyFile)
+	if err != nil {
+		return "", fmt.Errorf("--admin-key-file: %w", err)
+	}
+	if info.Mode().Perm()&0o077 != 0 {
+		fmt.Fprintf(stderr, "quotatop: warning: %s is readable by other users (mode %v): chmod 600 it\n", cfg.adminKeyFile, info.Mode().Perm())
+	}
+	b, err := os.ReadFile(cfg.adminKeyFile)
+	if err != nil {
+		return "", fmt.Errorf("--admin-key-file: %w", err)
+	}
+	key := strings.TrimSpace(string(b))
+	if key == "" {
+		return "", fmt.Errorf("--admin-key-file %s is empty", cfg.adminKeyFile)
+	}
+	return key, nil
 }
 
 // once prints the fleet a single time, for scripts.

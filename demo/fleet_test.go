@@ -78,7 +78,13 @@ func TestSimulatorMovesTheFleet(t *testing.T) {
 		}
 	}
 	after := judged(t, g, now)
-	if j := after["codex-fresh-2994"]; j.State != model.StateOK || j.Windows[0].UsedPercent > 5 {
+	if j := after["codex-fresh-2994"]; j.State != model.StateStaleProbe {
+		t.Errorf("the poisoned account should wait for the operator's probe: %s", j.State)
+	}
+	if err := g.Sim.probe(context.Background(), 124); err != nil {
+		t.Fatal(err)
+	}
+	if j := judged(t, g, time.Now())["codex-fresh-2994"]; j.State != model.StateOK || j.Windows[0].UsedPercent > 5 {
 		t.Errorf("the poisoned snapshot was not healed by a probe: %s %v %v%%", j.State, j.Reasons, j.Windows[0].UsedPercent)
 	}
 	// codex-pro-23 crossed the 2h bound 90 s in; then the gateway may already have

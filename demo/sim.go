@@ -125,7 +125,9 @@ func (s *Sim) Step(ctx context.Context, now time.Time) error {
 			}
 			s.traffic(a, acc.Quota, now)
 		case model.StateStaleProbe:
-			if s.rng.IntN(20) != 0 {
+			// The gateway's own probe comes with the next request; the poisoned account
+			// is left for the operator to probe, so the demo can show the heal.
+			if a.Poisoned || s.rng.IntN(60) != 0 {
 				continue
 			}
 			s.refresh(a, acc.Quota, now)

@@ -138,3 +138,84 @@ func TestSteadyScreenBytesPerSecond(t *testing.T) {
 		t.Fatal("nothing was written: the ages did not tick")
 	}
 }
+
+// rowsOf returns the names of the table rows in the given state.
+func rowsOf(screen, state string) []string {
+	var names []string
+	for _, line := range strings.Split(screen, "\n") {
+		if f := strings.Fields(line); len(f) >= 4 && strings.TrimPrefix(f[1], "*") == state || len(f) >= 4 && f[0] == "*"+glyphOf(state) && f[1] == state {
+			names = append(names, f[3])
+		}
+	}
+	return names
+}
+
+func glyphOf(state string) string {
+	return map[string]string{"paused": "⊖", "blocked": "⊗"}[state]
+}
+
+func TestActionsInTmuxAgainstTheDemo(t *testing.T) {
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	tm := startTmux(t, 160, 48, fmt.Sprintf("%s --demo --audit-log %s", binary, audit))
+	tm.waitFor("the demo fleet", 15*time.Second, contains("44 accounts"))
+
+	// Two blocked accounts: unpause them with y.
+	tm.keys("/", "codex-pro-3", "Enter", "f", "f", "f", "f")
+	s := tm.waitFor("the blocked filter", 5*time.Second, contains("states blocked"))
+	blocked := rowsOf(s, "blocked")
+	if len(blocked) < 2 {
+		t.Fatalf("want two blocked rows:\n%s", s)
+	}
+	tm.keys("g", "Space", "Space", "u")
+	s = tm.waitFor("the unpause dialog", 5*time.Second, contains("Unpause 2 accounts"))
+	if !strings.Contains(s, "y  do it") || !strings.Contains(s, "/accounts/:id/") {
+		t.Fatalf("dialog does not say what it will do:\n%s", s)
+	}
+	tm.keys("y")
+	tm.waitFor("both done", 15*time.Second, contains("2 accounts: all done"))
+	s = tm.waitFor("their state to change", 10*time.Second, func(s string) bool { return len(rowsOf(s, "blocked")) == len(blocked)-2 })
+
+	// Two paused accounts: exempt their windows with x, the explicit second choice.
+	tm.keys("Escape")
+	tm.waitFor("the filter cleared", 5*time.Second, func(s string) bool { return !strings.Contains(s, "/ codex-pro-3") })
+	tm.keys("f", "f", "f") // blocked -> all -> attention -> paused
+	s = tm.waitFor("the paused filter", 5*time.Second, contains("states paused"))
+	paused := rowsOf(s, "paused")
+	tm.keys("g", "Space", "Space", "u")
+	tm.waitFor("the dialog", 5*time.Second, contains("instead exempt"))
+	tm.keys("x")
+	tm.waitFor("the exemptions", 15*time.Second, contains("2 accounts: all done"))
+	tm.waitFor("two fewer paused", 10*time.Second, func(s string) bool { return len(rowsOf(s, "paused")) == len(paused)-2 })
+
+	// The stale, poisoned account: a probe heals it and its age starts again.
+	tm.keys("f", "f", "f", "/", "2994", "Enter") // paused -> stale_probe -> blocked -> all
+	tm.waitFor("the stale account", 5*time.Second, contains("3h14m!"))
+	tm.keys("p")
+	s = tm.waitFor("the probe", 15*time.Second, contains("codex-fresh-2994: probe refreshed"))
+	tm.waitFor("a fresh age", 10*time.Second, func(s string) bool { return !strings.Contains(s, "3h14m!") && strings.Contains(s, "✓ ok") })
+
+	tm.keys("q")
+	b, err := os.ReadFile(audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// At least 6 calls (3 unpause steps, 2+ exemptions, 1 probe), each a start and an end.
+	if n := strings.Count(string(b), "\n"); n%2 != 0 || n < 12 || strings.Count(string(b), `"phase":"end"`) != n/2 {
+		t.Fatalf("audit has %d lines, want a start and an end for every call:\n%s", n, b)
+	}
+	if strings.Contains(string(b), "admin-") {
+		t.Fatal("the admin key reached the audit log")
+	}
+}
+
+func TestReadOnlyRefusesInTmux(t *testing.T) {
+	tm := startTmux(t, 120, 40, binary+" --demo --read-only")
+	tm.waitFor("the demo fleet", 15*time.Second, contains("44 accounts"))
+	tm.keys("u")
+	tm.waitFor("the refusal", 5*time.Second, contains("Read-only: --read-only; u is refused."))
+	tm.keys("?")
+	s := tm.waitFor("help", 5*time.Second, contains("quotatop help"))
+	if strings.Contains(s, "unpause") || !strings.Contains(s, "read-only: no actions") {
+		t.Fatalf("read-only help offers actions:\n%s", s)
+	}
+}

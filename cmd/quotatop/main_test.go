@@ -220,3 +220,23 @@ func TestVersionIsInjected(t *testing.T) {
 		t.Fatalf("got %q", r.stdout)
 	}
 }
+
+func TestAdminKeyHandling(t *testing.T) {
+	r := runBinary(t, nil, "--admin-key", "admin-deadbeef", "--once")
+	if r.code != 1 || !strings.Contains(r.stderr, "refused") || strings.Contains(r.stderr, "deadbeef") {
+		t.Fatalf("a key on argv: exit %d %q", r.code, r.stderr)
+	}
+	srv := seedFixtures(t)
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "key")
+	os.WriteFile(keyFile, []byte("admin-0123\n"), 0o644)
+	// The API is unreachable: --once warns about thresholds and carries on with the flags.
+	r = runBinary(t, []string{"QUOTATOP_REDIS=" + srv.URL()}, "--once", "--api", "http://127.0.0.1:1", "--admin-key-file", keyFile, "--output", "json")
+	if r.code != 0 || !strings.Contains(r.stderr, "readable by other users") || !strings.Contains(r.stderr, "cannot read the gateway's default thresholds") || strings.Contains(r.stderr+r.stdout, "admin-0123") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = runBinary(t, []string{"QUOTATOP_REDIS=" + srv.URL()}, "--once", "--api", "http://127.0.0.1:1")
+	if r.code != 1 || !strings.Contains(r.stderr, "QUOTATOP_ADMIN_KEY") {
+		t.Fatalf("--api without a key: exit %d %q", r.code, r.stderr)
+	}
+}

@@ -37,6 +37,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		fmt.Fprintf(stderr, "quotatop: %v\n", err)
 		return exitUsage
 	}
+	defer startProfile(getenv)()
 	if cfg.version {
 		fmt.Fprintln(stdout, versionLine())
 		return exitOK

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,11 +85,14 @@ func BenchmarkResortRefilter(b *testing.B) {
 			slices.Sort(s)
 		}
 	})
-	b.Run("sort", func(b *testing.B) {
-		for b.Loop() {
-			m.fleet.CycleSort(t0)
-		}
-	})
+	for key := sortKey(0); key < sortKeys; key++ {
+		b.Run("sort="+strings.ReplaceAll(sortNames[key], " ", "-"), func(b *testing.B) {
+			m.fleet.sortBy = key
+			for b.Loop() {
+				m.fleet.rebuild(t0)
+			}
+		})
+	}
 	b.Run("filter", func(b *testing.B) {
 		queries := []string{"codex-pro-0", "paused", "g3 stale", ""}
 		i := 0

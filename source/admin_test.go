@@ -3,9 +3,12 @@ package source
 import (
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -193,5 +196,24 @@ func TestAdminConfigErrors(t *testing.T) {
 	}
 	if _, err := NewAdmin(AdminConfig{BaseURL: "https://x"}); err == nil || !strings.Contains(err.Error(), "QUOTATOP_ADMIN_KEY") {
 		t.Fatalf("missing key: %v", err)
+	}
+}
+
+func TestPrivateCA(t *testing.T) {
+	srv := httptest.NewTLSServer(&fakeGateway{})
+	defer srv.Close()
+	// Without the CA the certificate is not trusted, and the sentence says what to do.
+	a, _ := NewAdmin(AdminConfig{BaseURL: srv.URL, Key: testKey})
+	if _, err := a.RecoverState(context.Background(), 42); err == nil || !strings.Contains(err.Error(), "--api-ca") {
+		t.Fatalf("untrusted certificate: %v", err)
+	}
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600)
+	a, err := NewAdmin(AdminConfig{BaseURL: srv.URL, Key: testKey, CAFile: ca})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.RecoverState(context.Background(), 42); err != nil {
+		t.Fatalf("with --api-ca: %v", err)
 	}
 }

@@ -190,3 +190,39 @@ func TestWrongPasswordIsAClearError(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestSentinel(t *testing.T) {
+	master := redistest.Start(t)
+	redistest.Seed(t, master.Client(), redistest.Fleet(50, "sched:", time.Now()))
+	sentinel := redistest.StartSentinel(t, master)
+	r := open(t, "redis-sentinel://"+sentinel.Addr+"/mymaster/0", "sched:")
+	if r.Mode() != ModeSentinel {
+		t.Fatalf("mode %s", r.Mode())
+	}
+	if got := len(read(t, r)); got != 50 {
+		t.Fatalf("read %d accounts through the sentinel, want 50", got)
+	}
+}
+
+func TestBadURLs(t *testing.T) {
+	for url, want := range map[string]string{
+		"http://x":                         "unknown scheme",
+		"redis-sentinel://h:26379":         "names the master",
+		"redis-cluster://h:7000/3":         "only database 0",
+		"redis-sentinel://h:26379/m/zero":  "not a number",
+		"redis://user:s3cret@h:6379/x":     "",
+		"redis-cluster://:s3cret@,h:7000/": "empty host",
+	} {
+		_, err := OpenRedis(Conn{URL: url}, "sched:")
+		if want == "" {
+			if err == nil {
+				t.Errorf("%s: accepted a bad database", url)
+			}
+		} else if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want %q", url, err, want)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: the password leaked into %q", url, err)
+		}
+	}
+}

@@ -182,3 +182,33 @@ func freePort(tb testing.TB) int {
 	tb.Fatalf("no free loopback port pair found")
 	return 0
 }
+
+// StartSentinel runs a Sentinel (redis-server in sentinel mode) watching master under the
+// name "mymaster", and returns once it knows the master.
+func StartSentinel(tb testing.TB, master *Server) *Server {
+	tb.Helper()
+	bin := Binary(tb)
+	s := &Server{dir: tb.TempDir(), tb: tb, Port: freePort(tb)}
+	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port))
+	conf := filepath.Join(s.dir, "sentinel.conf")
+	text := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nlogfile %s\nsentinel monitor mymaster 127.0.0.1 %d 1\n",
+		s.Port, s.dir, filepath.Join(s.dir, "redis.log"), master.Port)
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	s.args = []string{conf, "--sentinel"}
+	s.start(bin)
+	tb.Cleanup(s.Stop)
+	c := redis.NewSentinelClient(&redis.Options{Addr: s.Addr})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if addr, err := c.GetMasterAddrByName(context.Background(), "mymaster").Result(); err == nil && len(addr) == 2 {
+			return s
+		}
+		if time.Now().After(deadline) {
+			tb.Fatal("sentinel does not know the master")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/quotatop/quotatop/action"
 	"github.com/quotatop/quotatop/model"
 )
@@ -43,6 +44,9 @@ type Options struct {
 	// flags' values, re-read every minute.
 	Thresholds func(context.Context) ([2]float64, error)
 }
+
+// helpColumn is the width of one group of keys in the help screen.
+const helpColumn = 34
 
 // Minimum screen the table can be drawn in.
 const minWidth, minHeight = 60, 12
@@ -676,23 +680,33 @@ func (m Model) helpView() string {
 	st := m.ctx.Styles
 	var body []string
 	titles := []string{"Move", "Find and sort", "Act", "Polling"}
+	// Key groups side by side as the width allows, so help fits 80x24 without scrolling.
+	var blocks []string
 	for i, group := range m.ctx.Keys.FullHelp() {
-		var rows []string
+		rows := []string{st.Bold.Render(titles[i])}
 		for _, b := range group {
 			if b.Enabled() {
 				rows = append(rows, fmt.Sprintf("  %s %s", st.Key.Render(fmt.Sprintf("%-8s", b.Help().Key)), b.Help().Desc))
 			}
 		}
-		if len(rows) == 0 {
-			rows = []string{st.Dim.Render("  read-only: no actions (they need --api and no --read-only)")}
+		if len(rows) == 1 {
+			rows = append(rows, st.Dim.Render("  read-only: no actions"), st.Dim.Render("  (they need --api and"), st.Dim.Render("  no --read-only)"))
 		}
-		body = append(append(append(body, st.Bold.Render(titles[i])), rows...), "")
+		blocks = append(blocks, lipgloss.NewStyle().Width(helpColumn).Render(strings.Join(rows, "\n")))
 	}
-	body = append(body, st.Bold.Render("States"),
-		"  "+legend(st),
-		"", st.Dim.Render("Bars: used % with | at the account's threshold; \"reset\" when the window rolled over."),
-		st.Dim.Render("Age: snapshot age, ! when the gateway no longer trusts it (--stale-after)."))
-	return m.scrolled(st.Title.Render("quotatop help"), body, "? or esc to close")
+	perRow := max(m.ctx.Width/helpColumn, 1)
+	for i := 0; i < len(blocks); i += perRow {
+		row := lipgloss.JoinHorizontal(lipgloss.Top, blocks[i:min(i+perRow, len(blocks))]...)
+		body = append(append(body, strings.Split(row, "\n")...), "")
+	}
+	notes := []string{"  " + legend(st), "",
+		st.Dim.Render("Bars: used % with | at the account's threshold; \"reset\" when the window rolled over."),
+		st.Dim.Render("Age: snapshot age, ! when the gateway no longer trusts it (--stale-after).")}
+	body = append(body, st.Bold.Render("States"))
+	for _, n := range notes {
+		body = append(body, strings.Split(ansi.Wordwrap(n, m.ctx.Width-2, ""), "\n")...)
+	}
+	return m.scrolled(st.Title.Render("quotatop help"), body, "? or esc to close · j/k scroll")
 }
 
 func legend(st Styles) string {

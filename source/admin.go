@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -51,13 +49,9 @@ func NewAdmin(c AdminConfig) (*Admin, error) {
 	}
 	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
 	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
+		pool, err := loadCA(c.CAFile)
 		if err != nil {
-			return nil, fmt.Errorf("read --api-ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--api-ca %s holds no PEM certificate", c.CAFile)
+			return nil, fmt.Errorf("--api-ca: %w", err)
 		}
 		tlsConfig.RootCAs = pool
 	}

@@ -3,9 +3,11 @@ package source
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +34,9 @@ type Conn struct {
 	Password string
 	// SentinelPassword authenticates to the sentinels themselves.
 	SentinelPassword string
+	// CAFile is a PEM bundle of a private CA for rediss:// schemes; empty means the
+	// system roots.
+	CAFile string
 	// Timeout bounds dialing and each command.
 	Timeout time.Duration
 }
@@ -74,6 +79,15 @@ func connect(c Conn) (redis.UniversalClient, Mode, error) {
 	if strings.HasPrefix(u.Scheme, "rediss") {
 		host, _, _ := net.SplitHostPort(hosts[0])
 		tlsConfig = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+		if c.CAFile != "" {
+			pool, err := loadCA(c.CAFile)
+			if err != nil {
+				return nil, "", err
+			}
+			tlsConfig.RootCAs = pool
+		}
+	} else if c.CAFile != "" {
+		return nil, "", fmt.Errorf("--redis-ca is for rediss:// URLs, not %s://", u.Scheme)
 	}
 	path := strings.Trim(u.Path, "/")
 
@@ -85,6 +99,9 @@ func connect(c Conn) (redis.UniversalClient, Mode, error) {
 		}
 		if opt.Password == "" {
 			opt.Password = c.Password
+		}
+		if opt.TLSConfig != nil {
+			opt.TLSConfig = tlsConfig
 		}
 		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = timeout, timeout, timeout, timeout
 		opt.MaxRetries, opt.DialerRetries = 1, 1
@@ -118,6 +135,18 @@ func connect(c Conn) (redis.UniversalClient, Mode, error) {
 		}), ModeCluster, nil
 	}
 	return nil, "", fmt.Errorf("bad Redis URL %s: unknown scheme %q (use redis, rediss, unix, redis-sentinel or redis-cluster)", u.Redacted(), u.Scheme)
+}
+
+func loadCA(path string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read CA file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("CA file %s holds no PEM certificate", path)
+	}
+	return pool, nil
 }
 
 func defaultPort(scheme string) string {

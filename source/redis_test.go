@@ -226,3 +226,27 @@ func TestBadURLs(t *testing.T) {
 		}
 	}
 }
+
+func TestTLSWithPrivateCA(t *testing.T) {
+	srv, ca := redistest.StartTLS(t)
+	url := "rediss://" + srv.Addr + "/0"
+	r, err := OpenRedis(Conn{URL: url, CAFile: ca, Timeout: 3 * time.Second}, "sched:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	admin, err := OpenRedis(Conn{URL: url, CAFile: ca}, "sched:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	redistest.Seed(t, admin.client, redistest.Fleet(25, "sched:", time.Now()))
+	if got := len(read(t, r)); got != 25 {
+		t.Fatalf("read %d over TLS, want 25", got)
+	}
+	// Without the CA the server's certificate is refused.
+	plain := open(t, url, "sched:")
+	if _, err := plain.Read(context.Background()); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("an untrusted certificate was accepted: %v", err)
+	}
+}

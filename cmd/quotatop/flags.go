@@ -30,6 +30,7 @@ type config struct {
 	noColor  bool
 	mouse    bool
 
+	redisCA       string
 	api           string
 	adminKeyFile  string
 	apiCA         string
@@ -65,6 +66,7 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (co
 
 	defaultURL := firstNonEmpty(getenv("QUOTATOP_REDIS"), getenv("REDIS_URL"), "redis://127.0.0.1:6379/0")
 	fs.StringVar(&cfg.redisURL, "redis", defaultURL, "snapshot storage `URL` (redis://, rediss://, unix://, redis-sentinel://, redis-cluster://); default $QUOTATOP_REDIS, else $REDIS_URL")
+	fs.StringVar(&cfg.redisCA, "redis-ca", "", "PEM `file` of a private CA for rediss:// (default: system roots)")
 	fs.StringVar(&cfg.prefix, "prefix", source.DefaultPrefix, "key `prefix` of the gateway's scheduler keys")
 	fs.BoolVar(&cfg.once, "once", false, "print the fleet once and exit")
 	fs.StringVar(&cfg.output, "output", "table", "one-shot `format`: table, json or csv")

@@ -106,7 +106,7 @@ func openGateway(cfg config, getenv func(string) string, stderr io.Writer) (*gat
 	}
 	r, err := source.OpenRedis(source.Conn{
 		URL: cfg.redisURL, Password: getenv("QUOTATOP_REDIS_PASSWORD"),
-		SentinelPassword: getenv("QUOTATOP_SENTINEL_PASSWORD"), Timeout: cfg.timeout,
+		SentinelPassword: getenv("QUOTATOP_SENTINEL_PASSWORD"), Timeout: cfg.timeout, CAFile: cfg.redisCA,
 	}, cfg.prefix)
 	if err != nil {
 		return nil, err

@@ -165,3 +165,31 @@ func TestStateOrder(t *testing.T) {
 		t.Fatal("ParseState accepted nope")
 	}
 }
+
+// Between now and NextChange the judgement must not change; at NextChange it may.
+func TestNextChange(t *testing.T) {
+	a := codex(90*time.Minute, WindowSnapshot{Present: true, UsedPercent: 99, Threshold: 0.9, ResetAt: now.Add(3 * time.Hour), HasResetAt: true}, win(10, 0))
+	a.OverloadUntil = now.Add(10 * time.Minute)
+	p := DefaultPolicy()
+	next := NextChange(a, p, now)
+	if !next.Equal(now.Add(10 * time.Minute)) {
+		t.Fatalf("next change %v, want the overload's end", next)
+	}
+	before := Judge(a, p, next.Add(-time.Nanosecond))
+	if j := Judge(a, p, now); j.State != before.State || !slices.Equal(j.Reasons, before.Reasons) {
+		t.Fatal("the judgement changed before NextChange")
+	}
+	if Judge(a, p, next).State == before.State {
+		t.Fatal("nothing changed at NextChange")
+	}
+	// Then the snapshot goes stale at 2h, then the window resets.
+	if n := NextChange(a, p, next); !n.Equal(now.Add(30 * time.Minute)) {
+		t.Fatalf("second change %v", n)
+	}
+	if n := NextChange(a, p, now.Add(30*time.Minute)); !n.Equal(now.Add(3 * time.Hour)) {
+		t.Fatalf("third change %v", n)
+	}
+	if n := NextChange(&Account{}, p, now); !n.IsZero() {
+		t.Fatalf("an account with nothing due: %v", n)
+	}
+}

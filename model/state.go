@@ -207,3 +207,36 @@ func stateFor(reasons []Reason, blocks int) State {
 		return StateOK
 	}
 }
+
+// NextChange is the earliest instant after now at which Judge may decide differently for
+// the account (a snapshot goes stale, a window resets, a block or model limit expires,
+// the account expires), or the zero time when nothing is due. Between now and then only
+// ages move, so a caller can skip re-judging.
+func NextChange(a *Account, p Policy, now time.Time) time.Time {
+	var next time.Time
+	consider := func(t time.Time) {
+		if t.After(now) && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	if q := a.Quota; q != nil {
+		if q.HasUpdatedAt {
+			consider(q.UpdatedAt.Add(p.StaleAfter))
+		}
+		for _, w := range q.Windows {
+			if at, _ := windowReset(q, w, now); !at.IsZero() {
+				consider(at)
+			}
+		}
+	}
+	if a.AutoPauseOnExpired {
+		consider(a.ExpiresAt)
+	}
+	consider(a.OverloadUntil)
+	consider(a.RateLimitResetAt)
+	consider(a.TempUnschedulableUntil)
+	for _, m := range a.ModelLimits {
+		consider(m.ResetAt)
+	}
+	return next
+}

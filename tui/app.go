@@ -211,8 +211,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.message = ""
 		}
 		m.ctx.Now = msg.now
-		m.fleet.Rejudge(m.ctx.Policy, m.ctx.Now)
-		m.invalidate()
+		m.fleet.Tick(m.ctx.Policy, m.ctx.Now)
+		m.invalidate() // ages moved
 		m.keepCursorVisible()
 		return m, m.tick()
 	case pollDueMsg:

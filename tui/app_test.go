@@ -372,3 +372,21 @@ func TestHelpComesFromTheKeymap(t *testing.T) {
 		t.Errorf("p in read-only mode is not explained:\n%s", view(m))
 	}
 }
+
+// Without a new poll, a tick re-judges when a change is due: a paused account whose
+// snapshot crosses the stale bound turns stale_probe, and ages keep moving.
+func TestTickRejudgesWhenDue(t *testing.T) {
+	m := newTestModel(t, 120, 40, false)
+	r, _ := m.fleet.Find(123) // codex-pro-23: paused, snapshot 1h58m30s old
+	if r.j.State != model.StatePaused {
+		t.Fatalf("start: %s", r.j.State)
+	}
+	m = update(t, m, tickMsg{now: t0.Add(time.Minute)})
+	if r, _ = m.fleet.Find(123); r.j.State != model.StatePaused || !strings.Contains(view(m), "1h59m") {
+		t.Fatalf("one minute on: %s", r.j.State)
+	}
+	m = update(t, m, tickMsg{now: t0.Add(2 * time.Minute)})
+	if r, _ = m.fleet.Find(123); r.j.State != model.StateStaleProbe {
+		t.Fatalf("after the stale bound: %s", r.j.State)
+	}
+}

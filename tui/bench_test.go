@@ -27,7 +27,7 @@ func syntheticFleet(n int) []model.Account {
 	return out
 }
 
-func benchModel(b *testing.B, n int) Model {
+func benchModel(b testing.TB, n int) Model {
 	m := New(Options{Reader: fakeReader{}, Policy: model.DefaultPolicy(), Color: true, Clock: func() time.Time { return t0 }, Location: time.UTC})
 	m = update(b, m, tea.WindowSizeMsg{Width: 160, Height: 48})
 	return update(b, m, pollDoneMsg{gen: 1, accounts: syntheticFleet(n), started: t0, finished: t0})

@@ -156,7 +156,7 @@ func explain(ctx *Context, r *row, reason model.Reason) string {
 	win := func(i int) model.WindowJudgement { return j.Windows[i] }
 	age := ""
 	if j.HasTimestamp {
-		age = model.FormatAge(j.Age)
+		age = model.FormatAge(ctx.Now.Sub(a.Quota.UpdatedAt))
 	}
 	switch reason {
 	case model.ReasonQuota5h, model.ReasonQuota7d:

@@ -87,6 +87,10 @@ type Fleet struct {
 	query   []string // lower-cased filter terms, all of which must match
 	states  stateFilter
 
+	// nextChange is when some row's judgement may next change; until then a tick only
+	// moves ages, which are drawn from the clock.
+	nextChange time.Time
+
 	cursorID  int64
 	hasCursor bool
 	cursorPos int // index in view, kept to place the cursor when its account vanishes
@@ -138,14 +142,28 @@ func (f *Fleet) Rejudge(p model.Policy, now time.Time) {
 		f.sums = make([]summary, len(f.rows))
 	}
 	f.sums = f.sums[:len(f.rows)]
+	f.nextChange = time.Time{}
 	for i := range f.rows {
 		r := &f.rows[i]
 		r.j = model.Judge(r.acc, p, now)
+		if t := model.NextChange(r.acc, p, now); !t.IsZero() && (f.nextChange.IsZero() || t.Before(f.nextChange)) {
+			f.nextChange = t
+		}
 		f.counts[r.j.State]++
 		f.sums[i] = summary{severity: int8(r.j.State.Severity()), used: [2]float32{float32(usedKey(r, 0)), float32(usedKey(r, 1))},
 			age: int64(ageKey(r)), reset: int64(resetKey(r, now))}
 	}
 	f.rebuild(now)
+}
+
+// Tick re-judges only when some account's judgement is due to change, and reports
+// whether it did.
+func (f *Fleet) Tick(p model.Policy, now time.Time) bool {
+	if f.nextChange.IsZero() || now.Before(f.nextChange) {
+		return false
+	}
+	f.Rejudge(p, now)
+	return true
 }
 
 // rebuild filters and sorts, then puts the cursor back on its account. Sort keys are

@@ -251,7 +251,7 @@ func ageCell(ctx *Context, r *row, p paint, _ int) string {
 	if !r.j.HasTimestamp {
 		return p(ctx.Styles.Dim, "—")
 	}
-	age := r.j.Age
+	age := ctx.Now.Sub(r.acc.Quota.UpdatedAt) // not r.j.Age: rows are re-judged only when due
 	text := model.FormatAge(age)
 	switch {
 	case r.j.Stale:

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 )
@@ -37,15 +38,8 @@ func FormatPercent(p float64) string {
 }
 
 func roundTo(v float64, digits int) float64 {
-	scale := 1.0
-	for range digits {
-		scale *= 10
-	}
-	r := v * scale
-	if r < 0 {
-		return float64(int64(r-0.5)) / scale
-	}
-	return float64(int64(r+0.5)) / scale
+	scale := math.Pow(10, float64(digits))
+	return math.Round(v*scale) / scale
 }
 
 // ThresholdPercent converts a threshold ratio to the percent operators think in, without

@@ -52,9 +52,9 @@ func judgeWindow(q *Quota, i int, isOpenAI bool, p Policy, now time.Time) Window
 	// Step 1: the account's threshold if > 0, else the gateway default; clamp to [0,1].
 	switch {
 	case w.Threshold > 0:
-		j.Threshold, j.ThresholdSource = clampRatio(w.Threshold), ThresholdAccount
-	case clampRatio(p.DefaultThreshold[i]) > 0:
-		j.Threshold, j.ThresholdSource = clampRatio(p.DefaultThreshold[i]), ThresholdGateway
+		j.Threshold, j.ThresholdSource = ClampRatio(w.Threshold), ThresholdAccount
+	case ClampRatio(p.DefaultThreshold[i]) > 0:
+		j.Threshold, j.ThresholdSource = ClampRatio(p.DefaultThreshold[i]), ThresholdGateway
 	default:
 		j.ThresholdSource = ThresholdNone
 	}
@@ -108,7 +108,8 @@ func snapshotStale(q *Quota, p Policy, now time.Time) bool {
 	return now.Sub(q.UpdatedAt) >= p.StaleAfter
 }
 
-func clampRatio(v float64) float64 {
+// ClampRatio clamps a threshold ratio to [0,1] as the gateway does (NaN counts as 0).
+func ClampRatio(v float64) float64 {
 	switch {
 	case v > 1:
 		return 1

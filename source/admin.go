@@ -278,5 +278,5 @@ func (a *Admin) DefaultThresholds(ctx context.Context) ([2]float64, error) {
 	}
 	t5, _ := s.Q.T5h.Float64()
 	t7, _ := s.Q.T7d.Float64()
-	return [2]float64{clamp01(t5), clamp01(t7)}, nil
+	return [2]float64{model.ClampRatio(t5), model.ClampRatio(t7)}, nil
 }

@@ -147,7 +147,7 @@ func decodeExtra(a *model.Account, extra *fastjson.Object, q *model.Quota) {
 			w.Present, has = true, true
 		case "threshold":
 			t, _ := flexNumber(v)
-			w.Threshold = clamp01(t)
+			w.Threshold = model.ClampRatio(t)
 		case "disabled":
 			w.Disabled = flexBool(v)
 		}
@@ -288,16 +288,6 @@ func flexInt(v *fastjson.Value) int {
 			return 0
 		}
 		return n
-	}
-	return 0
-}
-
-func clamp01(v float64) float64 {
-	switch {
-	case v > 1:
-		return 1
-	case v > 0:
-		return v
 	}
 	return 0
 }

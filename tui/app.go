@@ -588,10 +588,11 @@ func (m Model) statusLine() string {
 		left = st.FilterOn.Render("/ " + q)
 	}
 	shown := fmt.Sprintf("%d of %d shown", f.Len(), f.Total())
-	right := st.Dim.Render("sort ") + f.SortName() + st.Dim.Render(" · states ") + f.StatesName() + st.Dim.Render(" · ") + shown
+	states := f.StatesName()
 	if f.states != showAll {
-		right = st.Dim.Render("sort ") + f.SortName() + st.Dim.Render(" · states ") + st.FilterOn.Render(f.StatesName()) + st.Dim.Render(" · ") + shown
+		states = st.FilterOn.Render(states)
 	}
+	right := st.Dim.Render("sort ") + f.SortName() + st.Dim.Render(" · states ") + states + st.Dim.Render(" · ") + shown
 	return joinEnds(left, right, m.ctx.Width)
 }
 

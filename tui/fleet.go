@@ -402,10 +402,10 @@ func (f *Fleet) Targets() []*row {
 
 // Find returns the row of an account.
 func (f *Fleet) Find(id int64) (*row, bool) {
-	for i := range f.rows {
-		if f.rows[i].acc.ID == id {
-			return &f.rows[i], true
-		}
+	// Rows are in ID order: the detail view looks its account up every frame.
+	i, ok := slices.BinarySearchFunc(f.rows, id, func(r row, id int64) int { return cmp.Compare(r.acc.ID, id) })
+	if !ok {
+		return nil, false
 	}
-	return nil, false
+	return &f.rows[i], true
 }

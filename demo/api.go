@@ -80,7 +80,7 @@ func (api *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case route == "" && r.Method == http.MethodGet:
 		var extra json.RawMessage
 		// Encoded under the simulator's lock: traffic changes the map concurrently.
-		err = api.sim.Change(ctx, id, func(a *Account, _ time.Time) { extra, _ = json.Marshal(a.Extra) })
+		err = api.sim.Look(id, func(a *Account) { extra, _ = json.Marshal(a.Extra) })
 		if err == nil {
 			reply(w, 200, 0, "success", map[string]any{"id": id, "extra": extra})
 			return

@@ -63,16 +63,27 @@ var errNoAccount = errors.New("account not found")
 // Change applies fn to one account under the simulator's lock and publishes it, the way
 // an admin write reaches sched:meta in the real gateway.
 func (s *Sim) Change(ctx context.Context, id int64, fn func(a *Account, now time.Time)) error {
+	var value string
+	err := s.Look(id, func(a *Account) {
+		fn(a, time.Now())
+		value = a.MetaJSON()
+	})
+	if err != nil {
+		return err
+	}
+	return s.client.Set(ctx, s.metaKey(id), value, 0).Err()
+}
+
+// Look runs fn on one account under the simulator's lock without publishing anything.
+func (s *Sim) Look(id int64, fn func(a *Account)) error {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	a, ok := s.byID[id]
 	if !ok {
-		s.mu.Unlock()
 		return errNoAccount
 	}
-	fn(a, time.Now())
-	value := a.MetaJSON()
-	s.mu.Unlock()
-	return s.client.Set(ctx, s.metaKey(id), value, 0).Err()
+	fn(a)
+	return nil
 }
 
 // probe is the admin API's refresh probe: the snapshot is taken again from "upstream",

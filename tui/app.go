@@ -596,6 +596,8 @@ func (m Model) statusLine() string {
 	return joinEnds(left, right, m.ctx.Width)
 }
 
+// footer shows the main keys; when they do not fit it drops the ones nearest the end,
+// but never help (first) or quit (last).
 func (m Model) footer() string {
 	st := m.ctx.Styles
 	var parts []string
@@ -604,7 +606,11 @@ func (m Model) footer() string {
 			parts = append(parts, st.Key.Render(b.Help().Key)+" "+st.Help.Render(b.Help().Desc))
 		}
 	}
-	return fit(strings.Join(parts, st.Help.Render(" · ")), m.ctx.Width, false)
+	sep := st.Help.Render(" · ")
+	for len(parts) > 2 && lipgloss.Width(strings.Join(parts, sep)) > m.ctx.Width {
+		parts = append(parts[:len(parts)-2], parts[len(parts)-1])
+	}
+	return fit(strings.Join(parts, sep), m.ctx.Width, false)
 }
 
 func (m Model) tableView() string {

@@ -46,9 +46,9 @@ func DefaultKeyMap() KeyMap {
 	}
 }
 
-// ShortHelp is the footer.
+// ShortHelp is the footer, most useful first: it drops from the end when narrow.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Help, k.Filter, k.StateFilter, k.Sort, k.Detail, k.Probe, k.Unpause, k.Freeze, k.Quit}
+	return []key.Binding{k.Help, k.Filter, k.StateFilter, k.Probe, k.Unpause, k.Detail, k.Sort, k.Freeze, k.Quit}
 }
 
 // FullHelp is the help overlay, in columns.

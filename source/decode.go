@@ -1,7 +1,6 @@
 package source
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +18,9 @@ import (
 // regrowing a parser costs more than the parse).
 type Decoder struct {
 	parser fastjson.Parser
+	// reason parses TempUnschedulableReason, which is JSON inside a string, while the
+	// outer value is still being visited.
+	reason fastjson.Parser
 }
 
 // DecodeMeta decodes one value with a fresh Decoder.
@@ -100,6 +102,7 @@ func (d *Decoder) decode(key, raw string, q *model.Quota) model.Account {
 			a.TempUnschedulableUntil = unlessZero(flexTime(v))
 		case "TempUnschedulableReason":
 			a.TempUnschedulableReason = textOf(v)
+			a.TempBlock = d.tempBlock(v)
 		case "Extra":
 			if extra, err := v.Object(); err == nil {
 				decodeExtra(&a, extra, q)
@@ -130,6 +133,14 @@ func decodeExtra(a *model.Account, extra *fastjson.Object, q *model.Quota) {
 			has = true
 			return
 		}
+		if strings.HasPrefix(key, "quota_") {
+			decodeLocalQuota(a, key, v)
+			return
+		}
+		if strings.HasPrefix(key, "auto_reset_credit_") || key == "codex_auto_reset_credit_state" {
+			decodeAutoReset(q, key, v)
+			return
+		}
 		i, field, ok := windowField(key)
 		if !ok {
 			return
@@ -138,9 +149,10 @@ func decodeExtra(a *model.Account, extra *fastjson.Object, q *model.Quota) {
 		switch field {
 		case "used_percent":
 			w.UsedPercent, _ = flexNumber(v)
-			w.Present, has = true, true
+			w.Present, w.HasUsed, has = true, true, true
 		case "reset_at":
 			w.ResetAt, w.HasResetAt = flexTime(v)
+			w.SchedResetAt, w.HasSchedResetAt = schedResetAt(v)
 			w.Present, has = true, true
 		case "reset_after_seconds":
 			w.ResetAfterSeconds = flexInt(v)
@@ -152,7 +164,7 @@ func decodeExtra(a *model.Account, extra *fastjson.Object, q *model.Quota) {
 			w.Disabled = flexBool(v)
 		}
 	})
-	if has {
+	if has || q.AutoReset != nil {
 		a.Quota = q
 	}
 }
@@ -208,7 +220,7 @@ func textOf(v *fastjson.Value) string {
 var vocabulary = func() map[string]string {
 	m := map[string]string{}
 	for _, s := range []string{"openai", "anthropic", "gemini", "antigravity", "grok", "kimi", "zhipu",
-		"oauth", "setup-token", "apikey", "upstream", "active", "disabled", "error", ""} {
+		"oauth", "setup-token", "apikey", "bedrock", "upstream", "active", "inactive", "disabled", "error", ""} {
 		m[s] = s
 	}
 	return m
@@ -298,8 +310,7 @@ func flexTime(v *fastjson.Value) (time.Time, bool) {
 	if v == nil || v.Type() != fastjson.TypeString {
 		return time.Time{}, false
 	}
-	t, err := parseTime(view(v))
-	return t, err == nil
+	return model.ParseGatewayTime(view(v))
 }
 
 // unlessZero is for the account's own time fields, where Go's zero time means unset.
@@ -308,25 +319,4 @@ func unlessZero(t time.Time, _ bool) time.Time {
 		return time.Time{}
 	}
 	return t
-}
-
-var timeLayouts = []string{
-	time.RFC3339,
-	time.RFC3339Nano,
-	"2006-01-02T15:04:05Z",
-	"2006-01-02T15:04:05.000Z",
-	"2006-01-02T15:04:05",
-	"2006-01-02 15:04:05",
-	time.RFC1123,
-	time.RFC822,
-}
-
-// parseTime accepts the time formats the gateway's parseTime accepts.
-func parseTime(s string) (time.Time, error) {
-	for _, layout := range timeLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("cannot parse time %q", s)
 }

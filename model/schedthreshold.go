@@ -1,0 +1,90 @@
+package model
+
+import (
+	"strings"
+	"time"
+)
+
+// SchedThresholdOff is the percent at and above which a scheduling threshold is off.
+const SchedThresholdOff = 100
+
+// DefaultSchedulingThresholds is the gateway's default account_scheduling_thresholds:
+// every platform at 100 %, which is off.
+func DefaultSchedulingThresholds() map[string]float64 {
+	return map[string]float64{"openai": 100, "anthropic": 100, "grok": 100}
+}
+
+// SchedThresholdJudgement is the window of the gateway's per-platform scheduling
+// threshold (EvaluateAccountSchedulingThreshold) that trips, if any.
+type SchedThresholdJudgement struct {
+	Tripped          bool
+	Window           WindowName
+	UsedPercent      float64
+	ThresholdPercent float64
+	// Until is the window's reset: the temporary block the gateway writes lasts until then.
+	Until time.Time
+}
+
+// judgeSchedThreshold mirrors EvaluateAccountSchedulingThreshold for OpenAI accounts, the
+// only platform whose keys the meta form carries: a window counts when its used_percent
+// key exists, it has not reset and the snapshot is not stale (the quota rule's steps 4 and
+// 5), its reset_at is in the future, and used >= threshold percent. auto_pause_<w>_disabled
+// is not consulted. Of several windows the latest reset wins, then the higher usage.
+func judgeSchedThreshold(a *Account, p Policy, now time.Time) SchedThresholdJudgement {
+	q := a.Quota
+	platform := strings.ToLower(strings.TrimSpace(a.Platform))
+	if q == nil || platform != "openai" {
+		return SchedThresholdJudgement{}
+	}
+	threshold, ok := p.SchedulingThresholds[platform]
+	if !ok || threshold >= SchedThresholdOff {
+		return SchedThresholdJudgement{}
+	}
+	var win SchedThresholdJudgement
+	for i, w := range q.Windows {
+		if !w.HasUsed {
+			continue
+		}
+		if _, reset := windowReset(q, w, now); reset || snapshotStale(q, p, now) {
+			continue
+		}
+		if !w.HasSchedResetAt || !w.SchedResetAt.After(now) || w.UsedPercent < threshold {
+			continue
+		}
+		better := !win.Tripped || w.SchedResetAt.After(win.Until) ||
+			(w.SchedResetAt.Equal(win.Until) && w.UsedPercent > win.UsedPercent)
+		if better {
+			win = SchedThresholdJudgement{Tripped: true, Window: WindowNames[i], UsedPercent: w.UsedPercent,
+				ThresholdPercent: threshold, Until: w.SchedResetAt}
+		}
+	}
+	return win
+}
+
+// Temp block sources that mean "a quota pause", whose block lasts only until the next
+// request re-evaluates the usage.
+const (
+	TempSourceSchedThreshold = "account_scheduling_threshold"
+	TempSourceOpenAIQuota    = "openai_quota_auto_pause"
+	TempSourceGrokQuota      = "grok_quota_auto_pause"
+	TempSourceQuotaCounter   = "quota_counter"
+)
+
+// IsQuotaTempSource reports whether a temp block's source is one of the quota pauses.
+func IsQuotaTempSource(s string) bool {
+	switch s {
+	case TempSourceSchedThreshold, TempSourceOpenAIQuota, TempSourceGrokQuota, TempSourceQuotaCounter:
+		return true
+	}
+	return false
+}
+
+// TempBlock is a temporary block's JSON reason, as the gateway's quota pauses write it.
+type TempBlock struct {
+	Source           string
+	Platform         string
+	Window           string
+	UsedPercent      float64
+	ThresholdPercent float64
+	Message          string // error_message
+}

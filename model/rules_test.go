@@ -126,7 +126,11 @@ func TestSchedulingThreshold(t *testing.T) {
 		{"reset_after only never trips", codex(time.Minute, afterOnly(95, 3600), WindowSnapshot{}), p, StateWarn, []Reason{ReasonNear5h}, time.Time{}},
 		{"reset passed", codex(time.Minute, w(95, 0), WindowSnapshot{}), p, StateOK, nil, time.Time{}},
 		{"stale snapshot", codex(2*time.Hour, w(95, time.Hour), WindowSnapshot{}), p, StateWarn, []Reason{ReasonNear5h}, time.Time{}},
-		{"anthropic not evaluated from meta", func() *Account { a := codex(time.Minute, w(95, time.Hour), WindowSnapshot{}); a.Platform = "anthropic"; return a }(), Policy{StaleAfter: 2 * time.Hour, WarnPercent: 80, SchedulingThresholds: map[string]float64{"anthropic": 50}}, StateWarn, []Reason{ReasonNear5h}, time.Time{}},
+		{"anthropic not evaluated from meta", func() *Account {
+			a := codex(time.Minute, w(95, time.Hour), WindowSnapshot{})
+			a.Platform = "anthropic"
+			return a
+		}(), Policy{StaleAfter: 2 * time.Hour, WarnPercent: 80, SchedulingThresholds: map[string]float64{"anthropic": 50}}, StateWarn, []Reason{ReasonNear5h}, time.Time{}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

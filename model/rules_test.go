@@ -213,3 +213,14 @@ func TestAutoReset(t *testing.T) {
 		t.Fatalf("after the card state aged: %v", j.Reasons)
 	}
 }
+
+func TestVersionNote(t *testing.T) {
+	for v, wantEmpty := range map[string]bool{"0.1.179": true, "v0.1.178": true, "0.1.179-rc1": true, "0.1.180": false, "0.2": false, "": false, "dev": false} {
+		if got := VersionNote(v); (got == "") != wantEmpty {
+			t.Errorf("%q: %q", v, got)
+		}
+	}
+	if FormatSnapshotAge(-time.Second) != FutureAge || FormatSnapshotAge(90*time.Second) != "1m" {
+		t.Error("FormatSnapshotAge")
+	}
+}

@@ -37,6 +37,11 @@ type Header struct {
 	GeneratedAt time.Time
 	Source      string
 	Prefix      string
+	// ThresholdsSource says where the thresholds came from ("gateway" or "flags");
+	// ThresholdsError why the gateway's could not be read; GatewayVersion is "" unknown.
+	ThresholdsSource string
+	ThresholdsError  string
+	GatewayVersion   string
 }
 
 // Count returns how many rows are in each state.
@@ -65,10 +70,14 @@ func Write(w io.Writer, format string, h Header, rows []Row) error {
 var Formats = []string{"table", "json", "csv"}
 
 type jsonDoc struct {
-	GeneratedAt time.Time     `json:"generated_at"`
-	Source      string        `json:"source"`
-	Prefix      string        `json:"prefix"`
-	Accounts    []jsonAccount `json:"accounts"`
+	GeneratedAt time.Time `json:"generated_at"`
+	Source      string    `json:"source"`
+	Prefix      string    `json:"prefix"`
+	// Added with the gateway-facts work; only ever added to.
+	ThresholdsSource string        `json:"thresholds_source,omitempty"`
+	ThresholdsError  string        `json:"thresholds_error,omitempty"`
+	GatewayVersion   string        `json:"gateway_version,omitempty"`
+	Accounts         []jsonAccount `json:"accounts"`
 }
 
 type jsonAccount struct {
@@ -111,7 +120,8 @@ func timePtr(t time.Time) *time.Time {
 }
 
 func writeJSON(w io.Writer, h Header, rows []Row) error {
-	doc := jsonDoc{GeneratedAt: h.GeneratedAt.UTC(), Source: h.Source, Prefix: h.Prefix, Accounts: make([]jsonAccount, 0, len(rows))}
+	doc := jsonDoc{GeneratedAt: h.GeneratedAt.UTC(), Source: h.Source, Prefix: h.Prefix, Accounts: make([]jsonAccount, 0, len(rows)),
+		ThresholdsSource: h.ThresholdsSource, ThresholdsError: h.ThresholdsError, GatewayVersion: h.GatewayVersion}
 	for _, r := range rows {
 		a, j := r.Account, r.Judgement
 		ja := jsonAccount{ID: a.ID, Key: a.Key, Name: a.Name, Platform: a.Platform, Type: a.Type, Status: a.Status,

@@ -27,7 +27,7 @@ func writeTable(w io.Writer, h Header, rows []Row) error {
 		a, j := r.Account, r.Judgement
 		age := "-"
 		if j.HasTimestamp {
-			age = model.FormatAge(j.Age)
+			age = model.FormatSnapshotAge(j.Age)
 		}
 		cells = append(cells, []string{j.State.Glyph() + " " + string(j.State), strconv.FormatInt(a.ID, 10),
 			runewidth.Truncate(a.DisplayName(), nameWidth, "…"), windowCell(j, 0), windowCell(j, 1), age, string(j.MainReason())})
@@ -35,7 +35,11 @@ func writeTable(w io.Writer, h Header, rows []Row) error {
 	if _, err := io.WriteString(w, align(cells)); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\n%d accounts: %s\nread %s (prefix %s) at %s\n", len(rows), summary(rows), h.Source, h.Prefix,
+	counted := fmt.Sprintf("%d accounts", len(rows))
+	if len(rows) > 0 {
+		counted += ": " + summary(rows)
+	}
+	_, err := fmt.Fprintf(w, "\n%s\nread %s (prefix %s) at %s\n", counted, h.Source, h.Prefix,
 		h.GeneratedAt.Local().Format(time.DateTime))
 	return err
 }

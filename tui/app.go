@@ -43,6 +43,8 @@ type Options struct {
 	// Thresholds reads the gateway-wide default thresholds; when set they replace the
 	// flags' values, re-read every minute.
 	Thresholds func(context.Context) ([2]float64, error)
+	// Gateway reads the gateway's scheduling thresholds and version, every minute.
+	Gateway func(context.Context) GatewayInfo
 }
 
 // helpColumn is the width of one group of keys in the help screen.
@@ -118,6 +120,8 @@ type Model struct {
 	messageAt time.Time
 	// thresholdOrigin says where gateway default thresholds come from.
 	thresholdOrigin string
+	// gateway is what was last read from the gateway besides accounts.
+	gateway gatewayState
 }
 
 // New builds the root model.
@@ -167,7 +171,7 @@ func New(opts Options) Model {
 
 // Init starts the first poll (New already counted it as in flight) and the clock.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(m.pollCmd(m.pollGen), m.tick(), m.fetchThresholds())
+	return tea.Batch(m.pollCmd(m.pollGen), m.tick(), m.fetchThresholds(), m.fetchGateway())
 }
 
 func (m *Model) startPoll() tea.Cmd {
@@ -224,8 +228,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.pollDone(msg)
 	case actionDoneMsg:
 		return m.actionDone(msg)
+	case gatewayMsg:
+		return m.gatewayDone(msg)
+	case gatewayDueMsg:
+		return m, m.fetchGateway()
 	case thresholdsMsg:
+		m.gateway.defaultErr = ""
 		if msg.err != nil {
+			m.gateway.defaultErr = model.Sanitize(msg.err.Error())
 			m.say("Could not read the gateway's default thresholds: " + model.Sanitize(msg.err.Error()))
 		} else {
 			m.ctx.Policy.DefaultThreshold = msg.values
@@ -481,6 +491,9 @@ func (m Model) chrome() int {
 	if m.lastErr != "" {
 		n++
 	}
+	if m.gatewayLine() != "" {
+		n++
+	}
 	if m.messageLine() != "" {
 		n++
 	}
@@ -616,6 +629,9 @@ func (m Model) footer() string {
 func (m Model) tableView() string {
 	ctx := &m.ctx
 	lines := m.header()
+	if g := m.gatewayLine(); g != "" {
+		lines = append(lines, g)
+	}
 	if b := m.banner(); b != "" {
 		lines = append(lines, b)
 	}
@@ -678,6 +694,9 @@ func (m Model) detailView() string {
 			extra = append(extra, ctx.Styles.Notice.Render("  ⟳ "+run+" running…"))
 		}
 		extra = append(extra, ctx.Styles.Dim.Render("Thresholds marked \"gateway default\" come from the "+m.thresholdOrigin+"."))
+		if v := m.versionText(); v != "" {
+			extra = append(extra, ctx.Styles.Dim.Render(v))
+		}
 		body = detailLines(ctx, r, extra)
 	}
 	return m.scrolled(ctx.Styles.Title.Render("Account details"), body, "esc back · j/k scroll · ctrl+r poll now · ? help")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/quotatop/quotatop/model"
 	"github.com/quotatop/quotatop/source"
+	"github.com/quotatop/quotatop/tui"
 )
 
 // parseSchedulingThresholds reads --scheduling-thresholds: "openai=90,anthropic=95",
@@ -79,5 +80,16 @@ func readGatewayFacts(p model.Policy, admin *source.Admin) (model.Policy, gatewa
 func warnFacts(f gatewayFacts, stderr io.Writer) {
 	if f.thresholdsError != "" {
 		fmt.Fprintf(stderr, "quotatop: warning: cannot read the gateway's thresholds (%s); judged with the flags' thresholds\n", f.thresholdsError)
+	}
+}
+
+// gatewayInfo is the live monitor's reader of the gateway's scheduling thresholds and
+// version.
+func gatewayInfo(admin *source.Admin) func(context.Context) tui.GatewayInfo {
+	return func(ctx context.Context) tui.GatewayInfo {
+		var in tui.GatewayInfo
+		in.SchedulingThresholds, in.SchedulingErr = admin.SchedulingThresholds(ctx)
+		in.Version, in.VersionErr = admin.GatewayVersion(ctx)
+		return in
 	}
 }

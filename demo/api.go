@@ -59,7 +59,7 @@ func (api *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case path == "/settings" && r.Method == http.MethodGet:
-		reply(w, 200, 0, "success", map[string]any{"site_name": "quotatop demo", "account_scheduling_thresholds": map[string]any{"openai": 95, "anthropic": 100, "grok": 100}})
+		reply(w, 200, 0, "success", map[string]any{"site_name": "quotatop demo", "account_scheduling_thresholds": map[string]any{"openai": 98, "anthropic": 100, "grok": 100}})
 		return
 	case path == "/system/version" && r.Method == http.MethodGet:
 		reply(w, 200, 0, "success", map[string]any{"version": "0.1.179"})

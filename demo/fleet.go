@@ -241,7 +241,7 @@ func Fleet(now time.Time) []*Account {
 
 // gatewayCases adds one account of each case the gateway's newer rules decide: a status
 // the web UI wrote, a local USD quota, the per-platform scheduling threshold (the demo
-// API sets openai to 95 %), the three reset-credit outcomes and a time without an offset.
+// API sets openai to 98 %), the three reset-credit outcomes and a time without an offset.
 func gatewayCases(now time.Time, add func(name, platform, typ string, mod func(a *Account)), codex func(time.Duration, float64, float64) func(*Account), then func(...func(*Account)) func(*Account)) {
 	add("codex-disabled-ui", "openai", "oauth", then(codex(4*time.Minute, 20, 30), func(a *Account) { a.Status = "inactive" }))
 	add("relay-daily-cap", "openai", "apikey", func(a *Account) {
@@ -250,7 +250,10 @@ func gatewayCases(now time.Time, add func(name, platform, typ string, mod func(a
 			"quota_daily_start": stamp(now.Add(-9 * time.Hour)), "quota_weekly_limit": 150, "quota_weekly_used": 80,
 			"quota_weekly_start": stamp(now.Add(-50 * time.Hour))}
 	})
-	add("codex-sched-thr", "openai", "oauth", then(codex(45*time.Second, 96, 40), func(a *Account) { a.Extra["auto_pause_5h_disabled"] = true }))
+	add("codex-sched-thr", "openai", "oauth", then(codex(45*time.Second, 98.6, 40), func(a *Account) {
+		a.Extra["auto_pause_5h_disabled"] = true
+		a.GroupIDs = []int64{2}
+	}))
 	card := func(status string, count int, age time.Duration) map[string]any {
 		return map[string]any{"status": status, "available_count": count, "checked_at": now.Add(-age).UTC().Format(time.RFC3339)}
 	}

@@ -28,7 +28,7 @@ func TestDemoCoversTheGatewaysNewerRules(t *testing.T) {
 	}
 	ctx := context.Background()
 	p := model.DefaultPolicy()
-	if p.SchedulingThresholds, err = admin.SchedulingThresholds(ctx); err != nil || p.SchedulingThresholds["openai"] != 95 {
+	if p.SchedulingThresholds, err = admin.SchedulingThresholds(ctx); err != nil || p.SchedulingThresholds["openai"] != 98 {
 		t.Fatalf("settings: %v %v", p.SchedulingThresholds, err)
 	}
 	if v, err := admin.GatewayVersion(ctx); v != "0.1.179" || err != nil {

@@ -123,7 +123,7 @@ func TestGatewayLineStaysWhileThresholdsAreUnknown(t *testing.T) {
 	if strings.Contains(out, "⚠") {
 		t.Fatalf("line should be gone:\n%s", out)
 	}
-	// The thresholds now apply: codex-sched-thr (96 % of 5h) is paused by them.
+	// The thresholds now apply: codex-sched-thr (98.6 % of 5h) is paused by them.
 	if r, ok := m.fleet.Find(147); !ok || r.j.State != model.StatePaused || r.j.MainReason() != model.ReasonSchedThreshold5h {
 		t.Fatalf("threshold not applied: %+v", r.j)
 	}

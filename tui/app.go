@@ -541,6 +541,9 @@ func (m Model) header() []string {
 	if ctx.Source.Mode != "" && ctx.Width >= 100 {
 		line1 += st.Dim.Render(" · " + ctx.Source.Mode)
 	}
+	if v := m.gateway.version; v != "" {
+		line1 += st.Dim.Render(" · sub2api " + v)
+	}
 	poll := "every " + model.FormatAge(m.interval)
 	if m.interval < time.Second {
 		poll = "every " + m.interval.String()

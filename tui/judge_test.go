@@ -120,8 +120,11 @@ func TestGatewayLineStaysWhileThresholdsAreUnknown(t *testing.T) {
 	}
 	m = update(t, m, gatewayMsg{info: GatewayInfo{SchedulingThresholds: map[string]float64{"openai": 95}, Version: "0.1.179"}})
 	out := view(m)
-	if strings.Contains(out, "⚠") {
-		t.Fatalf("line should be gone:\n%s", out)
+	if strings.Contains(out, "⚠") || !strings.Contains(out, "sub2api 0.1.179") {
+		t.Fatalf("line should be gone, the version shown:\n%s", out)
+	}
+	if detail := view(keys(t, filterTo(t, m, "#101"), "enter")); !strings.Contains(detail, "Gateway version 0.1.179.") {
+		t.Fatalf("detail lacks the version:\n%s", detail)
 	}
 	// The thresholds now apply: codex-sched-thr (98.6 % of 5h) is paused by them.
 	if r, ok := m.fleet.Find(147); !ok || r.j.State != model.StatePaused || r.j.MainReason() != model.ReasonSchedThreshold5h {

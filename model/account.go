@@ -48,6 +48,9 @@ type Account struct {
 
 	// LocalQuota is the gateway's own USD quota (quota_* keys); nil when none is set.
 	LocalQuota *LocalQuota
+	// ProviderUsage is a Kimi or Zhipu Coding Plan snapshot (<provider>_5h_* and
+	// <provider>_weekly_*); nil when the account carries none.
+	ProviderUsage *ProviderUsage
 	// TempBlock is TempUnschedulableReason decoded, when it is the JSON a quota pause
 	// writes (source account_scheduling_threshold and the forks' sources); nil otherwise.
 	TempBlock *TempBlock

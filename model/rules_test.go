@@ -132,6 +132,27 @@ func TestSchedulingThreshold(t *testing.T) {
 			return a
 		}(), Policy{StaleAfter: 2 * time.Hour, WarnPercent: 80, SchedulingThresholds: map[string]float64{"anthropic": 50}}, StateWarn, []Reason{ReasonNear5h}, time.Time{}},
 	}
+	cn := func(platform, provider string, used5h, usedWeek float64, reset5h, resetWeek time.Duration) *Account {
+		return &Account{ID: 2, Platform: platform, Type: "apikey", Status: "active", Schedulable: true, ProviderUsage: &ProviderUsage{Provider: provider,
+			Windows: [2]ProviderWindow{{HasUsed: true, UsedPercent: used5h, ResetAt: now.Add(reset5h), HasResetAt: true},
+				{HasUsed: true, UsedPercent: usedWeek, ResetAt: now.Add(resetWeek), HasResetAt: true}}}}
+	}
+	cnPolicy := DefaultPolicy()
+	cnPolicy.SchedulingThresholds = map[string]float64{"kimi": 80, "zhipu": 80}
+	cases = append(cases, []struct {
+		name    string
+		a       *Account
+		p       Policy
+		state   State
+		reasons []Reason
+		until   time.Time
+	}{
+		{"kimi 5h trips", cn("kimi", "kimi", 85, 10, time.Hour, 48*time.Hour), cnPolicy, StatePaused, []Reason{ReasonSchedThreshold5h}, now.Add(time.Hour)},
+		{"zhipu weekly trips as 7d", cn("zhipu", "zhipu", 10, 80, time.Hour, 48*time.Hour), cnPolicy, StatePaused, []Reason{ReasonSchedThreshold7d}, now.Add(48 * time.Hour)},
+		{"kimi reset passed", cn("kimi", "kimi", 85, 85, 0, -time.Second), cnPolicy, StateOK, nil, time.Time{}},
+		{"another provider's keys do not count", cn("kimi", "zhipu", 99, 99, time.Hour, time.Hour), cnPolicy, StateOK, nil, time.Time{}},
+		{"kimi threshold off by default", cn("kimi", "kimi", 99, 99, time.Hour, time.Hour), DefaultPolicy(), StateOK, nil, time.Time{}},
+	}...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			j := Judge(c.a, c.p, now)

@@ -25,40 +25,69 @@ type SchedThresholdJudgement struct {
 	Until time.Time
 }
 
-// judgeSchedThreshold mirrors EvaluateAccountSchedulingThreshold for OpenAI accounts, the
-// only platform whose keys the meta form carries: a window counts when its used_percent
+// judgeSchedThreshold mirrors EvaluateAccountSchedulingThreshold for OpenAI, Kimi and Zhipu
+// accounts (Anthropic and Grok read keys the meta form does not carry). For OpenAI a
+// window counts when its used_percent
 // key exists, it has not reset and the snapshot is not stale (the quota rule's steps 4 and
 // 5), its reset_at is in the future, and used >= threshold percent. auto_pause_<w>_disabled
 // is not consulted. Of several windows the latest reset wins, then the higher usage.
 func judgeSchedThreshold(a *Account, p Policy, now time.Time) SchedThresholdJudgement {
-	q := a.Quota
 	platform := strings.ToLower(strings.TrimSpace(a.Platform))
-	if q == nil || platform != "openai" {
-		return SchedThresholdJudgement{}
-	}
 	threshold, ok := p.SchedulingThresholds[platform]
 	if !ok || threshold >= SchedThresholdOff {
 		return SchedThresholdJudgement{}
 	}
 	var win SchedThresholdJudgement
-	for i, w := range q.Windows {
-		if !w.HasUsed {
-			continue
+	consider := func(i int, used float64, until time.Time, hasUntil bool) {
+		if !hasUntil || !until.After(now) || used < threshold {
+			return
 		}
-		if _, reset := windowReset(q, w, now); reset || snapshotStale(q, p, now) {
-			continue
+		if !win.Tripped || until.After(win.Until) || (until.Equal(win.Until) && used > win.UsedPercent) {
+			win = SchedThresholdJudgement{Tripped: true, Window: WindowNames[i], UsedPercent: used, ThresholdPercent: threshold, Until: until}
 		}
-		if !w.HasSchedResetAt || !w.SchedResetAt.After(now) || w.UsedPercent < threshold {
-			continue
+	}
+	switch platform {
+	case "openai":
+		q := a.Quota
+		if q == nil {
+			return win
 		}
-		better := !win.Tripped || w.SchedResetAt.After(win.Until) ||
-			(w.SchedResetAt.Equal(win.Until) && w.UsedPercent > win.UsedPercent)
-		if better {
-			win = SchedThresholdJudgement{Tripped: true, Window: WindowNames[i], UsedPercent: w.UsedPercent,
-				ThresholdPercent: threshold, Until: w.SchedResetAt}
+		for i, w := range q.Windows {
+			if !w.HasUsed {
+				continue
+			}
+			if _, reset := windowReset(q, w, now); reset || snapshotStale(q, p, now) {
+				continue
+			}
+			consider(i, w.UsedPercent, w.SchedResetAt, w.HasSchedResetAt)
+		}
+	case "kimi", "zhipu":
+		// cnThresholdCandidate: no reset or staleness check, only a future reset time.
+		if u := a.ProviderUsage; u != nil && u.Provider == platform {
+			for i, w := range u.Windows {
+				if w.HasUsed {
+					consider(i, w.UsedPercent, w.ResetAt, w.HasResetAt)
+				}
+			}
 		}
 	}
 	return win
+}
+
+// ProviderUsage is the 5h and weekly usage snapshot the gateway keeps for Kimi and Zhipu
+// Coding Plan accounts; Windows[1] is the weekly window (shown as 7d).
+type ProviderUsage struct {
+	Provider string // kimi or zhipu: the key prefix
+	Windows  [2]ProviderWindow
+}
+
+// ProviderWindow is one window of a ProviderUsage.
+type ProviderWindow struct {
+	HasUsed     bool // <provider>_<w>_used_percent exists
+	UsedPercent float64
+	// ResetAt is <provider>_<w>_reset_at as the scheduling threshold reads it.
+	ResetAt    time.Time
+	HasResetAt bool
 }
 
 // Temp block sources that mean "a quota pause", whose block lasts only until the next

@@ -169,6 +169,14 @@ func Judge(a *Account, p Policy, now time.Time) Judgement {
 	}
 	blocks := len(j.Reasons)
 
+	// The scheduling threshold is listed right after the quota reasons.
+	j.SchedThreshold = judgeSchedThreshold(a, p, now)
+	addSched := func() {
+		for i, w := range WindowNames {
+			add(j.SchedThreshold.Tripped && j.SchedThreshold.Window == w, schedReason[i])
+		}
+	}
+
 	if q := a.Quota; q != nil {
 		j.HasSnapshot, j.HasTimestamp = true, q.HasTimestamp()
 		if j.HasTimestamp {
@@ -180,7 +188,6 @@ func Judge(a *Account, p Policy, now time.Time) Judgement {
 			j.Windows[i] = judgeWindow(q, i, isOpenAI, p, now)
 		}
 		j.AutoReset = judgeAutoReset(a, &j.Windows, p, now)
-		j.SchedThreshold = judgeSchedThreshold(a, p, now)
 		// 5h before 7d within each kind, as the gateway evaluates them. The
 		// reset-credit branch runs first and replaces the ordinary reason.
 		for i, w := range j.Windows {
@@ -191,9 +198,7 @@ func Judge(a *Account, p Policy, now time.Time) Judgement {
 				add(j.AutoReset[i] == v, autoResetReason[v][i])
 			}
 		}
-		for i, w := range WindowNames {
-			add(j.SchedThreshold.Tripped && j.SchedThreshold.Window == w, schedReason[i])
-		}
+		addSched()
 		for i, w := range j.Windows {
 			add(w.Verdict == VerdictStale, staleReason[i])
 		}
@@ -205,6 +210,9 @@ func Judge(a *Account, p Policy, now time.Time) Judgement {
 			add(j.AutoReset[i] == AutoResetReady, autoResetReason[AutoResetReady][i])
 		}
 		add(!j.HasTimestamp, ReasonNoTimestamp)
+	}
+	if a.Quota == nil {
+		addSched() // Kimi and Zhipu carry no Codex snapshot
 	}
 	for _, m := range a.ModelLimits {
 		if now.Before(m.ResetAt) {
@@ -272,6 +280,13 @@ func NextChange(a *Account, p Policy, now time.Time) time.Time {
 		}
 		if r := q.AutoReset; r != nil && r.Card != nil && r.Card.HasCheckedAt {
 			consider(r.Card.CheckedAt.Add(CardFreshFor))
+		}
+	}
+	if u := a.ProviderUsage; u != nil {
+		for _, w := range u.Windows {
+			if w.HasResetAt {
+				consider(w.ResetAt)
+			}
 		}
 	}
 	if lq := a.LocalQuota; lq != nil {

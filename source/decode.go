@@ -137,6 +137,10 @@ func decodeExtra(a *model.Account, extra *fastjson.Object, q *model.Quota) {
 			decodeLocalQuota(a, key, v)
 			return
 		}
+		if strings.HasPrefix(key, "kimi_") || strings.HasPrefix(key, "zhipu_") {
+			decodeProviderUsage(a, key, v)
+			return
+		}
 		if strings.HasPrefix(key, "auto_reset_credit_") || key == "codex_auto_reset_credit_state" {
 			decodeAutoReset(q, key, v)
 			return

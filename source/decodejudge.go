@@ -208,3 +208,33 @@ func (d *Decoder) tempBlock(v *fastjson.Value) *model.TempBlock {
 	}
 	return b
 }
+
+// decodeProviderUsage reads <provider>_{5h,weekly}_{used_percent,reset_at} of Kimi and
+// Zhipu accounts, as cnThresholdCandidate reads them.
+func decodeProviderUsage(a *model.Account, key string, v *fastjson.Value) {
+	provider, rest, _ := strings.Cut(key, "_")
+	var i int
+	switch {
+	case strings.HasPrefix(rest, "5h_"):
+		i, rest = 0, rest[len("5h_"):]
+	case strings.HasPrefix(rest, "weekly_"):
+		i, rest = 1, rest[len("weekly_"):]
+	default:
+		return
+	}
+	if rest != "used_percent" && rest != "reset_at" {
+		return
+	}
+	u := a.ProviderUsage
+	if u == nil || u.Provider != provider {
+		u = &model.ProviderUsage{Provider: provider}
+		a.ProviderUsage = u
+	}
+	w := &u.Windows[i]
+	if rest == "used_percent" {
+		w.UsedPercent, _ = flexNumber(v)
+		w.HasUsed = true
+		return
+	}
+	w.ResetAt, w.HasResetAt = schedResetAt(v)
+}

@@ -16,7 +16,7 @@ func TestJudgeFixtures(t *testing.T) {
 	p := model.DefaultPolicy()
 	p.SchedulingThresholds = map[string]float64{"openai": 100}
 	sched := p
-	sched.SchedulingThresholds = map[string]float64{"openai": 90, "anthropic": 100}
+	sched.SchedulingThresholds = map[string]float64{"openai": 90, "anthropic": 100, "kimi": 90}
 	cases := []struct {
 		file    string
 		p       model.Policy
@@ -50,6 +50,13 @@ func TestJudgeFixtures(t *testing.T) {
 			// the quota rule reads reset_at strictly: the padded 5h string is no reset time to it
 			if a.Quota.Windows[0].HasResetAt || !a.Quota.Windows[0].HasSchedResetAt {
 				t.Errorf("5h reset forms: %+v", a.Quota.Windows[0])
+			}
+		}},
+		// Kimi: no staleness check (the snapshot is six days old); the weekly window has
+		// the later reset and wins; it is reported as 7d.
+		{"judge-kimi-sched-threshold.json", sched, model.StatePaused, []model.Reason{model.ReasonSchedThreshold7d}, func(t *testing.T, a model.Account, j model.Judgement) {
+			if st := j.SchedThreshold; st.UsedPercent != 95 || !st.Until.Equal(time.Date(2026, 11, 28, 16, 0, 0, 0, time.UTC)) {
+				t.Errorf("%+v", st)
 			}
 		}},
 		{"judge-auto-reset-pending.json", p, model.StatePaused, []model.Reason{model.ReasonAutoResetPending5h, model.ReasonNear5h}, nil},

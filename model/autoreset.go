@@ -62,17 +62,19 @@ func autoResetApplies(a *Account) bool {
 
 // windowOn says whether the automation covers window i.
 func (r *AutoReset) windowOn(i int, p Policy) bool {
-	perWindow := r.WindowSet[0] || r.WindowSet[1]
-	on := r.WindowOn[i]
-	if r.Legacy {
-		// The first shape's switch covers both windows; once per-window switches exist
-		// (or the gateway is known to be of that shape) it means 7d only.
-		on = on || (!perWindow && !p.AutoResetLegacy7dOnly) || i == 1
-	}
 	if r.HasThreshold[i] && r.Threshold[i] <= 0 {
 		return false
 	}
-	return on
+	if r.WindowSet[i] {
+		return r.WindowOn[i]
+	}
+	if !r.Legacy {
+		return false
+	}
+	// The first shape's switch covers both windows; once per-window switches exist (or
+	// the gateway is known to be of that shape) it means 7d only.
+	perWindow := r.WindowSet[0] || r.WindowSet[1]
+	return i == 1 || (!perWindow && !p.AutoResetLegacy7dOnly)
 }
 
 func (r *AutoReset) threshold(i int) float64 {

@@ -206,6 +206,7 @@ func TestAutoReset(t *testing.T) {
 		{"per-window 7d only: 5h ordinary pause", acct(perWindow(false, true), win(96, 0.95), WindowSnapshot{}), p, StatePaused, []Reason{ReasonQuota5h}},
 		{"per-window 5h on", acct(perWindow(true, false), win(96, 0.95), WindowSnapshot{}), p, StatePaused, []Reason{ReasonAutoResetCheck5h}},
 		{"legacy with per-window keys means 7d", acct(&AutoReset{Legacy: true, WindowSet: [2]bool{true, false}}, WindowSnapshot{}, win(96, 0.95)), p, StatePaused, []Reason{ReasonAutoResetCheck7d}},
+		{"an explicit 7d switch beats the legacy one", acct(&AutoReset{Legacy: true, WindowSet: [2]bool{false, true}, WindowOn: [2]bool{false, false}}, WindowSnapshot{}, win(96, 0.95)), p, StatePaused, []Reason{ReasonQuota7d}},
 		{"legacy read as 7d only by policy", acct(legacy(nil), win(96, 0.95), WindowSnapshot{}), legacy7, StatePaused, []Reason{ReasonQuota5h}},
 		{"zero threshold turns the window off", acct(zero5h, win(100, 0.95), WindowSnapshot{}), p, StatePaused, []Reason{ReasonQuota5h}},
 		{"switch off: ordinary rule", acct(&AutoReset{}, win(96, 0.95), WindowSnapshot{}), p, StatePaused, []Reason{ReasonQuota5h}},

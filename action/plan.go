@@ -164,10 +164,12 @@ func Unpause(a *model.Account, j model.Judgement) Plan {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("the gateway's scheduling threshold (%s used %s >= %s) wrote this block: deleting it lasts only until the next request while usage is still over; probe first",
 			st.Window, model.FormatPercent(st.UsedPercent), model.FormatPercent(st.ThresholdPercent)))
 	}
-	if j.Has(model.ReasonQuota5h) {
+	// Exempting a window is the second choice only where no held-back clear is: it
+	// would not lift a scheduling threshold (which ignores the exemption) or a rate limit.
+	if p.AltWhy == "" && j.Has(model.ReasonQuota5h) {
 		p.Alternative = append(p.Alternative, Exempt5h)
 	}
-	if j.Has(model.ReasonQuota7d) {
+	if p.AltWhy == "" && j.Has(model.ReasonQuota7d) {
 		p.Alternative = append(p.Alternative, Exempt7d)
 	}
 	if len(p.Steps) == 0 {

@@ -139,3 +139,24 @@ func TestGatewayLineStaysWhileThresholdsAreUnknown(t *testing.T) {
 		t.Fatalf("%s", out)
 	}
 }
+
+// A scheduling-threshold block while usage is still over: probe first, deleting the
+// block is the explicit second choice and says it lasts only until the next request.
+func TestSchedThresholdBlockOffersTheProbeFirst(t *testing.T) {
+	m, admin := judgeModel(t)
+	m = update(t, m, gatewayMsg{info: GatewayInfo{SchedulingThresholds: map[string]float64{"openai": 95}, Version: "0.1.179"}})
+	m = filterTo(t, m, "#133") // 97.3 % of 5h, temp block written by the threshold
+	m = keys(t, m, "u")
+	out := strings.Join(strings.Fields(view(m)), " ")
+	for _, want := range []string{"codex-pro-33 (temp_unschedulable): probe", "deleting it lasts only until the next request while usage is still over",
+		"x instead delete the temporary block anyway"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("dialog lacks %q:\n%s", want, view(m))
+		}
+	}
+	next, cmd := m.Update(keyMsg("x"))
+	run(t, next.(Model), cmd)
+	if strings.Join(admin.calls, ",") != "clear-temp 133" {
+		t.Fatalf("calls %v", admin.calls)
+	}
+}

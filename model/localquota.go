@@ -136,7 +136,12 @@ func (q *LocalQuota) periodEnd(d LocalQuotaDim, now time.Time) time.Time {
 	// The next reset after now is one step after the last one; with an out-of-range
 	// hour or day this still moves forward, which is all NextChange needs.
 	next := q.lastReset(d, now).AddDate(0, 0, step)
-	for !next.After(now) {
+	if !next.After(now) {
+		// an absurd stored hour can put the "last" reset years away: jump, then step
+		periods := now.Sub(next) / (time.Duration(step) * 24 * time.Hour)
+		next = next.AddDate(0, 0, int(periods)*step)
+	}
+	for i := 0; !next.After(now) && i < 3; i++ {
 		next = next.AddDate(0, 0, step)
 	}
 	return next

@@ -1,6 +1,8 @@
 package source
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -95,4 +97,27 @@ func TestJudgeFixtures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Any value decodes and judges without a panic, and never leaks the canary.
+func FuzzDecodeJudge(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "fixtures", "*.json"))
+	for _, file := range files {
+		b, _ := os.ReadFile(file)
+		f.Add(string(b))
+	}
+	f.Add(`{"ID":1,"Extra":{"quota_weekly_reset_day":"9","quota_weekly_limit":1,"quota_weekly_used":2,"quota_weekly_start":"2026-11-26T00:00:00Z","quota_weekly_reset_mode":"fixed","quota_reset_timezone":"Nowhere/Land"}}`)
+	f.Add(`{"ID":1,"Type":"apikey","Extra":{"quota_daily_reset_hour":-1e15,"quota_daily_limit":1,"quota_daily_used":2,"quota_daily_start":"2026-11-26T09:00:00Z","quota_daily_reset_mode":"fixed"}}`)
+	f.Add(`{"ID":1,"TempUnschedulableReason":"{\"source\":\"quota_counter\",\"used_percent\":\"x\"}","Extra":{"kimi_5h_used_percent":1e308,"kimi_5h_reset_at":-1}}`)
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	p := model.DefaultPolicy()
+	p.SchedulingThresholds = map[string]float64{"openai": 1, "kimi": 1, "zhipu": 1}
+	f.Fuzz(func(t *testing.T, raw string) {
+		a := DecodeMeta("sched:meta:1", raw)
+		j := model.Judge(&a, p, now)
+		model.NextChange(&a, p, now)
+		if j.State == "" {
+			t.Fatal("no state")
+		}
+	})
 }

@@ -139,6 +139,8 @@ func TestSchedulingThreshold(t *testing.T) {
 	}
 	cnPolicy := DefaultPolicy()
 	cnPolicy.SchedulingThresholds = map[string]float64{"kimi": 80, "zhipu": 80}
+	cnPolicy2 := DefaultPolicy()
+	cnPolicy2.SchedulingThresholds = map[string]float64{"anthropic": 80}
 	cases = append(cases, []struct {
 		name    string
 		a       *Account
@@ -151,6 +153,8 @@ func TestSchedulingThreshold(t *testing.T) {
 		{"zhipu weekly trips as 7d", cn("zhipu", "zhipu", 10, 80, time.Hour, 48*time.Hour), cnPolicy, StatePaused, []Reason{ReasonSchedThreshold7d}, now.Add(48 * time.Hour)},
 		{"kimi reset passed", cn("kimi", "kimi", 85, 85, 0, -time.Second), cnPolicy, StateOK, nil, time.Time{}},
 		{"another provider's keys do not count", cn("kimi", "zhipu", 99, 99, time.Hour, time.Hour), cnPolicy, StateOK, nil, time.Time{}},
+		{"anthropic session window trips", cn("anthropic", "anthropic", 85, 0, time.Hour, 0), cnPolicy2, StatePaused, []Reason{ReasonSchedThreshold5h}, now.Add(time.Hour)},
+		{"anthropic without usage never trips, even at threshold 0", cn("anthropic", "anthropic", 0, 0, time.Hour, time.Hour), Policy{StaleAfter: 2 * time.Hour, SchedulingThresholds: map[string]float64{"anthropic": 0}}, StateOK, nil, time.Time{}},
 		{"kimi threshold off by default", cn("kimi", "kimi", 99, 99, time.Hour, time.Hour), DefaultPolicy(), StateOK, nil, time.Time{}},
 	}...)
 	for _, c := range cases {

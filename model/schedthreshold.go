@@ -26,7 +26,7 @@ type SchedThresholdJudgement struct {
 }
 
 // judgeSchedThreshold mirrors EvaluateAccountSchedulingThreshold for OpenAI, Kimi and Zhipu
-// accounts (Anthropic and Grok read keys the meta form does not carry). For OpenAI a
+// and Anthropic accounts (Grok reads keys the meta form does not carry). For OpenAI a
 // window counts when its used_percent
 // key exists, it has not reset and the snapshot is not stale (the quota rule's steps 4 and
 // 5), its reset_at is in the future, and used >= threshold percent. auto_pause_<w>_disabled
@@ -61,6 +61,16 @@ func judgeSchedThreshold(a *Account, p Policy, now time.Time) SchedThresholdJudg
 			}
 			consider(i, w.UsedPercent, w.SchedResetAt, w.HasSchedResetAt)
 		}
+	case "anthropic":
+		// anthropicThresholdCandidates: only windows with usage above 0; no reset or
+		// staleness check beyond a future reset time.
+		if u := a.ProviderUsage; u != nil && u.Provider == platform {
+			for i, w := range u.Windows {
+				if w.HasUsed && w.UsedPercent > 0 {
+					consider(i, w.UsedPercent, w.ResetAt, w.HasResetAt)
+				}
+			}
+		}
 	case "kimi", "zhipu":
 		// cnThresholdCandidate: no reset or staleness check, only a future reset time.
 		if u := a.ProviderUsage; u != nil && u.Provider == platform {
@@ -74,10 +84,12 @@ func judgeSchedThreshold(a *Account, p Policy, now time.Time) SchedThresholdJudg
 	return win
 }
 
-// ProviderUsage is the 5h and weekly usage snapshot the gateway keeps for Kimi and Zhipu
-// Coding Plan accounts; Windows[1] is the weekly window (shown as 7d).
+// ProviderUsage is the usage snapshot the scheduling threshold reads on other platforms:
+// Kimi and Zhipu Coding Plan 5h and weekly windows, Anthropic's session window
+// (session_window_utilization until SessionWindowEnd) and passive 7d usage.
+// Windows[1] is the weekly or 7d window.
 type ProviderUsage struct {
-	Provider string // kimi or zhipu: the key prefix
+	Provider string // kimi, zhipu (the key prefix) or anthropic
 	Windows  [2]ProviderWindow
 }
 

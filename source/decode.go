@@ -100,6 +100,12 @@ func (d *Decoder) decode(key, raw string, q *model.Quota) model.Account {
 			a.OverloadUntil = unlessZero(flexTime(v))
 		case "TempUnschedulableUntil":
 			a.TempUnschedulableUntil = unlessZero(flexTime(v))
+		case "SessionWindowEnd":
+			if t, ok := flexTime(v); ok && (a.Platform == "anthropic" || a.Platform == "") {
+				if u := anthropicUsage(&a); u != nil {
+					u.Windows[0].ResetAt, u.Windows[0].HasResetAt = t, true
+				}
+			}
 		case "TempUnschedulableReason":
 			a.TempUnschedulableReason = textOf(v)
 			a.TempBlock = d.tempBlock(v)
@@ -135,6 +141,10 @@ func decodeExtra(a *model.Account, extra *fastjson.Object, q *model.Quota) {
 		}
 		if strings.HasPrefix(key, "quota_") {
 			decodeLocalQuota(a, key, v)
+			return
+		}
+		if key == "session_window_utilization" || strings.HasPrefix(key, "passive_usage_7d_") {
+			decodeAnthropicUsage(a, key, v)
 			return
 		}
 		if strings.HasPrefix(key, "kimi_") || strings.HasPrefix(key, "zhipu_") {

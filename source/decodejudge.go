@@ -238,3 +238,50 @@ func decodeProviderUsage(a *model.Account, key string, v *fastjson.Value) {
 	}
 	w.ResetAt, w.HasResetAt = schedResetAt(v)
 }
+
+// anthropicUsage is the account's Anthropic usage, created on first use; nil when the
+// account already carries another provider's usage.
+func anthropicUsage(a *model.Account) *model.ProviderUsage {
+	if a.ProviderUsage == nil {
+		a.ProviderUsage = &model.ProviderUsage{Provider: "anthropic"}
+	}
+	if a.ProviderUsage.Provider != "anthropic" {
+		return nil
+	}
+	return a.ProviderUsage
+}
+
+// decodeAnthropicUsage reads the keys anthropicThresholdCandidates reads: utilisations
+// as utilizationAsPercent converts them (a number from 0 to 1 is a ratio; a string only
+// when it has a decimal point), the 7d reset as parseSchedulingResetAt does.
+func decodeAnthropicUsage(a *model.Account, key string, v *fastjson.Value) {
+	switch key {
+	case "session_window_utilization", "passive_usage_7d_utilization":
+		i := 0
+		if key != "session_window_utilization" {
+			i = 1
+		}
+		if u := anthropicUsage(a); u != nil {
+			u.Windows[i].UsedPercent, u.Windows[i].HasUsed = utilizationPercent(v), true
+		}
+	case "passive_usage_7d_reset":
+		if u := anthropicUsage(a); u != nil {
+			u.Windows[1].ResetAt, u.Windows[1].HasResetAt = schedResetAt(v)
+		}
+	}
+}
+
+func utilizationPercent(v *fastjson.Value) float64 {
+	f, ok := flexNumber(v)
+	if !ok {
+		return 0
+	}
+	ratio := f >= 0 && f <= 1
+	if v.Type() == fastjson.TypeString {
+		ratio = ratio && strings.Contains(view(v), ".")
+	}
+	if ratio {
+		return f * 100
+	}
+	return f
+}

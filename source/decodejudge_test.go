@@ -18,7 +18,7 @@ func TestJudgeFixtures(t *testing.T) {
 	p := model.DefaultPolicy()
 	p.SchedulingThresholds = map[string]float64{"openai": 100}
 	sched := p
-	sched.SchedulingThresholds = map[string]float64{"openai": 90, "anthropic": 100, "kimi": 90}
+	sched.SchedulingThresholds = map[string]float64{"openai": 90, "anthropic": 90, "kimi": 90}
 	cases := []struct {
 		file    string
 		p       model.Policy
@@ -59,6 +59,12 @@ func TestJudgeFixtures(t *testing.T) {
 		{"judge-kimi-sched-threshold.json", sched, model.StatePaused, []model.Reason{model.ReasonSchedThreshold7d}, func(t *testing.T, a model.Account, j model.Judgement) {
 			if st := j.SchedThreshold; st.UsedPercent != 95 || !st.Until.Equal(time.Date(2026, 11, 28, 16, 0, 0, 0, time.UTC)) {
 				t.Errorf("%+v", st)
+			}
+		}},
+		// Anthropic: 0.93 is a ratio (93 %) until SessionWindowEnd; "0.40" of 7d is 40 %.
+		{"judge-anthropic-sched-threshold.json", sched, model.StatePaused, []model.Reason{model.ReasonSchedThreshold5h}, func(t *testing.T, a model.Account, j model.Judgement) {
+			if st := j.SchedThreshold; st.UsedPercent != 93 || !st.Until.Equal(time.Date(2026, 11, 26, 13, 0, 0, 0, time.UTC)) || a.ProviderUsage.Windows[1].UsedPercent != 40 {
+				t.Errorf("%+v %+v", st, a.ProviderUsage)
 			}
 		}},
 		{"judge-auto-reset-pending.json", p, model.StatePaused, []model.Reason{model.ReasonAutoResetPending5h, model.ReasonNear5h}, nil},

@@ -155,16 +155,18 @@ func (m Model) unpause() (Model, tea.Cmd, bool) {
 	c.lines = append(c.lines, warnings...)
 	c.lines = append(c.lines, "")
 	c.lines = append(c.lines, describeKinds(c.jobs)...)
+	var ws []string
+	for _, w := range []string{"5h", "7d"} {
+		if alts[w] > 0 {
+			ws = append(ws, w)
+		}
+	}
 	switch {
-	case len(c.altJobs) > 0 && altWhy != "":
+	case altWhy != "" && len(ws) > 0:
+		c.altText = fmt.Sprintf("x  instead %s, and exempt windows from quota auto-pause for the others (%d account(s) in all)", altWhy, len(c.altJobs))
+	case altWhy != "":
 		c.altText = fmt.Sprintf("x  instead %s (%d account(s))", altWhy, len(c.altJobs))
 	case len(c.altJobs) > 0:
-		var ws []string
-		for _, w := range []string{"5h", "7d"} {
-			if alts[w] > 0 {
-				ws = append(ws, w)
-			}
-		}
 		c.altText = fmt.Sprintf("x  instead exempt the %s window from quota auto-pause for %d account(s): it will be used although over its threshold", strings.Join(ws, " and "), len(c.altJobs))
 	}
 	m.confirm = c

@@ -34,6 +34,10 @@ func FormatAge(d time.Duration) string {
 
 // FormatPercent renders a used percent without noise: "97%", "99.2%".
 func FormatPercent(p float64) string {
+	if math.Abs(p) >= 1e6 || p != p {
+		// A hostile value stays short enough for a table cell.
+		return strconv.FormatFloat(p, 'g', 2, 64) + "%"
+	}
 	return strconv.FormatFloat(roundTo(p, 1), 'f', -1, 64) + "%"
 }
 

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -45,7 +46,7 @@ func (d *Decoder) decode(key, raw string, q *model.Quota) model.Account {
 
 	v, err := d.parser.Parse(raw)
 	if err != nil {
-		a.Invalid = "not valid JSON: " + model.Sanitize(err.Error())
+		a.Invalid = syntaxReason(raw)
 		return a
 	}
 	obj, err := v.Object()
@@ -281,22 +282,45 @@ func flexBool(v *fastjson.Value) bool {
 		return err == nil && t
 	case fastjson.TypeNumber:
 		f, err := v.Float64()
-		return err == nil && f != 0
+		return err == nil && f != 0 && !math.IsInf(f, 0)
 	}
 	return false
 }
 
 // flexNumber mirrors resolveAccountExtraNumber: a number, or a string ParseFloat accepts.
+// The result is always finite, and compares with every threshold as the gateway's value
+// does: a JSON number out of float64's range fails the gateway's decoding and reads as
+// missing; a string "NaN" never reaches a threshold, like 0; "Infinity" exceeds every
+// threshold, like the largest float.
 func flexNumber(v *fastjson.Value) (float64, bool) {
 	switch v.Type() {
 	case fastjson.TypeNumber:
 		f, err := v.Float64()
-		return f, err == nil
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return 0, false
+		}
+		return f, true
 	case fastjson.TypeString:
 		f, err := strconv.ParseFloat(strings.TrimSpace(view(v)), 64)
-		return f, err == nil
+		if err != nil {
+			return 0, false
+		}
+		return finite(f), true
 	}
 	return 0, false
+}
+
+// finite maps NaN to 0 and the infinities to the largest floats of their sign.
+func finite(f float64) float64 {
+	switch {
+	case math.IsNaN(f):
+		return 0
+	case math.IsInf(f, 1):
+		return math.MaxFloat64
+	case math.IsInf(f, -1):
+		return -math.MaxFloat64
+	}
+	return f
 }
 
 // flexInt mirrors parseExtraInt: a number truncated to an int, or a string Atoi accepts.
@@ -304,7 +328,7 @@ func flexInt(v *fastjson.Value) int {
 	switch v.Type() {
 	case fastjson.TypeNumber:
 		f, err := v.Float64()
-		if err != nil {
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 			return 0
 		}
 		return int(f)

@@ -44,6 +44,10 @@ func OpenRedis(c Conn, prefix string) (*Redis, error) {
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
+	if err := CheckPrefix(prefix); err != nil {
+		client.Close()
+		return nil, err
+	}
 	return &Redis{client: client, mode: mode, prefix: prefix, url: Redacted(c.URL)}, nil
 }
 
@@ -93,7 +97,7 @@ func (r *Redis) ReadAccount(ctx context.Context, id int64) (model.Account, error
 	return accounts[0], nil
 }
 
-func (r *Redis) pattern() string { return r.prefix + "meta:*" }
+func (r *Redis) pattern() string { return ScanPattern(r.prefix) }
 
 func (r *Redis) scan(ctx context.Context) ([]string, error) {
 	var keys []string
@@ -116,6 +120,8 @@ func (r *Redis) scan(ctx context.Context) ([]string, error) {
 			return nil, fmt.Errorf("scan %s: %w", r.pattern(), err)
 		}
 	}
+	// Only literal <prefix>meta:<id> keys are read, whatever the pattern matched.
+	keys = slices.DeleteFunc(keys, func(k string) bool { _, ok := MetaKeyID(r.prefix, k); return !ok })
 	// SCAN may return a key twice while the keyspace is rehashing.
 	slices.Sort(keys)
 	return slices.Compact(keys), nil

@@ -70,3 +70,31 @@ func unsafeRune(r rune) bool {
 	}
 	return unicode.Is(unicode.Cc, r)
 }
+
+// OutsideTextMax is how many runes of text from outside (a gateway message, a Redis error,
+// a certificate name) an error sentence keeps.
+const OutsideTextMax = 200
+
+// OutsideText makes text from outside fit in an error sentence: sanitised and cut to
+// OutsideTextMax runes, so a hostile multi-megabyte message costs nothing to show or log.
+func OutsideText(s string) string {
+	cut := len(s) > OutsideTextMax*4
+	if cut {
+		s = s[:OutsideTextMax*4]
+	}
+	s = Sanitize(s)
+	if utf8.RuneCountInString(s) <= OutsideTextMax {
+		if cut {
+			return s + "…"
+		}
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == OutsideTextMax {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
+}

@@ -58,7 +58,7 @@ func NewAdmin(c AdminConfig) (*Admin, error) {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.TLSClientConfig = tlsConfig
 	transport.Proxy = nil // the admin key must not travel through an ambient proxy
-	a := &Admin{base: u, key: c.Key, token: c.Token, http: &http.Client{Transport: transport},
+	a := &Admin{base: u, key: c.Key, token: c.Token, http: &http.Client{Transport: transport, CheckRedirect: neverFollow},
 		probeTimeout: c.ProbeTimeout, timeout: c.Timeout}
 	if a.probeTimeout <= 0 {
 		a.probeTimeout = 20 * time.Second
@@ -128,14 +128,17 @@ func (a *Admin) call(ctx context.Context, method, path string, body any, timeout
 		return nil, 0, a.transportError(err, timeout)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return nil, resp.StatusCode, redirectError(resp)
+	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
-		return nil, resp.StatusCode, &APIError{Status: resp.StatusCode, Sentence: fmt.Sprintf("the gateway's answer (HTTP %d) broke off: %v", resp.StatusCode, err)}
+		return nil, resp.StatusCode, &APIError{Status: resp.StatusCode, Sentence: fmt.Sprintf("the gateway's answer (HTTP %d) broke off: %s", resp.StatusCode, model.OutsideText(err.Error()))}
 	}
 	var env envelope
 	jsonErr := json.Unmarshal(raw, &env)
 	code := codeText(env.Code)
-	msg := model.Sanitize(env.Message)
+	msg := model.OutsideText(env.Message)
 	if resp.StatusCode != http.StatusOK {
 		return nil, resp.StatusCode, a.statusError(resp.StatusCode, code, msg, jsonErr != nil, id)
 	}
@@ -148,9 +151,23 @@ func (a *Admin) call(ctx context.Context, method, path string, body any, timeout
 	return env.Data, resp.StatusCode, nil
 }
 
+// neverFollow stops the client at a redirect: net/http would re-send the request,
+// x-api-key included, to whatever host the Location names.
+func neverFollow(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// redirectError names where the gateway pointed, without the target's credentials or query.
+func redirectError(resp *http.Response) error {
+	target := "an address it did not give"
+	if u, err := resp.Location(); err == nil {
+		u.User, u.RawQuery, u.Fragment = nil, "", ""
+		target = model.OutsideText(u.String())
+	}
+	return &APIError{Status: resp.StatusCode, Sentence: fmt.Sprintf("the gateway redirected to %s (HTTP %d); point --api at the final address", target, resp.StatusCode)}
+}
+
 func codeText(raw json.RawMessage) string {
 	s := strings.Trim(strings.TrimSpace(string(raw)), `"`)
-	return model.Sanitize(s)
+	return model.OutsideText(s)
 }
 
 func orUnknown(s string) string {
@@ -195,13 +212,13 @@ func (a *Admin) transportError(err error, timeout time.Duration) error {
 	}
 	var certErr *tls.CertificateVerificationError
 	if errors.As(err, &certErr) {
-		return &APIError{Sentence: fmt.Sprintf("the gateway's TLS certificate is not trusted (%v): use --api-ca for a private CA", certErr.Err)}
+		return &APIError{Sentence: fmt.Sprintf("the gateway's TLS certificate is not trusted (%s): use --api-ca for a private CA", model.OutsideText(certErr.Err.Error()))}
 	}
 	var urlErr *url.Error
 	if errors.As(err, &urlErr) {
 		err = urlErr.Err
 	}
-	return &APIError{Sentence: fmt.Sprintf("cannot reach the gateway at %s: %v", a.base, err)}
+	return &APIError{Sentence: fmt.Sprintf("cannot reach the gateway at %s: %s", a.base, model.OutsideText(err.Error()))}
 }
 
 func accountPath(id int64, rest string) string {

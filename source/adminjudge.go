@@ -50,13 +50,13 @@ func (a *Admin) GatewayVersion(ctx context.Context) (string, error) {
 	}
 	var s string
 	if json.Unmarshal(data, &s) == nil && s != "" {
-		return model.Sanitize(s), nil
+		return model.OutsideText(s), nil
 	}
 	var o struct {
 		Version string `json:"version"`
 	}
 	if json.Unmarshal(data, &o) == nil && strings.TrimSpace(o.Version) != "" {
-		return model.Sanitize(strings.TrimSpace(o.Version)), nil
+		return model.OutsideText(strings.TrimSpace(o.Version)), nil
 	}
 	return "", &APIError{Sentence: "the gateway's version answer is not in the expected shape"}
 }

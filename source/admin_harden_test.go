@@ -1,8 +1,8 @@
 package source
 
 import (
-	"errors"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -84,4 +84,3 @@ func TestAdminErrorTextIsSanitisedAndCut(t *testing.T) {
 		t.Fatalf("the kept message is not cut: %d bytes", len(apiErr.Message))
 	}
 }
-

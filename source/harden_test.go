@@ -80,10 +80,10 @@ func TestNonFiniteNumbers(t *testing.T) {
 
 func TestScanPatternAndKeyFilter(t *testing.T) {
 	for prefix, want := range map[string]string{
-		"sched:":                    "sched:meta:*",
+		"sched:":                     "sched:meta:*",
 		"sched:{sub2api:scheduler}:": "sched:{sub2api:scheduler}:meta:*",
-		"sched:acc:*[0-9":           `sched:acc:\*\[0\-9meta:*`,
-		`a?b\c]^`:                   `a\?b\\c\]\^meta:*`,
+		"sched:acc:*[0-9":            `sched:acc:\*\[0\-9meta:*`,
+		`a?b\c]^`:                    `a\?b\\c\]\^meta:*`,
 	} {
 		if got := ScanPattern(prefix); got != want {
 			t.Errorf("ScanPattern(%q) = %q, want %q", prefix, got, want)

@@ -37,6 +37,8 @@ type Target struct {
 	Reason string // the main reason shown
 	// Before is the account as shown, to report what a probe changed.
 	Before *model.Account
+	// Ambiguous, when set, says which other storage key claims the same ID.
+	Ambiguous string
 }
 
 // Result is what happened to one account.
@@ -130,6 +132,11 @@ func Same(steps []Kind, targets []Target) []Job {
 
 func (d *Dispatcher) runOne(ctx context.Context, steps []Kind, t Target) Result {
 	res := Result{Target: t}
+	if why := unaddressable(t); why != "" {
+		res.Err = errors.New(why)
+		res.Outcome = why
+		return res
+	}
 	for _, k := range steps {
 		res.Steps = append(res.Steps, k)
 		start := d.clock()
@@ -167,6 +174,21 @@ func (d *Dispatcher) runOne(ctx context.Context, steps []Kind, t Target) Result 
 		}
 	}
 	return res
+}
+
+// unaddressable says why no admin call may be made for t, or "" when one may: the
+// gateway's routes name accounts by a positive ID, an unreadable value says nothing about
+// what an action would do, and an ID two storage keys claim could hit the wrong account.
+func unaddressable(t Target) string {
+	switch {
+	case t.ID <= 0:
+		return fmt.Sprintf("refused: account ID %d is not one the gateway's admin API can address", t.ID)
+	case t.Before != nil && t.Before.Invalid != "":
+		return "refused: its stored value cannot be read, so quotatop cannot tell what an action would do"
+	case t.Ambiguous != "":
+		return "refused: ID " + fmt.Sprint(t.ID) + " is ambiguous (" + t.Ambiguous + "); fix the storage first"
+	}
+	return ""
 }
 
 // awaitVisible re-reads the account until every step shows or the wait is over; false

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/quotatop/quotatop/demo"
@@ -118,6 +117,7 @@ func openGateway(cfg config, getenv func(string) string, stderr io.Writer) (*gat
 	if cfg.api == "" {
 		return g, nil
 	}
+	warnCleartext(cfg.api, stderr)
 	key, err := adminKey(cfg, getenv, stderr)
 	if err != nil {
 		r.Close()
@@ -136,22 +136,7 @@ func adminKey(cfg config, getenv func(string) string, stderr io.Writer) (string,
 	if cfg.adminKeyFile == "" {
 		return getenv("QUOTATOP_ADMIN_KEY"), nil
 	}
-	info, err := os.Stat(cfg.adminKeyFile)
-	if err != nil {
-		return "", fmt.Errorf("--admin-key-file: %w", err)
-	}
-	if info.Mode().Perm()&0o077 != 0 {
-		fmt.Fprintf(stderr, "quotatop: warning: %s is readable by other users (mode %v): chmod 600 it\n", cfg.adminKeyFile, info.Mode().Perm())
-	}
-	b, err := os.ReadFile(cfg.adminKeyFile)
-	if err != nil {
-		return "", fmt.Errorf("--admin-key-file: %w", err)
-	}
-	key := strings.TrimSpace(string(b))
-	if key == "" {
-		return "", fmt.Errorf("--admin-key-file %s is empty", cfg.adminKeyFile)
-	}
-	return key, nil
+	return readSecretFile(cfg.adminKeyFile, "--admin-key-file", stderr)
 }
 
 // once prints the fleet a single time, for scripts.

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/quotatop/quotatop/source/redistest"
+)
+
+// Key files that are not small regular files fail at once with one sentence: /dev/zero
+// would be read until memory ran out, a FIFO would block forever.
+func TestAdminKeyFileMustBeASmallRegularFile(t *testing.T) {
+	srv := redistest.Start(t)
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big")
+	os.WriteFile(big, make([]byte, 1<<20), 0o600)
+	spaced := filepath.Join(dir, "spaced")
+	os.WriteFile(spaced, []byte("admin-0123 admin-4567\n"), 0o600)
+	for path, want := range map[string]string{
+		"/dev/zero": "not a regular file",
+		fifo:        "not a regular file",
+		big:         "too large",
+		spaced:      "whitespace inside",
+		filepath.Join(dir, "missing"): "no such file",
+	} {
+		r := runBinary(t, []string{"QUOTATOP_REDIS=" + srv.URL()}, "--once", "--api", "http://127.0.0.1:1", "--admin-key-file", path)
+		if r.code != 1 || !strings.Contains(r.stderr, want) || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+			t.Errorf("%s: exit %d, stderr %q, want one sentence with %q", path, r.code, r.stderr, want)
+		}
+		if strings.Contains(r.stderr, "admin-0123") {
+			t.Errorf("%s: the key reached stderr", path)
+		}
+	}
+}
+
+func TestCleartextAPIToAnotherHostWarns(t *testing.T) {
+	srv := redistest.Start(t)
+	env := []string{"QUOTATOP_REDIS=" + srv.URL(), "QUOTATOP_ADMIN_KEY=admin-0123"}
+	// 127.0.0.2 is loopback too; the warning is about hosts elsewhere, so compare with a
+	// name that does not resolve here (nothing is sent before the warning is printed).
+	r := runBinary(t, env, "--once", "--api", "http://127.0.0.1:1", "--timeout", "1s")
+	if strings.Contains(r.stderr, "clear text") {
+		t.Fatalf("loopback http warned: %q", r.stderr)
+	}
+	r = runBinary(t, env, "--once", "--api", "http://gateway.invalid:8080", "--timeout", "1s")
+	if strings.Count(r.stderr, "clear text") != 1 || strings.Contains(r.stderr, "admin-0123") {
+		t.Fatalf("http to another host: %q", r.stderr)
+	}
+}
+
+// Hostile values: non-finite numbers keep the JSON document whole, a broken value's
+// reason carries no byte of the value, a crafted prefix is refused.
+func TestHostileValuesThroughTheBinary(t *testing.T) {
+	srv := redistest.Start(t)
+	values := redistest.Fleet(3, "sched:", time.Now())
+	fresh := time.Now().UTC().Add(-time.Minute).Format(time.RFC3339)
+	reset := time.Now().UTC().Add(time.Hour).Format(time.RFC3339)
+	for id, used := range map[string]string{"11": `1e309`, "12": `"NaN"`, "13": `"Infinity"`, "14": `"-Infinity"`} {
+		values["sched:meta:"+id] = `{"ID":` + id + `,"Name":"n` + id + `","Platform":"openai","Status":"active","Schedulable":true,"Extra":{"codex_5h_used_percent":` + used +
+			`,"codex_5h_reset_at":"` + reset + `","codex_usage_updated_at":"` + fresh + `","auto_pause_5h_threshold":"0.9"}}`
+	}
+	values["sched:meta:15"] = `{"ID":15,"Credentials":{"api_key":"` + canary + `"},"Extra":{` + canary
+	redistest.Seed(t, srv.Client(), values)
+	env := []string{"QUOTATOP_REDIS=" + srv.URL()}
+
+	r := runBinary(t, env, "--once", "--output", "json")
+	if r.code != 0 {
+		t.Fatalf("json: exit %d, %q", r.code, r.stderr)
+	}
+	var doc struct {
+		Accounts []struct {
+			ID      int64  `json:"id"`
+			State   string `json:"state"`
+			Invalid string `json:"invalid"`
+		} `json:"accounts"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("the JSON document is broken: %v", err)
+	}
+	states := map[int64]string{}
+	for _, a := range doc.Accounts {
+		states[a.ID] = a.State
+	}
+	if states[11] == "paused" || states[12] == "paused" || states[14] == "paused" || states[13] != "paused" || states[15] != "invalid" {
+		t.Fatalf("states %v: 1e309/NaN/-Inf read as the gateway reads them (not paused), Infinity pauses", states)
+	}
+	for _, format := range []string{"json", "table", "csv"} {
+		r := runBinary(t, env, "--once", "--output", format)
+		if strings.Contains(r.stdout+r.stderr, "sk-live") || strings.Contains(r.stdout, "Inf") || strings.Contains(r.stdout, "NaN") {
+			t.Errorf("%s: output carries a credential or a non-finite number:\n%s", format, r.stdout)
+		}
+	}
+	r = runBinary(t, env, "--once", "--prefix", "sched:acc:*[0-9")
+	if r.code != 1 || !strings.Contains(r.stderr, "key family") {
+		t.Fatalf("crafted prefix: exit %d %q", r.code, r.stderr)
+	}
+}

@@ -26,10 +26,10 @@ func TestAdminKeyFileMustBeASmallRegularFile(t *testing.T) {
 	spaced := filepath.Join(dir, "spaced")
 	os.WriteFile(spaced, []byte("admin-0123 admin-4567\n"), 0o600)
 	for path, want := range map[string]string{
-		"/dev/zero": "not a regular file",
-		fifo:        "not a regular file",
-		big:         "too large",
-		spaced:      "whitespace inside",
+		"/dev/zero":                   "not a regular file",
+		fifo:                          "not a regular file",
+		big:                           "too large",
+		spaced:                        "whitespace inside",
 		filepath.Join(dir, "missing"): "no such file",
 	} {
 		r := runBinary(t, []string{"QUOTATOP_REDIS=" + srv.URL()}, "--once", "--api", "http://127.0.0.1:1", "--admin-key-file", path)

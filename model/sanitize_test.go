@@ -1,7 +1,9 @@
 package model
 
 import (
+	"strings"
 	"testing"
+	"unicode/utf8"
 	"time"
 )
 
@@ -54,4 +56,24 @@ func TestFormatAge(t *testing.T) {
 	if FormatPercent(99.2) != "99.2%" || FormatPercent(97) != "97%" || ThresholdPercent(0.95) != 95 {
 		t.Errorf("percent formatting: %s %s %v", FormatPercent(99.2), FormatPercent(97), ThresholdPercent(0.95))
 	}
+}
+
+// Text from outside comes out inert and bounded, whatever it holds.
+func FuzzOutsideText(f *testing.F) {
+	f.Add("x509: certificate is valid for \x1b]0;owned\x07, not gw")
+	f.Add(strings.Repeat("é\u202e", 500))
+	f.Fuzz(func(t *testing.T, s string) {
+		out := OutsideText(s)
+		if n := utf8.RuneCountInString(out); n > OutsideTextMax+1 {
+			t.Fatalf("%d runes kept", n)
+		}
+		for _, r := range out {
+			if r < 0x20 || r == 0x7f || unsafeRune(r) {
+				t.Fatalf("OutsideText(%q) kept %U", s, r)
+			}
+		}
+		if len(s) <= OutsideTextMax && isClean(s) && out != s {
+			t.Fatalf("short clean text changed: %q -> %q", s, out)
+		}
+	})
 }

@@ -135,20 +135,27 @@ func (a *Admin) call(ctx context.Context, method, path string, body any, timeout
 	if err != nil {
 		return nil, resp.StatusCode, &APIError{Status: resp.StatusCode, Sentence: fmt.Sprintf("the gateway's answer (HTTP %d) broke off: %s", resp.StatusCode, model.OutsideText(err.Error()))}
 	}
+	data, err := a.answer(resp.StatusCode, raw, id)
+	return data, resp.StatusCode, err
+}
+
+// answer reads one response body: the envelope's data, or the sentence for a failure.
+// Everything the gateway wrote is sanitised and cut before it reaches the sentence.
+func (a *Admin) answer(status int, raw []byte, id int64) (json.RawMessage, error) {
 	var env envelope
 	jsonErr := json.Unmarshal(raw, &env)
 	code := codeText(env.Code)
 	msg := model.OutsideText(env.Message)
-	if resp.StatusCode != http.StatusOK {
-		return nil, resp.StatusCode, a.statusError(resp.StatusCode, code, msg, jsonErr != nil, id)
+	if status != http.StatusOK {
+		return nil, a.statusError(status, code, msg, jsonErr != nil, id)
 	}
 	if jsonErr != nil {
-		return nil, resp.StatusCode, &APIError{Status: resp.StatusCode, Sentence: "the gateway answered HTTP 200 with something that is not JSON: is --api the gateway's address?"}
+		return nil, &APIError{Status: status, Sentence: "the gateway answered HTTP 200 with something that is not JSON: is --api the gateway's address?"}
 	}
 	if code != "0" && code != "" {
-		return nil, resp.StatusCode, &APIError{Status: resp.StatusCode, Code: code, Message: msg, Sentence: fmt.Sprintf("the gateway refused: %s (code %s)", orUnknown(msg), code)}
+		return nil, &APIError{Status: status, Code: code, Message: msg, Sentence: fmt.Sprintf("the gateway refused: %s (code %s)", orUnknown(msg), code)}
 	}
-	return env.Data, resp.StatusCode, nil
+	return env.Data, nil
 }
 
 // neverFollow stops the client at a redirect: net/http would re-send the request,

@@ -46,7 +46,7 @@ func ScanPattern(prefix string) string {
 // other key that a pattern let through is not an account snapshot and is not read.
 func MetaKeyID(prefix, key string) (int64, bool) {
 	rest, ok := strings.CutPrefix(key, prefix+"meta:")
-	if !ok || rest == "" || len(rest) > 19 {
+	if !ok || rest == "" {
 		return 0, false
 	}
 	for i := 0; i < len(rest); i++ {

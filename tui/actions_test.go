@@ -122,7 +122,7 @@ func TestExemptIsTheExplicitAlternative(t *testing.T) {
 	m = filterTo(t, m, "#121") // quota_7d, fresh
 	m = keys(t, m, "u")
 	next, cmd := m.Update(keyMsg("x"))
-	m = run(t, next.(Model), cmd)
+	run(t, next.(Model), cmd)
 	if strings.Join(admin.calls, ",") != "exempt-7d 121" {
 		t.Fatalf("calls %v", admin.calls)
 	}

@@ -173,7 +173,7 @@ func TestActionsInTmuxAgainstTheDemo(t *testing.T) {
 	}
 	tm.keys("y")
 	tm.waitFor("both done", 15*time.Second, contains("2 accounts: all done"))
-	s = tm.waitFor("their state to change", 10*time.Second, func(s string) bool { return len(rowsOf(s, "blocked")) == len(blocked)-2 })
+	tm.waitFor("their state to change", 10*time.Second, func(s string) bool { return len(rowsOf(s, "blocked")) == len(blocked)-2 })
 
 	// Two paused accounts: exempt their windows with x, the explicit second choice.
 	tm.keys("Escape")
@@ -195,7 +195,7 @@ func TestActionsInTmuxAgainstTheDemo(t *testing.T) {
 	tm.keys("f", "f", "f", "/", "2994", "Enter") // paused -> stale_probe -> blocked -> all
 	tm.waitFor("the stale account", 5*time.Second, contains("3h14m!"))
 	tm.keys("p")
-	s = tm.waitFor("the probe", 15*time.Second, contains("codex-fresh-2994: probe refreshed"))
+	tm.waitFor("the probe", 15*time.Second, contains("codex-fresh-2994: probe refreshed"))
 	tm.waitFor("a fresh age", 10*time.Second, func(s string) bool { return !strings.Contains(s, "3h14m!") && strings.Contains(s, "✓ ok") })
 
 	tm.keys("q")

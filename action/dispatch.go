@@ -270,7 +270,7 @@ func (d *Dispatcher) call(ctx context.Context, k Kind, id int64) (int, error) {
 // probe with 200 even when upstream failed; only a newer snapshot proves it worked.
 func (d *Dispatcher) verifyProbe(ctx context.Context, t Target) (*model.Account, string) {
 	if d.reread == nil {
-		return nil, "probe answered; snapshot not re-read"
+		return nil, "answered; the snapshot was not re-read"
 	}
 	var before time.Time
 	if t.Before != nil && t.Before.Quota != nil {
@@ -284,7 +284,7 @@ func (d *Dispatcher) verifyProbe(ctx context.Context, t Target) (*model.Account,
 		}
 		if d.clock().After(deadline) || ctx.Err() != nil {
 			if err != nil {
-				return nil, "probe answered, but the account could not be re-read: " + err.Error()
+				return nil, "answered, but the account could not be re-read: " + model.OutsideText(err.Error())
 			}
 			return &a, "unchanged: the gateway could not reach upstream (the snapshot did not move)"
 		}

@@ -77,13 +77,17 @@ const OutsideTextMax = 200
 
 // OutsideText makes text from outside fit in an error sentence: sanitised and cut to
 // OutsideTextMax runes, so a hostile multi-megabyte message costs nothing to show or log.
-func OutsideText(s string) string {
-	cut := len(s) > OutsideTextMax*4
+func OutsideText(s string) string { return Cut(s, OutsideTextMax) }
+
+// Cut sanitises s and keeps at most max runes of it, marking a cut with an ellipsis. It
+// looks at no more than 4*max bytes, however long s is.
+func Cut(s string, max int) string {
+	cut := len(s) > max*4
 	if cut {
-		s = s[:OutsideTextMax*4]
+		s = s[:max*4]
 	}
 	s = Sanitize(s)
-	if utf8.RuneCountInString(s) <= OutsideTextMax {
+	if utf8.RuneCountInString(s) <= max {
 		if cut {
 			return s + "…"
 		}
@@ -91,7 +95,7 @@ func OutsideText(s string) string {
 	}
 	n := 0
 	for i := range s {
-		if n == OutsideTextMax {
+		if n == max {
 			return s[:i] + "…"
 		}
 		n++

@@ -77,9 +77,10 @@ func (r *Redis) Close() error { return r.client.Close() }
 func (r *Redis) Read(ctx context.Context) ([]model.Account, error) {
 	keys, err := r.scan(ctx)
 	if err != nil {
-		return nil, err
+		return nil, inertErr(err)
 	}
-	return r.fetch(ctx, keys)
+	accounts, err := r.fetch(ctx, keys)
+	return accounts, inertErr(err)
 }
 
 // ReadAccount reads one account's meta and last-used keys, after an action.

@@ -299,9 +299,14 @@ func (m Model) describeResult(r action.Result) string {
 	return text + "; now " + string(after.State)
 }
 
+// say sets the message line; the text may quote a gateway or Redis, so it is made inert
+// and bounded here, whatever its source already did.
 func (m *Model) say(text string) {
-	m.message, m.messageAt = text, m.ctx.Now
+	m.message, m.messageAt = model.Cut(text, messageMax), m.ctx.Now
 }
+
+// messageMax bounds the message line: enough for any sentence quotatop writes.
+const messageMax = 1000
 
 func (m Model) messageLine() string {
 	if m.message == "" || m.ctx.Now.Sub(m.messageAt) > messageFor {

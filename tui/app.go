@@ -278,7 +278,7 @@ func (m Model) pollDone(msg pollDoneMsg) (tea.Model, tea.Cmd) {
 			m.failSince = msg.started
 		}
 		m.failures++
-		m.lastErr = model.Sanitize(msg.err.Error())
+		m.lastErr = model.Cut(msg.err.Error(), messageMax)
 		delay = min(m.interval<<min(m.failures-1, 6), maxBackoff)
 		m.retryAt = msg.finished.Add(delay)
 		m.fleet.Rejudge(m.ctx.Policy, m.ctx.Now)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,5 +103,51 @@ func TestHostileValuesThroughTheBinary(t *testing.T) {
 	r = runBinary(t, env, "--once", "--prefix", "sched:acc:*[0-9")
 	if r.code != 1 || !strings.Contains(r.stderr, "key family") {
 		t.Fatalf("crafted prefix: exit %d %q", r.code, r.stderr)
+	}
+}
+
+func TestStderrIsInert(t *testing.T) {
+	var b strings.Builder
+	w := inertWriter{&b}
+	w.Write([]byte("quotatop: cannot reach \x1b]0;owned\x07: " + strings.Repeat("x", 1<<20) + "\nsecond line\n"))
+	out := b.String()
+	if strings.ContainsAny(out, "\x1b\x07") || len(out) > 3*stderrLineMax+100 || !strings.HasSuffix(out, "\nsecond line\n") {
+		t.Fatalf("stderr not inert or not bounded: %d bytes, %q…", len(out), out[:80])
+	}
+}
+
+// A Redis that answers every command with an error full of escapes and megabytes of text:
+// stderr gets one inert, bounded sentence.
+func TestHostileRedisErrorReply(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	reply := "-ERR \x1b]0;owned\x07\x1b[2J" + strings.Repeat("A", 1<<20) + "\r\n"
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 4096)
+				for {
+					if _, err := c.Read(buf); err != nil {
+						return
+					}
+					c.Write([]byte(reply))
+				}
+			}()
+		}
+	}()
+	r := runBinary(t, []string{"QUOTATOP_REDIS=redis://" + ln.Addr().String() + "/0"}, "--once", "--timeout", "2s")
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2 (storage unreadable); stderr %q", r.code, r.stderr[:min(len(r.stderr), 300)])
+	}
+	if strings.ContainsAny(r.stderr, "\x1b\x07") || len(r.stderr) > 3*stderrLineMax {
+		t.Fatalf("stderr not inert or not bounded: %d bytes", len(r.stderr))
 	}
 }

@@ -28,6 +28,7 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	stderr = inertWriter{stderr}
 	cfg, err := parseFlags(args, stderr, getenv)
 	if errors.Is(err, errHelp) {
 		return exitOK

@@ -3,8 +3,8 @@ package model
 import (
 	"strings"
 	"testing"
-	"unicode/utf8"
 	"time"
+	"unicode/utf8"
 )
 
 func TestSanitize(t *testing.T) {

@@ -151,3 +151,11 @@ func TestHostileRedisErrorReply(t *testing.T) {
 		t.Fatalf("stderr not inert or not bounded: %d bytes", len(r.stderr))
 	}
 }
+
+func TestLiveMonitorWithoutATerminalSaysSo(t *testing.T) {
+	srv := redistest.Start(t)
+	r := runBinary(t, []string{"QUOTATOP_REDIS=" + srv.URL()})
+	if r.code != 1 || !strings.Contains(r.stderr, "needs a terminal") || !strings.Contains(r.stderr, "--once") || strings.Count(r.stderr, "\n") != 1 {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}

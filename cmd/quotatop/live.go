@@ -8,12 +8,17 @@ import (
 	"os"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/term"
 	"github.com/quotatop/quotatop/action"
 	"github.com/quotatop/quotatop/tui"
 )
 
 // live runs the full-screen monitor.
 func live(cfg config, g *gateway, stderr io.Writer, getenv func(string) string) int {
+	if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
+		fmt.Fprintln(stderr, "quotatop: the live monitor needs a terminal (stdin and stdout are not one here); for scripts and pipes use --once")
+		return exitUsage
+	}
 	reader := g.reader
 	info := tui.SourceInfo{Address: reader.Address(), Prefix: reader.Prefix(), Mode: string(reader.Mode())}
 	if cfg.demo {

@@ -102,7 +102,9 @@ func runProc(t *runner, name string, args ...string) sample {
 func measureOnce(t *runner, admin *redis.Client, n, runs int, self, bin string, srv *redistest.Server, formats []string) {
 	floorRun := func() sample { return runProc(t, self, "floor", srv.Addr, "sched:") }
 	onceRun := func(format string) func() sample {
-		return func() sample { return runProc(t, bin, "--once", "--output", format, "--redis", srv.URL(), "--timeout", "60s") }
+		return func() sample {
+			return runProc(t, bin, "--once", "--output", format, "--redis", srv.URL(), "--timeout", "60s")
+		}
 	}
 	names := append([]string{"floor"}, formats...)
 	fns := []func() sample{floorRun}

@@ -54,8 +54,10 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		cfg.policy = withGatewayThresholds(cfg.policy, g.admin, stderr)
 	}
 	if cfg.once {
+		oneShotMemory()
 		return once(cfg, g.reader, stdout, stderr)
 	}
+	liveMemory()
 	return live(cfg, g, stderr, getenv)
 }
 

@@ -39,7 +39,7 @@ func main() {
 	sizes := flag.String("sizes", "10000,100000", "fleet sizes, comma separated")
 	runs := flag.Int("runs", 7, "alternated runs per measure (the median is reported)")
 	formats := flag.String("formats", "table,json,csv", "one-shot output formats")
-	bin := flag.String("bin", "", "quotatop binary (default: go build ./cmd/quotatop)")
+	bin := flag.String("bin", "", "quotatop binary, or several comma separated to compare builds (default: go build ./cmd/quotatop)")
 	liveFor := flag.Duration("live", 0, "also measure the live monitor for this long after warm-up (0: skip)")
 	warmup := flag.Duration("warmup", 10*time.Second, "live monitor warm-up")
 	interval := flag.Duration("interval", 2*time.Second, "live monitor poll interval")
@@ -72,9 +72,12 @@ func main() {
 		}
 		admin.FlushAll(context.Background())
 		redistest.Seed(t, admin, redistest.DirtyFleet(n, "sched:", time.Now()))
-		measureOnce(t, admin, n, *runs, self, *bin, srv, strings.Split(*formats, ","))
+		bins := strings.Split(*bin, ",")
+		measureOnce(t, admin, n, *runs, self, bins, srv, strings.Split(*formats, ","))
 		if *liveFor > 0 {
-			measureLive(t, admin, n, *bin, srv.URL(), *interval, *warmup, *liveFor)
+			for _, b := range bins {
+				measureLive(t, admin, n, b, srv.URL(), *interval, *warmup, *liveFor)
+			}
 		}
 	}
 }
@@ -99,17 +102,24 @@ func runProc(t *runner, name string, args ...string) sample {
 	return sample{wall: wall, cpu: ps.UserTime() + ps.SystemTime(), rssKB: ps.SysUsage().(*syscall.Rusage).Maxrss}
 }
 
-func measureOnce(t *runner, admin *redis.Client, n, runs int, self, bin string, srv *redistest.Server, formats []string) {
+func measureOnce(t *runner, admin *redis.Client, n, runs int, self string, bins []string, srv *redistest.Server, formats []string) {
 	floorRun := func() sample { return runProc(t, self, "floor", srv.Addr, "sched:") }
-	onceRun := func(format string) func() sample {
+	onceRun := func(bin, format string) func() sample {
 		return func() sample {
 			return runProc(t, bin, "--once", "--output", format, "--redis", srv.URL(), "--timeout", "60s")
 		}
 	}
-	names := append([]string{"floor"}, formats...)
+	names := []string{"floor"}
 	fns := []func() sample{floorRun}
-	for _, f := range formats {
-		fns = append(fns, onceRun(f))
+	for _, bin := range bins {
+		for _, f := range formats {
+			fns = append(fns, onceRun(bin, f))
+			label := "--output " + f
+			if len(bins) > 1 {
+				label = filepath.Base(bin) + " " + label
+			}
+			names = append(names, label)
+		}
 	}
 	cmds := make([]map[string]int64, len(fns))
 	for i, fn := range fns {
@@ -130,11 +140,7 @@ func measureOnce(t *runner, admin *redis.Client, n, runs int, self, bin string, 
 	for i, name := range names {
 		w, c := median(all[i], func(s sample) float64 { return ms(s.wall) }), median(all[i], func(s sample) float64 { return ms(s.cpu) })
 		rss := median(all[i], func(s sample) float64 { return float64(s.rssKB) / 1024 })
-		label := name
-		if i > 0 {
-			label = "--output " + name
-		}
-		fmt.Printf("| %s | %.0f | %.0f | %.2f | %.2f | %.0f | %s |\n", label, w, c, w/fw, c/fc, rss, formatStats(cmds[i]))
+		fmt.Printf("| %s | %.0f | %.0f | %.2f | %.2f | %.0f | %s |\n", name, w, c, w/fw, c/fc, rss, formatStats(cmds[i]))
 	}
 	fmt.Println()
 }
@@ -172,7 +178,7 @@ func measureLive(t *runner, admin *redis.Client, n int, bin, url string, interva
 		perMin[k] = int64(float64(v) * float64(time.Minute) / float64(took))
 	}
 	slices.Sort(rss)
-	fmt.Printf("### live monitor, %d accounts, --interval %s, %s after %s warm-up\n\n", n, interval, window, warmup)
+	fmt.Printf("### live monitor (%s), %d accounts, --interval %s, %s after %s warm-up\n\n", filepath.Base(bin), n, interval, window, warmup)
 	fmt.Println("| CPU % of a core | RSS MB (median) | RSS MB (max) | Redis commands per minute |")
 	fmt.Println("|---:|---:|---:|---|")
 	fmt.Printf("| %.2f | %.0f | %.0f | %s |\n\n", 100*float64(cpu1-cpu0)/float64(took), rss[len(rss)/2], rss[len(rss)-1], formatStats(perMin))

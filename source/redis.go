@@ -240,13 +240,12 @@ func (r *Redis) fetchBatch(ctx context.Context, b *batch) error {
 // decodeBatch decodes one batch; a key whose value vanished since SCAN is dropped.
 func (d *Decoder) decodeBatch(keys []string, metas, lastUsed []any) []model.Account {
 	out := make([]model.Account, 0, len(keys))
-	quotas := make([]model.Quota, len(keys))
 	for i, k := range keys {
 		s, ok := metas[i].(string)
 		if !ok {
 			continue
 		}
-		a := d.decode(k, s, &quotas[i])
+		a := d.decode(k, s)
 		if t, ok := parseUnixMillis(lastUsed[i]); ok && t.After(a.LastUsedAt) {
 			a.LastUsedAt = t
 		}

@@ -19,6 +19,7 @@ import (
 // regrowing a parser costs more than the parse).
 type Decoder struct {
 	parser fastjson.Parser
+	memo   *memo // the Redis reader's, read-only while decoding
 }
 
 // DecodeMeta decodes one value with a fresh Decoder.

@@ -16,13 +16,17 @@ type memo struct {
 }
 
 // Remember makes every later Read reuse the decoded account of each value whose bytes
-// have not changed since the Read before, and stops it reading last-used keys unless
-// lastUsed: the live monitor shows the last use only in the detail view, which reads it
-// with ReadAccount. Call it before the first Read; a one-shot read has nothing to gain.
-func (r *Redis) Remember(lastUsed bool) {
+// have not changed since the Read before. Call it before the first Read; a one-shot read
+// has nothing to gain.
+func (r *Redis) Remember() {
 	r.memo = &memo{seed: maphash.MakeSeed(), at: map[string]int32{}}
-	r.skipLastUsed = !lastUsed
 }
+
+// SkipLastUsed stops Read from fetching the <prefix>acc:last_used:* keys, which doubles
+// the MGETs, for callers that do not show the last use (the table and CSV outputs; the
+// live monitor shows it only in the detail view, through ReadAccount, which still reads
+// it). LastUsedAt is then the value's own, older, field.
+func (r *Redis) SkipLastUsed() { r.skipLastUsed = true }
 
 // rev fingerprints a stored value; it is never 0, which model.Account.Rev keeps for
 // "unknown".

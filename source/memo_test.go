@@ -23,7 +23,8 @@ func TestRememberDecodesOnlyChangedValues(t *testing.T) {
 	redistest.Seed(t, admin, redistest.DirtyFleet(400, "sched:", now))
 	fresh := open(t, srv.URL(), "sched:")
 	memo := open(t, srv.URL(), "sched:")
-	memo.Remember(false)
+	memo.Remember()
+	memo.SkipLastUsed()
 
 	same := func(got, want []model.Account) {
 		t.Helper()

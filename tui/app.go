@@ -88,6 +88,7 @@ type Model struct {
 	filterOn bool // the filter input has focus
 	offset   int  // first table row on screen
 	detailID int64
+	lastUsed lastUsedMsg // the detail account's last use, read when it opened
 	scroll   int // detail/help scroll
 
 	// Rendered rows (without the cursor) for the current data, tick, size and marks.
@@ -224,6 +225,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.pollDone(msg)
 	case actionDoneMsg:
 		return m.actionDone(msg)
+	case lastUsedMsg:
+		if msg.id == m.detailID { // not an answer for a detail view since left
+			m.lastUsed = msg
+		}
+		return m, nil
 	case thresholdsMsg:
 		if msg.err != nil {
 			m.say("Could not read the gateway's default thresholds: " + model.Sanitize(msg.err.Error()))
@@ -392,6 +398,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Detail):
 		if r, ok := m.fleet.Cursor(); ok {
 			m.screen, m.detailID, m.scroll = screenDetail, r.acc.ID, 0
+			return m, m.readLastUsed(r.acc.ID)
 		}
 	case key.Matches(msg, k.Help):
 		m.screen, m.scroll = screenHelp, 0
@@ -678,6 +685,11 @@ func (m Model) detailView() string {
 			extra = append(extra, ctx.Styles.Notice.Render("  ⟳ "+run+" running…"))
 		}
 		extra = append(extra, ctx.Styles.Dim.Render("Thresholds marked \"gateway default\" come from the "+m.thresholdOrigin+"."))
+		if lu := m.lastUsed; lu.id == r.acc.ID && lu.at.After(r.acc.LastUsedAt) {
+			acc, withLU := *r.acc, *r
+			acc.LastUsedAt, withLU.acc = lu.at, &acc
+			r = &withLU
+		}
 		body = detailLines(ctx, r, extra)
 	}
 	return m.scrolled(ctx.Styles.Title.Render("Account details"), body, "esc back · j/k scroll · ctrl+r poll now · ? help")

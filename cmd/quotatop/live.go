@@ -15,7 +15,8 @@ import (
 // live runs the full-screen monitor.
 func live(cfg config, g *gateway, stderr io.Writer, getenv func(string) string) int {
 	reader := g.reader
-	reader.Remember(false) // decode only changed values; last use is read per account
+	reader.Remember()     // decode only changed values
+	reader.SkipLastUsed() // shown only in the detail view, which reads it per account
 	info := tui.SourceInfo{Address: reader.Address(), Prefix: reader.Prefix(), Mode: string(reader.Mode())}
 	if cfg.demo {
 		info.Address, info.Mode = "embedded demo gateway", ""

@@ -157,6 +157,9 @@ func adminKey(cfg config, getenv func(string) string, stderr io.Writer) (string,
 func once(cfg config, reader *source.Redis, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout*2)
 	defer cancel()
+	if cfg.output != "json" {
+		reader.SkipLastUsed() // only the JSON document has last_used_at
+	}
 	accounts, err := reader.Read(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "quotatop: cannot read the snapshot storage at %s: %v\n", reader.Address(), err)

@@ -43,6 +43,7 @@ func main() {
 	liveFor := flag.Duration("live", 0, "also measure the live monitor for this long after warm-up (0: skip)")
 	warmup := flag.Duration("warmup", 10*time.Second, "live monitor warm-up")
 	interval := flag.Duration("interval", 2*time.Second, "live monitor poll interval")
+	skipOnce := flag.Bool("skip-once", false, "measure only the live monitor")
 	flag.Parse()
 
 	t := &runner{}
@@ -73,7 +74,9 @@ func main() {
 		admin.FlushAll(context.Background())
 		redistest.Seed(t, admin, redistest.DirtyFleet(n, "sched:", time.Now()))
 		bins := strings.Split(*bin, ",")
-		measureOnce(t, admin, n, *runs, self, bins, srv, strings.Split(*formats, ","))
+		if !*skipOnce {
+			measureOnce(t, admin, n, *runs, self, bins, srv, strings.Split(*formats, ","))
+		}
 		if *liveFor > 0 {
 			for _, b := range bins {
 				measureLive(t, admin, n, b, srv.URL(), *interval, *warmup, *liveFor)
@@ -145,11 +148,15 @@ func measureOnce(t *runner, admin *redis.Client, n, runs int, self string, bins 
 	fmt.Println()
 }
 
+// sessions numbers the tmux servers, one per live measure.
+var sessions int
+
 // measureLive runs the real monitor in a detached tmux session (a real pty), lets it warm
 // up, then reads its CPU time and RSS from /proc over the window, and Redis's own
 // command counts.
 func measureLive(t *runner, admin *redis.Client, n int, bin, url string, interval, warmup, window time.Duration) {
-	sock := fmt.Sprintf("qtbench-%d", os.Getpid())
+	sessions++
+	sock := fmt.Sprintf("qtbench-%d-%d", os.Getpid(), sessions)
 	tmux := func(args ...string) (string, error) {
 		out, err := exec.Command("tmux", append([]string{"-L", sock, "-f", "/dev/null"}, args...)...).Output()
 		return strings.TrimSpace(string(out)), err

@@ -34,7 +34,8 @@ type Redis struct {
 	prefix string
 	url    string
 
-	memo         *memo // nil unless Remember was called
+	memo         *memo    // nil unless Remember was called
+	track        *tracker // nil unless Track was called
 	skipLastUsed bool
 }
 
@@ -69,17 +70,37 @@ func (r *Redis) Prefix() string { return r.prefix }
 func (r *Redis) Address() string { return r.url }
 
 // Close releases the connections.
-func (r *Redis) Close() error { return r.client.Close() }
+func (r *Redis) Close() error {
+	if r.track != nil {
+		r.track.close()
+	}
+	return r.client.Close()
+}
 
 // Read returns every account in the storage, in key order. A value that cannot be decoded
 // is an account in state invalid; an error means the storage itself failed. After
 // Remember, Reads must not overlap (the live monitor polls one at a time).
 func (r *Redis) Read(ctx context.Context) ([]model.Account, error) {
-	keys, err := r.scan(ctx)
-	if err != nil {
-		return nil, err
+	if r.track != nil {
+		if keys, full := r.track.changed(ctx, r, time.Now()); !full {
+			accounts, err := r.readChanged(ctx, keys)
+			if err != nil {
+				r.track.failed()
+			}
+			return accounts, err
+		}
 	}
-	return r.fetch(ctx, keys)
+	keys, err := r.scan(ctx)
+	if err == nil {
+		var accounts []model.Account
+		if accounts, err = r.fetch(ctx, keys); err == nil {
+			return accounts, nil
+		}
+	}
+	if r.track != nil {
+		r.track.failed() // the changes seen so far are lost with this read
+	}
+	return nil, err
 }
 
 // ReadAccount reads one account's meta and last-used keys, after an action.

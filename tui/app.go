@@ -72,6 +72,7 @@ type (
 		accounts          []model.Account
 		err               error
 		started, finished time.Time
+		readMode          string // how the reader polls, when it says (see tracking.go)
 	}
 	pollDueMsg struct{ gen int }
 	tickMsg    struct{ now time.Time }
@@ -89,7 +90,8 @@ type Model struct {
 	offset   int  // first table row on screen
 	detailID int64
 	lastUsed lastUsedMsg // the detail account's last use, read when it opened
-	scroll   int // detail/help scroll
+	readMode string      // "change tracking", or why polls are full
+	scroll   int         // detail/help scroll
 
 	// Rendered rows (without the cursor) for the current data, tick, size and marks.
 	rowCache map[int64]string
@@ -184,7 +186,7 @@ func (m Model) pollCmd(gen int) tea.Cmd {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		accounts, err := reader.Read(ctx)
-		return pollDoneMsg{gen: gen, accounts: accounts, err: err, started: started, finished: clock()}
+		return pollDoneMsg{gen: gen, accounts: accounts, err: err, started: started, finished: clock(), readMode: readMode(reader)}
 	}
 }
 
@@ -281,6 +283,7 @@ func (m Model) pollDone(msg pollDoneMsg) (tea.Model, tea.Cmd) {
 	} else {
 		m.failures, m.lastErr = 0, ""
 		m.haveData, m.lastGood, m.lastTook = true, msg.finished, msg.finished.Sub(msg.started)
+		m.readMode = msg.readMode
 		m.fleet.SetAccounts(msg.accounts, m.ctx.Policy, m.ctx.Now)
 		delay = m.interval
 	}
@@ -534,6 +537,9 @@ func (m Model) header() []string {
 	line1 := st.Title.Render("quotatop") + st.Dim.Render(" · ") + ctx.Source.Address + st.Dim.Render(" · ") + ctx.Source.Prefix
 	if ctx.Source.Mode != "" && ctx.Width >= 100 {
 		line1 += st.Dim.Render(" · " + ctx.Source.Mode)
+	}
+	if m.readMode != "" {
+		line1 += " " + readModeText(st, m.readMode, ctx.Width)
 	}
 	poll := "every " + model.FormatAge(m.interval)
 	if m.interval < time.Second {

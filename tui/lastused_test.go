@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quotatop/quotatop/demo"
 	"github.com/quotatop/quotatop/model"
 )
 
@@ -43,4 +44,18 @@ func TestDetailReadsLastUse(t *testing.T) {
 		t.Fatalf("last use lost:\n%s", out)
 	}
 
+}
+
+// How polls read is in the header: quietly when Redis tracks changes, as a notice when
+// polls are full.
+func TestHeaderSaysHowPollsRead(t *testing.T) {
+	m := newTestModel(t, 160, 30, false)
+	m = update(t, m, pollDoneMsg{gen: 1, accounts: demo.Accounts(t0), started: t0, finished: t0, readMode: "change tracking"})
+	if out := view(m); !strings.Contains(strings.Split(out, "\n")[0], "· change tracking") {
+		t.Fatalf("no tracking in the header:\n%s", out)
+	}
+	m = update(t, m, pollDoneMsg{gen: 1, accounts: demo.Accounts(t0), started: t0, finished: t0, readMode: "full polls: change tracking needs a standalone server (cluster)"})
+	if out := view(m); !strings.Contains(out, "full polls: change tracking needs") {
+		t.Fatalf("fallback not said:\n%s", out)
+	}
 }

@@ -44,6 +44,7 @@ func main() {
 	warmup := flag.Duration("warmup", 10*time.Second, "live monitor warm-up")
 	interval := flag.Duration("interval", 2*time.Second, "live monitor poll interval")
 	skipOnce := flag.Bool("skip-once", false, "measure only the live monitor")
+	churn := flag.Int("churn", 20, "snapshots the gateway rewrites per second while the live monitor runs")
 	flag.Parse()
 
 	t := &runner{}
@@ -79,7 +80,7 @@ func main() {
 		}
 		if *liveFor > 0 {
 			for _, b := range bins {
-				measureLive(t, admin, n, b, srv.URL(), *interval, *warmup, *liveFor)
+				measureLive(t, admin, n, b, srv.URL(), *interval, *warmup, *liveFor, *churn)
 			}
 		}
 	}
@@ -154,7 +155,29 @@ var sessions int
 // measureLive runs the real monitor in a detached tmux session (a real pty), lets it warm
 // up, then reads its CPU time and RSS from /proc over the window, and Redis's own
 // command counts.
-func measureLive(t *runner, admin *redis.Client, n int, bin, url string, interval, warmup, window time.Duration) {
+func measureLive(t *runner, admin *redis.Client, n int, bin, url string, interval, warmup, window time.Duration, churn int) {
+	// The gateway rewrites a few snapshots a second, as live traffic does.
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		next := 1
+		for {
+			select {
+			case <-stop:
+				return
+			case now := <-tick.C:
+				pipe := admin.Pipeline()
+				for range churn {
+					id := int64(next%n + 1)
+					next += 7919 // a prime: every account in turn, spread over the keyspace
+					pipe.Set(context.Background(), "sched:meta:"+strconv.FormatInt(id, 10), redistest.MetaValue(id, now, float64(now.Second()), 40, time.Second), 0)
+				}
+				pipe.Exec(context.Background())
+			}
+		}
+	}()
 	sessions++
 	sock := fmt.Sprintf("qtbench-%d-%d", os.Getpid(), sessions)
 	tmux := func(args ...string) (string, error) {
@@ -185,7 +208,7 @@ func measureLive(t *runner, admin *redis.Client, n int, bin, url string, interva
 		perMin[k] = int64(float64(v) * float64(time.Minute) / float64(took))
 	}
 	slices.Sort(rss)
-	fmt.Printf("### live monitor (%s), %d accounts, --interval %s, %s after %s warm-up\n\n", filepath.Base(bin), n, interval, window, warmup)
+	fmt.Printf("### live monitor (%s), %d accounts, --interval %s, %d snapshots rewritten a second, %s after %s warm-up\n\n", filepath.Base(bin), n, interval, churn, window, warmup)
 	fmt.Println("| CPU % of a core | RSS MB (median) | RSS MB (max) | Redis commands per minute |")
 	fmt.Println("|---:|---:|---:|---|")
 	fmt.Printf("| %.2f | %.0f | %.0f | %s |\n\n", 100*float64(cpu1-cpu0)/float64(took), rss[len(rss)/2], rss[len(rss)-1], formatStats(perMin))

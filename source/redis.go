@@ -189,6 +189,7 @@ func (r *Redis) fetch(ctx context.Context, keys []string) ([]model.Account, erro
 			d := Decoder{memo: r.memo}
 			for b := range work {
 				b.out = d.decodeBatch(b.keys, b.metas, b.lastAt)
+				b.metas, b.lastAt = nil, nil // the raw values go now, not at the end of the poll
 			}
 		}()
 	}

@@ -249,6 +249,10 @@ func (r *Redis) readChanged(ctx context.Context, keys []string) ([]model.Account
 		}
 		slices.SortFunc(out, func(a, b model.Account) int { return strings.Compare(a.Key, b.Key) })
 	}
-	r.memo.keep(out)
+	if len(out) == len(prev) && len(byKey) == 0 {
+		r.memo.accounts = out // same keys at the same places: the index stands
+	} else {
+		r.memo.keep(out)
+	}
 	return out, nil
 }

@@ -122,12 +122,17 @@ func NewFleet() *Fleet {
 // redone either, so an idle poll of 10,000 accounts costs a merge of two sorted lists.
 func (f *Fleet) SetAccounts(accounts []model.Account, p model.Policy, now time.Time) {
 	// ID order lets a row's index break sort ties (see rebuild). Sort indexes, not rows.
-	order := f.order[:0]
-	for i := range accounts {
-		order = append(order, int32(i))
+	// A poll usually returns the same keys in the same order as the last one: then the
+	// last order still sorts them, and checking that is cheaper than sorting 100,000.
+	order := f.order
+	if len(order) != len(accounts) || !sortedByID(accounts, order) {
+		order = order[:0]
+		for i := range accounts {
+			order = append(order, int32(i))
+		}
+		slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(accounts[a].ID, accounts[b].ID) })
+		f.order = order
 	}
-	slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(accounts[a].ID, accounts[b].ID) })
-	f.order = order
 
 	old, oldSums := f.rows, f.sums
 	f.rows, f.sums = resize(f.spareRows, len(accounts)), resize(f.spareSums, len(accounts))
@@ -160,6 +165,18 @@ func (f *Fleet) SetAccounts(accounts []model.Account, p model.Policy, now time.T
 		}
 	}
 	f.settle(now)
+}
+
+// sortedByID reports whether order lists accounts by ascending ID (ties in index order,
+// as the stable sort leaves them).
+func sortedByID(accounts []model.Account, order []int32) bool {
+	for n := 1; n < len(order); n++ {
+		a, b := &accounts[order[n-1]], &accounts[order[n]]
+		if a.ID > b.ID || (a.ID == b.ID && order[n-1] > order[n]) {
+			return false
+		}
+	}
+	return true
 }
 
 func resize[T any](s []T, n int) []T {

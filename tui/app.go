@@ -104,6 +104,7 @@ type Model struct {
 	pollAgain   bool
 	frozen      bool
 	interval    time.Duration
+	stretched   time.Duration // the wait after a poll too slow for interval, see stretch
 	haveData    bool
 	lastGood    time.Time
 	lastTook    time.Duration
@@ -285,7 +286,7 @@ func (m Model) pollDone(msg pollDoneMsg) (tea.Model, tea.Cmd) {
 		m.haveData, m.lastGood, m.lastTook = true, msg.finished, msg.finished.Sub(msg.started)
 		m.readMode = msg.readMode
 		m.fleet.SetAccounts(msg.accounts, m.ctx.Policy, m.ctx.Now)
-		delay = m.interval
+		delay = m.stretch(m.lastTook)
 	}
 	m.invalidate()
 	m.keepCursorVisible()
@@ -544,6 +545,9 @@ func (m Model) header() []string {
 	poll := "every " + model.FormatAge(m.interval)
 	if m.interval < time.Second {
 		poll = "every " + m.interval.String()
+	}
+	if m.stretched > m.interval {
+		poll = st.Notice.Render("every " + model.FormatAge(m.stretched) + " (slow poll)")
 	}
 	switch {
 	case m.frozen:

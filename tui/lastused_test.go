@@ -59,3 +59,17 @@ func TestHeaderSaysHowPollsRead(t *testing.T) {
 		t.Fatalf("fallback not said:\n%s", out)
 	}
 }
+
+// A poll slower than a quarter of the interval stretches the wait after it, and the
+// header says so; a fast poll brings the interval back.
+func TestSlowPollStretchesInterval(t *testing.T) {
+	m := newTestModel(t, 160, 30, false)
+	m = update(t, m, pollDoneMsg{gen: 1, accounts: demo.Accounts(t0), started: t0.Add(-2 * time.Second), finished: t0})
+	if line := strings.Split(view(m), "\n")[0]; !strings.Contains(line, "every 8s (slow poll)") {
+		t.Fatalf("no stretch in the header: %s", line)
+	}
+	m = update(t, m, pollDoneMsg{gen: 1, accounts: demo.Accounts(t0), started: t0.Add(-10 * time.Millisecond), finished: t0})
+	if line := strings.Split(view(m), "\n")[0]; !strings.Contains(line, "every 2s") || strings.Contains(line, "slow") {
+		t.Fatalf("interval not back: %s", line)
+	}
+}

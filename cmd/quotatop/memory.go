@@ -7,13 +7,15 @@ import (
 
 // oneShotMemory turns the collector off for --once: the process reads, prints and exits
 // in a fraction of a second, and collecting garbage it is about to drop cost a fifth of
-// its instructions. The limit turns collection back on should a huge fleet get near it.
+// its instructions. Up to 10,000 accounts the heap never reaches the limit, so nothing is
+// collected; a larger fleet is collected at the limit, which measured faster than no
+// limit at 100,000 (fresh pages for 300 MB cost more in faults than collection does).
 // An operator's GOGC or GOMEMLIMIT wins.
 func oneShotMemory() {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	debug.SetMemoryLimit(1 << 30)
+	debug.SetMemoryLimit(192 << 20)
 	debug.SetGCPercent(-1)
 }
 

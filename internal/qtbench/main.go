@@ -45,6 +45,7 @@ func main() {
 	interval := flag.Duration("interval", 2*time.Second, "live monitor poll interval")
 	skipOnce := flag.Bool("skip-once", false, "measure only the live monitor")
 	churn := flag.Int("churn", 20, "snapshots the gateway rewrites per second while the live monitor runs")
+	serve := flag.Bool("serve", false, "seed the first size, print the Redis URL and wait for ctrl+c (for profiling by hand)")
 	flag.Parse()
 
 	t := &runner{}
@@ -74,6 +75,10 @@ func main() {
 		}
 		admin.FlushAll(context.Background())
 		redistest.Seed(t, admin, redistest.DirtyFleet(n, "sched:", time.Now()))
+		if *serve {
+			fmt.Printf("%d accounts at %s; ctrl+c stops it\n", n, srv.URL())
+			select {}
+		}
 		bins := strings.Split(*bin, ",")
 		if !*skipOnce {
 			measureOnce(t, admin, n, *runs, self, bins, srv, strings.Split(*formats, ","))

@@ -53,7 +53,7 @@ func TestUnpausePlans(t *testing.T) {
 			a.Status, a.Schedulable, a.TempUnschedulableUntil = "error", false, now.Add(time.Hour)
 			a.Quota.Windows[0].UsedPercent, a.Quota.Windows[1].UsedPercent = 95, 95
 		}, []Kind{Recover, ClearTemp, Schedule, Probe}, []Kind{Exempt5h, Exempt7d}, ""},
-		{"disabled", func(a *model.Account) { a.Status = "disabled" }, nil, nil, "disabled"},
+		{"disabled", func(a *model.Account) { a.Status = "disabled" }, []Kind{Enable}, nil, ""},
 		{"expired", func(a *model.Account) { a.ExpiresAt, a.AutoPauseOnExpired = now.Add(-time.Hour), true }, nil, nil, "expired"},
 		{"healthy", func(a *model.Account) {}, nil, nil, "nothing keeps it"},
 	}

@@ -20,6 +20,13 @@ type Admin interface {
 	ExemptWindow(ctx context.Context, id int64, w model.WindowName) (int, error)
 }
 
+// StatusAdmin is the part of the admin API the newer plans need (reset-quota, enabling
+// a disabled account); an Admin without it refuses those steps.
+type StatusAdmin interface {
+	ResetQuota(ctx context.Context, id int64) (int, error)
+	EnableStatus(ctx context.Context, id int64) (int, error)
+}
+
 // Rereader reads one account back from the snapshot storage.
 type Rereader func(ctx context.Context, id int64) (model.Account, error)
 
@@ -54,6 +61,16 @@ type Dispatcher struct {
 	clock    func() time.Time
 	// settle is how long a probe's new snapshot may take to reach Redis.
 	settle time.Duration
+	// visible is how long other calls may take to show in Redis (set schedulable goes
+	// through a queue: 0.3-1.9 s).
+	visible time.Duration
+}
+
+// VisibleWithin sets how long the dispatcher waits for an action to show in the
+// snapshot storage before saying it is not yet visible (default 3 s).
+func (d *Dispatcher) VisibleWithin(wait time.Duration) *Dispatcher {
+	d.visible = wait
+	return d
 }
 
 // NewDispatcher builds the dispatcher. why, when not empty, makes it read-only and says
@@ -62,7 +79,7 @@ func NewDispatcher(admin Admin, audit *Audit, reread Rereader, why string) *Disp
 	if admin == nil && why == "" {
 		why = "no admin API configured (--api)"
 	}
-	return &Dispatcher{admin: admin, readOnly: why, audit: audit, reread: reread, clock: time.Now, settle: 1500 * time.Millisecond}
+	return &Dispatcher{admin: admin, readOnly: why, audit: audit, reread: reread, clock: time.Now, settle: 1500 * time.Millisecond, visible: 3 * time.Second}
 }
 
 // ReadOnly returns why actions are refused, or "" when they are allowed.
@@ -142,11 +159,62 @@ func (d *Dispatcher) runOne(ctx context.Context, steps []Kind, t Target) Result 
 		}
 	}
 	if res.After == nil && d.reread != nil {
-		if a, err := d.reread(ctx, t.ID); err == nil {
-			res.After = &a
+		last := res.Steps[len(res.Steps)-1]
+		if a, ok := d.awaitVisible(ctx, t.ID, res.Steps); ok {
+			res.After = a
+		} else if last != Probe {
+			res.Outcome += "; not yet visible in the snapshot storage after " + d.visible.String() + " (the gateway may still be applying it)"
 		}
 	}
 	return res
+}
+
+// awaitVisible re-reads the account until every step shows or the wait is over; false
+// means the account could not be read or does not reflect the steps yet, so no state is
+// reported (a state read too early is a wrong one).
+func (d *Dispatcher) awaitVisible(ctx context.Context, id int64, steps []Kind) (*model.Account, bool) {
+	deadline := d.clock().Add(d.visible)
+	for {
+		a, err := d.reread(ctx, id)
+		if err == nil && reflects(&a, steps, d.clock()) {
+			return &a, true
+		}
+		if !d.clock().Before(deadline) || ctx.Err() != nil {
+			return nil, false
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// reflects says whether the account as read shows the effect of every step.
+func reflects(a *model.Account, steps []Kind, now time.Time) bool {
+	for _, k := range steps {
+		ok := true
+		switch k {
+		case Recover:
+			ok = a.Status != "error"
+		case ClearTemp:
+			ok = !now.Before(a.TempUnschedulableUntil)
+		case ClearRateLimit:
+			ok = !now.Before(a.RateLimitResetAt) && !now.Before(a.OverloadUntil) && !now.Before(a.TempUnschedulableUntil)
+		case Schedule:
+			ok = a.Schedulable
+		case Enable:
+			ok = a.Status == "active"
+		case Exempt5h, Exempt7d:
+			i := 0
+			if k == Exempt7d {
+				i = 1
+			}
+			ok = a.Quota != nil && a.Quota.Windows[i].Disabled
+		case ResetQuota:
+			ok = !model.Judge(a, model.DefaultPolicy(), now).LocalQuota.Exceeded
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func (d *Dispatcher) call(ctx context.Context, k Kind, id int64) (int, error) {
@@ -163,6 +231,15 @@ func (d *Dispatcher) call(ctx context.Context, k Kind, id int64) (int, error) {
 		return d.admin.SetSchedulable(ctx, id)
 	case Exempt5h, Exempt7d:
 		return d.admin.ExemptWindow(ctx, id, k.Window())
+	case ResetQuota, Enable:
+		sa, ok := d.admin.(StatusAdmin)
+		if !ok {
+			return 0, fmt.Errorf("%s is not supported by this admin client", k.Short())
+		}
+		if k == ResetQuota {
+			return sa.ResetQuota(ctx, id)
+		}
+		return sa.EnableStatus(ctx, id)
 	}
 	return 0, fmt.Errorf("unknown action %q", k)
 }

@@ -3,7 +3,12 @@
 // through, where read-only mode and the audit trail are enforced.
 package action
 
-import "github.com/quotatop/quotatop/model"
+import (
+	"fmt"
+	"time"
+
+	"github.com/quotatop/quotatop/model"
+)
 
 // Kind is one admin call.
 type Kind string
@@ -17,6 +22,8 @@ const (
 	Schedule       Kind = "set_schedulable"
 	Exempt5h       Kind = "exempt_5h"
 	Exempt7d       Kind = "exempt_7d"
+	ResetQuota     Kind = "reset_quota"
+	Enable         Kind = "enable_status"
 )
 
 // Describe says exactly what the call does, for the confirmation dialog.
@@ -34,6 +41,10 @@ func (k Kind) Describe() string {
 		return "turn scheduling back on (POST /accounts/:id/schedulable)"
 	case Exempt5h, Exempt7d:
 		return "exempt the " + string(k.Window()) + " window from quota auto-pause: the account will be used although the window is over its threshold (PUT /accounts/:id with extra.auto_pause_" + string(k.Window()) + "_disabled=true)"
+	case ResetQuota:
+		return "reset the account's local USD quota usage to zero (POST /accounts/:id/reset-quota)"
+	case Enable:
+		return "set the status back to active, undoing an administrator's decision to disable it (PUT /accounts/:id with status=active)"
 	}
 	return string(k)
 }
@@ -53,6 +64,10 @@ func (k Kind) Short() string {
 		return "set schedulable"
 	case Exempt5h, Exempt7d:
 		return "exempt " + string(k.Window())
+	case ResetQuota:
+		return "reset quota"
+	case Enable:
+		return "enable"
 	}
 	return string(k)
 }
@@ -72,6 +87,11 @@ type Plan struct {
 	// Alternative is the explicit second choice, never a default: exempting a window
 	// that is genuinely over its threshold.
 	Alternative []Kind
+	// AltWhy says in one sentence what the alternative does and why it is second; empty
+	// for window exemptions, which the dialog describes itself.
+	AltWhy string
+	// Warnings are what the operator must read before confirming.
+	Warnings []string
 	// Blocked says why nothing quotatop can do would help; Steps is then empty.
 	Blocked string
 }
@@ -85,7 +105,8 @@ func Unpause(a *model.Account, j model.Judgement) Plan {
 		p.Blocked = "its stored value cannot be read; fix the account in the gateway's web UI"
 		return p
 	case j.Has(model.ReasonDisabled):
-		p.Blocked = "it is disabled; only enabling it in the gateway's web UI brings it back"
+		p.Steps = []Kind{Enable}
+		p.Warnings = []string{fmt.Sprintf("its status is %q: enabling it undoes an administrator's decision to disable it", a.Status)}
 		return p
 	case j.Has(model.ReasonExpired):
 		p.Blocked = "it has expired; extend its expiry in the gateway's web UI"
@@ -97,24 +118,80 @@ func Unpause(a *model.Account, j model.Judgement) Plan {
 		}
 	}
 	rateLimit := j.Has(model.ReasonRateLimited) || j.Has(model.ReasonOverloaded) || j.Has(model.ReasonModelRateLimited)
+	// Clearing a block the gateway would write again at once (a quota temp block while
+	// usage is still over, or the rate limit of an exhausted window) only returns the
+	// account for one request: probe first, clearing is the explicit second choice.
+	quotaBlock := j.Has(model.ReasonTempUnschedulable) && a.TempBlock != nil && model.IsQuotaTempSource(a.TempBlock.Source) &&
+		(j.Has(model.ReasonSchedThreshold5h) || j.Has(model.ReasonSchedThreshold7d))
+	exhausted, until := exhaustedWindow(a, j)
+	holdRateLimit := j.Has(model.ReasonRateLimited) && exhausted != ""
+	holdTemp := quotaBlock && !rateLimit
 	add(j.Has(model.ReasonError), Recover)
 	// clear-rate-limit also clears a temporary block: one call does both.
-	add(j.Has(model.ReasonTempUnschedulable) && !rateLimit, ClearTemp)
-	add(rateLimit, ClearRateLimit)
+	add(j.Has(model.ReasonTempUnschedulable) && !rateLimit && !holdTemp, ClearTemp)
+	add(rateLimit && !holdRateLimit && !(quotaBlock && rateLimit), ClearRateLimit)
 	add(j.Has(model.ReasonUnschedulable), Schedule)
+	if j.Has(model.ReasonLocalQuota) {
+		lq := j.LocalQuota
+		add(true, ResetQuota)
+		when := "only reset-quota clears it"
+		if !lq.ResetsAt.IsZero() {
+			when = "it resets by itself at " + lq.ResetsAt.UTC().Format("2006-01-02 15:04 UTC")
+		}
+		p.Warnings = append(p.Warnings, fmt.Sprintf("this forgets $%.2f of %s usage (limit $%.2f); %s", lq.Used, lq.Dim, lq.Limit, when))
+	}
 	stale := j.Has(model.ReasonStale5h) || j.Has(model.ReasonStale7d)
 	quota := j.Has(model.ReasonQuota5h) || j.Has(model.ReasonQuota7d)
+	autoReset := j.Has(model.ReasonAutoResetPending5h) || j.Has(model.ReasonAutoResetPending7d) ||
+		j.Has(model.ReasonAutoResetCheck5h) || j.Has(model.ReasonAutoResetCheck7d)
+	sched := j.Has(model.ReasonSchedThreshold5h) || j.Has(model.ReasonSchedThreshold7d)
 	// A stale snapshot is healed by a probe; a fresh one over threshold may be wrong too
 	// (sub2api issue 2994), and a probe is the safe way to find out.
-	add(stale || quota, Probe)
-	if j.Has(model.ReasonQuota5h) {
+	add(stale || quota || autoReset || sched || holdRateLimit || holdTemp, Probe)
+	switch {
+	case holdRateLimit:
+		p.Alternative = []Kind{ClearRateLimit}
+		p.AltWhy = "clear the rate limit anyway: the account returns to rotation although its " + string(exhausted) + " window is exhausted"
+		p.Warnings = append(p.Warnings, fmt.Sprintf("its %s window is at or over 100%% until %s: clearing the rate limit returns an exhausted account to rotation; the probe shows whether it has really recovered", exhausted, until.UTC().Format("2006-01-02 15:04 UTC")))
+	case quotaBlock:
+		k := ClearTemp
+		if rateLimit {
+			k = ClearRateLimit
+		}
+		p.Alternative = []Kind{k}
+		p.AltWhy = "delete the temporary block anyway: it lasts only until the next request while usage is over the threshold"
+		st := j.SchedThreshold
+		p.Warnings = append(p.Warnings, fmt.Sprintf("the gateway's scheduling threshold (%s used %s >= %s) wrote this block: deleting it lasts only until the next request while usage is still over; probe first",
+			st.Window, model.FormatPercent(st.UsedPercent), model.FormatPercent(st.ThresholdPercent)))
+	}
+	// Exempting a window is the second choice only where no held-back clear is: it
+	// would not lift a scheduling threshold (which ignores the exemption) or a rate limit.
+	if p.AltWhy == "" && j.Has(model.ReasonQuota5h) {
 		p.Alternative = append(p.Alternative, Exempt5h)
 	}
-	if j.Has(model.ReasonQuota7d) {
+	if p.AltWhy == "" && j.Has(model.ReasonQuota7d) {
 		p.Alternative = append(p.Alternative, Exempt7d)
 	}
 	if len(p.Steps) == 0 {
 		p.Blocked = "nothing keeps it out of rotation"
 	}
 	return p
+}
+
+// exhaustedWindow names the first window whose snapshot is at or over 100 % and has not
+// reset (PR #6208 persists such a 429 until the upstream reset), and that reset.
+func exhaustedWindow(a *model.Account, j model.Judgement) (model.WindowName, time.Time) {
+	if !j.HasSnapshot {
+		return "", time.Time{}
+	}
+	for _, w := range j.Windows {
+		if w.Present && w.UsedPercent >= 100 && !w.Reset {
+			until := w.ResetAt
+			if until.IsZero() {
+				until = a.RateLimitResetAt
+			}
+			return w.Name, until
+		}
+	}
+	return "", time.Time{}
 }

@@ -57,6 +57,14 @@ func (api *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(w, 200, 0, "success", map[string]any{"openai_account_quota_auto_pause": map[string]any{"default_threshold_5h": 0.9, "default_threshold_7d": 0.9}})
 		return
 	}
+	switch {
+	case path == "/settings" && r.Method == http.MethodGet:
+		reply(w, 200, 0, "success", map[string]any{"site_name": "quotatop demo", "account_scheduling_thresholds": map[string]any{"openai": 98, "anthropic": 100, "grok": 100}})
+		return
+	case path == "/system/version" && r.Method == http.MethodGet:
+		reply(w, 200, 0, "success", map[string]any{"version": "0.1.179"})
+		return
+	}
 	rest, ok := strings.CutPrefix(path, "/accounts/")
 	if !ok {
 		reply(w, http.StatusNotFound, 404, "route not found", nil)
@@ -87,7 +95,8 @@ func (api *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case route == "" && r.Method == http.MethodPut:
 		var body struct {
-			Extra map[string]any `json:"extra"`
+			Extra  map[string]any `json:"extra"`
+			Status string         `json:"status"`
 		}
 		if json.NewDecoder(r.Body).Decode(&body) != nil {
 			reply(w, http.StatusBadRequest, 400, "invalid body", nil)
@@ -96,6 +105,17 @@ func (api *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = api.sim.Change(ctx, id, func(a *Account, _ time.Time) {
 			if body.Extra != nil {
 				a.Extra = body.Extra // the real gateway replaces the whole map too
+			}
+			if body.Status != "" {
+				a.Status = body.Status
+			}
+		})
+	case route == "reset-quota" && r.Method == http.MethodPost:
+		err = api.sim.Change(ctx, id, func(a *Account, _ time.Time) {
+			for _, k := range []string{"quota_used", "quota_daily_used", "quota_weekly_used"} {
+				if _, ok := a.Extra[k]; ok {
+					a.Extra[k] = 0
+				}
 			}
 		})
 	case route == "clear-rate-limit" && r.Method == http.MethodPost:

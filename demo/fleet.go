@@ -235,7 +235,47 @@ func Fleet(now time.Time) []*Account {
 	add("corrupt", "openai", "oauth", func(a *Account) {
 		a.Raw = `{"ID":` + fmt.Sprint(a.ID) + `,"Name":"half-written","Extra":{"codex_5h_used_percent":`
 	})
+	gatewayCases(now, add, codex, then)
 	return out
+}
+
+// gatewayCases adds one account of each case the gateway's newer rules decide: a status
+// the web UI wrote, a local USD quota, the per-platform scheduling threshold (the demo
+// API sets openai to 98 %), the three reset-credit outcomes and a time without an offset.
+func gatewayCases(now time.Time, add func(name, platform, typ string, mod func(a *Account)), codex func(time.Duration, float64, float64) func(*Account), then func(...func(*Account)) func(*Account)) {
+	add("codex-disabled-ui", "openai", "oauth", then(codex(4*time.Minute, 20, 30), func(a *Account) { a.Status = "inactive" }))
+	add("relay-daily-cap", "openai", "apikey", func(a *Account) {
+		a.Credentials = map[string]any{"api_key": "sk-live-THIS-MUST-NEVER-BE-SHOWN-daily"}
+		a.Extra = map[string]any{"quota_limit": 500, "quota_used": 233.4, "quota_daily_limit": 40, "quota_daily_used": 41.25,
+			"quota_daily_start": stamp(now.Add(-9 * time.Hour)), "quota_weekly_limit": 150, "quota_weekly_used": 80,
+			"quota_weekly_start": stamp(now.Add(-50 * time.Hour))}
+	})
+	add("codex-sched-thr", "openai", "oauth", then(codex(45*time.Second, 98.6, 40), func(a *Account) {
+		a.Extra["auto_pause_5h_disabled"] = true
+		a.GroupIDs = []int64{2}
+	}))
+	card := func(status string, count int, age time.Duration) map[string]any {
+		return map[string]any{"status": status, "available_count": count, "checked_at": now.Add(-age).UTC().Format(time.RFC3339)}
+	}
+	add("codex-card-pending", "openai", "oauth", then(codex(50*time.Second, 100, 60), func(a *Account) {
+		a.Extra["auto_reset_credit_enabled"] = true
+		a.Extra["codex_auto_reset_credit_state"] = card("checking", 0, time.Minute)
+	}))
+	add("codex-card-check", "openai", "oauth", then(codex(70*time.Second, 40, 99), func(a *Account) {
+		a.Extra["auto_reset_credit_7d_enabled"] = true
+		a.Extra["codex_auto_reset_credit_state"] = card("no_credit", 0, 3*time.Minute)
+	}))
+	add("codex-card-ready", "openai", "oauth", then(codex(30*time.Second, 96.5, 50), func(a *Account) {
+		a.Extra["auto_reset_credit_enabled"] = true
+		a.Extra["auto_reset_credit_5h_threshold"] = 1
+		a.Extra["codex_auto_reset_credit_state"] = card("available", 2, 2*time.Minute)
+	}))
+	add("codex-no-offset", "openai", "oauth", then(codex(3*time.Hour, 97, 50), func(a *Account) {
+		// written by a fork without an offset: the gateway cannot parse it, so the
+		// snapshot counts as fresh and the account stays paused
+		a.Extra["codex_usage_updated_at"] = now.Add(-3 * time.Hour).UTC().Format("2006-01-02T15:04:05")
+		a.Extra["codex_5h_reset_at"] = stamp(now.Add(70 * time.Minute))
+	}))
 }
 
 // Accounts is the fleet at now as quotatop decodes it, without any Redis: for tests and

@@ -46,6 +46,15 @@ type Account struct {
 	// Quota is the Codex usage snapshot; nil when the account carries none.
 	Quota *Quota
 
+	// LocalQuota is the gateway's own USD quota (quota_* keys); nil when none is set.
+	LocalQuota *LocalQuota
+	// ProviderUsage is a Kimi or Zhipu Coding Plan snapshot (<provider>_5h_* and
+	// <provider>_weekly_*); nil when the account carries none.
+	ProviderUsage *ProviderUsage
+	// TempBlock is TempUnschedulableReason decoded, when it is the JSON a quota pause
+	// writes (source account_scheduling_threshold and the forks' sources); nil otherwise.
+	TempBlock *TempBlock
+
 	// Invalid says why the stored value could not be decoded; non-empty makes the
 	// account's state StateInvalid and everything else above is best effort.
 	Invalid string
@@ -78,6 +87,10 @@ type Quota struct {
 	UpdatedAt    time.Time
 	HasUpdatedAt bool
 	Windows      [2]WindowSnapshot
+
+	// AutoReset is the reset-credit automation (releases after 0.1.179); nil when the
+	// account carries none of its keys.
+	AutoReset *AutoReset
 }
 
 // WindowSnapshot is one window's stored values.
@@ -91,6 +104,14 @@ type WindowSnapshot struct {
 	// Threshold is auto_pause_<w>_threshold as a ratio clamped to [0,1]; 0 means unset.
 	Threshold float64
 	Disabled  bool // auto_pause_<w>_disabled
+
+	// HasUsed says the codex_<w>_used_percent key exists (whatever its value): the
+	// scheduling threshold looks only at windows that have it.
+	HasUsed bool
+	// SchedResetAt is codex_<w>_reset_at read as the scheduling threshold reads it
+	// (trimmed, or a positive number of unix seconds); valid when HasSchedResetAt.
+	SchedResetAt    time.Time
+	HasSchedResetAt bool
 }
 
 // HasTimestamp reports whether the snapshot carries a usable codex_usage_updated_at.

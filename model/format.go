@@ -45,3 +45,15 @@ func roundTo(v float64, digits int) float64 {
 // ThresholdPercent converts a threshold ratio to the percent operators think in, without
 // float noise (0.95 -> 95, not 95.00000000000001).
 func ThresholdPercent(ratio float64) float64 { return roundTo(ratio*100, 4) }
+
+// FutureAge is what a snapshot time after now reads as: the gateway counts it as fresh,
+// and an age would hide a clock that is wrong on one side.
+const FutureAge = "in the future (clock skew?)"
+
+// FormatSnapshotAge renders a snapshot's age, or FutureAge when it is negative.
+func FormatSnapshotAge(age time.Duration) string {
+	if age < 0 {
+		return FutureAge
+	}
+	return FormatAge(age)
+}

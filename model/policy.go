@@ -15,9 +15,15 @@ type Policy struct {
 	DefaultThreshold [2]float64
 	// WarnPercent is the used percent from which an unreset window counts as near.
 	WarnPercent float64
+	// SchedulingThresholds is the gateway's account_scheduling_thresholds: percent per
+	// platform (lower-case); absent or >= 100 is off.
+	SchedulingThresholds map[string]float64
+	// AutoResetLegacy7dOnly reads a lone auto_reset_credit_enabled as 7d only, as the
+	// releases with per-window switches do; false reads it as both windows (PR #6121).
+	AutoResetLegacy7dOnly bool
 }
 
 // DefaultPolicy returns upstream sub2api's behaviour and an 80 % warn level.
 func DefaultPolicy() Policy {
-	return Policy{StaleAfter: 2 * time.Hour, WarnPercent: 80}
+	return Policy{StaleAfter: 2 * time.Hour, WarnPercent: 80, SchedulingThresholds: DefaultSchedulingThresholds()}
 }

@@ -68,28 +68,43 @@ type Reason string
 
 // The reason vocabulary. Order of declaration is the order reasons are listed in.
 const (
-	ReasonInvalid           Reason = "invalid"
-	ReasonDisabled          Reason = "disabled"
-	ReasonError             Reason = "error"
-	ReasonUnschedulable     Reason = "unschedulable"
-	ReasonExpired           Reason = "expired"
-	ReasonOverloaded        Reason = "overloaded"
-	ReasonRateLimited       Reason = "rate_limited"
-	ReasonTempUnschedulable Reason = "temp_unschedulable"
-	ReasonQuota5h           Reason = "quota_5h"
-	ReasonQuota7d           Reason = "quota_7d"
-	ReasonStale5h           Reason = "stale_5h"
-	ReasonStale7d           Reason = "stale_7d"
-	ReasonNear5h            Reason = "near_5h"
-	ReasonNear7d            Reason = "near_7d"
-	ReasonNoTimestamp       Reason = "no_timestamp"
-	ReasonModelRateLimited  Reason = "model_rate_limited"
+	ReasonInvalid            Reason = "invalid"
+	ReasonDisabled           Reason = "disabled"
+	ReasonError              Reason = "error"
+	ReasonUnschedulable      Reason = "unschedulable"
+	ReasonExpired            Reason = "expired"
+	ReasonOverloaded         Reason = "overloaded"
+	ReasonRateLimited        Reason = "rate_limited"
+	ReasonTempUnschedulable  Reason = "temp_unschedulable"
+	ReasonLocalQuota         Reason = "local_quota"
+	ReasonQuota5h            Reason = "quota_5h"
+	ReasonQuota7d            Reason = "quota_7d"
+	ReasonAutoResetPending5h Reason = "auto_reset_pending_5h"
+	ReasonAutoResetPending7d Reason = "auto_reset_pending_7d"
+	ReasonAutoResetCheck5h   Reason = "auto_reset_check_5h"
+	ReasonAutoResetCheck7d   Reason = "auto_reset_check_7d"
+	ReasonSchedThreshold5h   Reason = "sched_threshold_5h"
+	ReasonSchedThreshold7d   Reason = "sched_threshold_7d"
+	ReasonStale5h            Reason = "stale_5h"
+	ReasonStale7d            Reason = "stale_7d"
+	ReasonNear5h             Reason = "near_5h"
+	ReasonNear7d             Reason = "near_7d"
+	ReasonAutoResetReady5h   Reason = "auto_reset_ready_5h"
+	ReasonAutoResetReady7d   Reason = "auto_reset_ready_7d"
+	ReasonNoTimestamp        Reason = "no_timestamp"
+	ReasonModelRateLimited   Reason = "model_rate_limited"
 )
 
 var (
-	quotaReason = [2]Reason{ReasonQuota5h, ReasonQuota7d}
-	staleReason = [2]Reason{ReasonStale5h, ReasonStale7d}
-	nearReason  = [2]Reason{ReasonNear5h, ReasonNear7d}
+	quotaReason     = [2]Reason{ReasonQuota5h, ReasonQuota7d}
+	staleReason     = [2]Reason{ReasonStale5h, ReasonStale7d}
+	nearReason      = [2]Reason{ReasonNear5h, ReasonNear7d}
+	schedReason     = [2]Reason{ReasonSchedThreshold5h, ReasonSchedThreshold7d}
+	autoResetReason = map[AutoResetVerdict][2]Reason{
+		AutoResetPending: {ReasonAutoResetPending5h, ReasonAutoResetPending7d},
+		AutoResetCheck:   {ReasonAutoResetCheck5h, ReasonAutoResetCheck7d},
+		AutoResetReady:   {ReasonAutoResetReady5h, ReasonAutoResetReady7d},
+	}
 )
 
 // Judgement is everything quotatop concludes about one account at one instant.
@@ -102,6 +117,10 @@ type Judgement struct {
 	Age          time.Duration // now - UpdatedAt, when HasTimestamp
 	Stale        bool          // the gateway no longer trusts the snapshot
 	Windows      [2]WindowJudgement
+
+	LocalQuota     LocalQuotaJudgement     // apikey and bedrock accounts
+	SchedThreshold SchedThresholdJudgement // the gateway's per-platform threshold
+	AutoReset      [2]AutoResetVerdict     // the reset-credit branch, per window
 }
 
 // MainReason is the reason an operator should read first, or "" when there is none.
@@ -136,14 +155,27 @@ func Judge(a *Account, p Policy, now time.Time) Judgement {
 		}
 	}
 
-	add(a.Status == "disabled", ReasonDisabled)
+	// The gateway schedules only "active"; the web UI disables by writing "inactive".
+	add(a.Status != "active" && a.Status != "error", ReasonDisabled)
 	add(a.Status == "error", ReasonError)
 	add(!a.Schedulable, ReasonUnschedulable)
 	add(a.AutoPauseOnExpired && !a.ExpiresAt.IsZero() && !now.Before(a.ExpiresAt), ReasonExpired)
 	add(now.Before(a.OverloadUntil), ReasonOverloaded)
 	add(now.Before(a.RateLimitResetAt), ReasonRateLimited)
 	add(now.Before(a.TempUnschedulableUntil), ReasonTempUnschedulable)
+	if a.LocalQuota != nil && usesLocalQuota(a) {
+		j.LocalQuota = judgeLocalQuota(a.LocalQuota, now)
+		add(j.LocalQuota.Exceeded, ReasonLocalQuota)
+	}
 	blocks := len(j.Reasons)
+
+	// The scheduling threshold is listed right after the quota reasons.
+	j.SchedThreshold = judgeSchedThreshold(a, p, now)
+	addSched := func() {
+		for i, w := range WindowNames {
+			add(j.SchedThreshold.Tripped && j.SchedThreshold.Window == w, schedReason[i])
+		}
+	}
 
 	if q := a.Quota; q != nil {
 		j.HasSnapshot, j.HasTimestamp = true, q.HasTimestamp()
@@ -155,10 +187,18 @@ func Judge(a *Account, p Policy, now time.Time) Judgement {
 		for i := range WindowNames {
 			j.Windows[i] = judgeWindow(q, i, isOpenAI, p, now)
 		}
-		// 5h before 7d within each kind, as the gateway evaluates them.
+		j.AutoReset = judgeAutoReset(a, &j.Windows, p, now)
+		// 5h before 7d within each kind, as the gateway evaluates them. The
+		// reset-credit branch runs first and replaces the ordinary reason.
 		for i, w := range j.Windows {
-			add(w.Verdict == VerdictPaused, quotaReason[i])
+			add(w.Verdict == VerdictPaused && j.AutoReset[i] == AutoResetNone, quotaReason[i])
 		}
+		for _, v := range []AutoResetVerdict{AutoResetPending, AutoResetCheck} {
+			for i := range j.Windows {
+				add(j.AutoReset[i] == v, autoResetReason[v][i])
+			}
+		}
+		addSched()
 		for i, w := range j.Windows {
 			add(w.Verdict == VerdictStale, staleReason[i])
 		}
@@ -166,7 +206,13 @@ func Judge(a *Account, p Policy, now time.Time) Judgement {
 			decided := w.Verdict == VerdictPaused || w.Verdict == VerdictStale
 			add(!decided && w.Present && !w.Reset && p.WarnPercent > 0 && w.UsedPercent >= p.WarnPercent, nearReason[i])
 		}
+		for i := range j.Windows {
+			add(j.AutoReset[i] == AutoResetReady, autoResetReason[AutoResetReady][i])
+		}
 		add(!j.HasTimestamp, ReasonNoTimestamp)
+	}
+	if a.Quota == nil {
+		addSched() // Kimi and Zhipu carry no Codex snapshot
 	}
 	for _, m := range a.ModelLimits {
 		if now.Before(m.ResetAt) {
@@ -197,11 +243,12 @@ func stateFor(reasons []Reason, blocks int) State {
 		return StateError
 	case blocks > 0:
 		return StateBlocked
-	case has(ReasonQuota5h, ReasonQuota7d):
+	case has(ReasonQuota5h, ReasonQuota7d, ReasonSchedThreshold5h, ReasonSchedThreshold7d,
+		ReasonAutoResetPending5h, ReasonAutoResetPending7d, ReasonAutoResetCheck5h, ReasonAutoResetCheck7d):
 		return StatePaused
 	case has(ReasonStale5h, ReasonStale7d):
 		return StateStaleProbe
-	case has(ReasonNear5h, ReasonNear7d):
+	case has(ReasonNear5h, ReasonNear7d, ReasonAutoResetReady5h, ReasonAutoResetReady7d):
 		return StateWarn
 	default:
 		return StateOK
@@ -226,6 +273,26 @@ func NextChange(a *Account, p Policy, now time.Time) time.Time {
 		for _, w := range q.Windows {
 			if at, _ := windowReset(q, w, now); !at.IsZero() {
 				consider(at)
+			}
+			if w.HasSchedResetAt {
+				consider(w.SchedResetAt)
+			}
+		}
+		if r := q.AutoReset; r != nil && r.Card != nil && r.Card.HasCheckedAt {
+			consider(r.Card.CheckedAt.Add(CardFreshFor))
+		}
+	}
+	if u := a.ProviderUsage; u != nil {
+		for _, w := range u.Windows {
+			if w.HasResetAt {
+				consider(w.ResetAt)
+			}
+		}
+	}
+	if lq := a.LocalQuota; lq != nil {
+		for _, d := range [2]LocalQuotaDim{LocalQuotaDaily, LocalQuotaWeekly} {
+			if lq.period(d).Limit > 0 && !lq.periodExpired(d, now) {
+				consider(lq.periodEnd(d, now))
 			}
 		}
 	}

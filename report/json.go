@@ -27,6 +27,16 @@ func writeJSON(w io.Writer, h Header, rows []Row) error {
 	e.str(h.Source)
 	e.b = append(e.b, ",\n  \"prefix\": "...)
 	e.str(h.Prefix)
+	for _, f := range [...]struct{ name, value string }{
+		{"thresholds_source", h.ThresholdsSource}, {"thresholds_error", h.ThresholdsError}, {"gateway_version", h.GatewayVersion},
+	} {
+		if f.value != "" { // omitempty
+			e.b = append(e.b, ",\n  \""...)
+			e.b = append(e.b, f.name...)
+			e.b = append(e.b, "\": "...)
+			e.str(f.value)
+		}
+	}
 	e.b = append(e.b, ",\n  \"accounts\": ["...)
 	if len(rows) == 0 {
 		e.b = append(e.b, ']')

@@ -45,8 +45,11 @@ func TestJSONMatchesReferenceEncoder(t *testing.T) {
 	)
 	for _, policy := range []model.Policy{model.DefaultPolicy(), {StaleAfter: time.Minute, DefaultThreshold: [2]float64{0.5, 0.8}, WarnPercent: 10, MissingTimestampStale: true}} {
 		rows := Judge(accounts, policy, now)
-		for _, rs := range [][]Row{rows, nil, rows[:1]} {
+		for n, rs := range [][]Row{rows, nil, rows[:1]} {
 			h := Header{GeneratedAt: now, Source: "redis://127.0.0.1:6379/0?x=<&>", Prefix: "sched:"}
+			if n > 0 {
+				h.ThresholdsSource, h.ThresholdsError, h.GatewayVersion = "flags", "401 \"no\" <x>", "0.1.180"
+			}
 			var got, want bytes.Buffer
 			if err := writeJSON(&got, h, rs); err != nil {
 				t.Fatal(err)

@@ -9,10 +9,14 @@ import (
 )
 
 type jsonDoc struct {
-	GeneratedAt time.Time     `json:"generated_at"`
-	Source      string        `json:"source"`
-	Prefix      string        `json:"prefix"`
-	Accounts    []jsonAccount `json:"accounts"`
+	GeneratedAt time.Time `json:"generated_at"`
+	Source      string    `json:"source"`
+	Prefix      string    `json:"prefix"`
+	// Added with the gateway-facts work; only ever added to.
+	ThresholdsSource string        `json:"thresholds_source,omitempty"`
+	ThresholdsError  string        `json:"thresholds_error,omitempty"`
+	GatewayVersion   string        `json:"gateway_version,omitempty"`
+	Accounts         []jsonAccount `json:"accounts"`
 }
 
 type jsonAccount struct {
@@ -57,7 +61,8 @@ func timePtr(t time.Time) *time.Time {
 // referenceJSON is the reflection-based encoder that defined the JSON format; the
 // streaming writer must match it byte for byte.
 func referenceJSON(w io.Writer, h Header, rows []Row) error {
-	doc := jsonDoc{GeneratedAt: h.GeneratedAt.UTC(), Source: h.Source, Prefix: h.Prefix, Accounts: make([]jsonAccount, 0, len(rows))}
+	doc := jsonDoc{GeneratedAt: h.GeneratedAt.UTC(), Source: h.Source, Prefix: h.Prefix, Accounts: make([]jsonAccount, 0, len(rows)),
+		ThresholdsSource: h.ThresholdsSource, ThresholdsError: h.ThresholdsError, GatewayVersion: h.GatewayVersion}
 	for _, r := range rows {
 		a, j := r.Account, r.Judgement
 		ja := jsonAccount{ID: a.ID, Key: a.Key, Name: a.Name, Platform: a.Platform, Type: a.Type, Status: a.Status,

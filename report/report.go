@@ -41,6 +41,11 @@ type Header struct {
 	GeneratedAt time.Time
 	Source      string
 	Prefix      string
+	// ThresholdsSource says where the thresholds came from ("gateway" or "flags");
+	// ThresholdsError why the gateway's could not be read; GatewayVersion is "" unknown.
+	ThresholdsSource string
+	ThresholdsError  string
+	GatewayVersion   string
 }
 
 // Count returns how many rows are in each state.

@@ -50,3 +50,13 @@ func displayCol(line, sub string) int {
 	}
 	return n
 }
+
+func TestEmptyFleetHasNoDanglingColon(t *testing.T) {
+	var b strings.Builder
+	if err := Write(&b, "table", Header{GeneratedAt: time.Now(), Source: "redis://x", Prefix: "sched:"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "\n0 accounts\n") {
+		t.Fatalf("%q", b.String())
+	}
+}

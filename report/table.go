@@ -34,7 +34,7 @@ func writeTable(w io.Writer, h Header, rows []Row) error {
 		a, j := rows[i].Account, &rows[i].Judgement
 		age := "-"
 		if j.HasTimestamp {
-			age = model.FormatAge(j.Age)
+			age = model.FormatSnapshotAge(j.Age)
 		}
 		cells = append(cells, j.State.Glyph()+" "+string(j.State), strconv.FormatInt(a.ID, 10),
 			runewidth.Truncate(a.DisplayName(), nameWidth, "…"), windowCell(j, 0), windowCell(j, 1), age, string(j.MainReason()))
@@ -43,7 +43,11 @@ func writeTable(w io.Writer, h Header, rows []Row) error {
 	if err := align(bw, cells, cols); err != nil {
 		return err
 	}
-	if _, err := fmt.Fprintf(bw, "\n%d accounts: %s\nread %s (prefix %s) at %s\n", len(rows), summary(rows), h.Source, h.Prefix,
+	counted := fmt.Sprintf("%d accounts", len(rows))
+	if len(rows) > 0 {
+		counted += ": " + summary(rows)
+	}
+	if _, err := fmt.Fprintf(bw, "\n%s\nread %s (prefix %s) at %s\n", counted, h.Source, h.Prefix,
 		h.GeneratedAt.Local().Format(time.DateTime)); err != nil {
 		return err
 	}

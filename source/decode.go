@@ -1,7 +1,6 @@
 package source
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +18,9 @@ import (
 // regrowing a parser costs more than the parse).
 type Decoder struct {
 	parser fastjson.Parser
+	// reason parses TempUnschedulableReason, which is JSON inside a string, while the
+	// outer value is still being visited.
+	reason fastjson.Parser
 	memo   *memo // the Redis reader's, read-only while decoding
 }
 
@@ -101,8 +103,15 @@ func (d *Decoder) decode(key, raw string) model.Account {
 			a.OverloadUntil = unlessZero(flexTime(v))
 		case "TempUnschedulableUntil":
 			a.TempUnschedulableUntil = unlessZero(flexTime(v))
+		case "SessionWindowEnd":
+			if t, ok := flexTime(v); ok && (a.Platform == "anthropic" || a.Platform == "") {
+				if u := anthropicUsage(&a); u != nil {
+					u.Windows[0].ResetAt, u.Windows[0].HasResetAt = t, true
+				}
+			}
 		case "TempUnschedulableReason":
 			a.TempUnschedulableReason = textOf(v)
+			a.TempBlock = d.tempBlock(v)
 		case "Extra":
 			if extra, err := v.Object(); err == nil {
 				if decodeExtra(&a, extra, &q) {
@@ -137,6 +146,22 @@ func decodeExtra(a *model.Account, extra *fastjson.Object, q *model.Quota) bool 
 			has = true
 			return
 		}
+		if strings.HasPrefix(key, "quota_") {
+			decodeLocalQuota(a, key, v)
+			return
+		}
+		if key == "session_window_utilization" || strings.HasPrefix(key, "passive_usage_7d_") {
+			decodeAnthropicUsage(a, key, v)
+			return
+		}
+		if strings.HasPrefix(key, "kimi_") || strings.HasPrefix(key, "zhipu_") {
+			decodeProviderUsage(a, key, v)
+			return
+		}
+		if strings.HasPrefix(key, "auto_reset_credit_") || key == "codex_auto_reset_credit_state" {
+			decodeAutoReset(q, key, v)
+			return
+		}
 		i, field, ok := windowField(key)
 		if !ok {
 			return
@@ -145,9 +170,10 @@ func decodeExtra(a *model.Account, extra *fastjson.Object, q *model.Quota) bool 
 		switch field {
 		case "used_percent":
 			w.UsedPercent, _ = flexNumber(v)
-			w.Present, has = true, true
+			w.Present, w.HasUsed, has = true, true, true
 		case "reset_at":
 			w.ResetAt, w.HasResetAt = flexTime(v)
+			w.SchedResetAt, w.HasSchedResetAt = schedResetAt(v)
 			w.Present, has = true, true
 		case "reset_after_seconds":
 			w.ResetAfterSeconds = flexInt(v)
@@ -159,7 +185,7 @@ func decodeExtra(a *model.Account, extra *fastjson.Object, q *model.Quota) bool 
 			w.Disabled = flexBool(v)
 		}
 	})
-	return has
+	return has || q.AutoReset != nil
 }
 
 // windowField splits codex_<w>_<field> and auto_pause_<w>_<field> keys.
@@ -214,7 +240,7 @@ func textOf(v *fastjson.Value) string {
 var vocabulary = func() map[string]string {
 	m := map[string]string{}
 	for _, s := range []string{"openai", "anthropic", "gemini", "antigravity", "grok", "kimi", "zhipu",
-		"oauth", "setup-token", "apikey", "upstream", "active", "disabled", "error", ""} {
+		"oauth", "setup-token", "apikey", "bedrock", "upstream", "active", "inactive", "disabled", "error", ""} {
 		m[s] = s
 	}
 	return m
@@ -304,8 +330,7 @@ func flexTime(v *fastjson.Value) (time.Time, bool) {
 	if v == nil || v.Type() != fastjson.TypeString {
 		return time.Time{}, false
 	}
-	t, err := parseTime(view(v))
-	return t, err == nil
+	return model.ParseGatewayTime(view(v))
 }
 
 // unlessZero is for the account's own time fields, where Go's zero time means unset.
@@ -314,25 +339,4 @@ func unlessZero(t time.Time, _ bool) time.Time {
 		return time.Time{}
 	}
 	return t
-}
-
-var timeLayouts = []string{
-	time.RFC3339,
-	time.RFC3339Nano,
-	"2006-01-02T15:04:05Z",
-	"2006-01-02T15:04:05.000Z",
-	"2006-01-02T15:04:05",
-	"2006-01-02 15:04:05",
-	time.RFC1123,
-	time.RFC822,
-}
-
-// parseTime accepts the time formats the gateway's parseTime accepts.
-func parseTime(s string) (time.Time, error) {
-	for _, layout := range timeLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("cannot parse time %q", s)
 }

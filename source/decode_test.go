@@ -213,10 +213,17 @@ func TestExtraForms(t *testing.T) {
 	if j := judge(`"codex_usage_updated_at":"0001-01-01T00:00:00Z","codex_5h_used_percent":99,"auto_pause_5h_threshold":0.9`); j.State != model.StateStaleProbe {
 		t.Errorf("zero updated_at: %s %v", j.State, j.Reasons)
 	}
-	for _, ts := range []string{"2026-11-26 09:55:00", "2026-11-26T09:55:00", "2026-11-26T09:55:00.000Z", "2026-11-26T17:55:00.123456789+08:00"} {
-		if !judge(`"codex_usage_updated_at":"` + ts + `"`).HasTimestamp {
-			t.Errorf("timestamp %q not parsed", ts)
+	// Times parse exactly as the gateway's time.Parse(RFC3339) does: an offset and the
+	// 'T' are required, nothing is trimmed.
+	for ts, want := range map[string]bool{"2026-11-26T09:55:00.000Z": true, "2026-11-26T17:55:00.123456789+08:00": true,
+		"2026-11-26 09:55:00": false, "2026-11-26T09:55:00": false, " 2026-11-26T09:55:00Z": false, "1764150900": false} {
+		if got := judge(`"codex_usage_updated_at":"` + ts + `"`).HasTimestamp; got != want {
+			t.Errorf("timestamp %q parsed=%v, want %v", ts, got, want)
 		}
+	}
+	// An offset-less time is "missing" to the gateway: fresh, so the account stays paused.
+	if j := judge(`"codex_usage_updated_at":"2026-11-26T05:00:00","codex_5h_used_percent":99,"auto_pause_5h_threshold":0.9`); j.State != model.StatePaused {
+		t.Errorf("offset-less updated_at: %s %v, want paused", j.State, j.Reasons)
 	}
 }
 

@@ -115,8 +115,9 @@ func (m Model) unpause() (Model, tea.Cmd, bool) {
 		return m, nil, true
 	}
 	c := &confirm{title: "Unpause " + countNames(targets)}
-	var skipped []string
+	var skipped, warnings []string
 	alts := map[string]int{}
+	var altWhy string
 	for _, t := range targets {
 		r, _ := m.fleet.Find(t.ID)
 		plan := action.Unpause(r.acc, r.j)
@@ -126,8 +127,15 @@ func (m Model) unpause() (Model, tea.Cmd, bool) {
 		}
 		c.jobs = append(c.jobs, action.Job{Target: t, Steps: plan.Steps})
 		c.lines = append(c.lines, fmt.Sprintf("%s (%s): %s", t.Name, t.Reason, stepNames(plan.Steps)))
+		for _, w := range plan.Warnings {
+			warnings = append(warnings, fmt.Sprintf("⚠ %s: %s", t.Name, w))
+		}
 		if len(plan.Alternative) > 0 {
 			c.altJobs = append(c.altJobs, action.Job{Target: t, Steps: plan.Alternative})
+			if plan.AltWhy != "" {
+				altWhy = plan.AltWhy
+				continue
+			}
 			for _, k := range plan.Alternative {
 				alts[string(k.Window())]++
 			}
@@ -141,15 +149,24 @@ func (m Model) unpause() (Model, tea.Cmd, bool) {
 	if len(c.lines) > 6 {
 		c.lines = append(c.lines[:5], fmt.Sprintf("… and %d more", len(c.lines)-5))
 	}
+	if len(warnings) > 3 {
+		warnings = append(warnings[:2], fmt.Sprintf("⚠ … and %d more warnings", len(warnings)-2))
+	}
+	c.lines = append(c.lines, warnings...)
 	c.lines = append(c.lines, "")
 	c.lines = append(c.lines, describeKinds(c.jobs)...)
-	if len(c.altJobs) > 0 {
-		var ws []string
-		for _, w := range []string{"5h", "7d"} {
-			if alts[w] > 0 {
-				ws = append(ws, w)
-			}
+	var ws []string
+	for _, w := range []string{"5h", "7d"} {
+		if alts[w] > 0 {
+			ws = append(ws, w)
 		}
+	}
+	switch {
+	case altWhy != "" && len(ws) > 0:
+		c.altText = fmt.Sprintf("x  instead %s, and exempt windows from quota auto-pause for the others (%d account(s) in all)", altWhy, len(c.altJobs))
+	case altWhy != "":
+		c.altText = fmt.Sprintf("x  instead %s (%d account(s))", altWhy, len(c.altJobs))
+	case len(c.altJobs) > 0:
 		c.altText = fmt.Sprintf("x  instead exempt the %s window from quota auto-pause for %d account(s): it will be used although over its threshold", strings.Join(ws, " and "), len(c.altJobs))
 	}
 	m.confirm = c

@@ -43,6 +43,8 @@ type Options struct {
 	// Thresholds reads the gateway-wide default thresholds; when set they replace the
 	// flags' values, re-read every minute.
 	Thresholds func(context.Context) ([2]float64, error)
+	// Gateway reads the gateway's scheduling thresholds and version, every minute.
+	Gateway func(context.Context) GatewayInfo
 }
 
 // helpColumn is the width of one group of keys in the help screen.
@@ -122,6 +124,8 @@ type Model struct {
 	messageAt time.Time
 	// thresholdOrigin says where gateway default thresholds come from.
 	thresholdOrigin string
+	// gateway is what was last read from the gateway besides accounts.
+	gateway gatewayState
 }
 
 // New builds the root model.
@@ -171,7 +175,7 @@ func New(opts Options) Model {
 
 // Init starts the first poll (New already counted it as in flight) and the clock.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(m.pollCmd(m.pollGen), m.tick(), m.fetchThresholds())
+	return tea.Batch(m.pollCmd(m.pollGen), m.tick(), m.fetchThresholds(), m.fetchGateway())
 }
 
 func (m *Model) startPoll() tea.Cmd {
@@ -233,8 +237,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.lastUsed = msg
 		}
 		return m, nil
+	case gatewayMsg:
+		return m.gatewayDone(msg)
+	case gatewayDueMsg:
+		return m, m.fetchGateway()
 	case thresholdsMsg:
+		m.gateway.defaultErr = ""
 		if msg.err != nil {
+			m.gateway.defaultErr = model.Sanitize(msg.err.Error())
 			m.say("Could not read the gateway's default thresholds: " + model.Sanitize(msg.err.Error()))
 		} else {
 			m.ctx.Policy.DefaultThreshold = msg.values
@@ -492,6 +502,9 @@ func (m Model) chrome() int {
 	if m.lastErr != "" {
 		n++
 	}
+	if m.gatewayLine() != "" {
+		n++
+	}
 	if m.messageLine() != "" {
 		n++
 	}
@@ -538,6 +551,9 @@ func (m Model) header() []string {
 	line1 := st.Title.Render("quotatop") + st.Dim.Render(" · ") + ctx.Source.Address + st.Dim.Render(" · ") + ctx.Source.Prefix
 	if ctx.Source.Mode != "" && ctx.Width >= 100 {
 		line1 += st.Dim.Render(" · " + ctx.Source.Mode)
+	}
+	if v := m.gateway.version; v != "" {
+		line1 += st.Dim.Render(" · sub2api " + v)
 	}
 	if m.readMode != "" {
 		line1 += " " + readModeText(st, m.readMode, ctx.Width)
@@ -633,6 +649,9 @@ func (m Model) footer() string {
 func (m Model) tableView() string {
 	ctx := &m.ctx
 	lines := m.header()
+	if g := m.gatewayLine(); g != "" {
+		lines = append(lines, g)
+	}
 	if b := m.banner(); b != "" {
 		lines = append(lines, b)
 	}
@@ -695,6 +714,9 @@ func (m Model) detailView() string {
 			extra = append(extra, ctx.Styles.Notice.Render("  ⟳ "+run+" running…"))
 		}
 		extra = append(extra, ctx.Styles.Dim.Render("Thresholds marked \"gateway default\" come from the "+m.thresholdOrigin+"."))
+		if v := m.versionText(); v != "" {
+			extra = append(extra, ctx.Styles.Dim.Render(v))
+		}
 		if lu := m.lastUsed; lu.id == r.acc.ID && lu.at.After(r.acc.LastUsedAt) {
 			acc, withLU := *r.acc, *r
 			acc.LastUsedAt, withLU.acc = lu.at, &acc

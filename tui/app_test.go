@@ -152,7 +152,7 @@ func TestFilterIsLiveAndEscClears(t *testing.T) {
 		t.Fatalf("esc did not clear: %d of %d", m.fleet.Len(), m.fleet.Total())
 	}
 	// Terms match ID, platform, state and group too, and all terms must match.
-	for q, want := range map[string]int{"#120": 1, "anthropic": 3, "paused": 5, "g1 paused": 3, "stale_probe 2994": 1} {
+	for q, want := range map[string]int{"#120": 1, "#12": 0, "#12 paused": 0, "#101": 1, "anthropic": 3, "paused": 8, "g1 paused": 3, "stale_probe 2994": 1} {
 		m = keys(t, m, "/")
 		for _, r := range q {
 			m = keys(t, m, string(r))

@@ -50,8 +50,13 @@ func detailLines(ctx *Context, r *row, extra []string) []string {
 		if j.Stale {
 			freshness = "STALE: the gateway no longer trusts it and lets a probe through"
 		}
-		field("Snapshot", fmt.Sprintf("taken %s (%s) · %s · stale after %s", clock(ctx, a.Quota.UpdatedAt), relative(ctx, a.Quota.UpdatedAt), freshness, model.FormatAge(ctx.Policy.StaleAfter)))
+		when := relative(ctx, a.Quota.UpdatedAt)
+		if a.Quota.UpdatedAt.After(ctx.Now) {
+			when = model.FutureAge
+		}
+		field("Snapshot", fmt.Sprintf("taken %s (%s) · %s · stale after %s", clock(ctx, a.Quota.UpdatedAt), when, freshness, model.FormatAge(ctx.Policy.StaleAfter)))
 	}
+	judgeFields(ctx, r, field)
 	if !a.LastUsedAt.IsZero() {
 		field("Last used", fmt.Sprintf("%s (%s)", clock(ctx, a.LastUsedAt), relative(ctx, a.LastUsedAt)))
 	}
@@ -156,7 +161,7 @@ func explain(ctx *Context, r *row, reason model.Reason) string {
 	win := func(i int) model.WindowJudgement { return j.Windows[i] }
 	age := ""
 	if j.HasTimestamp {
-		age = model.FormatAge(ctx.Now.Sub(a.Quota.UpdatedAt))
+		age = model.FormatSnapshotAge(ctx.Now.Sub(a.Quota.UpdatedAt))
 	}
 	switch reason {
 	case model.ReasonQuota5h, model.ReasonQuota7d:
@@ -164,6 +169,9 @@ func explain(ctx *Context, r *row, reason model.Reason) string {
 		snap := "the snapshot has no time (counts as fresh)"
 		if j.HasTimestamp {
 			snap = "the snapshot is " + age + " old"
+			if a.Quota.UpdatedAt.After(ctx.Now) {
+				snap = "the snapshot time is " + model.FutureAge
+			}
 		}
 		until := "its reset"
 		if !w.ResetAt.IsZero() {
@@ -191,7 +199,7 @@ func explain(ctx *Context, r *row, reason model.Reason) string {
 	case model.ReasonNoTimestamp:
 		return "The snapshot has no codex_usage_updated_at, so its age is unknown and reset_after_seconds cannot be anchored."
 	case model.ReasonDisabled:
-		return "The account's status is disabled: the gateway never schedules it."
+		return fmt.Sprintf("The account's status is %q, not active: the gateway schedules only active accounts (the web UI's disable writes inactive).", a.Status)
 	case model.ReasonError:
 		return "The account's status is error: the gateway stops scheduling it until an administrator recovers it."
 	case model.ReasonUnschedulable:
@@ -208,6 +216,9 @@ func explain(ctx *Context, r *row, reason model.Reason) string {
 		return "Some models are cooling down (see per-model limits); other models are still served."
 	case model.ReasonInvalid:
 		return "quotatop cannot decode the stored value (" + a.Invalid + "); the gateway's own view of it is unknown."
+	}
+	if text := explainJudge(ctx, r, reason); text != "" {
+		return text
 	}
 	return string(reason)
 }

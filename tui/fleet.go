@@ -347,11 +347,27 @@ func (f *Fleet) admits(i int) bool {
 	}
 	r := &f.rows[i]
 	for _, term := range f.query {
+		if id, ok := idTerm(term); ok {
+			// "#2" is account 2 only, never #20-#29: a probe without a dialog follows it
+			if r.acc.ID != id {
+				return false
+			}
+			continue
+		}
 		if !strings.Contains(r.search, term) && !strings.Contains(string(r.j.State), term) {
 			return false
 		}
 	}
 	return true
+}
+
+// idTerm reads a "#<id>" filter term.
+func idTerm(term string) (int64, bool) {
+	if len(term) < 2 || term[0] != '#' {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(term[1:], 10, 64)
+	return id, err == nil
 }
 
 // usedKey sorts rows without a live number (no snapshot, window reset) last.

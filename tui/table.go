@@ -252,6 +252,10 @@ func ageCell(ctx *Context, r *row, p paint, _ int) string {
 		return p(ctx.Styles.Dim, "—")
 	}
 	age := ctx.Now.Sub(r.acc.Quota.UpdatedAt) // not r.j.Age: rows are re-judged only when due
+	if age < 0 {
+		// fresh to the gateway; an age would hide a clock that is off on one side
+		return p(ctx.Styles.AgeAging, "future?")
+	}
 	text := model.FormatAge(age)
 	switch {
 	case r.j.Stale:

@@ -88,9 +88,11 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (co
 	fs.BoolVar(&cfg.readOnly, "read-only", false, "a pure monitor: refuse every action")
 	fs.BoolVar(&cfg.confirmProbes, "confirm-probes", false, "ask before a single-account probe too")
 	fs.StringVar(&cfg.auditLog, "audit-log", "", "append the action audit trail to `PATH` (default $XDG_STATE_HOME/quotatop/audit.jsonl)")
+	schedThresholds := fs.String("scheduling-thresholds", "", "the gateway's per-platform scheduling thresholds in `percent` when --api is not set, e.g. openai=90,anthropic=95 (100 = off)")
 	keyOnArgv := fs.String("admin-key", "", "refused: the key would show in ps and shell history; use $QUOTATOP_ADMIN_KEY or --admin-key-file")
 
-	if err := fs.Parse(args); err != nil {
+	var err error
+	if err = fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, errHelp
 		}
@@ -133,6 +135,9 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (co
 		cfg.failOn = append(cfg.failOn, s)
 	}
 	cfg.policy = policyFor(*staleAfter, *missing == "stale", *def5h, *def7d, *warn)
+	if cfg.policy.SchedulingThresholds, err = parseSchedulingThresholds(*schedThresholds); err != nil {
+		return cfg, err
+	}
 	cfg.noColor = cfg.noColor || getenv("NO_COLOR") != ""
 	return cfg, nil
 }

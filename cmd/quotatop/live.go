@@ -39,6 +39,7 @@ func live(cfg config, g *gateway, stderr io.Writer, getenv func(string) string) 
 	if g.admin != nil {
 		admin = g.admin
 		opts.Thresholds = g.admin.DefaultThresholds
+		opts.Gateway = gatewayInfo(g.admin)
 	}
 	auditPath := cfg.auditLog
 	if auditPath == "" {

@@ -50,12 +50,15 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	}
 	defer g.close()
 
-	if g.admin != nil {
-		cfg.policy = withGatewayThresholds(cfg.policy, g.admin, stderr)
-	}
 	if cfg.once {
 		oneShotMemory()
-		return once(cfg, g.reader, stdout, stderr)
+		var facts gatewayFacts
+		cfg.policy, facts = readGatewayFacts(cfg.policy, g.admin)
+		warnFacts(facts, stderr)
+		return once(cfg, g.reader, facts, stdout, stderr)
+	}
+	if g.admin != nil {
+		cfg.policy = withGatewayThresholds(cfg.policy, g.admin, stderr)
 	}
 	liveMemory()
 	return live(cfg, g, stderr, getenv)
@@ -154,7 +157,7 @@ func adminKey(cfg config, getenv func(string) string, stderr io.Writer) (string,
 }
 
 // once prints the fleet a single time, for scripts.
-func once(cfg config, reader *source.Redis, stdout, stderr io.Writer) int {
+func once(cfg config, reader *source.Redis, facts gatewayFacts, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout*2)
 	defer cancel()
 	if cfg.output != "json" {
@@ -167,7 +170,8 @@ func once(cfg config, reader *source.Redis, stdout, stderr io.Writer) int {
 	}
 	now := time.Now()
 	rows := report.Judge(accounts, cfg.policy, now)
-	h := report.Header{GeneratedAt: now, Source: reader.Address(), Prefix: reader.Prefix()}
+	h := report.Header{GeneratedAt: now, Source: reader.Address(), Prefix: reader.Prefix(),
+		ThresholdsSource: facts.thresholdsSource, ThresholdsError: facts.thresholdsError, GatewayVersion: facts.version}
 	if err := report.Write(stdout, cfg.output, h, rows); err != nil {
 		fmt.Fprintf(stderr, "quotatop: write output: %v\n", err)
 		return exitUsage

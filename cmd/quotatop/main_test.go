@@ -232,7 +232,7 @@ func TestAdminKeyHandling(t *testing.T) {
 	os.WriteFile(keyFile, []byte("admin-0123\n"), 0o644)
 	// The API is unreachable: --once warns about thresholds and carries on with the flags.
 	r = runBinary(t, []string{"QUOTATOP_REDIS=" + srv.URL()}, "--once", "--api", "http://127.0.0.1:1", "--admin-key-file", keyFile, "--output", "json")
-	if r.code != 0 || !strings.Contains(r.stderr, "readable by other users") || !strings.Contains(r.stderr, "cannot read the gateway's default thresholds") || strings.Contains(r.stderr+r.stdout, "admin-0123") {
+	if r.code != 0 || !strings.Contains(r.stderr, "readable by other users") || !strings.Contains(r.stderr, "cannot read the gateway's thresholds") || !strings.Contains(r.stdout, `"thresholds_error"`) || strings.Contains(r.stderr+r.stdout, "admin-0123") {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
 	r = runBinary(t, []string{"QUOTATOP_REDIS=" + srv.URL()}, "--once", "--api", "http://127.0.0.1:1")

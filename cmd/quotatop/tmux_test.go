@@ -157,7 +157,7 @@ func glyphOf(state string) string {
 func TestActionsInTmuxAgainstTheDemo(t *testing.T) {
 	audit := filepath.Join(t.TempDir(), "audit.jsonl")
 	tm := startTmux(t, 160, 48, fmt.Sprintf("%s --demo --audit-log %s", binary, audit))
-	tm.waitFor("the demo fleet", 15*time.Second, contains("44 accounts"))
+	tm.waitFor("the demo fleet", 15*time.Second, contains("51 accounts"))
 
 	// Two blocked accounts: unpause them with y.
 	tm.keys("/", "codex-pro-3", "Enter", "f", "f", "f", "f")
@@ -178,7 +178,9 @@ func TestActionsInTmuxAgainstTheDemo(t *testing.T) {
 	// Two paused accounts: exempt their windows with x, the explicit second choice.
 	tm.keys("Escape")
 	tm.waitFor("the filter cleared", 5*time.Second, func(s string) bool { return !strings.Contains(s, "/ codex-pro-3") })
-	tm.keys("f", "f", "f") // blocked -> all -> attention -> paused
+	// Group 1's paused accounts over the auto-pause threshold but under the gateway's
+	// scheduling threshold (98 % in the demo), which an exemption does not lift.
+	tm.keys("/", "g1", "Enter", "f", "f", "f") // blocked -> all -> attention -> paused
 	s = tm.waitFor("the paused filter", 5*time.Second, contains("states paused"))
 	paused := rowsOf(s, "paused")
 	tm.keys("g", "Space", "Space", "u")
@@ -188,6 +190,8 @@ func TestActionsInTmuxAgainstTheDemo(t *testing.T) {
 	tm.waitFor("two fewer paused", 10*time.Second, func(s string) bool { return len(rowsOf(s, "paused")) == len(paused)-2 })
 
 	// The stale, poisoned account: a probe heals it and its age starts again.
+	tm.keys("Escape")
+	tm.waitFor("the filter cleared", 5*time.Second, func(s string) bool { return !strings.Contains(s, "/ g1") })
 	tm.keys("f", "f", "f", "/", "2994", "Enter") // paused -> stale_probe -> blocked -> all
 	tm.waitFor("the stale account", 5*time.Second, contains("3h14m!"))
 	tm.keys("p")
@@ -210,7 +214,7 @@ func TestActionsInTmuxAgainstTheDemo(t *testing.T) {
 
 func TestReadOnlyRefusesInTmux(t *testing.T) {
 	tm := startTmux(t, 120, 40, binary+" --demo --read-only")
-	tm.waitFor("the demo fleet", 15*time.Second, contains("44 accounts"))
+	tm.waitFor("the demo fleet", 15*time.Second, contains("51 accounts"))
 	tm.keys("u")
 	tm.waitFor("the refusal", 5*time.Second, contains("Read-only: --read-only; u is refused."))
 	tm.keys("?")

@@ -1,0 +1,148 @@
+package model
+
+import "time"
+
+// LocalQuota is the gateway's own USD quota of an apikey or bedrock account (Extra
+// quota_*), already reduced to the values its getters return.
+type LocalQuota struct {
+	Limit, Used float64 // quota_limit, quota_used (total)
+	Daily       QuotaPeriod
+	Weekly      QuotaPeriod
+	// Zone is quota_reset_timezone resolved by the caller (nil means UTC, as the gateway
+	// falls back to UTC for a name it cannot load); ZoneName is the stored name.
+	Zone     *time.Location
+	ZoneName string
+}
+
+// QuotaPeriod is the daily or weekly dimension of a LocalQuota.
+type QuotaPeriod struct {
+	Limit, Used float64
+	// Start is quota_<dim>_start; the zero time when missing, unparseable or zero, which
+	// the gateway treats as an expired period.
+	Start time.Time
+	Fixed bool // quota_<dim>_reset_mode == "fixed" (anything else is rolling)
+	// ResetHour and ResetDay are taken as stored: the gateway does not range-check them
+	// here (time.Date normalises an hour of 25), and ResetDay defaults to 1 (Monday) only
+	// when the key is absent.
+	ResetHour int
+	ResetDay  int
+}
+
+// LocalQuotaDim names a LocalQuota dimension.
+type LocalQuotaDim string
+
+// The dimensions, in the order the gateway checks them.
+const (
+	LocalQuotaTotal  LocalQuotaDim = "total"
+	LocalQuotaDaily  LocalQuotaDim = "daily"
+	LocalQuotaWeekly LocalQuotaDim = "weekly"
+)
+
+// LocalQuotaJudgement is the first exceeded dimension, for the detail view and actions.
+type LocalQuotaJudgement struct {
+	Exceeded    bool
+	Dim         LocalQuotaDim
+	Used, Limit float64
+	// ResetsAt is when the gateway stops counting the period as exceeded; zero for the
+	// total quota, which only reset-quota clears.
+	ResetsAt time.Time
+}
+
+// usesLocalQuota mirrors IsAPIKeyOrBedrock: only these account types have the quota
+// checked by IsSchedulable.
+func usesLocalQuota(a *Account) bool { return a.Type == "apikey" || a.Type == "bedrock" }
+
+// judgeLocalQuota mirrors Account.IsQuotaExceeded: total, then daily, then weekly; a period
+// that has expired counts as not exceeded (the gateway resets it on the next increment).
+func judgeLocalQuota(q *LocalQuota, now time.Time) LocalQuotaJudgement {
+	if q.Limit > 0 && q.Used >= q.Limit {
+		return LocalQuotaJudgement{Exceeded: true, Dim: LocalQuotaTotal, Used: q.Used, Limit: q.Limit}
+	}
+	for _, d := range [2]LocalQuotaDim{LocalQuotaDaily, LocalQuotaWeekly} {
+		p := q.period(d)
+		if p.Limit > 0 && !q.periodExpired(d, now) && p.Used >= p.Limit {
+			return LocalQuotaJudgement{Exceeded: true, Dim: d, Used: p.Used, Limit: p.Limit, ResetsAt: q.periodEnd(d, now)}
+		}
+	}
+	return LocalQuotaJudgement{}
+}
+
+func (q *LocalQuota) period(d LocalQuotaDim) QuotaPeriod {
+	if d == LocalQuotaDaily {
+		return q.Daily
+	}
+	return q.Weekly
+}
+
+func (q *LocalQuota) zone() *time.Location {
+	if q.Zone == nil {
+		return time.UTC
+	}
+	return q.Zone
+}
+
+func periodLength(d LocalQuotaDim) time.Duration {
+	if d == LocalQuotaDaily {
+		return 24 * time.Hour
+	}
+	return 7 * 24 * time.Hour
+}
+
+// periodExpired mirrors isPeriodExpired and isFixed{Daily,Weekly}PeriodExpired.
+func (q *LocalQuota) periodExpired(d LocalQuotaDim, now time.Time) bool {
+	p := q.period(d)
+	if p.Start.IsZero() {
+		return true
+	}
+	if !p.Fixed {
+		return now.Sub(p.Start) >= periodLength(d)
+	}
+	return p.Start.Before(q.lastReset(d, now))
+}
+
+// lastReset mirrors lastFixedDailyReset / lastFixedWeeklyReset: the most recent reset
+// point at or before now, in the quota's zone.
+func (q *LocalQuota) lastReset(d LocalQuotaDim, now time.Time) time.Time {
+	p, tz := q.period(d), q.zone()
+	t := now.In(tz)
+	today := time.Date(t.Year(), t.Month(), t.Day(), p.ResetHour, 0, 0, 0, tz)
+	if d == LocalQuotaDaily {
+		if now.Before(today) {
+			return today.AddDate(0, 0, -1)
+		}
+		return today
+	}
+	back := (int(today.Weekday()) - p.ResetDay + 7) % 7
+	if back == 0 && now.Before(today) {
+		back = 7
+	}
+	return today.AddDate(0, 0, -back)
+}
+
+// periodEnd is when an unexpired period expires: start + length when rolling, else the
+// first reset point after now.
+func (q *LocalQuota) periodEnd(d LocalQuotaDim, now time.Time) time.Time {
+	p := q.period(d)
+	if p.Start.IsZero() {
+		return time.Time{}
+	}
+	if !p.Fixed {
+		return p.Start.Add(periodLength(d))
+	}
+	step := 1
+	if d == LocalQuotaWeekly {
+		step = 7
+	}
+	// The next reset after now is one step after the last one; with an out-of-range
+	// hour or day this still moves forward, which is all NextChange needs.
+	next := q.lastReset(d, now).AddDate(0, 0, step)
+	if !next.After(now) {
+		// an absurd stored hour can put the "last" reset years away: jump, then step
+		periods := now.Sub(next) / (time.Duration(step) * 24 * time.Hour)
+		next = next.AddDate(0, 0, int(periods)*step)
+	}
+	for i := 0; !next.After(now) && i < 3; i++ {
+		next = next.AddDate(0, 0, step)
+	}
+	return next
+}

@@ -1,0 +1,131 @@
+package model
+
+import (
+	"strings"
+	"time"
+)
+
+// SchedThresholdOff is the percent at and above which a scheduling threshold is off.
+const SchedThresholdOff = 100
+
+// DefaultSchedulingThresholds is the gateway's default account_scheduling_thresholds:
+// every platform at 100 %, which is off.
+func DefaultSchedulingThresholds() map[string]float64 {
+	return map[string]float64{"openai": 100, "anthropic": 100, "grok": 100}
+}
+
+// SchedThresholdJudgement is the window of the gateway's per-platform scheduling
+// threshold (EvaluateAccountSchedulingThreshold) that trips, if any.
+type SchedThresholdJudgement struct {
+	Tripped          bool
+	Window           WindowName
+	UsedPercent      float64
+	ThresholdPercent float64
+	// Until is the window's reset: the temporary block the gateway writes lasts until then.
+	Until time.Time
+}
+
+// judgeSchedThreshold mirrors EvaluateAccountSchedulingThreshold for OpenAI, Kimi and Zhipu
+// and Anthropic accounts (Grok reads keys the meta form does not carry). For OpenAI a
+// window counts when its used_percent
+// key exists, it has not reset and the snapshot is not stale (the quota rule's steps 4 and
+// 5), its reset_at is in the future, and used >= threshold percent. auto_pause_<w>_disabled
+// is not consulted. Of several windows the latest reset wins, then the higher usage.
+func judgeSchedThreshold(a *Account, p Policy, now time.Time) SchedThresholdJudgement {
+	platform := strings.ToLower(strings.TrimSpace(a.Platform))
+	threshold, ok := p.SchedulingThresholds[platform]
+	if !ok || threshold >= SchedThresholdOff {
+		return SchedThresholdJudgement{}
+	}
+	var win SchedThresholdJudgement
+	consider := func(i int, used float64, until time.Time, hasUntil bool) {
+		if !hasUntil || !until.After(now) || used < threshold {
+			return
+		}
+		if !win.Tripped || until.After(win.Until) || (until.Equal(win.Until) && used > win.UsedPercent) {
+			win = SchedThresholdJudgement{Tripped: true, Window: WindowNames[i], UsedPercent: used, ThresholdPercent: threshold, Until: until}
+		}
+	}
+	switch platform {
+	case "openai":
+		q := a.Quota
+		if q == nil {
+			return win
+		}
+		for i, w := range q.Windows {
+			if !w.HasUsed {
+				continue
+			}
+			if _, reset := windowReset(q, w, now); reset || snapshotStale(q, p, now) {
+				continue
+			}
+			consider(i, w.UsedPercent, w.SchedResetAt, w.HasSchedResetAt)
+		}
+	case "anthropic":
+		// anthropicThresholdCandidates: only windows with usage above 0; no reset or
+		// staleness check beyond a future reset time.
+		if u := a.ProviderUsage; u != nil && u.Provider == platform {
+			for i, w := range u.Windows {
+				if w.HasUsed && w.UsedPercent > 0 {
+					consider(i, w.UsedPercent, w.ResetAt, w.HasResetAt)
+				}
+			}
+		}
+	case "kimi", "zhipu":
+		// cnThresholdCandidate: no reset or staleness check, only a future reset time.
+		if u := a.ProviderUsage; u != nil && u.Provider == platform {
+			for i, w := range u.Windows {
+				if w.HasUsed {
+					consider(i, w.UsedPercent, w.ResetAt, w.HasResetAt)
+				}
+			}
+		}
+	}
+	return win
+}
+
+// ProviderUsage is the usage snapshot the scheduling threshold reads on other platforms:
+// Kimi and Zhipu Coding Plan 5h and weekly windows, Anthropic's session window
+// (session_window_utilization until SessionWindowEnd) and passive 7d usage.
+// Windows[1] is the weekly or 7d window.
+type ProviderUsage struct {
+	Provider string // kimi, zhipu (the key prefix) or anthropic
+	Windows  [2]ProviderWindow
+}
+
+// ProviderWindow is one window of a ProviderUsage.
+type ProviderWindow struct {
+	HasUsed     bool // <provider>_<w>_used_percent exists
+	UsedPercent float64
+	// ResetAt is <provider>_<w>_reset_at as the scheduling threshold reads it.
+	ResetAt    time.Time
+	HasResetAt bool
+}
+
+// Temp block sources that mean "a quota pause", whose block lasts only until the next
+// request re-evaluates the usage.
+const (
+	TempSourceSchedThreshold = "account_scheduling_threshold"
+	TempSourceOpenAIQuota    = "openai_quota_auto_pause"
+	TempSourceGrokQuota      = "grok_quota_auto_pause"
+	TempSourceQuotaCounter   = "quota_counter"
+)
+
+// IsQuotaTempSource reports whether a temp block's source is one of the quota pauses.
+func IsQuotaTempSource(s string) bool {
+	switch s {
+	case TempSourceSchedThreshold, TempSourceOpenAIQuota, TempSourceGrokQuota, TempSourceQuotaCounter:
+		return true
+	}
+	return false
+}
+
+// TempBlock is a temporary block's JSON reason, as the gateway's quota pauses write it.
+type TempBlock struct {
+	Source           string
+	Platform         string
+	Window           string
+	UsedPercent      float64
+	ThresholdPercent float64
+	Message          string // error_message
+}

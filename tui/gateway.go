@@ -1,0 +1,110 @@
+package tui
+
+import (
+	"context"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/quotatop/quotatop/model"
+)
+
+// GatewayInfo is what the monitor reads from the gateway besides accounts: its
+// scheduling thresholds and its version, each with the error that kept it unknown.
+type GatewayInfo struct {
+	SchedulingThresholds map[string]float64
+	SchedulingErr        error
+	Version              string
+	VersionErr           error
+}
+
+// gatewayState is the last GatewayInfo and the default-threshold error, kept so the
+// header can say what is unknown for as long as it lasts.
+type gatewayState struct {
+	known      bool // a GatewayInfo reader is configured
+	version    string
+	defaultErr string // the default thresholds could not be read
+	schedErr   string // the scheduling thresholds could not be read
+}
+
+type gatewayMsg struct{ info GatewayInfo }
+
+type gatewayDueMsg struct{}
+
+// fetchGateway reads the gateway's scheduling thresholds and version (at start and
+// every minute).
+func (m Model) fetchGateway() tea.Cmd {
+	read := m.opts.Gateway
+	if read == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		return gatewayMsg{info: read(ctx)}
+	}
+}
+
+// gatewayDone applies what was read; thresholds that could not be read keep the last
+// known (or the flags') values, and the header says so.
+func (m Model) gatewayDone(msg gatewayMsg) (tea.Model, tea.Cmd) {
+	in := msg.info
+	m.gateway.known = true
+	m.gateway.version = model.Sanitize(in.Version)
+	m.gateway.schedErr = ""
+	if in.SchedulingErr != nil {
+		m.gateway.schedErr = model.Sanitize(in.SchedulingErr.Error())
+	} else {
+		m.ctx.Policy.SchedulingThresholds = in.SchedulingThresholds
+		m.fleet.Rejudge(m.ctx.Policy, m.ctx.Now)
+	}
+	m.invalidate()
+	return m, tea.Tick(time.Minute, func(time.Time) tea.Msg { return gatewayDueMsg{} })
+}
+
+// gatewayLine is the header line that stays while thresholds are unknown or the
+// gateway's version is unknown or newer than the rules; "" when all is known.
+func (m Model) gatewayLine() string {
+	g := m.gateway
+	if !g.known && g.defaultErr == "" {
+		return ""
+	}
+	var text string
+	switch {
+	case g.defaultErr != "" || g.schedErr != "":
+		text = "⚠ the gateway's thresholds could not be read (judged with the flags' values): " + firstOf(g.defaultErr, g.schedErr)
+	case g.known:
+		text = model.VersionNote(g.version)
+		if text != "" {
+			text = "⚠ " + text
+		}
+	}
+	if text == "" {
+		return ""
+	}
+	return m.ctx.Styles.Notice.Render(fit(text, m.ctx.Width, false))
+}
+
+func firstOf(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// versionText is the detail view's line about the gateway's version.
+func (m Model) versionText() string {
+	if !m.gateway.known {
+		return ""
+	}
+	v := m.gateway.version
+	if v == "" {
+		v = "unknown"
+	}
+	text := "Gateway version " + v
+	if note := model.VersionNote(m.gateway.version); note != "" {
+		text += " (" + note + ")"
+	}
+	return text + "."
+}

@@ -1,0 +1,162 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/quotatop/quotatop/action"
+	"github.com/quotatop/quotatop/demo"
+	"github.com/quotatop/quotatop/model"
+)
+
+// statusAdmin also resets quotas and enables accounts.
+type statusAdmin struct{ recordingAdmin }
+
+func (s *statusAdmin) ResetQuota(_ context.Context, id int64) (int, error) {
+	return s.rec("reset-quota", id)
+}
+func (s *statusAdmin) EnableStatus(_ context.Context, id int64) (int, error) {
+	return s.rec("enable", id)
+}
+
+// judgeModel is the demo fleet with an admin that records calls; rereads return the
+// accounts unchanged, so every outcome is "not yet visible".
+func judgeModel(t *testing.T) (Model, *statusAdmin) {
+	t.Helper()
+	admin := &statusAdmin{}
+	accounts := demo.Accounts(t0)
+	reread := func(_ context.Context, id int64) (model.Account, error) {
+		for _, a := range accounts {
+			if a.ID == id {
+				return a, nil
+			}
+		}
+		return model.Account{}, errors.New("gone")
+	}
+	d := action.NewDispatcher(admin, action.NewAudit(filepath.Join(t.TempDir(), "audit.jsonl"), func(string) string { return "" }), reread, "").VisibleWithin(300 * time.Millisecond)
+	m := New(Options{Reader: fakeReader{}, Source: SourceInfo{Address: "x", Prefix: "sched:"}, Policy: model.DefaultPolicy(),
+		Clock: func() time.Time { return t0 }, Location: time.UTC, Actions: d})
+	m = update(t, m, tea.WindowSizeMsg{Width: 140, Height: 40})
+	m = update(t, m, pollDoneMsg{gen: 1, accounts: accounts, started: t0, finished: t0})
+	return m, admin
+}
+
+func TestEnableAnInactiveAccount(t *testing.T) {
+	m, admin := judgeModel(t)
+	m = filterTo(t, m, "codex-disabled-ui")
+	m = keys(t, m, "u")
+	out := view(m)
+	for _, want := range []string{"codex-disabled-ui (disabled): enable", `its status is "inactive": enabling it undoes an administrator's decision`} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("dialog lacks %q:\n%s", want, out)
+		}
+	}
+	next, cmd := m.Update(keyMsg("y"))
+	m = run(t, next.(Model), cmd)
+	if strings.Join(admin.calls, ",") != "enable 145" || !strings.Contains(view(m), "not yet visible") {
+		t.Fatalf("calls %v\n%s", admin.calls, view(m))
+	}
+}
+
+func TestResetQuotaNamesTheAmount(t *testing.T) {
+	m, admin := judgeModel(t)
+	m = filterTo(t, m, "relay-daily-cap")
+	m = keys(t, m, "enter")
+	detail := view(m)
+	for _, want := range []string{"Local quota", "daily limit reached ($41.25 of $40.00)", "The gateway's own daily USD quota is used up"} {
+		if !strings.Contains(detail, want) {
+			t.Fatalf("detail lacks %q:\n%s", want, detail)
+		}
+	}
+	m = keys(t, m, "esc", "u")
+	if out := view(m); !strings.Contains(out, "this forgets $41.25 of daily usage (limit $40.00)") {
+		t.Fatalf("dialog:\n%s", out)
+	}
+	next, cmd := m.Update(keyMsg("y"))
+	run(t, next.(Model), cmd)
+	if strings.Join(admin.calls, ",") != "reset-quota 146" {
+		t.Fatalf("calls %v", admin.calls)
+	}
+}
+
+func TestDetailShowsRawStatusCardStateAndFutureSnapshot(t *testing.T) {
+	m, _ := judgeModel(t)
+	for q, wants := range map[string][]string{
+		"codex-disabled-ui": {`status is "inactive", not active`},
+		"codex-card-ready":  {"card available, 2 available, checked 2m ago (ready)", "refreshes this account's snapshot every minute without traffic", "a reset card is ready"},
+		"codex-card-check":  {"card no_credit", "no fresh \"available\" card state"},
+	} {
+		m2 := keys(t, filterTo(t, m, q), "enter")
+		out := view(m2)
+		for _, want := range wants {
+			if !strings.Contains(strings.Join(strings.Fields(out), " "), want) {
+				t.Errorf("%s: detail lacks %q:\n%s", q, want, out)
+			}
+		}
+	}
+	// A snapshot time in the future is fresh and never shown as an age.
+	accounts := demo.Accounts(t0)
+	accounts[0].Quota.UpdatedAt = t0.Add(10 * time.Minute)
+	m = update(t, m, pollDoneMsg{gen: 1, accounts: accounts, started: t0, finished: t0})
+	m = keys(t, filterTo(t, m, "#101"), "enter")
+	if out := view(m); !strings.Contains(out, model.FutureAge) || strings.Contains(out, "in 10m · fresh") {
+		t.Fatalf("future snapshot:\n%s", out)
+	}
+}
+
+func TestGatewayLineStaysWhileThresholdsAreUnknown(t *testing.T) {
+	m, _ := judgeModel(t)
+	if strings.Contains(view(m), "⚠") {
+		t.Fatal("no gateway reader: no line")
+	}
+	m = update(t, m, gatewayMsg{info: GatewayInfo{SchedulingErr: errors.New("the gateway needs an administrator to accept its compliance notice (HTTP 423)"), Version: "0.1.179"}})
+	if out := view(m); !strings.Contains(out, "⚠ the gateway's thresholds could not be read") || !strings.Contains(out, "compliance") {
+		t.Fatalf("%s", out)
+	}
+	m = update(t, m, gatewayMsg{info: GatewayInfo{SchedulingThresholds: map[string]float64{"openai": 95}, Version: "0.1.179"}})
+	out := view(m)
+	if strings.Contains(out, "⚠") || !strings.Contains(out, "sub2api 0.1.179") {
+		t.Fatalf("line should be gone, the version shown:\n%s", out)
+	}
+	if detail := view(keys(t, filterTo(t, m, "#101"), "enter")); !strings.Contains(detail, "Gateway version 0.1.179.") {
+		t.Fatalf("detail lacks the version:\n%s", detail)
+	}
+	// The thresholds now apply: codex-sched-thr (98.6 % of 5h) is paused by them.
+	if r, ok := m.fleet.Find(147); !ok || r.j.State != model.StatePaused || r.j.MainReason() != model.ReasonSchedThreshold5h {
+		t.Fatalf("threshold not applied: %+v", r.j)
+	}
+	m = update(t, m, gatewayMsg{info: GatewayInfo{SchedulingThresholds: map[string]float64{"openai": 95}, Version: "0.1.190"}})
+	if out := view(m); !strings.Contains(out, "gateway 0.1.190 is newer than 0.1.179") {
+		t.Fatalf("%s", out)
+	}
+	m = update(t, m, gatewayMsg{info: GatewayInfo{SchedulingThresholds: map[string]float64{"openai": 95}, VersionErr: errors.New("404")}})
+	if out := view(m); !strings.Contains(out, "gateway version unknown") {
+		t.Fatalf("%s", out)
+	}
+}
+
+// A scheduling-threshold block while usage is still over: probe first, deleting the
+// block is the explicit second choice and says it lasts only until the next request.
+func TestSchedThresholdBlockOffersTheProbeFirst(t *testing.T) {
+	m, admin := judgeModel(t)
+	m = update(t, m, gatewayMsg{info: GatewayInfo{SchedulingThresholds: map[string]float64{"openai": 95}, Version: "0.1.179"}})
+	m = filterTo(t, m, "#133") // 97.3 % of 5h, temp block written by the threshold
+	m = keys(t, m, "u")
+	out := strings.Join(strings.Fields(view(m)), " ")
+	for _, want := range []string{"codex-pro-33 (temp_unschedulable): probe", "deleting it lasts only until the next request while usage is still over",
+		"x instead delete the temporary block anyway"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("dialog lacks %q:\n%s", want, view(m))
+		}
+	}
+	next, cmd := m.Update(keyMsg("x"))
+	run(t, next.(Model), cmd)
+	if strings.Join(admin.calls, ",") != "clear-temp 133" {
+		t.Fatalf("calls %v", admin.calls)
+	}
+}

@@ -1,0 +1,97 @@
+package tui
+
+import (
+	"fmt"
+
+	"github.com/quotatop/quotatop/model"
+)
+
+// judgeFields are the detail view's lines for the gateway's newer rules: the local USD
+// quota, the scheduling threshold, a quota temp block and the reset-credit card.
+func judgeFields(ctx *Context, r *row, field func(name, value string)) {
+	a, j := r.acc, r.j
+	if lq := a.LocalQuota; lq != nil {
+		zone := lq.ZoneName
+		if zone == "" {
+			zone = "UTC"
+		}
+		text := fmt.Sprintf("total $%.2f of $%s · daily $%.2f of $%s · weekly $%.2f of $%s · zone %s",
+			lq.Used, limitText(lq.Limit), lq.Daily.Used, limitText(lq.Daily.Limit), lq.Weekly.Used, limitText(lq.Weekly.Limit), zone)
+		if j.LocalQuota.Exceeded {
+			text = fmt.Sprintf("%s limit reached ($%.2f of $%.2f)%s · ", j.LocalQuota.Dim, j.LocalQuota.Used, j.LocalQuota.Limit, resetsText(ctx, j.LocalQuota)) + text
+		}
+		field("Local quota", text)
+	}
+	if st := j.SchedThreshold; st.Tripped {
+		field("Sched. thr.", fmt.Sprintf("%s used %s ≥ the gateway's %s scheduling threshold %s, until %s (%s)",
+			st.Window, model.FormatPercent(st.UsedPercent), a.Platform, model.FormatPercent(st.ThresholdPercent), clock(ctx, st.Until), relative(ctx, st.Until)))
+	}
+	if b := a.TempBlock; b != nil && ctx.Now.Before(a.TempUnschedulableUntil) {
+		field("Quota block", fmt.Sprintf("%s window, used %s ≥ threshold %s (source %s): deleting it lasts only until the next request while usage is still over",
+			orDash(b.Window), model.FormatPercent(b.UsedPercent), model.FormatPercent(b.ThresholdPercent), b.Source))
+	}
+	if a.Quota != nil && a.Quota.AutoReset != nil {
+		field("Reset cards", cardText(ctx, a.Quota.AutoReset))
+	}
+}
+
+func limitText(v float64) string {
+	if v <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+func resetsText(ctx *Context, lq model.LocalQuotaJudgement) string {
+	if lq.ResetsAt.IsZero() {
+		return ", until reset-quota"
+	}
+	return fmt.Sprintf(", resets %s (%s)", clock(ctx, lq.ResetsAt), relative(ctx, lq.ResetsAt))
+}
+
+// cardText is the reset-credit card state and its age; these accounts' snapshots are
+// refreshed every minute by the gateway's worker, without traffic.
+func cardText(ctx *Context, r *model.AutoReset) string {
+	c := r.Card
+	state := "no card state yet"
+	if c != nil {
+		state = fmt.Sprintf("card %s, %d available", orDash(c.Status), c.AvailableCount)
+		switch {
+		case !c.HasCheckedAt:
+			state += ", never checked"
+		case c.CheckedAt.After(ctx.Now):
+			state += ", checked " + model.FutureAge
+		default:
+			state += ", checked " + model.FormatAge(ctx.Now.Sub(c.CheckedAt)) + " ago"
+		}
+		if c.Ready(ctx.Now) {
+			state += " (ready)"
+		}
+		if c.ErrorCode != "" {
+			state += ", error " + c.ErrorCode
+		}
+	}
+	return state + " · the gateway's worker refreshes this account's snapshot every minute without traffic"
+}
+
+// explainJudge says the newer reasons in one sentence each; "" for other reasons.
+func explainJudge(ctx *Context, r *row, reason model.Reason) string {
+	a, j := r.acc, r.j
+	w := j.Windows[windowIndex(reason)]
+	switch reason {
+	case model.ReasonLocalQuota:
+		lq := j.LocalQuota
+		return fmt.Sprintf("The gateway's own %s USD quota is used up ($%.2f of $%.2f)%s: apikey and bedrock accounts are not scheduled past it.", lq.Dim, lq.Used, lq.Limit, resetsText(ctx, lq))
+	case model.ReasonSchedThreshold5h, model.ReasonSchedThreshold7d:
+		st := j.SchedThreshold
+		return fmt.Sprintf("%s window at %s is at or over the gateway's %s scheduling threshold (%s): the next request that considers it writes a temporary block until %s, whatever auto_pause_%s_disabled says.",
+			st.Window, model.FormatPercent(st.UsedPercent), a.Platform, model.FormatPercent(st.ThresholdPercent), clock(ctx, st.Until), st.Window)
+	case model.ReasonAutoResetPending5h, model.ReasonAutoResetPending7d:
+		return fmt.Sprintf("%s window at %s reached the reset-credit threshold: the gateway pauses it until a card resets the window (even with auto-pause disabled for it).", w.Name, model.FormatPercent(w.UsedPercent))
+	case model.ReasonAutoResetCheck5h, model.ReasonAutoResetCheck7d:
+		return fmt.Sprintf("%s window at %s is over its threshold and no fresh \"available\" card state exists: the gateway pauses it while it checks for a reset card.", w.Name, model.FormatPercent(w.UsedPercent))
+	case model.ReasonAutoResetReady5h, model.ReasonAutoResetReady7d:
+		return fmt.Sprintf("%s window at %s is over its threshold, but a reset card is ready: the gateway keeps scheduling it and will spend the card.", w.Name, model.FormatPercent(w.UsedPercent))
+	}
+	return ""
+}

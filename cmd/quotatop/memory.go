@@ -19,11 +19,14 @@ func oneShotMemory() {
 	debug.SetGCPercent(-1)
 }
 
-// liveMemory keeps the monitor small with a soft limit rather than a large GOGC: below
-// it the collector runs as usual; near it, harder. Sized for 100,000 accounts.
+// liveMemory bounds the monitor with a soft limit rather than a large GOGC: below it the
+// collector runs as usual (GOGC 100, about twice the live heap); near it, harder. It is a
+// ceiling, well above what 100,000 accounts need (about 130 MB live): a limit near the
+// live heap makes the collector run without pause (measured: 17 % of a core instead of 1 %
+// at 100,000 with a 192 MiB limit).
 func liveMemory() {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	debug.SetMemoryLimit(192 << 20)
+	debug.SetMemoryLimit(384 << 20)
 }

@@ -91,10 +91,7 @@ type Fleet struct {
 	packed []uint64  // sort keys packed with row indexes, reused between sorts
 	order  []int32   // scratch for SetAccounts
 
-	// The previous poll's rows and summaries, reused for the next one.
-	spareRows []row
-	spareSums []summary
-	counts    map[model.State]int
+	counts map[model.State]int
 
 	sortBy  sortKey
 	reverse bool
@@ -119,7 +116,7 @@ func NewFleet() *Fleet {
 // SetAccounts replaces the data with a new poll's accounts, judged at now. An account
 // whose stored value did not change since the last poll (same non-zero Rev) keeps its
 // judgement, search text and summary; when none changed, filtering and sorting are not
-// redone either, so an idle poll of 10,000 accounts costs a merge of two sorted lists.
+// redone either, so an idle poll of 10,000 accounts costs one pass over the rows.
 func (f *Fleet) SetAccounts(accounts []model.Account, p model.Policy, now time.Time) {
 	// ID order lets a row's index break sort ties (see rebuild). Sort indexes, not rows.
 	// A poll usually returns the same keys in the same order as the last one: then the
@@ -134,9 +131,28 @@ func (f *Fleet) SetAccounts(accounts []model.Account, p model.Policy, now time.T
 		f.order = order
 	}
 
+	if len(accounts) == len(f.rows) && sameIDs(accounts, order, f.rows) {
+		// The same accounts in the same places, the usual poll: update the rows in place
+		// rather than build a second set (100,000 rows are 47 MB).
+		changed := false
+		for n, i := range order {
+			a, r := &accounts[i], &f.rows[n]
+			same := a.Rev != 0 && r.acc.Rev == a.Rev
+			r.acc = a
+			if !same {
+				r.search = searchText(a)
+				f.judge(n, p, now)
+				changed = true
+			}
+		}
+		if changed {
+			f.settle(now)
+		}
+		return
+	}
+
 	old, oldSums := f.rows, f.sums
-	f.rows, f.sums = resize(f.spareRows, len(accounts)), resize(f.spareSums, len(accounts))
-	changed := len(accounts) != len(old)
+	f.rows, f.sums = make([]row, len(accounts)), make([]summary, len(accounts))
 	k := 0
 	for n, i := range order {
 		a := &accounts[i]
@@ -146,18 +162,11 @@ func (f *Fleet) SetAccounts(accounts []model.Account, p model.Policy, now time.T
 		if k < len(old) && a.Rev != 0 && old[k].acc.Rev == a.Rev && old[k].acc.ID == a.ID {
 			f.rows[n] = row{acc: a, j: old[k].j, search: old[k].search}
 			f.sums[n] = oldSums[k]
-			changed = changed || k != n
 			k++
 			continue
 		}
 		f.rows[n] = row{acc: a, search: searchText(a)}
 		f.judge(n, p, now)
-		changed = true
-	}
-	clear(old) // let the previous poll's accounts go
-	f.spareRows, f.spareSums = old, oldSums
-	if !changed {
-		return // same rows at the same indexes: the view stands
 	}
 	for id := range f.marks {
 		if _, ok := f.Find(id); !ok {
@@ -165,6 +174,16 @@ func (f *Fleet) SetAccounts(accounts []model.Account, p model.Policy, now time.T
 		}
 	}
 	f.settle(now)
+}
+
+// sameIDs reports whether accounts, in order, hold the IDs of rows at the same places.
+func sameIDs(accounts []model.Account, order []int32, rows []row) bool {
+	for n, i := range order {
+		if accounts[i].ID != rows[n].acc.ID {
+			return false
+		}
+	}
+	return true
 }
 
 // sortedByID reports whether order lists accounts by ascending ID (ties in index order,
@@ -177,13 +196,6 @@ func sortedByID(accounts []model.Account, order []int32) bool {
 		}
 	}
 	return true
-}
-
-func resize[T any](s []T, n int) []T {
-	if cap(s) < n {
-		return make([]T, n)
-	}
-	return s[:n]
 }
 
 func searchText(a *model.Account) string {

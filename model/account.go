@@ -58,6 +58,11 @@ type Account struct {
 	// Invalid says why the stored value could not be decoded; non-empty makes the
 	// account's state StateInvalid and everything else above is best effort.
 	Invalid string
+
+	// Rev fingerprints the stored value the account was decoded from, 0 when unknown:
+	// two reads with the same non-zero Rev (and LastUsedAt) hold the same account, so
+	// the live monitor keeps the earlier judgement instead of judging again.
+	Rev uint64
 }
 
 // DisplayName is the name, or the storage key when the value carried none.

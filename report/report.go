@@ -5,7 +5,6 @@ package report
 import (
 	"cmp"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -24,11 +23,16 @@ type Row struct {
 
 // Judge judges every account at now, ordered by ID.
 func Judge(accounts []model.Account, p model.Policy, now time.Time) []Row {
-	rows := make([]Row, len(accounts))
-	for i := range accounts {
-		rows[i] = Row{Account: &accounts[i], Judgement: model.Judge(&accounts[i], p, now)}
+	// Sort indexes, then judge in order: moving judged rows costs more than the sort.
+	order := make([]int32, len(accounts))
+	for i := range order {
+		order[i] = int32(i)
 	}
-	slices.SortFunc(rows, func(a, b Row) int { return cmp.Compare(a.Account.ID, b.Account.ID) })
+	slices.SortFunc(order, func(x, y int32) int { return cmp.Compare(accounts[x].ID, accounts[y].ID) })
+	rows := make([]Row, len(accounts))
+	for n, i := range order {
+		rows[n] = Row{Account: &accounts[i], Judgement: model.Judge(&accounts[i], p, now)}
+	}
 	return rows
 }
 
@@ -68,98 +72,6 @@ func Write(w io.Writer, format string, h Header, rows []Row) error {
 
 // Formats lists the accepted output formats.
 var Formats = []string{"table", "json", "csv"}
-
-type jsonDoc struct {
-	GeneratedAt time.Time `json:"generated_at"`
-	Source      string    `json:"source"`
-	Prefix      string    `json:"prefix"`
-	// Added with the gateway-facts work; only ever added to.
-	ThresholdsSource string        `json:"thresholds_source,omitempty"`
-	ThresholdsError  string        `json:"thresholds_error,omitempty"`
-	GatewayVersion   string        `json:"gateway_version,omitempty"`
-	Accounts         []jsonAccount `json:"accounts"`
-}
-
-type jsonAccount struct {
-	ID            int64                 `json:"id"`
-	Key           string                `json:"key"`
-	Name          string                `json:"name"`
-	Platform      string                `json:"platform"`
-	Type          string                `json:"type"`
-	Status        string                `json:"status"`
-	Schedulable   bool                  `json:"schedulable"`
-	State         model.State           `json:"state"`
-	Reasons       []model.Reason        `json:"reasons"`
-	Invalid       string                `json:"invalid,omitempty"`
-	UpdatedAt     *time.Time            `json:"updated_at"`
-	AgeSeconds    *int64                `json:"age_seconds"`
-	Stale         bool                  `json:"stale"`
-	LastUsedAt    *time.Time            `json:"last_used_at"`
-	GroupIDs      []int64               `json:"group_ids"`
-	Windows       map[string]jsonWindow `json:"windows,omitempty"`
-	BlockedUntil  *time.Time            `json:"blocked_until"`
-	TempReason    string                `json:"temp_unschedulable_reason,omitempty"`
-	ModelLimitsAt map[string]time.Time  `json:"model_rate_limits,omitempty"`
-}
-
-type jsonWindow struct {
-	UsedPercent      float64               `json:"used_percent"`
-	ThresholdPercent float64               `json:"threshold_percent"`
-	ThresholdSource  model.ThresholdSource `json:"threshold_source"`
-	ResetAt          *time.Time            `json:"reset_at"`
-	Reset            bool                  `json:"reset"`
-	AutoPauseOff     bool                  `json:"auto_pause_disabled"`
-}
-
-func timePtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	t = t.UTC()
-	return &t
-}
-
-func writeJSON(w io.Writer, h Header, rows []Row) error {
-	doc := jsonDoc{GeneratedAt: h.GeneratedAt.UTC(), Source: h.Source, Prefix: h.Prefix, Accounts: make([]jsonAccount, 0, len(rows)),
-		ThresholdsSource: h.ThresholdsSource, ThresholdsError: h.ThresholdsError, GatewayVersion: h.GatewayVersion}
-	for _, r := range rows {
-		a, j := r.Account, r.Judgement
-		ja := jsonAccount{ID: a.ID, Key: a.Key, Name: a.Name, Platform: a.Platform, Type: a.Type, Status: a.Status,
-			Schedulable: a.Schedulable, State: j.State, Reasons: j.Reasons, Invalid: a.Invalid, Stale: j.Stale,
-			LastUsedAt: timePtr(a.LastUsedAt), GroupIDs: a.GroupIDs, BlockedUntil: timePtr(BlockedUntil(a, h.GeneratedAt)),
-			TempReason: a.TempUnschedulableReason}
-		if ja.Reasons == nil {
-			ja.Reasons = []model.Reason{}
-		}
-		if ja.GroupIDs == nil {
-			ja.GroupIDs = []int64{}
-		}
-		if j.HasTimestamp {
-			ja.UpdatedAt = timePtr(a.Quota.UpdatedAt)
-			age := int64(j.Age / time.Second)
-			ja.AgeSeconds = &age
-		}
-		if j.HasSnapshot {
-			ja.Windows = map[string]jsonWindow{}
-			for _, wj := range j.Windows {
-				ja.Windows[string(wj.Name)] = jsonWindow{UsedPercent: wj.UsedPercent, ThresholdPercent: model.ThresholdPercent(wj.Threshold),
-					ThresholdSource: wj.ThresholdSource, ResetAt: timePtr(wj.ResetAt), Reset: wj.Reset, AutoPauseOff: wj.Disabled}
-			}
-		}
-		for _, m := range a.ModelLimits {
-			if m.ResetAt.After(h.GeneratedAt) {
-				if ja.ModelLimitsAt == nil {
-					ja.ModelLimitsAt = map[string]time.Time{}
-				}
-				ja.ModelLimitsAt[m.Model] = m.ResetAt.UTC()
-			}
-		}
-		doc.Accounts = append(doc.Accounts, ja)
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
-}
 
 // BlockedUntil is the latest until-time of the blocks in force at now, or zero.
 func BlockedUntil(a *model.Account, now time.Time) time.Time {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"cmp"
 	"fmt"
 	"io"
@@ -18,34 +19,43 @@ const nameWidth = 20
 
 // writeTable prints the most urgent accounts first, one line each, and a summary line.
 func writeTable(w io.Writer, h Header, rows []Row) error {
-	rows = slices.Clone(rows)
-	slices.SortStableFunc(rows, func(a, b Row) int {
-		return cmp.Compare(a.Judgement.State.Severity(), b.Judgement.State.Severity())
+	// Order indexes, not rows: a Row with its judgement is a few hundred bytes.
+	order := make([]int32, len(rows))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(a, b int32) int {
+		return cmp.Compare(rows[a].Judgement.State.Severity(), rows[b].Judgement.State.Severity())
 	})
-	cells := [][]string{{"STATE", "ID", "NAME", "5H", "7D", "AGE", "REASON"}}
-	for _, r := range rows {
-		a, j := r.Account, r.Judgement
+	const cols = 7
+	cells := make([]string, 0, cols*(len(rows)+1))
+	cells = append(cells, "STATE", "ID", "NAME", "5H", "7D", "AGE", "REASON")
+	for _, i := range order {
+		a, j := rows[i].Account, &rows[i].Judgement
 		age := "-"
 		if j.HasTimestamp {
 			age = model.FormatSnapshotAge(j.Age)
 		}
-		cells = append(cells, []string{j.State.Glyph() + " " + string(j.State), strconv.FormatInt(a.ID, 10),
-			runewidth.Truncate(a.DisplayName(), nameWidth, "…"), windowCell(j, 0), windowCell(j, 1), age, string(j.MainReason())})
+		cells = append(cells, j.State.Glyph()+" "+string(j.State), strconv.FormatInt(a.ID, 10),
+			runewidth.Truncate(a.DisplayName(), nameWidth, "…"), windowCell(j, 0), windowCell(j, 1), age, string(j.MainReason()))
 	}
-	if _, err := io.WriteString(w, align(cells)); err != nil {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := align(bw, cells, cols); err != nil {
 		return err
 	}
 	counted := fmt.Sprintf("%d accounts", len(rows))
 	if len(rows) > 0 {
 		counted += ": " + summary(rows)
 	}
-	_, err := fmt.Fprintf(w, "\n%s\nread %s (prefix %s) at %s\n", counted, h.Source, h.Prefix,
-		h.GeneratedAt.Local().Format(time.DateTime))
-	return err
+	if _, err := fmt.Fprintf(bw, "\n%s\nread %s (prefix %s) at %s\n", counted, h.Source, h.Prefix,
+		h.GeneratedAt.Local().Format(time.DateTime)); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 // windowCell shows used percent; a rolled-over window says so instead of its old number.
-func windowCell(j model.Judgement, i int) string {
+func windowCell(j *model.Judgement, i int) string {
 	w := j.Windows[i]
 	switch {
 	case !j.HasSnapshot || !w.Present:
@@ -57,30 +67,48 @@ func windowCell(j model.Judgement, i int) string {
 }
 
 // align pads columns by display width (text/tabwriter counts runes, which misaligns
-// CJK names) with one space between columns and no trailing blanks.
-func align(rows [][]string) string {
-	var widths []int
-	for _, r := range rows {
-		for i, c := range r {
-			if i == len(widths) {
-				widths = append(widths, 0)
+// CJK names) with one space between columns and no trailing blanks. cells holds the
+// table row by row, cols to a row.
+func align(w *bufio.Writer, cells []string, cols int) error {
+	widths := make([]int, cols)
+	cellWidths := make([]int32, len(cells))
+	for i, c := range cells {
+		cw := len(c)
+		if !isASCII(c) {
+			cw = runewidth.StringWidth(c)
+		}
+		cellWidths[i] = int32(cw)
+		widths[i%cols] = max(widths[i%cols], cw)
+	}
+	line := make([]byte, 0, 256)
+	for at := 0; at < len(cells); at += cols {
+		line = line[:0]
+		for i := range cols {
+			line = append(line, cells[at+i]...)
+			if i < cols-1 {
+				for range widths[i] - int(cellWidths[at+i]) + 1 {
+					line = append(line, ' ')
+				}
 			}
-			widths[i] = max(widths[i], runewidth.StringWidth(c))
+		}
+		for len(line) > 0 && line[len(line)-1] == ' ' {
+			line = line[:len(line)-1]
+		}
+		line = append(line, '\n')
+		if _, err := w.Write(line); err != nil {
+			return err
 		}
 	}
-	var b strings.Builder
-	for _, r := range rows {
-		line := ""
-		for i, c := range r {
-			line += c
-			if i < len(r)-1 {
-				line += strings.Repeat(" ", widths[i]-runewidth.StringWidth(c)+1)
-			}
+	return nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
 		}
-		b.WriteString(strings.TrimRight(line, " "))
-		b.WriteByte('\n')
 	}
-	return b.String()
+	return true
 }
 
 func summary(rows []Row) string {

@@ -22,6 +22,7 @@ type Decoder struct {
 	// reason parses TempUnschedulableReason, which is JSON inside a string, while the
 	// outer value is still being visited.
 	reason fastjson.Parser
+	memo   *memo // the Redis reader's, read-only while decoding
 }
 
 // DecodeMeta decodes one value with a fresh Decoder.
@@ -34,12 +35,14 @@ func DecodeMeta(key, raw string) model.Account {
 // cannot be decoded yields an Account whose Invalid says why, so one bad key never hides
 // the others. Credentials are skipped without being looked at.
 func (d *Decoder) Decode(key, raw string) model.Account {
-	return d.decode(key, raw, new(model.Quota))
+	return d.decode(key, raw)
 }
 
-// decode fills a; q is where the snapshot goes if there is one, so that a batch can
-// allocate every account's Quota at once.
-func (d *Decoder) decode(key, raw string, q *model.Quota) model.Account {
+// decode fills a. The snapshot is decoded on the stack and copied to the heap only when
+// the value carries one: a batch-wide slab of Quotas would be kept alive whole by any
+// one account the live monitor keeps from an earlier poll.
+func (d *Decoder) decode(key, raw string) model.Account {
+	var q model.Quota
 	a := model.Account{Key: model.Sanitize(key)}
 	keyID, keyIDErr := strconv.ParseInt(key[strings.LastIndexByte(key, ':')+1:], 10, 64)
 	a.ID = keyID
@@ -112,7 +115,10 @@ func (d *Decoder) decode(key, raw string, q *model.Quota) model.Account {
 			a.TempBlock = d.tempBlock(v)
 		case "Extra":
 			if extra, err := v.Object(); err == nil {
-				decodeExtra(&a, extra, q)
+				if decodeExtra(&a, extra, &q) {
+					a.Quota = new(model.Quota)
+					*a.Quota = q
+				}
 			}
 		}
 	})
@@ -125,9 +131,10 @@ func (d *Decoder) decode(key, raw string, q *model.Quota) model.Account {
 	return a
 }
 
-// decodeExtra reads the Codex snapshot the way the gateway's own helpers do: numbers may be
-// strings, reset_after_seconds is an integer, booleans may be "true" or non-zero numbers.
-func decodeExtra(a *model.Account, extra *fastjson.Object, q *model.Quota) {
+// decodeExtra reads the Codex snapshot into q the way the gateway's own helpers do: numbers
+// may be strings, reset_after_seconds is an integer, booleans may be "true" or non-zero
+// numbers. It reports whether there was a snapshot.
+func decodeExtra(a *model.Account, extra *fastjson.Object, q *model.Quota) bool {
 	has := false
 	extra.Visit(func(k []byte, v *fastjson.Value) {
 		key := unsafe.String(unsafe.SliceData(k), len(k)) // read-only, not kept
@@ -179,9 +186,7 @@ func decodeExtra(a *model.Account, extra *fastjson.Object, q *model.Quota) {
 			w.Disabled = flexBool(v)
 		}
 	})
-	if has || q.AutoReset != nil {
-		a.Quota = q
-	}
+	return has || q.AutoReset != nil
 }
 
 // windowField splits codex_<w>_<field> and auto_pause_<w>_<field> keys.
@@ -195,8 +200,9 @@ func windowField(key string) (int, string, bool) {
 	default:
 		return 0, "", false
 	}
+	// The window names are "5h" and "7d": compare bytes rather than build "5h_".
 	for i, w := range model.WindowNames {
-		if strings.HasPrefix(rest, string(w)+"_") {
+		if len(rest) > len(w) && rest[len(w)] == '_' && rest[:len(w)] == string(w) {
 			return i, rest[len(w)+1:], true
 		}
 	}

@@ -33,6 +33,10 @@ type Redis struct {
 	mode   Mode
 	prefix string
 	url    string
+
+	memo         *memo    // nil unless Remember was called
+	track        *tracker // nil unless Track was called
+	skipLastUsed bool
 }
 
 // OpenRedis prepares a reader; it does not dial until the first Read.
@@ -70,23 +74,43 @@ func (r *Redis) Prefix() string { return r.prefix }
 func (r *Redis) Address() string { return r.url }
 
 // Close releases the connections.
-func (r *Redis) Close() error { return r.client.Close() }
+func (r *Redis) Close() error {
+	if r.track != nil {
+		r.track.close()
+	}
+	return r.client.Close()
+}
 
 // Read returns every account in the storage, in key order. A value that cannot be decoded
-// is an account in state invalid; an error means the storage itself failed.
+// is an account in state invalid; an error means the storage itself failed. After
+// Remember, Reads must not overlap (the live monitor polls one at a time).
 func (r *Redis) Read(ctx context.Context) ([]model.Account, error) {
-	keys, err := r.scan(ctx)
-	if err != nil {
-		return nil, inertErr(err)
+	if r.track != nil {
+		if keys, full := r.track.changed(ctx, r, time.Now()); !full {
+			accounts, err := r.readChanged(ctx, keys)
+			if err != nil {
+				r.track.failed()
+			}
+			return accounts, inertErr(err)
+		}
 	}
-	accounts, err := r.fetch(ctx, keys)
-	return accounts, inertErr(err)
+	keys, err := r.scan(ctx)
+	if err == nil {
+		var accounts []model.Account
+		if accounts, err = r.fetch(ctx, keys); err == nil {
+			return accounts, nil
+		}
+	}
+	if r.track != nil {
+		r.track.failed() // the changes seen so far are lost with this read
+	}
+	return nil, inertErr(err)
 }
 
 // ReadAccount reads one account's meta and last-used keys, after an action.
 func (r *Redis) ReadAccount(ctx context.Context, id int64) (model.Account, error) {
 	key := r.prefix + "meta:" + strconv.FormatInt(id, 10)
-	b := &batch{keys: []string{key}}
+	b := &batch{keys: []string{key}, lastUsed: true}
 	if err := r.fetchBatch(ctx, b); err != nil {
 		return model.Account{}, err
 	}
@@ -150,6 +174,7 @@ const fetchBatch = 1024
 // batch is one round trip's keys and, once fetched, their values.
 type batch struct {
 	keys          []string
+	lastUsed      bool // also read the last-used keys
 	metas, lastAt []any
 	out           []model.Account
 }
@@ -159,7 +184,7 @@ type batch struct {
 func (r *Redis) fetch(ctx context.Context, keys []string) ([]model.Account, error) {
 	var batches []*batch
 	for at := 0; at < len(keys); at += fetchBatch {
-		batches = append(batches, &batch{keys: keys[at:min(at+fetchBatch, len(keys))]})
+		batches = append(batches, &batch{keys: keys[at:min(at+fetchBatch, len(keys))], lastUsed: !r.skipLastUsed})
 	}
 	work := make(chan *batch, len(batches))
 	var wg sync.WaitGroup
@@ -167,9 +192,10 @@ func (r *Redis) fetch(ctx context.Context, keys []string) ([]model.Account, erro
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var d Decoder
+			d := Decoder{memo: r.memo}
 			for b := range work {
 				b.out = d.decodeBatch(b.keys, b.metas, b.lastAt)
+				b.metas, b.lastAt = nil, nil // the raw values go now, not at the end of the poll
 			}
 		}()
 	}
@@ -189,14 +215,18 @@ func (r *Redis) fetch(ctx context.Context, keys []string) ([]model.Account, erro
 	for _, b := range batches {
 		out = append(out, b.out...)
 	}
+	r.memo.keep(out)
 	return out, nil
 }
 
 func (r *Redis) fetchBatch(ctx context.Context, b *batch) error {
 	b.metas, b.lastAt = make([]any, len(b.keys)), make([]any, len(b.keys))
-	lastUsedKeys := make([]string, len(b.keys))
-	for i, k := range b.keys {
-		lastUsedKeys[i] = r.prefix + "acc:last_used:" + k[strings.LastIndexByte(k, ':')+1:]
+	var lastUsedKeys []string
+	if b.lastUsed {
+		lastUsedKeys = make([]string, len(b.keys))
+		for i, k := range b.keys {
+			lastUsedKeys[i] = r.prefix + "acc:last_used:" + k[strings.LastIndexByte(k, ':')+1:]
+		}
 	}
 	_, cluster := r.client.(*redis.ClusterClient)
 	pipe := r.client.Pipeline()
@@ -210,11 +240,19 @@ func (r *Redis) fetchBatch(ctx context.Context, b *batch) error {
 		if cluster {
 			// Cluster keys hash to different slots, and multi-key commands need one slot.
 			for i := at; i < end; i++ {
-				chunks = append(chunks, chunk{at: i, meta: pipe.Get(ctx, b.keys[i]), lu: pipe.Get(ctx, lastUsedKeys[i])})
+				c := chunk{at: i, meta: pipe.Get(ctx, b.keys[i])}
+				if b.lastUsed {
+					c.lu = pipe.Get(ctx, lastUsedKeys[i])
+				}
+				chunks = append(chunks, c)
 			}
 			continue
 		}
-		chunks = append(chunks, chunk{at: at, meta: pipe.MGet(ctx, b.keys[at:end]...), lu: pipe.MGet(ctx, lastUsedKeys[at:end]...)})
+		c := chunk{at: at, meta: pipe.MGet(ctx, b.keys[at:end]...)}
+		if b.lastUsed {
+			c.lu = pipe.MGet(ctx, lastUsedKeys[at:end]...)
+		}
+		chunks = append(chunks, c)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		// Only the meta values matter: a last-used key the ACL does not allow must not
@@ -236,8 +274,10 @@ func (r *Redis) fetchBatch(ctx context.Context, b *batch) error {
 			if v, err := cmd.Result(); err == nil {
 				b.metas[c.at] = v
 			}
-			if v, err := c.lu.(*redis.StringCmd).Result(); err == nil {
-				b.lastAt[c.at] = v
+			if lu, ok := c.lu.(*redis.StringCmd); ok {
+				if v, err := lu.Result(); err == nil {
+					b.lastAt[c.at] = v
+				}
 			}
 		}
 	}
@@ -247,13 +287,22 @@ func (r *Redis) fetchBatch(ctx context.Context, b *batch) error {
 // decodeBatch decodes one batch; a key whose value vanished since SCAN is dropped.
 func (d *Decoder) decodeBatch(keys []string, metas, lastUsed []any) []model.Account {
 	out := make([]model.Account, 0, len(keys))
-	quotas := make([]model.Quota, len(keys))
 	for i, k := range keys {
 		s, ok := metas[i].(string)
 		if !ok {
 			continue
 		}
-		a := d.decode(k, s, &quotas[i])
+		var a model.Account
+		var rev uint64
+		found := false
+		if d.memo != nil {
+			rev = d.memo.rev(s)
+			a, found = d.memo.lookup(k, rev)
+		}
+		if !found {
+			a = d.decode(k, s)
+			a.Rev = rev
+		}
 		if t, ok := parseUnixMillis(lastUsed[i]); ok && t.After(a.LastUsedAt) {
 			a.LastUsedAt = t
 		}

@@ -74,6 +74,7 @@ type (
 		accounts          []model.Account
 		err               error
 		started, finished time.Time
+		readMode          string // how the reader polls, when it says (see tracking.go)
 	}
 	pollDueMsg struct{ gen int }
 	tickMsg    struct{ now time.Time }
@@ -90,7 +91,9 @@ type Model struct {
 	filterOn bool // the filter input has focus
 	offset   int  // first table row on screen
 	detailID int64
-	scroll   int // detail/help scroll
+	lastUsed lastUsedMsg // the detail account's last use, read when it opened
+	readMode string      // "change tracking", or why polls are full
+	scroll   int         // detail/help scroll
 
 	// Rendered rows (without the cursor) for the current data, tick, size and marks.
 	rowCache map[int64]string
@@ -103,6 +106,7 @@ type Model struct {
 	pollAgain   bool
 	frozen      bool
 	interval    time.Duration
+	stretched   time.Duration // the wait after a poll too slow for interval, see stretch
 	haveData    bool
 	lastGood    time.Time
 	lastTook    time.Duration
@@ -187,7 +191,7 @@ func (m Model) pollCmd(gen int) tea.Cmd {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		accounts, err := reader.Read(ctx)
-		return pollDoneMsg{gen: gen, accounts: accounts, err: err, started: started, finished: clock()}
+		return pollDoneMsg{gen: gen, accounts: accounts, err: err, started: started, finished: clock(), readMode: readMode(reader)}
 	}
 }
 
@@ -228,6 +232,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.pollDone(msg)
 	case actionDoneMsg:
 		return m.actionDone(msg)
+	case lastUsedMsg:
+		if msg.id == m.detailID { // not an answer for a detail view since left
+			m.lastUsed = msg
+		}
+		return m, nil
 	case gatewayMsg:
 		return m.gatewayDone(msg)
 	case gatewayDueMsg:
@@ -285,8 +294,9 @@ func (m Model) pollDone(msg pollDoneMsg) (tea.Model, tea.Cmd) {
 	} else {
 		m.failures, m.lastErr = 0, ""
 		m.haveData, m.lastGood, m.lastTook = true, msg.finished, msg.finished.Sub(msg.started)
+		m.readMode = msg.readMode
 		m.fleet.SetAccounts(msg.accounts, m.ctx.Policy, m.ctx.Now)
-		delay = m.interval
+		delay = m.stretch(m.lastTook)
 	}
 	m.invalidate()
 	m.keepCursorVisible()
@@ -402,6 +412,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Detail):
 		if r, ok := m.fleet.Cursor(); ok {
 			m.screen, m.detailID, m.scroll = screenDetail, r.acc.ID, 0
+			return m, m.readLastUsed(r.acc.ID)
 		}
 	case key.Matches(msg, k.Help):
 		m.screen, m.scroll = screenHelp, 0
@@ -544,9 +555,15 @@ func (m Model) header() []string {
 	if v := m.gateway.version; v != "" {
 		line1 += st.Dim.Render(" · sub2api " + v)
 	}
+	if m.readMode != "" {
+		line1 += " " + readModeText(st, m.readMode, ctx.Width)
+	}
 	poll := "every " + model.FormatAge(m.interval)
 	if m.interval < time.Second {
 		poll = "every " + m.interval.String()
+	}
+	if m.stretched > m.interval {
+		poll = st.Notice.Render("every " + model.FormatAge(m.stretched) + " (slow poll)")
 	}
 	switch {
 	case m.frozen:
@@ -699,6 +716,11 @@ func (m Model) detailView() string {
 		extra = append(extra, ctx.Styles.Dim.Render("Thresholds marked \"gateway default\" come from the "+m.thresholdOrigin+"."))
 		if v := m.versionText(); v != "" {
 			extra = append(extra, ctx.Styles.Dim.Render(v))
+		}
+		if lu := m.lastUsed; lu.id == r.acc.ID && lu.at.After(r.acc.LastUsedAt) {
+			acc, withLU := *r.acc, *r
+			acc.LastUsedAt, withLU.acc = lu.at, &acc
+			r = &withLU
 		}
 		body = detailLines(ctx, r, extra)
 	}

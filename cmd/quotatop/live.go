@@ -20,6 +20,11 @@ func live(cfg config, g *gateway, stderr io.Writer, getenv func(string) string) 
 		return exitUsage
 	}
 	reader := g.reader
+	reader.Remember()     // decode only changed values
+	reader.SkipLastUsed() // shown only in the detail view, which reads it per account
+	if !cfg.demo {
+		reader.Track() // read only changed keys where Redis can say which
+	}
 	info := tui.SourceInfo{Address: reader.Address(), Prefix: reader.Prefix(), Mode: string(reader.Mode())}
 	if cfg.demo {
 		info.Address, info.Mode = "embedded demo gateway", ""

@@ -51,6 +51,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	defer g.close()
 
 	if cfg.once {
+		oneShotMemory()
 		var facts gatewayFacts
 		cfg.policy, facts = readGatewayFacts(cfg.policy, g.admin)
 		warnFacts(facts, stderr)
@@ -59,6 +60,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	if g.admin != nil {
 		cfg.policy = withGatewayThresholds(cfg.policy, g.admin, stderr)
 	}
+	liveMemory()
 	return live(cfg, g, stderr, getenv)
 }
 
@@ -144,6 +146,9 @@ func adminKey(cfg config, getenv func(string) string, stderr io.Writer) (string,
 func once(cfg config, reader *source.Redis, facts gatewayFacts, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout*2)
 	defer cancel()
+	if cfg.output != "json" {
+		reader.SkipLastUsed() // only the JSON document has last_used_at
+	}
 	accounts, err := reader.Read(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "quotatop: cannot read the snapshot storage at %s: %v\n", reader.Address(), err)

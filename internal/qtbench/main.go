@@ -1,0 +1,383 @@
+// Command qtbench measures quotatop as a user runs it: whole processes against a real
+// redis-server it starts on a free loopback port, seeded with a realistic, dirty fleet.
+// Every one-shot run alternates with the floor (a bare SCAN and pipelined MGET of the
+// same keys, in its own process), so the ratio holds on a noisy machine.
+//
+//	go run ./internal/qtbench                        # 10k and 100k, 7 runs each
+//	go run ./internal/qtbench -sizes 10000 -live 30s # and the live monitor for 30 s
+//
+// It never touches any Redis but its own.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/quotatop/quotatop/source/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "floor" {
+		if err := floor(os.Args[2], os.Args[3]); err != nil {
+			fmt.Fprintln(os.Stderr, "floor:", err)
+			os.Exit(2)
+		}
+		return
+	}
+	sizes := flag.String("sizes", "10000,100000", "fleet sizes, comma separated")
+	runs := flag.Int("runs", 7, "alternated runs per measure (the median is reported)")
+	formats := flag.String("formats", "table,json,csv", "one-shot output formats")
+	bin := flag.String("bin", "", "quotatop binary, or several comma separated to compare builds (default: go build ./cmd/quotatop)")
+	liveFor := flag.Duration("live", 0, "also measure the live monitor for this long after warm-up (0: skip)")
+	warmup := flag.Duration("warmup", 10*time.Second, "live monitor warm-up")
+	interval := flag.Duration("interval", 2*time.Second, "live monitor poll interval")
+	skipOnce := flag.Bool("skip-once", false, "measure only the live monitor")
+	churn := flag.Int("churn", 20, "snapshots the gateway rewrites per second while the live monitor runs")
+	serve := flag.Bool("serve", false, "seed the first size, print the Redis URL and wait for ctrl+c (for profiling by hand)")
+	flag.Parse()
+
+	t := &runner{}
+	defer t.cleanup()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() { <-sig; t.cleanup(); os.Exit(1) }()
+
+	if *bin == "" {
+		*bin = filepath.Join(t.TempDir(), "quotatop")
+		if out, err := exec.Command("go", "build", "-o", *bin, "./cmd/quotatop").CombinedOutput(); err != nil {
+			t.Fatalf("build quotatop (run from the repository root): %v\n%s", err, out)
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatalf("find myself: %v", err)
+	}
+
+	srv := redistest.Start(t)
+	admin := srv.Client()
+	fmt.Printf("machine: %d cores, %s; redis-server on %s; %d runs alternated, medians\n\n", cpus(), loadavg(), srv.Addr, *runs)
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			t.Fatalf("bad size %q", s)
+		}
+		admin.FlushAll(context.Background())
+		redistest.Seed(t, admin, redistest.DirtyFleet(n, "sched:", time.Now()))
+		if *serve {
+			fmt.Printf("%d accounts at %s; ctrl+c stops it\n", n, srv.URL())
+			select {}
+		}
+		bins := strings.Split(*bin, ",")
+		if !*skipOnce {
+			measureOnce(t, admin, n, *runs, self, bins, srv, strings.Split(*formats, ","))
+		}
+		if *liveFor > 0 {
+			for _, b := range bins {
+				measureLive(t, admin, n, b, srv.URL(), *interval, *warmup, *liveFor, *churn)
+			}
+		}
+	}
+}
+
+// sample is one process's cost.
+type sample struct {
+	wall, cpu time.Duration
+	rssKB     int64
+}
+
+func runProc(t *runner, name string, args ...string) sample {
+	cmd := exec.Command(name, args...)
+	cmd.Stdout, cmd.Stderr = nil, os.Stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
+			t.Fatalf("%s %v: %v", name, args, err)
+		}
+	}
+	wall := time.Since(start)
+	ps := cmd.ProcessState
+	return sample{wall: wall, cpu: ps.UserTime() + ps.SystemTime(), rssKB: ps.SysUsage().(*syscall.Rusage).Maxrss}
+}
+
+func measureOnce(t *runner, admin *redis.Client, n, runs int, self string, bins []string, srv *redistest.Server, formats []string) {
+	floorRun := func() sample { return runProc(t, self, "floor", srv.Addr, "sched:") }
+	onceRun := func(bin, format string) func() sample {
+		return func() sample {
+			return runProc(t, bin, "--once", "--output", format, "--redis", srv.URL(), "--timeout", "60s")
+		}
+	}
+	names := []string{"floor"}
+	fns := []func() sample{floorRun}
+	for _, bin := range bins {
+		for _, f := range formats {
+			fns = append(fns, onceRun(bin, f))
+			label := "--output " + f
+			if len(bins) > 1 {
+				label = filepath.Base(bin) + " " + label
+			}
+			names = append(names, label)
+		}
+	}
+	cmds := make([]map[string]int64, len(fns))
+	for i, fn := range fns {
+		before := commandStats(t, admin)
+		fn() // warm-up run, and the one whose Redis commands are counted
+		cmds[i] = diffStats(before, commandStats(t, admin))
+	}
+	all := make([][]sample, len(fns))
+	for range runs {
+		for i, fn := range fns {
+			all[i] = append(all[i], fn())
+		}
+	}
+	fmt.Printf("### --once, %d accounts\n\n", n)
+	fmt.Println("| run | wall ms | CPU ms | x floor (wall) | x floor (CPU) | max RSS MB | Redis commands |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---|")
+	fw, fc := median(all[0], func(s sample) float64 { return ms(s.wall) }), median(all[0], func(s sample) float64 { return ms(s.cpu) })
+	for i, name := range names {
+		w, c := median(all[i], func(s sample) float64 { return ms(s.wall) }), median(all[i], func(s sample) float64 { return ms(s.cpu) })
+		rss := median(all[i], func(s sample) float64 { return float64(s.rssKB) / 1024 })
+		fmt.Printf("| %s | %.0f | %.0f | %.2f | %.2f | %.0f | %s |\n", name, w, c, w/fw, c/fc, rss, formatStats(cmds[i]))
+	}
+	fmt.Println()
+}
+
+// sessions numbers the tmux servers, one per live measure.
+var sessions int
+
+// measureLive runs the real monitor in a detached tmux session (a real pty), lets it warm
+// up, then reads its CPU time and RSS from /proc over the window, and Redis's own
+// command counts.
+func measureLive(t *runner, admin *redis.Client, n int, bin, url string, interval, warmup, window time.Duration, churn int) {
+	// The gateway rewrites a few snapshots a second, as live traffic does.
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		next := 1
+		for {
+			select {
+			case <-stop:
+				return
+			case now := <-tick.C:
+				pipe := admin.Pipeline()
+				for range churn {
+					id := int64(next%n + 1)
+					next += 7919 // a prime: every account in turn, spread over the keyspace
+					pipe.Set(context.Background(), "sched:meta:"+strconv.FormatInt(id, 10), redistest.MetaValue(id, now, float64(now.Second()), 40, time.Second), 0)
+				}
+				pipe.Exec(context.Background())
+			}
+		}
+	}()
+	sessions++
+	sock := fmt.Sprintf("qtbench-%d-%d", os.Getpid(), sessions)
+	tmux := func(args ...string) (string, error) {
+		out, err := exec.Command("tmux", append([]string{"-L", sock, "-f", "/dev/null"}, args...)...).Output()
+		return strings.TrimSpace(string(out)), err
+	}
+	if _, err := tmux("new-session", "-d", "-x", "160", "-y", "50", "exec "+bin+" --redis "+url+" --interval "+interval.String()+" --timeout 60s"); err != nil {
+		fmt.Printf("live monitor: tmux unavailable (%v), skipped\n\n", err)
+		return
+	}
+	t.Cleanup(func() { tmux("kill-server") })
+	pidText, err := tmux("list-panes", "-F", "#{pane_pid}")
+	pid, _ := strconv.Atoi(pidText)
+	if err != nil || pid == 0 {
+		t.Fatalf("find the monitor's pid: %v", err)
+	}
+	time.Sleep(warmup)
+	cpu0, before, start := procCPU(pid), commandStats(t, admin), time.Now()
+	var rss []float64
+	for time.Since(start) < window {
+		time.Sleep(time.Second)
+		rss = append(rss, float64(procRSSKB(pid))/1024)
+	}
+	cpu1, after, took := procCPU(pid), commandStats(t, admin), time.Since(start)
+	tmux("kill-server")
+	perMin := diffStats(before, after)
+	for k, v := range perMin {
+		perMin[k] = int64(float64(v) * float64(time.Minute) / float64(took))
+	}
+	slices.Sort(rss)
+	fmt.Printf("### live monitor (%s), %d accounts, --interval %s, %d snapshots rewritten a second, %s after %s warm-up\n\n", filepath.Base(bin), n, interval, churn, window, warmup)
+	fmt.Println("| CPU % of a core | RSS MB (median) | RSS MB (max) | Redis commands per minute |")
+	fmt.Println("|---:|---:|---:|---|")
+	fmt.Printf("| %.2f | %.0f | %.0f | %s |\n\n", 100*float64(cpu1-cpu0)/float64(took), rss[len(rss)/2], rss[len(rss)-1], formatStats(perMin))
+}
+
+// procCPU is the process's user+system CPU time, from /proc/PID/stat.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses and may hold spaces.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
+}
+
+func procRSSKB(pid int) int64 {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// commandStats is Redis's own count of calls per command.
+func commandStats(t *runner, c *redis.Client) map[string]int64 {
+	info, err := c.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		t.Fatalf("INFO commandstats: %v", err)
+	}
+	out := map[string]int64{}
+	for _, line := range strings.Split(info, "\n") {
+		name, rest, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(line), "cmdstat_"), ":calls=")
+		if !ok {
+			continue
+		}
+		calls, _, _ := strings.Cut(rest, ",")
+		out[name], _ = strconv.ParseInt(calls, 10, 64)
+	}
+	return out
+}
+
+func diffStats(before, after map[string]int64) map[string]int64 {
+	out := map[string]int64{}
+	for k, v := range after {
+		if d := v - before[k]; d > 0 && k != "info" {
+			out[k] = d
+		}
+	}
+	return out
+}
+
+func formatStats(m map[string]int64) string {
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%d %s", m[k], strings.ToUpper(k)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func median(s []sample, f func(sample) float64) float64 {
+	v := make([]float64, len(s))
+	for i := range s {
+		v[i] = f(s[i])
+	}
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func cpus() int {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	return max(strings.Count(string(b), "processor\t:"), 1)
+}
+
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "load unknown"
+	}
+	return "load " + strings.Join(f[:3], " ")
+}
+
+// floor is the least any reader must do, in its own process: SCAN the meta keys and MGET
+// their values in pipelined chunks of 128, as sub2api itself reads them.
+func floor(addr, prefix string) error {
+	ctx := context.Background()
+	c := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true, ReadTimeout: time.Minute})
+	defer c.Close()
+	var keys []string
+	var cursor uint64
+	for {
+		batch, next, err := c.Scan(ctx, cursor, prefix+"meta:*", 1000).Result()
+		if err != nil {
+			return err
+		}
+		keys = append(keys, batch...)
+		if cursor = next; cursor == 0 {
+			break
+		}
+	}
+	// One round trip per 1,024 keys, as quotatop reads: a single pipeline of every MGET
+	// would hold the whole fleet's values at once and be slower at 100,000 accounts.
+	for at := 0; at < len(keys); at += 1024 {
+		pipe := c.Pipeline()
+		for i := at; i < min(at+1024, len(keys)); i += 128 {
+			pipe.MGet(ctx, keys[i:min(i+128, at+1024, len(keys))]...)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runner lets redistest, written for tests, start and stop servers for a command: it
+// implements the few testing.TB methods redistest calls.
+type runner struct {
+	testing.TB
+	dirs     []string
+	cleanups []func()
+}
+
+func (r *runner) Helper()          {}
+func (r *runner) Cleanup(f func()) { r.cleanups = append(r.cleanups, f) }
+func (r *runner) Fatal(a ...any)   { r.Fatalf("%s", fmt.Sprint(a...)) }
+func (r *runner) Skip(a ...any)    { r.Fatalf("%s", fmt.Sprint(a...)) }
+func (r *runner) Fatalf(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "qtbench: "+format+"\n", a...)
+	r.cleanup()
+	os.Exit(1)
+}
+
+func (r *runner) TempDir() string {
+	d, err := os.MkdirTemp("", "qtbench")
+	if err != nil {
+		r.Fatalf("temp dir: %v", err)
+	}
+	r.dirs = append(r.dirs, d)
+	return d
+}
+
+func (r *runner) cleanup() {
+	for i := len(r.cleanups) - 1; i >= 0; i-- {
+		r.cleanups[i]()
+	}
+	r.cleanups = nil
+	for _, d := range r.dirs {
+		os.RemoveAll(d)
+	}
+	r.dirs = nil
+}

@@ -1,0 +1,109 @@
+package report
+
+import (
+	"bytes"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/quotatop/quotatop/model"
+	"github.com/quotatop/quotatop/source"
+	"github.com/quotatop/quotatop/source/redistest"
+)
+
+// The streaming writer must produce exactly what the reflection-based encoder that first
+// defined the format produced, on a dirty fleet and on hand-made edge cases.
+func TestJSONMatchesReferenceEncoder(t *testing.T) {
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	var accounts []model.Account
+	fleet := redistest.DirtyFleet(500, "sched:", now)
+	keys := make([]string, 0, len(fleet))
+	for k := range fleet {
+		if strings.HasPrefix(k, "sched:meta:") {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		accounts = append(accounts, source.DecodeMeta(k, fleet[k]))
+	}
+	q := &model.Quota{UpdatedAt: now.Add(-time.Minute), HasUpdatedAt: true}
+	q.Windows[0] = model.WindowSnapshot{Present: true, UsedPercent: 1e-7, Threshold: 0.95, ResetAt: now.Add(time.Hour), HasResetAt: true}
+	q.Windows[1] = model.WindowSnapshot{Present: true, UsedPercent: 1e22, Threshold: 1.0 / 3}
+	zero := &model.Quota{HasUpdatedAt: true}
+	accounts = append(accounts,
+		model.Account{ID: 900001, Key: "sched:meta:900001", Name: "a<b>&c \"q\" \\ \t\n\r\b\f\x01\x1f \u2028\u2029 名前 \xff\xfe", Quota: q,
+			GroupIDs: []int64{5, -1, 1 << 60}, Status: "active", Schedulable: true, Platform: "openai",
+			TempUnschedulableReason: "{\"why\":\"<x>\"}", TempUnschedulableUntil: now.Add(time.Minute),
+			ModelLimits: []model.ModelLimit{{Model: "z", ResetAt: now.Add(time.Hour)}, {Model: "a", ResetAt: now.Add(2 * time.Hour)},
+				{Model: "z", ResetAt: now.Add(3 * time.Hour)}, {Model: "old", ResetAt: now.Add(-time.Hour)}}},
+		model.Account{ID: 900002, Key: "sched:meta:900002", Quota: zero, LastUsedAt: time.Date(1, 1, 1, 0, 0, 1, 5, time.UTC)},
+		model.Account{ID: 900003, Key: "sched:meta:900003", Invalid: "not valid JSON: <bad>", OverloadUntil: now.Add(time.Second)},
+		model.Account{ID: -4, Key: "", Name: "", Quota: &model.Quota{}},
+	)
+	for _, policy := range []model.Policy{model.DefaultPolicy(), {StaleAfter: time.Minute, DefaultThreshold: [2]float64{0.5, 0.8}, WarnPercent: 10, MissingTimestampStale: true}} {
+		rows := Judge(accounts, policy, now)
+		for n, rs := range [][]Row{rows, nil, rows[:1]} {
+			h := Header{GeneratedAt: now, Source: "redis://127.0.0.1:6379/0?x=<&>", Prefix: "sched:"}
+			if n > 0 {
+				h.ThresholdsSource, h.ThresholdsError, h.GatewayVersion = "flags", "401 \"no\" <x>", "0.1.180"
+			}
+			var got, want bytes.Buffer
+			if err := writeJSON(&got, h, rs); err != nil {
+				t.Fatal(err)
+			}
+			if err := referenceJSON(&want, h, rs); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want.Bytes()) {
+				g, w := got.String(), want.String()
+				at := 0
+				for at < min(len(g), len(w)) && g[at] == w[at] {
+					at++
+				}
+				t.Fatalf("output differs at byte %d:\ngot  %q\nwant %q", at, g[max(at-200, 0):min(at+200, len(g))], w[max(at-200, 0):min(at+200, len(w))])
+			}
+		}
+	}
+}
+
+// A value encoding/json refuses is refused, with no panic.
+func TestJSONRefusesNonFinite(t *testing.T) {
+	q := &model.Quota{HasUpdatedAt: true, UpdatedAt: time.Now()}
+	q.Windows[0] = model.WindowSnapshot{Present: true, UsedPercent: nanValue()}
+	rows := Judge([]model.Account{{ID: 1, Quota: q}}, model.DefaultPolicy(), time.Now())
+	if err := writeJSON(io.Discard, Header{GeneratedAt: time.Now()}, rows); err == nil {
+		t.Fatal("NaN was encoded")
+	}
+}
+
+func nanValue() float64 {
+	var zero float64
+	return zero / zero
+}
+
+// BenchmarkJSON writes 10,000 judged accounts; its floor is the reference encoder.
+func BenchmarkJSON(b *testing.B) {
+	now := time.Now()
+	fleet := redistest.DirtyFleet(10000, "sched:", now)
+	var accounts []model.Account
+	for k, v := range fleet {
+		if strings.HasPrefix(k, "sched:meta:") {
+			accounts = append(accounts, source.DecodeMeta(k, v))
+		}
+	}
+	rows := Judge(accounts, model.DefaultPolicy(), now)
+	h := Header{GeneratedAt: now, Source: "redis://x", Prefix: "sched:"}
+	b.Run("reference", func(b *testing.B) {
+		for b.Loop() {
+			referenceJSON(io.Discard, h, rows)
+		}
+	})
+	b.Run("stream", func(b *testing.B) {
+		for b.Loop() {
+			writeJSON(io.Discard, h, rows)
+		}
+	})
+}

@@ -1,0 +1,134 @@
+package source
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/quotatop/quotatop/model"
+	"github.com/quotatop/quotatop/source/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+// aclUser creates a user with the README's ACL line, minus any rule in drop.
+func aclUser(t *testing.T, admin *redis.Client, drop ...string) {
+	t.Helper()
+	var words []any
+	for _, w := range strings.Fields(ACLLine("quotatop", "s3cret", "sched:")) {
+		if !strings.Contains(strings.Join(drop, " "), w) {
+			words = append(words, w)
+		}
+	}
+	if err := admin.Do(context.Background(), words...).Err(); err != nil {
+		t.Fatalf("create ACL user: %v", err)
+	}
+	admin.ACLLogReset(context.Background())
+}
+
+// With change tracking, a poll after the first reads only the keys that changed (no
+// SCAN, one MGET), and still returns what a full read returns; as the least-privilege
+// user, with nothing denied.
+func TestTrackingReadsOnlyChangedKeys(t *testing.T) {
+	srv := redistest.Start(t)
+	admin := srv.Client()
+	ctx := context.Background()
+	now := time.Now()
+	redistest.Seed(t, admin, redistest.DirtyFleet(300, "sched:", now))
+	aclUser(t, admin)
+	r, err := OpenRedis(Conn{URL: "redis://quotatop@" + srv.Addr + "/0", Password: "s3cret", Timeout: 3 * time.Second}, "sched:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	r.Track()
+	r.SkipLastUsed()
+	fresh := open(t, srv.URL(), "sched:")
+	fresh.SkipLastUsed()
+
+	matches := func(got []model.Account) bool {
+		want := read(t, fresh)
+		if len(got) != len(want) {
+			return false
+		}
+		for i := range got {
+			g := got[i]
+			g.Rev = 0
+			if !reflect.DeepEqual(g, want[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	if !matches(read(t, r)) {
+		t.Fatal("first (full) read differs from a plain read")
+	}
+	if s := r.TrackingStatus(); s != "change tracking" {
+		t.Fatalf("status %q", s)
+	}
+
+	admin.Set(ctx, "sched:meta:5", strings.Replace(redistest.MetaValue(5, now, 99, 1, time.Minute), "codex-pro-00005", "renamed", 1), 0)
+	admin.Set(ctx, "sched:meta:301", redistest.MetaValue(301, now, 1, 1, time.Minute), 0)
+	admin.Del(ctx, "sched:meta:6")
+	admin.Set(ctx, "sched:bucket:1", "not an account", 0)
+	// The invalidations travel on another connection: poll until they have arrived.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		scans, mgets := commandCalls(t, admin, "scan"), commandCalls(t, admin, "mget")
+		got := read(t, r)
+		if s, m := commandCalls(t, admin, "scan")-scans, commandCalls(t, admin, "mget")-mgets; s != 0 || m > 1 {
+			t.Fatalf("a tracked poll sent %d SCAN and %d MGET, want 0 and at most 1", s, m)
+		}
+		if matches(got) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("changes never arrived")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if denied, _ := admin.ACLLog(ctx, 10).Result(); len(denied) != 0 {
+		t.Fatalf("denied: %+v", denied[0])
+	}
+
+	// A flush makes the next poll a full one.
+	admin.FlushAll(ctx)
+	redistest.Seed(t, admin, map[string]string{"sched:meta:1": redistest.MetaValue(1, now, 1, 1, time.Minute)})
+	for {
+		if got := read(t, r); len(got) == 1 && matches(got) {
+			break
+		}
+		if time.Now().After(deadline.Add(10 * time.Second)) {
+			t.Fatal("flush not noticed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Where the ACL does not allow tracking, polls are full and the status says why.
+func TestTrackingFallsBackVisibly(t *testing.T) {
+	srv := redistest.Start(t)
+	admin := srv.Client()
+	redistest.Seed(t, admin, redistest.Fleet(50, "sched:", time.Now()))
+	aclUser(t, admin, "+client|tracking")
+	r, err := OpenRedis(Conn{URL: "redis://quotatop@" + srv.Addr + "/0", Password: "s3cret", Timeout: 3 * time.Second}, "sched:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	r.Track()
+	for range 3 {
+		if n := len(read(t, r)); n != 50 {
+			t.Fatalf("read %d", n)
+		}
+	}
+	if s := r.TrackingStatus(); !strings.HasPrefix(s, "full polls: Redis refused change tracking") {
+		t.Fatalf("status %q", s)
+	}
+	// Refused once, not every poll.
+	if denied, _ := admin.ACLLog(context.Background(), 10).Result(); len(denied) != 1 {
+		t.Fatalf("%d denials logged, want 1", len(denied))
+	}
+
+}

@@ -43,6 +43,14 @@ type Options struct {
 	// Thresholds reads the gateway-wide default thresholds; when set they replace the
 	// flags' values, re-read every minute.
 	Thresholds func(context.Context) ([2]float64, error)
+
+	// Context is the configured gateway watched (empty without a config file); Contexts
+	// are those the switcher offers and Switch opens one (called inside a command).
+	Context  ContextInfo
+	Contexts []ContextInfo
+	Switch   func(name string) (Target, error)
+	// Close releases the first gateway when the monitor switches away from it.
+	Close func()
 }
 
 // helpColumn is the width of one group of keys in the help screen.
@@ -63,6 +71,7 @@ const (
 	screenTable screen = iota
 	screenDetail
 	screenHelp
+	screenContexts
 )
 
 // Messages, named for what happened.
@@ -118,6 +127,7 @@ type Model struct {
 	messageAt time.Time
 	// thresholdOrigin says where gateway default thresholds come from.
 	thresholdOrigin string
+	switcher        *switcher
 }
 
 // New builds the root model.
@@ -158,6 +168,7 @@ func New(opts Options) Model {
 		thresholdOrigin: "--default-threshold flags",
 	}
 	m.ctx.Running = m.running
+	m.switcher = newSwitcher(opts, m.ctx.Styles, &m.ctx.Keys)
 	if opts.Thresholds != nil {
 		m.thresholdOrigin = "gateway settings (not read yet)"
 	}
@@ -224,6 +235,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.pollDone(msg)
 	case actionDoneMsg:
 		return m.actionDone(msg)
+	case contextSwitchedMsg:
+		return m.contextSwitched(msg)
 	case thresholdsMsg:
 		if msg.err != nil {
 			m.say("Could not read the gateway's default thresholds: " + model.Sanitize(msg.err.Error()))
@@ -318,6 +331,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m.filterKey(msg)
 	}
 	switch m.screen {
+	case screenContexts:
+		return m.contextsKey(msg)
 	case screenHelp:
 		if key.Matches(msg, k.Help, k.Back) {
 			m.screen = screenTable
@@ -395,6 +410,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 	case key.Matches(msg, k.Help):
 		m.screen, m.scroll = screenHelp, 0
+	case key.Matches(msg, k.Contexts):
+		m.screen = screenContexts
 	case key.Matches(msg, k.Refresh):
 		return m, m.pollNow()
 	case key.Matches(msg, k.Freeze):
@@ -513,6 +530,8 @@ func (m Model) render() string {
 		out = m.helpView()
 	case screenDetail:
 		out = m.detailView()
+	case screenContexts:
+		out = m.switcher.View(m.ctx.Width, m.ctx.Height)
 	default:
 		out = m.tableView()
 	}
@@ -524,7 +543,7 @@ func (m Model) render() string {
 
 func (m Model) header() []string {
 	st, ctx := m.ctx.Styles, &m.ctx
-	line1 := st.Title.Render("quotatop") + st.Dim.Render(" · ") + ctx.Source.Address + st.Dim.Render(" · ") + ctx.Source.Prefix
+	line1 := st.Title.Render("quotatop") + m.switcher.Badge() + st.Dim.Render(" · ") + ctx.Source.Address + st.Dim.Render(" · ") + ctx.Source.Prefix
 	if ctx.Source.Mode != "" && ctx.Width >= 100 {
 		line1 += st.Dim.Render(" · " + ctx.Source.Mode)
 	}

@@ -6,22 +6,75 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/quotatop/quotatop/action"
+	cfgfile "github.com/quotatop/quotatop/config"
 	"github.com/quotatop/quotatop/tui"
 )
 
 // live runs the full-screen monitor.
-func live(cfg config, g *gateway, stderr io.Writer, getenv func(string) string) int {
-	reader := g.reader
-	info := tui.SourceInfo{Address: reader.Address(), Prefix: reader.Prefix(), Mode: string(reader.Mode())}
-	if cfg.demo {
-		info.Address, info.Mode = "embedded demo gateway", ""
-	}
+func live(cfg config, args []string, g *gateway, stderr io.Writer, getenv func(string) string) int {
+	t := target(cfg, g, getenv)
 	opts := tui.Options{
-		Reader: reader, Source: info, Policy: cfg.policy, Interval: cfg.interval,
+		Reader: t.Reader, Source: t.Source, Policy: t.Policy, Interval: t.Interval, Actions: t.Actions,
+		Thresholds: t.Thresholds, Context: t.Context,
 		PollTimeout: cfg.timeout * 2, Color: !cfg.noColor, Mouse: cfg.mouse, ConfirmProbes: cfg.confirmProbes,
+	}
+	if cfg.file != nil && len(cfg.file.Contexts) > 1 {
+		g.close = sync.OnceFunc(g.close)
+		opts.Close = g.close
+		for _, c := range cfg.file.Contexts {
+			opts.Contexts = append(opts.Contexts, tui.ContextInfo{Name: c.Name, Color: cfgfile.ColorCode(c.Color)})
+		}
+		var mu sync.Mutex
+		var opened []func()
+		defer func() {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, c := range opened {
+				c()
+			}
+		}()
+		opts.Switch = func(name string) (tui.Target, error) {
+			next, err := resolveContext(args, getenv, name)
+			if err != nil {
+				return tui.Target{}, err
+			}
+			// Warnings (a key file readable by others) cannot be printed under the
+			// full-screen monitor; the switch still succeeds.
+			ng, err := openGateway(next, getenv, io.Discard)
+			if err != nil {
+				return tui.Target{}, err
+			}
+			once := sync.OnceFunc(ng.close)
+			mu.Lock()
+			opened = append(opened, once)
+			mu.Unlock()
+			nt := target(next, &gateway{reader: ng.reader, admin: ng.admin}, getenv)
+			nt.Close = once
+			return nt, nil
+		}
+	}
+	err := tui.Run(context.Background(), opts, os.Stdin, os.Stdout)
+	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+		fmt.Fprintf(stderr, "quotatop: %v\n", err)
+		return exitUsage
+	}
+	return exitOK
+}
+
+// target is one gateway as the monitor watches it.
+func target(cfg config, g *gateway, getenv func(string) string) tui.Target {
+	reader := g.reader
+	t := tui.Target{
+		Context: tui.ContextInfo{Name: cfg.contextName, Color: cfg.contextColor},
+		Reader:  reader, Policy: cfg.policy, Interval: cfg.interval,
+		Source: tui.SourceInfo{Address: reader.Address(), Prefix: reader.Prefix(), Mode: string(reader.Mode())},
+	}
+	if cfg.demo {
+		t.Source.Address, t.Source.Mode = "embedded demo gateway", ""
 	}
 	why := ""
 	switch {
@@ -33,17 +86,12 @@ func live(cfg config, g *gateway, stderr io.Writer, getenv func(string) string) 
 	var admin action.Admin
 	if g.admin != nil {
 		admin = g.admin
-		opts.Thresholds = g.admin.DefaultThresholds
+		t.Thresholds = g.admin.DefaultThresholds
 	}
 	auditPath := cfg.auditLog
 	if auditPath == "" {
 		auditPath = action.DefaultAuditPath(getenv)
 	}
-	opts.Actions = action.NewDispatcher(admin, action.NewAudit(auditPath, getenv), reader.ReadAccount, why)
-	err := tui.Run(context.Background(), opts, os.Stdin, os.Stdout)
-	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
-		fmt.Fprintf(stderr, "quotatop: %v\n", err)
-		return exitUsage
-	}
-	return exitOK
+	t.Actions = action.NewDispatcher(admin, action.NewAudit(auditPath, getenv), reader.ReadAccount, why)
+	return t
 }

@@ -332,7 +332,9 @@ func syntaxError(path string, err error) error {
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
 		if num, text, ok := strings.Cut(rest, ": "); ok {
 			if line, convErr := strconv.Atoi(num); convErr == nil {
-				return &Error{Path: path, Line: line, Msg: "not valid YAML: " + text}
+				// The parser names the line where it noticed, which for an unclosed
+				// bracket or a bad indent can be the start of the enclosing block.
+				return &Error{Path: path, Line: line, Msg: "not valid YAML here or in the lines just after: " + text}
 			}
 		}
 	}

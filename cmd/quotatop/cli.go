@@ -81,7 +81,8 @@ func newRoot(args *[]string, stdout, stderr io.Writer, getenv func(string) strin
 		}
 		fmt.Fprint(c.OutOrStdout(), groupedHelp(groups))
 	})
-	root.AddCommand(configCommand(stdout, getenv), manCommand(root, stdout))
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.AddCommand(completionCommand(root, stdout), configCommand(stdout, getenv), manCommand(root, stdout))
 	return root
 }
 
@@ -124,6 +125,30 @@ func normalizeArgs(fs *pflag.FlagSet, args []string) []string {
 		out = append(out, a)
 	}
 	return out
+}
+
+// completionCommand prints a shell's completion script. It replaces cobra's default so an
+// unknown shell is an error, not a help page.
+func completionCommand(root *cobra.Command, stdout io.Writer) *cobra.Command {
+	gen := map[string]func() error{
+		"bash":       func() error { return root.GenBashCompletionV2(stdout, true) },
+		"zsh":        func() error { return root.GenZshCompletion(stdout) },
+		"fish":       func() error { return root.GenFishCompletion(stdout, true) },
+		"powershell": func() error { return root.GenPowerShellCompletionWithDesc(stdout) },
+	}
+	return &cobra.Command{
+		Use:       "completion bash|zsh|fish|powershell",
+		Short:     "Print the shell completion script",
+		Long:      "Print the shell completion script. Packages install it; by hand:\n  quotatop completion bash > ~/.local/share/bash-completion/completions/quotatop\n  quotatop completion zsh > \"${fpath[1]}/_quotatop\"\n  quotatop completion fish > ~/.config/fish/completions/quotatop.fish",
+		ValidArgs: []string{"bash", "zsh", "fish", "powershell"},
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 || gen[args[0]] == nil {
+				return fmt.Errorf("completion needs one shell: bash, zsh, fish or powershell (got %q)", strings.Join(args, " "))
+			}
+			return nil
+		},
+		RunE: func(_ *cobra.Command, args []string) error { return gen[args[0]]() },
+	}
 }
 
 // configCommand is `quotatop config check [PATH]`.

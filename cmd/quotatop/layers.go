@@ -71,6 +71,9 @@ func resolve(fs *pflag.FlagSet, v *flagValues, getenv func(string) string, switc
 	}
 	switching := switchTo != ""
 	values := fileSettings(ctx)
+	// Setting a flag from a lower layer marks it changed: remember what the user gave.
+	given := map[string]bool{}
+	fs.Visit(func(f *pflag.Flag) { given[f.Name] = true })
 	var setErr error
 	fs.VisitAll(func(f *pflag.Flag) {
 		val, ok := "", false
@@ -106,8 +109,8 @@ func resolve(fs *pflag.FlagSet, v *flagValues, getenv func(string) string, switc
 	// context, so does the key, and the general QUOTATOP_ADMIN_* variables are used only
 	// if the context names no source of its own.
 	v.cfg.adminKeyEnv, v.cfg.adminTokenEnv, v.cfg.redisPasswordEnv = "QUOTATOP_ADMIN_KEY", "QUOTATOP_ADMIN_TOKEN", "QUOTATOP_REDIS_PASSWORD"
-	if ctx.API != "" && (switching || (!fs.Changed("api") && getenv("QUOTATOP_API") == "")) {
-		if switching || !fs.Changed("admin-key-file") {
+	if ctx.API != "" && (switching || (!given["api"] && getenv("QUOTATOP_API") == "")) {
+		if switching || !given["admin-key-file"] {
 			v.cfg.adminKeyFile = ctx.AdminKeyFile
 		}
 		if ctx.AdminKeyEnv != "" {
@@ -117,7 +120,7 @@ func resolve(fs *pflag.FlagSet, v *flagValues, getenv func(string) string, switc
 			v.cfg.adminTokenEnv = ""
 		}
 	}
-	if ctx.Redis != "" && ctx.RedisPasswordEnv != "" && (switching || (!fs.Changed("redis") && getenv("QUOTATOP_REDIS") == "" && getenv("REDIS_URL") == "")) {
+	if ctx.Redis != "" && ctx.RedisPasswordEnv != "" && (switching || (!given["redis"] && getenv("QUOTATOP_REDIS") == "" && getenv("REDIS_URL") == "")) {
 		v.cfg.redisPasswordEnv = ctx.RedisPasswordEnv
 	}
 	cfg, err := v.finish(getenv)

@@ -160,17 +160,19 @@ func TestConfigPrecedence(t *testing.T) {
 			t.Errorf("%s: exit %d %q, want %s", c.name, r.code, r.stderr, c.want)
 		}
 	}
-	// The prefix: the file's, unless the flag says otherwise, and the default without a
-	// file (shown in the JSON header).
+	// The prefix: the file's, unless the flag says otherwise (the scan names it).
 	for _, c := range []struct {
 		args []string
 		want string
-		env  []string
-	}{{nil, `"prefix": "file:"`, []string{xdg}}, {[]string{"--prefix", "flag:"}, `"prefix": "flag:"`, []string{xdg}}, {nil, `"prefix": "sched:"`, nil}} {
-		r := runBinary(t, c.env, append([]string{"--demo", "--once", "-o", "json"}, c.args...)...)
-		if r.code != 0 || !strings.Contains(r.stdout, c.want) {
-			t.Errorf("%v: exit %d, want %s in %.200s", c.args, r.code, c.want, r.stdout)
+	}{{nil, "scan file:meta:*"}, {[]string{"--prefix", "flag:"}, "scan flag:meta:*"}} {
+		r := runBinary(t, []string{xdg}, append([]string{"--once", "--timeout", "1s"}, c.args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%v: exit %d %q, want %s", c.args, r.code, r.stderr, c.want)
 		}
+	}
+	// The demo is its own gateway: the file's context does not apply to it.
+	if r := runBinary(t, []string{xdg}, "--demo", "--once", "-o", "json"); r.code != 0 || !strings.Contains(r.stdout, `"prefix": "sched:"`) {
+		t.Errorf("demo with a config file: exit %d %.200s", r.code, r.stdout)
 	}
 	r := runBinary(t, []string{xdg}, "--context", "qa", "--once")
 	if r.code != 1 || !strings.Contains(r.stderr, `no context named "qa" (defined: prod, staging, keyed)`) {

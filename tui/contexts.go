@@ -154,6 +154,9 @@ func (m Model) contextSwitched(msg contextSwitchedMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	t := msg.target
+	// The minute-by-minute threshold reading goes on by itself once started (it reads
+	// whatever Options.Thresholds is then); start it only if it was not running.
+	startThresholds := m.opts.Thresholds == nil
 	old := s.closeCurrent
 	s.closeCurrent = t.Close
 	s.setCurrent(t.Context)
@@ -177,7 +180,11 @@ func (m Model) contextSwitched(msg contextSwitchedMsg) (tea.Model, tea.Cmd) {
 	m.invalidate()
 	m.scheduleGen++ // disarm the old gateway's timer
 	m.say("Now watching " + model.Sanitize(t.Context.Name))
-	return m, tea.Batch(m.startPoll(), closeCmd(old), m.fetchThresholds())
+	var thresholds tea.Cmd
+	if startThresholds {
+		thresholds = m.fetchThresholds()
+	}
+	return m, tea.Batch(m.startPoll(), closeCmd(old), thresholds)
 }
 
 // closeCmd closes a gateway off the update loop: closing may wait on the network.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	cfgfile "github.com/quotatop/quotatop/config"
+	"github.com/quotatop/quotatop/report"
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
 	"github.com/spf13/pflag"
@@ -81,6 +82,7 @@ func newRoot(args *[]string, stdout, stderr io.Writer, getenv func(string) strin
 		}
 		fmt.Fprint(c.OutOrStdout(), groupedHelp(groups))
 	})
+	registerCompletions(root, getenv)
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(completionCommand(root, stdout), configCommand(stdout, getenv), manCommand(root, stdout))
 	return root
@@ -149,6 +151,30 @@ func completionCommand(root *cobra.Command, stdout io.Writer) *cobra.Command {
 		},
 		RunE: func(_ *cobra.Command, args []string) error { return gen[args[0]]() },
 	}
+}
+
+// registerCompletions offers the values a flag takes to shell completion, the config
+// file's context names included.
+func registerCompletions(root *cobra.Command, getenv func(string) string) {
+	fixed := func(values ...string) cobra.CompletionFunc {
+		return cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp)
+	}
+	root.RegisterFlagCompletionFunc("output", fixed(report.Formats...))
+	root.RegisterFlagCompletionFunc("source", fixed("redis", "api"))
+	root.RegisterFlagCompletionFunc("missing-timestamp", fixed("fresh", "stale"))
+	root.RegisterFlagCompletionFunc("fail-on", fixed(strings.Split(stateList(), ",")...))
+	root.RegisterFlagCompletionFunc("context", func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+		path, _ := cmd.Flags().GetString("config")
+		file, err := loadConfigFile(cmd.Flags(), path, getenv)
+		if err != nil || file == nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var names []string
+		for _, c := range file.Contexts {
+			names = append(names, c.Name)
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	})
 }
 
 // configCommand is `quotatop config check [PATH]`.

@@ -183,6 +183,11 @@ func TestConfigPrecedence(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "context keyed takes its admin key from $KEYED_ADMIN_KEY, which is not set") {
 		t.Errorf("missing credential: exit %d %q", r.code, r.stderr)
 	}
+	// Shell completion offers the file's contexts.
+	r = runBinary(t, []string{xdg}, "__complete", "--context", "")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "prod\nstaging\nkeyed\n") {
+		t.Errorf("context completion: exit %d %q", r.code, r.stdout)
+	}
 	r = runBinary(t, []string{xdg}, "config", "check")
 	if r.code != 0 || !strings.Contains(r.stdout, "ok, 3 context(s), current prod") || !strings.Contains(r.stdout, "$KEYED_ADMIN_KEY is not set here") {
 		t.Errorf("config check: exit %d %q %q", r.code, r.stdout, r.stderr)

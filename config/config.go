@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -48,8 +49,10 @@ type Context struct {
 	Interval         time.Duration
 	ReadOnly         *bool
 	Color            string
-	// Line is where the context starts in the file, for messages.
-	Line int
+	// Line is where the context starts in the file and Lines where each field is, for
+	// messages.
+	Line  int
+	Lines map[string]int
 }
 
 // DefaultPath is $XDG_CONFIG_HOME/quotatop/config.yaml, else ~/.config/quotatop/config.yaml;
@@ -170,6 +173,7 @@ func parseContext(n *yaml.Node, fail func(int, string, ...any) error, getenv fun
 		return v.Value, nil
 	}
 	lines := map[string]int{}
+	c.Lines = lines
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		field := k.Value
@@ -191,7 +195,11 @@ func parseContext(n *yaml.Node, fail func(int, string, ...any) error, getenv fun
 		case "prefix":
 			c.Prefix, err = str(v, field)
 		case "api":
-			c.API, err = str(v, field)
+			if c.API, err = str(v, field); err == nil {
+				if u, perr := url.Parse(c.API); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+					err = fail(v.Line, "api %q is not an http(s) URL such as https://gw.example.com", c.API)
+				}
+			}
 		case "admin_key_file":
 			if c.AdminKeyFile, err = str(v, field); err == nil {
 				c.AdminKeyFile = expandHome(c.AdminKeyFile, getenv)

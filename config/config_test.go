@@ -62,6 +62,7 @@ func TestErrorsNameTheLine(t *testing.T) {
 		{"no name", "contexts:\n  - redis: redis://x\n", 2, "has no name"},
 		{"both sources", "contexts:\n  - name: a\n    api: https://gw\n    admin_key_file: k\n    admin_key_env: K\n", 5, "both admin_key_file and admin_key_env"},
 		{"credential without api", "contexts:\n  - name: a\n    admin_key_env: K\n", 2, "no api URL"},
+		{"bad api", "contexts:\n  - name: a\n    api: gw.example.com\n", 3, "not an http(s) URL"},
 		{"top level", "contxts: []\n", 1, `unknown field "contxts"`},
 	}
 	for _, c := range cases {

@@ -10,6 +10,7 @@ import (
 
 	cfgfile "github.com/quotatop/quotatop/config"
 	"github.com/quotatop/quotatop/report"
+	"github.com/quotatop/quotatop/source"
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
 	"github.com/spf13/pflag"
@@ -195,6 +196,18 @@ func configCommand(stdout io.Writer, getenv func(string) string) *cobra.Command 
 			f, err := cfgfile.Load(path, getenv)
 			if err != nil {
 				return err
+			}
+			// The storage URL is checked by the code that will open it (it does not
+			// connect), so check and run never disagree.
+			for _, c := range f.Contexts {
+				if c.Redis == "" {
+					continue
+				}
+				r, err := source.OpenRedis(source.Conn{URL: c.Redis, CAFile: c.RedisCA, Timeout: time.Second}, source.DefaultPrefix)
+				if err != nil {
+					return &cfgfile.Error{Path: path, Line: c.Lines["redis"], Msg: fmt.Sprintf("context %s: %v", c.Name, err)}
+				}
+				r.Close()
 			}
 			current := "none"
 			if c, err := f.Context(""); err == nil {

@@ -76,6 +76,8 @@ func TestOneSentencePerError(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("contexts:\n  - name: a\n    colour: red\n"), 0o600)
+	schemeless := filepath.Join(dir, "schemeless.yaml")
+	os.WriteFile(schemeless, []byte("contexts:\n  - name: a\n    redis: http://10.0.0.7:6379\n"), 0o600)
 	cases := []struct {
 		args []string
 		want string
@@ -91,6 +93,7 @@ func TestOneSentencePerError(t *testing.T) {
 		{[]string{"--context", "prod", "--once"}, "--context prod needs a config file"},
 		{[]string{"config", "check", bad}, "line 3"},
 		{[]string{"completion", "tcsh"}, "tcsh"},
+		{[]string{"config", "check", schemeless}, "schemeless.yaml line 3: context a: "},
 	}
 	for _, c := range cases {
 		r := runBinary(t, nil, c.args...)

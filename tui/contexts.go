@@ -86,7 +86,11 @@ func (s *switcher) Badge() string {
 func (s *switcher) View(w, h int) string {
 	st := s.styles
 	lines := []string{fit(st.Title.Render("Contexts"), w, false), ""}
-	for i, it := range s.items {
+	// Title, blank, blank, note and footer leave h-5 rows; scroll to keep the cursor on them.
+	rows := max(h-5, 1)
+	first := max(s.cursor-rows+1, 0)
+	for i, it := range s.items[first:min(first+rows, len(s.items))] {
+		i += first
 		mark := "  "
 		if it.Name == s.current.Name {
 			mark = "● "

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +122,22 @@ func TestNoContextsNoKey(t *testing.T) {
 	m := newTestModel(t, 100, 24, false)
 	if m.ctx.Keys.Contexts.Enabled() || strings.Contains(view(keys(t, m, "c")), "Contexts") {
 		t.Fatal("the context key works without a config file")
+	}
+}
+
+// With more contexts than rows, the cursor stays on screen.
+func TestSwitcherScrolls(t *testing.T) {
+	var closed []string
+	m := switchingModel(t, &closed)
+	for i := 0; i < 40; i++ {
+		m.switcher.items = append(m.switcher.items, ContextInfo{Name: fmt.Sprintf("gw-%02d", i)})
+	}
+	m = keys(t, m, "c")
+	for i := 0; i < 41; i++ {
+		m = keys(t, m, "j")
+	}
+	v := view(m)
+	if !strings.Contains(v, "▸   gw-39") || len(strings.Split(v, "\n")) != 24 {
+		t.Fatalf("cursor row not shown or screen not 24 lines:\n%s", v)
 	}
 }

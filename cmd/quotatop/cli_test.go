@@ -196,3 +196,17 @@ func TestConfigPrecedence(t *testing.T) {
 		t.Errorf("config check: exit %d %q %q", r.code, r.stdout, r.stderr)
 	}
 }
+
+// A release build injects the version without its v ({{ .Version }} is 1.2.3 for tag
+// v1.2.3) in some setups; the binary shows v1.2.3 either way, as `go install ...@v1.2.3`
+// does.
+func TestVersionKeepsItsV(t *testing.T) {
+	saved := version
+	defer func() { version = saved }()
+	for _, v := range []string{"1.2.3", "v1.2.3"} {
+		version = v
+		if got := versionName(); got != "v1.2.3" {
+			t.Errorf("version %q shows as %q", v, got)
+		}
+	}
+}

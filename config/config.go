@@ -134,6 +134,7 @@ func Parse(path string, data []byte, getenv func(string) string) (*File, error) 
 			}
 			f.Current, currentLine = v.Value, v.Line
 		case "contexts":
+			v = deref(v)
 			if v.Kind != yaml.SequenceNode {
 				return nil, fail(v.Line, "contexts must be a list of contexts, each starting with \"- name:\"")
 			}
@@ -150,7 +151,10 @@ func Parse(path string, data []byte, getenv func(string) string) (*File, error) 
 				f.Contexts = append(f.Contexts, c)
 			}
 		default:
-			return nil, fail(k.Line, "unknown field %q: the top level has current and contexts", k.Value)
+			// x-... keys hold shared settings for anchors, as in docker compose files.
+			if !strings.HasPrefix(k.Value, "x-") {
+				return nil, fail(k.Line, "unknown field %q: the top level has current, contexts and x-... keys for shared settings", k.Value)
+			}
 		}
 	}
 	if f.Current != "" {
@@ -163,6 +167,7 @@ func Parse(path string, data []byte, getenv func(string) string) (*File, error) 
 
 func parseContext(n *yaml.Node, fail func(int, string, ...any) error, getenv func(string) string) (Context, error) {
 	c := Context{Line: n.Line}
+	n = deref(n)
 	if n.Kind != yaml.MappingNode {
 		return c, fail(n.Line, "a context must be a mapping starting with \"name:\"")
 	}
@@ -174,8 +179,12 @@ func parseContext(n *yaml.Node, fail func(int, string, ...any) error, getenv fun
 	}
 	lines := map[string]int{}
 	c.Lines = lines
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
+	pairs, err := mergedPairs(n, fail)
+	if err != nil {
+		return c, err
+	}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		k, v := pairs[i], deref(pairs[i+1])
 		field := k.Value
 		if _, dup := lines[field]; dup {
 			return c, fail(k.Line, "%s is given twice in this context (first at line %d)", field, lines[field])
@@ -270,11 +279,12 @@ func parseContext(n *yaml.Node, fail func(int, string, ...any) error, getenv fun
 }
 
 func parseThresholds(n *yaml.Node, c *Context, fail func(int, string, ...any) error) error {
+	n = deref(n)
 	if n.Kind != yaml.MappingNode {
 		return fail(n.Line, "thresholds must be a mapping of 5h, 7d and warn, in percent")
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
+		k, v := n.Content[i], deref(n.Content[i+1])
 		var target **float64
 		switch k.Value {
 		case "5h":
@@ -293,6 +303,44 @@ func parseThresholds(n *yaml.Node, c *Context, fail func(int, string, ...any) er
 		*target = &f
 	}
 	return nil
+}
+
+// deref follows an alias (*name) to what its anchor (&name) marks, so a shared file can
+// define common settings once.
+func deref(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
+}
+
+// mergedPairs is a mapping's keys and values with YAML merge keys (<<: *common) expanded:
+// the mapping's own fields win over merged ones.
+func mergedPairs(n *yaml.Node, fail func(int, string, ...any) error) ([]*yaml.Node, error) {
+	var own, merged []*yaml.Node
+	has := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != "<<" {
+			own = append(own, n.Content[i], n.Content[i+1])
+			has[n.Content[i].Value] = true
+		}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != "<<" {
+			continue
+		}
+		src := deref(n.Content[i+1])
+		if src.Kind != yaml.MappingNode {
+			return nil, fail(n.Content[i].Line, "<< must merge a mapping (<<: *name)")
+		}
+		for j := 0; j+1 < len(src.Content); j += 2 {
+			if !has[src.Content[j].Value] {
+				merged = append(merged, src.Content[j], src.Content[j+1])
+				has[src.Content[j].Value] = true
+			}
+		}
+	}
+	return append(own, merged...), nil
 }
 
 // Context returns the named context, or the current one (else the first) for "".

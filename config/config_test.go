@@ -118,3 +118,30 @@ func TestEmptyFileAndPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Shared settings through anchors and merge keys, the way compose files share them.
+func TestAnchorsAndMergeKeys(t *testing.T) {
+	const shared = `x-common: &common
+  prefix: "sched:"
+  thresholds: &th {5h: 95, 7d: 90}
+  read_only: true
+contexts:
+  - name: prod
+    <<: *common
+    redis: redis://10.0.0.5:6379/0
+    read_only: false
+  - name: staging
+    <<: *common
+    redis: redis://10.0.0.7:6379/0
+    thresholds: *th
+`
+	f, err := Parse("c.yaml", []byte(shared), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := f.Context("prod")
+	s, _ := f.Context("staging")
+	if p.Prefix != "sched:" || *p.ReadOnly || *p.Threshold5h != 95 || !*s.ReadOnly || *s.Threshold7d != 90 || s.Redis != "redis://10.0.0.7:6379/0" {
+		t.Fatalf("prod %+v staging %+v", p, s)
+	}
+}

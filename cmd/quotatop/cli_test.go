@@ -174,7 +174,7 @@ func TestConfigPrecedence(t *testing.T) {
 		}
 	}
 	// The demo is its own gateway: the file's context does not apply to it.
-	if r := runBinary(t, []string{xdg}, "--demo", "--once", "-o", "json"); r.code != 0 || !strings.Contains(r.stdout, `"prefix": "sched:"`) {
+	if r := runBinary(t, []string{xdg, "QUOTATOP_CONTEXT=staging"}, "--demo", "--once", "-o", "json"); r.code != 0 || !strings.Contains(r.stdout, `"prefix": "sched:"`) {
 		t.Errorf("demo with a config file: exit %d %.200s", r.code, r.stdout)
 	}
 	r := runBinary(t, []string{xdg}, "--context", "qa", "--once")

@@ -56,12 +56,12 @@ func resolve(fs *pflag.FlagSet, v *flagValues, getenv func(string) string, switc
 	if err != nil {
 		return config{}, err
 	}
-	if v.cfg.demo && !fs.Changed("context") {
-		file = nil // the demo is its own gateway: no context's name or settings apply
-	}
 	name := switchTo
 	if name == "" {
 		name = flagOrEnv(fs, "context", v.cfg.contextName, getenv)
+	}
+	if v.cfg.demo && !fs.Changed("context") {
+		file, name = nil, "" // the demo is its own gateway: no context's name or settings apply
 	}
 	var ctx cfgfile.Context
 	switch {

@@ -45,6 +45,14 @@ type Options struct {
 	Thresholds func(context.Context) ([2]float64, error)
 	// Gateway reads the gateway's scheduling thresholds and version, every minute.
 	Gateway func(context.Context) GatewayInfo
+
+	// Context is the configured gateway watched (empty without a config file); Contexts
+	// are those the switcher offers and Switch opens one (called inside a command).
+	Context  ContextInfo
+	Contexts []ContextInfo
+	Switch   func(name string) (Target, error)
+	// Close releases the first gateway when the monitor switches away from it.
+	Close func()
 }
 
 // helpColumn is the width of one group of keys in the help screen.
@@ -65,6 +73,7 @@ const (
 	screenTable screen = iota
 	screenDetail
 	screenHelp
+	screenContexts
 )
 
 // Messages, named for what happened.
@@ -125,7 +134,8 @@ type Model struct {
 	// thresholdOrigin says where gateway default thresholds come from.
 	thresholdOrigin string
 	// gateway is what was last read from the gateway besides accounts.
-	gateway gatewayState
+	gateway  gatewayState
+	switcher *switcher
 }
 
 // New builds the root model.
@@ -166,6 +176,7 @@ func New(opts Options) Model {
 		thresholdOrigin: "--default-threshold flags",
 	}
 	m.ctx.Running = m.running
+	m.switcher = newSwitcher(opts, m.ctx.Styles, &m.ctx.Keys)
 	if opts.Thresholds != nil {
 		m.thresholdOrigin = "gateway settings (not read yet)"
 	}
@@ -241,6 +252,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.gatewayDone(msg)
 	case gatewayDueMsg:
 		return m, m.fetchGateway()
+	case contextSwitchedMsg:
+		return m.contextSwitched(msg)
 	case thresholdsMsg:
 		m.gateway.defaultErr = ""
 		if msg.err != nil {
@@ -338,6 +351,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m.filterKey(msg)
 	}
 	switch m.screen {
+	case screenContexts:
+		return m.contextsKey(msg)
 	case screenHelp:
 		if key.Matches(msg, k.Help, k.Back) {
 			m.screen = screenTable
@@ -416,6 +431,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 	case key.Matches(msg, k.Help):
 		m.screen, m.scroll = screenHelp, 0
+	case key.Matches(msg, k.Contexts):
+		m.screen = screenContexts
 	case key.Matches(msg, k.Refresh):
 		return m, m.pollNow()
 	case key.Matches(msg, k.Freeze):
@@ -537,6 +554,8 @@ func (m Model) render() string {
 		out = m.helpView()
 	case screenDetail:
 		out = m.detailView()
+	case screenContexts:
+		out = m.switcher.View(m.ctx.Width, m.ctx.Height)
 	default:
 		out = m.tableView()
 	}
@@ -548,7 +567,7 @@ func (m Model) render() string {
 
 func (m Model) header() []string {
 	st, ctx := m.ctx.Styles, &m.ctx
-	line1 := st.Title.Render("quotatop") + st.Dim.Render(" · ") + ctx.Source.Address + st.Dim.Render(" · ") + ctx.Source.Prefix
+	line1 := st.Title.Render("quotatop") + m.switcher.Badge() + st.Dim.Render(" · ") + ctx.Source.Address + st.Dim.Render(" · ") + ctx.Source.Prefix
 	if ctx.Source.Mode != "" && ctx.Width >= 100 {
 		line1 += st.Dim.Render(" · " + ctx.Source.Mode)
 	}

@@ -10,6 +10,7 @@ type KeyMap struct {
 	Detail, Back, Help, Quit                                  key.Binding
 	Refresh, Freeze, Faster, Slower                           key.Binding
 	Mark, MarkAll, Probe, Unpause                             key.Binding
+	Contexts                                                  key.Binding
 }
 
 // DefaultKeyMap returns vim keys and arrows, as operators expect from k9s or htop.
@@ -43,12 +44,13 @@ func DefaultKeyMap() KeyMap {
 		MarkAll:     b([]string{"ctrl+a"}, "ctrl+a", "mark all shown"),
 		Probe:       b([]string{"p"}, "p", "refresh probe"),
 		Unpause:     b([]string{"u"}, "u", "unpause"),
+		Contexts:    b([]string{"c"}, "c", "switch context"),
 	}
 }
 
 // ShortHelp is the footer, most useful first: it drops from the end when narrow.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Help, k.Filter, k.StateFilter, k.Probe, k.Unpause, k.Detail, k.Sort, k.Freeze, k.Quit}
+	return []key.Binding{k.Help, k.Filter, k.StateFilter, k.Probe, k.Unpause, k.Contexts, k.Detail, k.Sort, k.Freeze, k.Quit}
 }
 
 // FullHelp is the help overlay, in columns.
@@ -57,6 +59,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.HalfUp, k.HalfDown},
 		{k.Filter, k.ClearFilter, k.StateFilter, k.Sort, k.Reverse, k.Detail},
 		{k.Mark, k.MarkAll, k.Probe, k.Unpause},
-		{k.Refresh, k.Freeze, k.Faster, k.Slower, k.Help, k.Quit},
+		{k.Refresh, k.Freeze, k.Faster, k.Slower, k.Contexts, k.Help, k.Quit},
 	}
 }

@@ -6,32 +6,85 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
 	"github.com/quotatop/quotatop/action"
+	cfgfile "github.com/quotatop/quotatop/config"
 	"github.com/quotatop/quotatop/tui"
 )
 
 // live runs the full-screen monitor.
-func live(cfg config, g *gateway, stderr io.Writer, getenv func(string) string) int {
+func live(cfg config, args []string, g *gateway, stderr io.Writer, getenv func(string) string) int {
 	if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
 		fmt.Fprintln(stderr, "quotatop: the live monitor needs a terminal (stdin and stdout are not one here); for scripts and pipes use --once")
 		return exitUsage
 	}
+	t := target(cfg, g, getenv)
+	opts := tui.Options{
+		Reader: t.Reader, Source: t.Source, Policy: t.Policy, Interval: t.Interval, Actions: t.Actions,
+		Thresholds: t.Thresholds, Gateway: t.Gateway, Context: t.Context,
+		PollTimeout: cfg.timeout * 2, Color: !cfg.noColor, Mouse: cfg.mouse, ConfirmProbes: cfg.confirmProbes,
+	}
+	if cfg.file != nil && len(cfg.file.Contexts) > 1 {
+		g.close = sync.OnceFunc(g.close)
+		opts.Close = g.close
+		for _, c := range cfg.file.Contexts {
+			opts.Contexts = append(opts.Contexts, tui.ContextInfo{Name: c.Name, Color: cfgfile.ColorCode(c.Color)})
+		}
+		var mu sync.Mutex
+		var opened []func()
+		defer func() {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, c := range opened {
+				c()
+			}
+		}()
+		opts.Switch = func(name string) (tui.Target, error) {
+			next, err := resolveContext(args, getenv, name)
+			if err != nil {
+				return tui.Target{}, err
+			}
+			// Warnings (a key file readable by others) cannot be printed under the
+			// full-screen monitor; the switch still succeeds.
+			ng, err := openGateway(next, getenv, io.Discard)
+			if err != nil {
+				return tui.Target{}, err
+			}
+			once := sync.OnceFunc(ng.close)
+			mu.Lock()
+			opened = append(opened, once)
+			mu.Unlock()
+			nt := target(next, &gateway{reader: ng.reader, admin: ng.admin}, getenv)
+			nt.Close = once
+			return nt, nil
+		}
+	}
+	err := tui.Run(context.Background(), opts, os.Stdin, os.Stdout)
+	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+		fmt.Fprintf(stderr, "quotatop: %v\n", err)
+		return exitUsage
+	}
+	return exitOK
+}
+
+// target is one gateway as the monitor watches it.
+func target(cfg config, g *gateway, getenv func(string) string) tui.Target {
 	reader := g.reader
 	reader.Remember()     // decode only changed values
 	reader.SkipLastUsed() // shown only in the detail view, which reads it per account
 	if !cfg.demo {
 		reader.Track() // read only changed keys where Redis can say which
 	}
-	info := tui.SourceInfo{Address: reader.Address(), Prefix: reader.Prefix(), Mode: string(reader.Mode())}
-	if cfg.demo {
-		info.Address, info.Mode = "embedded demo gateway", ""
+	t := tui.Target{
+		Context: tui.ContextInfo{Name: cfg.contextName, Color: cfg.contextColor},
+		Reader:  reader, Policy: cfg.policy, Interval: cfg.interval,
+		Source: tui.SourceInfo{Address: reader.Address(), Prefix: reader.Prefix(), Mode: string(reader.Mode())},
 	}
-	opts := tui.Options{
-		Reader: reader, Source: info, Policy: cfg.policy, Interval: cfg.interval,
-		PollTimeout: cfg.timeout * 2, Color: !cfg.noColor, Mouse: cfg.mouse, ConfirmProbes: cfg.confirmProbes,
+	if cfg.demo {
+		t.Source.Address, t.Source.Mode = "embedded demo gateway", ""
 	}
 	why := ""
 	switch {
@@ -43,18 +96,13 @@ func live(cfg config, g *gateway, stderr io.Writer, getenv func(string) string) 
 	var admin action.Admin
 	if g.admin != nil {
 		admin = g.admin
-		opts.Thresholds = g.admin.DefaultThresholds
-		opts.Gateway = gatewayInfo(g.admin)
+		t.Thresholds = g.admin.DefaultThresholds
+		t.Gateway = gatewayInfo(g.admin)
 	}
 	auditPath := cfg.auditLog
 	if auditPath == "" {
 		auditPath = action.DefaultAuditPath(getenv)
 	}
-	opts.Actions = action.NewDispatcher(admin, action.NewAudit(auditPath, getenv), reader.ReadAccount, why)
-	err := tui.Run(context.Background(), opts, os.Stdin, os.Stdout)
-	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
-		fmt.Fprintf(stderr, "quotatop: %v\n", err)
-		return exitUsage
-	}
-	return exitOK
+	t.Actions = action.NewDispatcher(admin, action.NewAudit(auditPath, getenv), reader.ReadAccount, why)
+	return t
 }

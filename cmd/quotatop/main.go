@@ -3,7 +3,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -29,26 +28,28 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	stderr = inertWriter{stderr}
-	cfg, err := parseFlags(args, stderr, getenv)
-	if errors.Is(err, errHelp) {
-		return exitOK
-	}
-	if err != nil {
+	code := exitOK
+	var argv []string
+	root := newRoot(&argv, stdout, stderr, getenv, &code)
+	argv = normalizeArgs(root.Flags(), args)
+	root.SetArgs(argv)
+	if err := root.Execute(); err != nil {
 		fmt.Fprintf(stderr, "quotatop: %v\n", err)
 		return exitUsage
 	}
-	defer startProfile(getenv)()
-	if cfg.version {
-		fmt.Fprintln(stdout, versionLine())
-		return exitOK
-	}
+	return code
+}
 
+// start runs the monitor or the one-shot report with a resolved configuration; args are
+// the command line, kept so the live monitor can resolve another context the same way.
+func start(cfg config, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	defer startProfile(getenv)()
 	g, err := openGateway(cfg, getenv, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "quotatop: %v\n", err)
 		return exitUsage
 	}
-	defer g.close()
+	defer func() { g.close() }() // the live monitor may swap in an idempotent close
 
 	if cfg.once {
 		oneShotMemory()
@@ -61,7 +62,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		cfg.policy = withGatewayThresholds(cfg.policy, g.admin, stderr)
 	}
 	liveMemory()
-	return live(cfg, g, stderr, getenv)
+	return live(cfg, args, g, stderr, getenv)
 }
 
 // withGatewayThresholds replaces the flags' default thresholds with the gateway's own.
@@ -110,7 +111,7 @@ func openGateway(cfg config, getenv func(string) string, stderr io.Writer) (*gat
 		return g, err
 	}
 	r, err := source.OpenRedis(source.Conn{
-		URL: cfg.redisURL, Password: getenv("QUOTATOP_REDIS_PASSWORD"),
+		URL: cfg.redisURL, Password: getenv(cfg.redisPasswordEnv),
 		SentinelPassword: getenv("QUOTATOP_SENTINEL_PASSWORD"), Timeout: cfg.timeout, CAFile: cfg.redisCA,
 	}, cfg.prefix)
 	if err != nil {
@@ -126,7 +127,7 @@ func openGateway(cfg config, getenv func(string) string, stderr io.Writer) (*gat
 		r.Close()
 		return nil, err
 	}
-	g.admin, err = source.NewAdmin(source.AdminConfig{BaseURL: cfg.api, Key: key, Token: getenv("QUOTATOP_ADMIN_TOKEN"), CAFile: cfg.apiCA})
+	g.admin, err = source.NewAdmin(source.AdminConfig{BaseURL: cfg.api, Key: key, Token: tokenFrom(cfg, getenv), CAFile: cfg.apiCA})
 	if err != nil {
 		r.Close()
 		return nil, err
@@ -134,12 +135,24 @@ func openGateway(cfg config, getenv func(string) string, stderr io.Writer) (*gat
 	return g, nil
 }
 
-// adminKey reads the key from --admin-key-file, else QUOTATOP_ADMIN_KEY.
+// adminKey reads the key from --admin-key-file, else QUOTATOP_ADMIN_KEY (or the
+// variable the context names).
 func adminKey(cfg config, getenv func(string) string, stderr io.Writer) (string, error) {
 	if cfg.adminKeyFile == "" {
-		return getenv("QUOTATOP_ADMIN_KEY"), nil
+		key := getenv(cfg.adminKeyEnv)
+		if key == "" && cfg.contextName != "" && cfg.adminKeyEnv != "QUOTATOP_ADMIN_KEY" {
+			return "", fmt.Errorf("context %s takes its admin key from $%s, which is not set", cfg.contextName, cfg.adminKeyEnv)
+		}
+		return key, nil
 	}
 	return readSecretFile(cfg.adminKeyFile, "--admin-key-file", stderr)
+}
+
+func tokenFrom(cfg config, getenv func(string) string) string {
+	if cfg.adminTokenEnv == "" {
+		return ""
+	}
+	return getenv(cfg.adminTokenEnv)
 }
 
 // once prints the fleet a single time, for scripts.

@@ -223,3 +223,31 @@ func TestReadOnlyRefusesInTmux(t *testing.T) {
 		t.Fatalf("read-only help offers actions:\n%s", s)
 	}
 }
+
+// Two gateways in a config file: the header names the context, c switches, and the
+// second gateway's fleet replaces the first's.
+func TestContextSwitchInTmux(t *testing.T) {
+	prod, staging := redistest.Start(t), redistest.Start(t)
+	redistest.Seed(t, prod.Client(), redistest.Fleet(7, "sched:", time.Now()))
+	redistest.Seed(t, staging.Client(), redistest.Fleet(11, "stg:", time.Now()))
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "config.yaml")
+	os.WriteFile(conf, []byte(fmt.Sprintf("current: prod\ncontexts:\n  - name: prod\n    redis: %s\n    color: red\n  - name: staging\n    redis: %s\n    prefix: \"stg:\"\n    interval: 700ms\n", prod.URL(), staging.URL())), 0o600)
+	script := filepath.Join(dir, "run.sh")
+	os.WriteFile(script, []byte(fmt.Sprintf("#!/bin/sh\n%s --config %s --interval 500ms --timeout 1s\necho EXITED:$?\nsleep 60\n", binary, conf)), 0o755)
+	tm := startTmux(t, 80, 24, script)
+
+	s := tm.waitFor("prod's fleet", 15*time.Second, contains("7 accounts"))
+	if !strings.Contains(strings.Split(s, "\n")[0], "quotatop  prod  · "+prod.URL()) {
+		t.Fatalf("the header does not name the context:\n%s", s)
+	}
+	tm.keys("c")
+	tm.waitFor("the switcher", 5*time.Second, contains("● prod"))
+	tm.keys("j", "Enter")
+	s = tm.waitFor("staging's fleet", 15*time.Second, contains("11 accounts"))
+	if first := strings.Split(s, "\n")[0]; !strings.Contains(first, "staging") || !strings.Contains(first, staging.URL()) || !strings.Contains(first, "stg:") {
+		t.Fatalf("header after the switch:\n%s", s)
+	}
+	tm.keys("q")
+	tm.waitFor("quotatop to exit", 10*time.Second, contains("EXITED:0"))
+}

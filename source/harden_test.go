@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/quotatop/quotatop/model"
 	"github.com/quotatop/quotatop/source/redistest"
 )
@@ -172,4 +174,43 @@ func tokenReads(t *testing.T, srv *redistest.Server) int64 {
 		n += f
 	}
 	return n
+}
+
+// A hash or a list at a meta key is an invalid account, not a silent gap; a key gone
+// between SCAN and the read is counted.
+func TestNonStringValuesAndVanishedKeys(t *testing.T) {
+	for _, cluster := range []bool{false, true} {
+		var url string
+		var c interface {
+			HSet(context.Context, string, ...any) *redis.IntCmd
+			RPush(context.Context, string, ...any) *redis.IntCmd
+		}
+		if cluster {
+			nodes := redistest.StartCluster(t, 3)
+			cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{nodes[0].Addr}})
+			defer cc.Close()
+			redistest.Seed(t, cc, redistest.Fleet(5, "sched:", time.Now()))
+			c, url = cc, "redis-cluster://"+nodes[0].Addr
+		} else {
+			srv := redistest.Start(t)
+			sc := srv.Client()
+			redistest.Seed(t, sc, redistest.Fleet(5, "sched:", time.Now()))
+			c, url = sc, srv.URL()
+		}
+		ctx := context.Background()
+		c.HSet(ctx, "sched:meta:6", "ID", "6")
+		c.RPush(ctx, "sched:meta:7", "x")
+		r := open(t, url, "sched:")
+		accounts := read(t, r)
+		got := map[int64]string{}
+		for _, a := range accounts {
+			got[a.ID] = a.Invalid
+		}
+		if len(accounts) != 7 || got[6] != "not a string value (a hash)" || got[7] != "not a string value (a list)" {
+			t.Fatalf("cluster=%v: %d accounts, invalid reasons %q %q", cluster, len(accounts), got[6], got[7])
+		}
+		if _, err := r.fetch(ctx, []string{"sched:meta:1", "sched:meta:999"}); err != nil || r.Vanished() != 1 {
+			t.Fatalf("cluster=%v: vanished %d, err %v", cluster, r.Vanished(), err)
+		}
+	}
 }

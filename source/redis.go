@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quotatop/quotatop/model"
@@ -37,7 +38,12 @@ type Redis struct {
 	memo         *memo    // nil unless Remember was called
 	track        *tracker // nil unless Track was called
 	skipLastUsed bool
+	vanished     atomic.Int64 // keys the last full read found gone after SCAN listed them
 }
+
+// Vanished is how many keys the last full read found gone after SCAN listed them:
+// accounts deleted during the poll, or keys evicted.
+func (r *Redis) Vanished() int { return int(r.vanished.Load()) }
 
 // OpenRedis prepares a reader; it does not dial until the first Read.
 func OpenRedis(c Conn, prefix string) (*Redis, error) {
@@ -177,6 +183,7 @@ type batch struct {
 	lastUsed      bool // also read the last-used keys
 	metas, lastAt []any
 	out           []model.Account
+	vanished      int // keys SCAN listed that were gone when read
 }
 
 // fetch reads the values of keys (and their last-used times) in pipelined MGET chunks,
@@ -212,9 +219,12 @@ func (r *Redis) fetch(ctx context.Context, keys []string) ([]model.Account, erro
 		return nil, err
 	}
 	out := make([]model.Account, 0, len(keys))
+	vanished := 0
 	for _, b := range batches {
 		out = append(out, b.out...)
+		vanished += b.vanished
 	}
+	r.vanished.Store(int64(vanished))
 	r.memo.keep(out)
 	return out, nil
 }
@@ -258,7 +268,7 @@ func (r *Redis) fetchBatch(ctx context.Context, b *batch) error {
 		// Only the meta values matter: a last-used key the ACL does not allow must not
 		// cost the operator the fleet.
 		for _, c := range chunks {
-			if err := c.meta.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			if err := c.meta.Err(); err != nil && !errors.Is(err, redis.Nil) && !isWrongType(err) {
 				return fmt.Errorf("read %s values: %w", r.pattern(), err)
 			}
 		}
@@ -281,7 +291,7 @@ func (r *Redis) fetchBatch(ctx context.Context, b *batch) error {
 			}
 		}
 	}
-	return nil
+	return r.classifyMissing(ctx, b)
 }
 
 // decodeBatch decodes one batch; a key whose value vanished since SCAN is dropped.
@@ -289,6 +299,11 @@ func (d *Decoder) decodeBatch(keys []string, metas, lastUsed []any) []model.Acco
 	out := make([]model.Account, 0, len(keys))
 	for i, k := range keys {
 		s, ok := metas[i].(string)
+		if ns, wrong := metas[i].(notString); wrong {
+			id, _ := strconv.ParseInt(k[strings.LastIndexByte(k, ':')+1:], 10, 64)
+			out = append(out, model.Account{ID: id, Key: model.Sanitize(k), Invalid: "not a string value (a " + model.OutsideText(ns.kind) + ")"})
+			continue
+		}
 		if !ok {
 			continue
 		}

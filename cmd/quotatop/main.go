@@ -167,6 +167,9 @@ func once(cfg config, reader *source.Redis, facts gatewayFacts, stdout, stderr i
 		fmt.Fprintf(stderr, "quotatop: cannot read the snapshot storage at %s: %v\n", reader.Address(), err)
 		return exitStorage
 	}
+	if n := reader.Vanished(); n > 0 {
+		fmt.Fprintf(stderr, "quotatop: %d key(s) that SCAN listed were gone when read (accounts deleted during the poll)\n", n)
+	}
 	now := time.Now()
 	rows := report.Judge(accounts, cfg.policy, now)
 	h := report.Header{GeneratedAt: now, Source: reader.Address(), Prefix: reader.Prefix(),

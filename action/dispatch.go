@@ -39,6 +39,8 @@ type Target struct {
 	Before *model.Account
 	// Ambiguous, when set, says which other storage key claims the same ID.
 	Ambiguous string
+	// Key is the storage key the account was read from.
+	Key string
 }
 
 // Result is what happened to one account.

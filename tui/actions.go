@@ -84,7 +84,7 @@ func (m Model) targets() ([]action.Target, int) {
 			continue
 		}
 		acc := *r.acc
-		out = append(out, action.Target{ID: r.acc.ID, Name: r.acc.DisplayName(), Reason: string(r.j.MainReason()), Before: &acc})
+		out = append(out, action.Target{ID: r.acc.ID, Name: r.acc.DisplayName(), Reason: string(r.j.MainReason()), Before: &acc, Ambiguous: r.dup, Key: r.acc.Key})
 	}
 	return out, busy
 }
@@ -119,7 +119,11 @@ func (m Model) unpause() (Model, tea.Cmd, bool) {
 	alts := map[string]int{}
 	var altWhy string
 	for _, t := range targets {
-		r, _ := m.fleet.Find(t.ID)
+		r, _ := m.fleet.FindAt(t.ID, t.Key)
+		if t.Ambiguous != "" {
+			skipped = append(skipped, fmt.Sprintf("%s: skipped, %s; fix the storage first", t.Name, t.Ambiguous))
+			continue
+		}
 		plan := action.Unpause(r.acc, r.j)
 		if plan.Blocked != "" {
 			skipped = append(skipped, fmt.Sprintf("%s: skipped, %s", t.Name, plan.Blocked))

@@ -95,17 +95,18 @@ type Model struct {
 	opts  Options
 	fleet *Fleet
 
-	screen   screen
-	filter   textinput.Model
-	filterOn bool // the filter input has focus
-	offset   int  // first table row on screen
-	detailID int64
-	lastUsed lastUsedMsg // the detail account's last use, read when it opened
-	readMode string      // "change tracking", or why polls are full
-	scroll   int         // detail/help scroll
+	screen    screen
+	filter    textinput.Model
+	filterOn  bool // the filter input has focus
+	offset    int  // first table row on screen
+	detailID  int64
+	detailKey string      // the detail view follows a storage key: two may claim one ID
+	lastUsed  lastUsedMsg // the detail account's last use, read when it opened
+	readMode  string      // "change tracking", or why polls are full
+	scroll    int         // detail/help scroll
 
 	// Rendered rows (without the cursor) for the current data, tick, size and marks.
-	rowCache map[int64]string
+	rowCache map[string]string // by storage key
 	layout   layout
 
 	// Polling: one poll in flight at most; the next is armed when it finishes.
@@ -167,7 +168,7 @@ func New(opts Options) Model {
 		fleet:           NewFleet(),
 		filter:          ti,
 		interval:        opts.Interval,
-		rowCache:        map[int64]string{},
+		rowCache:        map[string]string{},
 		pollGen:         1,
 		polling:         true,
 		inFlight:        map[int64]bool{},
@@ -426,7 +427,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.fleet.ToggleReverse(m.ctx.Now)
 	case key.Matches(msg, k.Detail):
 		if r, ok := m.fleet.Cursor(); ok {
-			m.screen, m.detailID, m.scroll = screenDetail, r.acc.ID, 0
+			m.screen, m.detailID, m.detailKey, m.scroll = screenDetail, r.acc.ID, r.acc.Key, 0
 			return m, m.readLastUsed(r.acc.ID)
 		}
 	case key.Matches(msg, k.Help):
@@ -681,13 +682,13 @@ func (m Model) tableView() string {
 	for i := m.offset; i < min(m.offset+rows, f.Len()); i++ {
 		r := f.Row(i)
 		if i == cursor {
-			lines = append(lines, m.layout.render(ctx, r, true, f.Marked(r.acc.ID)))
+			lines = append(lines, m.layout.render(ctx, r, true, f.Marked(r.acc.Key)))
 			continue
 		}
-		line, ok := m.rowCache[r.acc.ID]
+		line, ok := m.rowCache[r.acc.Key]
 		if !ok {
-			line = m.layout.render(ctx, r, false, f.Marked(r.acc.ID))
-			m.rowCache[r.acc.ID] = line
+			line = m.layout.render(ctx, r, false, f.Marked(r.acc.Key))
+			m.rowCache[r.acc.Key] = line
 		}
 		lines = append(lines, line)
 	}
@@ -720,12 +721,15 @@ func btoi(b bool) int {
 
 func (m Model) detailView() string {
 	ctx := &m.ctx
-	r, ok := m.fleet.Find(m.detailID)
+	r, ok := m.fleet.FindAt(m.detailID, m.detailKey)
 	var body []string
 	if !ok {
 		body = []string{ctx.Styles.Notice.Render(fmt.Sprintf("Account #%d is no longer in the storage.", m.detailID))}
 	} else {
 		var extra []string
+		if r.dup != "" {
+			extra = append(extra, ctx.Styles.Notice.Render("⚠ "+model.Sanitize(r.dup)+": two storage keys claim this ID, so quotatop will not act on it; fix the storage first."))
+		}
 		if res := m.results[r.acc.ID]; res != "" {
 			extra = append(extra, ctx.Styles.Bold.Render("Last action"), "  "+res)
 		}

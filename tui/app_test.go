@@ -224,9 +224,9 @@ func TestCursorFollowsTheAccount(t *testing.T) {
 	// Marks too belong to accounts.
 	m = keys(t, m, "g")
 	m.fleet.ToggleMark()
-	markedID := m.fleet.Row(0).acc.ID
+	markedKey := m.fleet.Row(0).acc.Key
 	m = keys(t, m, "s", "s")
-	if !m.fleet.Marked(markedID) || len(m.fleet.Targets()) != 1 || m.fleet.Targets()[0].acc.ID != markedID {
+	if !m.fleet.Marked(markedKey) || len(m.fleet.Targets()) != 1 || m.fleet.Targets()[0].acc.Key != markedKey {
 		t.Fatal("mark lost by sorting")
 	}
 }

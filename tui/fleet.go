@@ -2,6 +2,7 @@ package tui
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -17,6 +18,9 @@ type row struct {
 	j   model.Judgement
 	// search is the lower-cased text the filter matches against, built once per poll.
 	search string
+	// dup names another storage key that claims the same account ID, "" when none: the
+	// gateway's admin API addresses accounts by ID, so neither may be acted on.
+	dup string
 }
 
 // summary is what filtering and sorting read, kept apart from the (large) rows so that
@@ -102,15 +106,16 @@ type Fleet struct {
 	// moves ages, which are drawn from the clock.
 	nextChange time.Time
 
-	cursorID  int64
+	// The cursor and marks follow storage keys: two keys may claim one account ID.
+	cursorKey string
 	hasCursor bool
 	cursorPos int // index in view, kept to place the cursor when its account vanishes
-	marks     map[int64]bool
+	marks     map[string]bool
 }
 
 // NewFleet returns an empty fleet sorted by severity.
 func NewFleet() *Fleet {
-	return &Fleet{marks: map[int64]bool{}, counts: map[model.State]int{}}
+	return &Fleet{marks: map[string]bool{}, counts: map[model.State]int{}}
 }
 
 // SetAccounts replaces the data with a new poll's accounts, judged at now. An account
@@ -127,7 +132,7 @@ func (f *Fleet) SetAccounts(accounts []model.Account, p model.Policy, now time.T
 		for i := range accounts {
 			order = append(order, int32(i))
 		}
-		slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(accounts[a].ID, accounts[b].ID) })
+		slices.SortStableFunc(order, func(a, b int32) int { return compareAccounts(&accounts[a], &accounts[b]) })
 		f.order = order
 	}
 
@@ -156,10 +161,10 @@ func (f *Fleet) SetAccounts(accounts []model.Account, p model.Policy, now time.T
 	k := 0
 	for n, i := range order {
 		a := &accounts[i]
-		for k < len(old) && old[k].acc.ID < a.ID {
+		for k < len(old) && compareAccounts(old[k].acc, a) < 0 {
 			k++
 		}
-		if k < len(old) && a.Rev != 0 && old[k].acc.Rev == a.Rev && old[k].acc.ID == a.ID {
+		if k < len(old) && a.Rev != 0 && old[k].acc.Rev == a.Rev && old[k].acc.ID == a.ID && old[k].acc.Key == a.Key {
 			f.rows[n] = row{acc: a, j: old[k].j, search: old[k].search}
 			f.sums[n] = oldSums[k]
 			k++
@@ -168,18 +173,41 @@ func (f *Fleet) SetAccounts(accounts []model.Account, p model.Policy, now time.T
 		f.rows[n] = row{acc: a, search: searchText(a)}
 		f.judge(n, p, now)
 	}
-	for id := range f.marks {
-		if _, ok := f.Find(id); !ok {
-			delete(f.marks, id)
+	f.flagDuplicates()
+	for key := range f.marks {
+		if _, ok := f.FindKey(key); !ok {
+			delete(f.marks, key)
 		}
 	}
 	f.settle(now)
 }
 
+// compareAccounts is the rows' order: by ID, then by storage key.
+func compareAccounts(a, b *model.Account) int {
+	if c := cmp.Compare(a.ID, b.ID); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Key, b.Key)
+}
+
+// flagDuplicates names, on each row whose ID another key also claims, that other key.
+// Rows are in ID order, so claimants are neighbours.
+func (f *Fleet) flagDuplicates() {
+	for i := range f.rows {
+		f.rows[i].dup = ""
+		for _, j := range []int{i - 1, i + 1} {
+			if j >= 0 && j < len(f.rows) && f.rows[j].acc.ID == f.rows[i].acc.ID {
+				f.rows[i].dup = fmt.Sprintf("ID %d also in %s", f.rows[i].acc.ID, f.rows[j].acc.Key)
+				break
+			}
+		}
+	}
+}
+
 // sameIDs reports whether accounts, in order, hold the IDs of rows at the same places.
 func sameIDs(accounts []model.Account, order []int32, rows []row) bool {
 	for n, i := range order {
-		if accounts[i].ID != rows[n].acc.ID {
+		if accounts[i].ID != rows[n].acc.ID || accounts[i].Key != rows[n].acc.Key {
 			return false
 		}
 	}
@@ -191,7 +219,7 @@ func sameIDs(accounts []model.Account, order []int32, rows []row) bool {
 func sortedByID(accounts []model.Account, order []int32) bool {
 	for n := 1; n < len(order); n++ {
 		a, b := &accounts[order[n-1]], &accounts[order[n]]
-		if a.ID > b.ID || (a.ID == b.ID && order[n-1] > order[n]) {
+		if c := compareAccounts(a, b); c > 0 || (c == 0 && order[n-1] > order[n]) {
 			return false
 		}
 	}
@@ -397,7 +425,7 @@ func (f *Fleet) placeCursor() {
 	}
 	if f.hasCursor {
 		for i, ri := range f.view {
-			if f.rows[ri].acc.ID == f.cursorID {
+			if f.rows[ri].acc.Key == f.cursorKey {
 				f.cursorPos = i
 				return
 			}
@@ -405,7 +433,7 @@ func (f *Fleet) placeCursor() {
 	}
 	// The account vanished or was filtered out: stay at the same place in the list.
 	f.cursorPos = min(max(f.cursorPos, 0), len(f.view)-1)
-	f.cursorID, f.hasCursor = f.rows[f.view[f.cursorPos]].acc.ID, true
+	f.cursorKey, f.hasCursor = f.rows[f.view[f.cursorPos]].acc.Key, true
 }
 
 // Len is the number of rows shown.
@@ -437,7 +465,7 @@ func (f *Fleet) Move(delta int) {
 		return
 	}
 	f.cursorPos = min(max(f.cursorPos+delta, 0), len(f.view)-1)
-	f.cursorID, f.hasCursor = f.rows[f.view[f.cursorPos]].acc.ID, true
+	f.cursorKey, f.hasCursor = f.rows[f.view[f.cursorPos]].acc.Key, true
 }
 
 // SetQuery sets the filter text.
@@ -478,10 +506,10 @@ func (f *Fleet) StatesName() string { return stateFilterNames[f.states] }
 // ToggleMark marks or unmarks the cursor's account.
 func (f *Fleet) ToggleMark() {
 	if r, ok := f.Cursor(); ok {
-		if f.marks[r.acc.ID] {
-			delete(f.marks, r.acc.ID)
+		if f.marks[r.acc.Key] {
+			delete(f.marks, r.acc.Key)
 		} else {
-			f.marks[r.acc.ID] = true
+			f.marks[r.acc.Key] = true
 		}
 	}
 }
@@ -489,22 +517,22 @@ func (f *Fleet) ToggleMark() {
 // MarkShown marks every shown row.
 func (f *Fleet) MarkShown() {
 	for _, ri := range f.view {
-		f.marks[f.rows[ri].acc.ID] = true
+		f.marks[f.rows[ri].acc.Key] = true
 	}
 }
 
 // ClearMarks unmarks everything.
 func (f *Fleet) ClearMarks() { clear(f.marks) }
 
-// Marked reports whether an account is marked.
-func (f *Fleet) Marked(id int64) bool { return f.marks[id] }
+// Marked reports whether the account at a storage key is marked.
+func (f *Fleet) Marked(key string) bool { return f.marks[key] }
 
 // Targets are the rows an action applies to: the marked ones, else the cursor's.
 func (f *Fleet) Targets() []*row {
 	var out []*row
 	if len(f.marks) > 0 {
 		for i := range f.rows {
-			if f.marks[f.rows[i].acc.ID] {
+			if f.marks[f.rows[i].acc.Key] {
 				out = append(out, &f.rows[i])
 			}
 		}
@@ -516,7 +544,29 @@ func (f *Fleet) Targets() []*row {
 	return out
 }
 
-// Find returns the row of an account.
+// FindAt returns the row of account id read from key, by binary search (the detail
+// view looks its account up every frame).
+func (f *Fleet) FindAt(id int64, key string) (*row, bool) {
+	i, _ := slices.BinarySearchFunc(f.rows, id, func(r row, id int64) int { return cmp.Compare(r.acc.ID, id) })
+	for ; i < len(f.rows) && f.rows[i].acc.ID == id; i++ {
+		if f.rows[i].acc.Key == key {
+			return &f.rows[i], true
+		}
+	}
+	return nil, false
+}
+
+// FindKey returns the row of the account at a storage key.
+func (f *Fleet) FindKey(key string) (*row, bool) {
+	for i := range f.rows {
+		if f.rows[i].acc.Key == key {
+			return &f.rows[i], true
+		}
+	}
+	return nil, false
+}
+
+// Find returns the row of an account (the first, should two keys claim its ID).
 func (f *Fleet) Find(id int64) (*row, bool) {
 	// Rows are in ID order: the detail view looks its account up every frame.
 	i, ok := slices.BinarySearchFunc(f.rows, id, func(r row, id int64) int { return cmp.Compare(r.acc.ID, id) })

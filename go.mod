@@ -13,6 +13,7 @@ require (
 	github.com/mattn/go-runewidth v0.0.30
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/valyala/fastjson v1.6.10
+	modernc.org/sqlite v1.62.0
 )
 
 require (
@@ -41,5 +42,4 @@ require (
 	modernc.org/libc v1.80.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
-	modernc.org/sqlite v1.62.0 // indirect
 )

@@ -14,12 +14,14 @@ import (
 	"time"
 
 	"github.com/quotatop/quotatop/model"
+	"github.com/quotatop/quotatop/trend"
 )
 
 // Row is one account with its judgement.
 type Row struct {
 	Account   *model.Account
 	Judgement model.Judgement
+	Forecast  trend.Forecast // see Project; zero without one
 }
 
 // Judge judges every account at now, ordered by ID.
@@ -37,6 +39,7 @@ type Header struct {
 	GeneratedAt time.Time
 	Source      string
 	Prefix      string
+	Groups      []trend.Group // see Project
 }
 
 // Count returns how many rows are in each state.
@@ -69,6 +72,7 @@ type jsonDoc struct {
 	Source      string        `json:"source"`
 	Prefix      string        `json:"prefix"`
 	Accounts    []jsonAccount `json:"accounts"`
+	Groups      []jsonGroup   `json:"groups"` // report/trend.go
 }
 
 type jsonAccount struct {
@@ -100,6 +104,7 @@ type jsonWindow struct {
 	ResetAt          *time.Time            `json:"reset_at"`
 	Reset            bool                  `json:"reset"`
 	AutoPauseOff     bool                  `json:"auto_pause_disabled"`
+	jsonTrend                              // report/trend.go
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -131,9 +136,9 @@ func writeJSON(w io.Writer, h Header, rows []Row) error {
 		}
 		if j.HasSnapshot {
 			ja.Windows = map[string]jsonWindow{}
-			for _, wj := range j.Windows {
+			for i, wj := range j.Windows {
 				ja.Windows[string(wj.Name)] = jsonWindow{UsedPercent: wj.UsedPercent, ThresholdPercent: model.ThresholdPercent(wj.Threshold),
-					ThresholdSource: wj.ThresholdSource, ResetAt: timePtr(wj.ResetAt), Reset: wj.Reset, AutoPauseOff: wj.Disabled}
+					ThresholdSource: wj.ThresholdSource, ResetAt: timePtr(wj.ResetAt), Reset: wj.Reset, AutoPauseOff: wj.Disabled, jsonTrend: trendOf(r.Forecast, i)}
 			}
 		}
 		for _, m := range a.ModelLimits {
@@ -146,6 +151,7 @@ func writeJSON(w io.Writer, h Header, rows []Row) error {
 		}
 		doc.Accounts = append(doc.Accounts, ja)
 	}
+	doc.Groups = groupsJSON(h.Groups)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)

@@ -1,0 +1,85 @@
+package report
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/quotatop/quotatop/model"
+	"github.com/quotatop/quotatop/trend"
+)
+
+// This file holds the projection fields of the JSON document (rates, pause times, group
+// capacity), kept apart from the snapshot fields so both can change on their own.
+
+// Project fills each row's forecast from its samples (samples may be nil: no history)
+// and returns the groups' capacity.
+func Project(rows []Row, samples func(id int64) []trend.Sample, p model.Policy, now time.Time) []trend.Group {
+	o := trend.DefaultOptions()
+	members := make([]trend.Member, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		var s []trend.Sample
+		if samples != nil {
+			s = samples(r.Account.ID)
+		}
+		r.Forecast = trend.Project(r.Account, r.Judgement, s, o, now)
+		members[i] = trend.Member{Account: r.Account, Judgement: r.Judgement, Forecast: r.Forecast}
+	}
+	return trend.Groups(members, p, o, now)
+}
+
+// jsonTrend are a window's projection fields; null where there is not enough history.
+type jsonTrend struct {
+	Rate      *float64   `json:"rate_percent_per_hour"`
+	Projected *float64   `json:"projected_percent_at_reset"`
+	PauseETA  *time.Time `json:"pause_eta"`
+	// Stale says the projection extrapolates a snapshot over 30 minutes old.
+	Stale bool `json:"projection_stale"`
+}
+
+func trendOf(f trend.Forecast, i int) jsonTrend {
+	w := f.Windows[i]
+	t := jsonTrend{PauseETA: timePtr(w.PauseAt), Stale: f.Stale && w.Status == trend.StatusRate}
+	if w.Status == trend.StatusRate {
+		rate := roundTo2(w.Rate)
+		t.Rate = &rate
+		if w.HasProjected {
+			p := roundTo2(w.Projected)
+			t.Projected = &p
+		}
+	}
+	return t
+}
+
+func roundTo2(v float64) float64 {
+	f, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', 2, 64), 64)
+	return f
+}
+
+// jsonGroup is one scheduling group's capacity now and ahead.
+type jsonGroup struct {
+	ID          int64          `json:"id"`
+	Accounts    int            `json:"accounts"`
+	Schedulable int            `json:"schedulable"`
+	Paused      int            `json:"paused"`
+	Blocked     int            `json:"blocked"`
+	Projected   map[string]int `json:"projected"`
+	DryAt       *time.Time     `json:"dry_at"`
+	Stale       bool           `json:"projection_stale"`
+}
+
+// horizonNames label the projections, matching trend.DefaultOptions().Horizons.
+var horizonNames = [3]string{"+1h", "+2h", "+5h"}
+
+func groupsJSON(groups []trend.Group) []jsonGroup {
+	out := make([]jsonGroup, 0, len(groups))
+	for _, g := range groups {
+		jg := jsonGroup{ID: g.ID, Accounts: g.Accounts, Schedulable: g.Schedulable, Paused: g.Paused, Blocked: g.Blocked,
+			Projected: map[string]int{}, DryAt: timePtr(g.DryAt), Stale: g.Stale}
+		for i, n := range g.Projected {
+			jg.Projected[horizonNames[i]] = n
+		}
+		out = append(out, jg)
+	}
+	return out
+}

@@ -235,6 +235,7 @@ func Fleet(now time.Time) []*Account {
 	add("corrupt", "openai", "oauth", func(a *Account) {
 		a.Raw = `{"ID":` + fmt.Sprint(a.ID) + `,"Name":"half-written","Extra":{"codex_5h_used_percent":`
 	})
+	forecastAccounts(now, add) // trend.go
 	return out
 }
 

@@ -95,7 +95,8 @@ func timeline(m *Member, p model.Policy, now, until time.Time, was bool) []chang
 	return out
 }
 
-// Groups projects every group's capacity, ordered by dry time (soonest first, never-dry
+// Groups projects every group's capacity (accounts whose value cannot be read belong to
+// none, as their groups are unknown), ordered by dry time (soonest first, never-dry
 // last), then by ID.
 func Groups(members []Member, p model.Policy, o Options, now time.Time) []Group {
 	type acc struct {
@@ -114,6 +115,9 @@ func Groups(members []Member, p model.Policy, o Options, now time.Time) []Group 
 	until := now.Add(o.Ahead)
 	for k := range members {
 		m := &members[k]
+		if m.Account.Invalid != "" {
+			continue // an unreadable value's groups are unknown
+		}
 		ids := groupIDs(m.Account.GroupIDs)
 		var changes []change
 		now0 := false

@@ -37,6 +37,7 @@ type config struct {
 	readOnly      bool
 	confirmProbes bool
 	auditLog      string
+	history       string // history file, "off", or "" for the default (history.go)
 }
 
 const usageHead = `quotatop watches the 5h/7d quotas of the accounts an API gateway (sub2api) pools.
@@ -88,6 +89,7 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (co
 	fs.BoolVar(&cfg.readOnly, "read-only", false, "a pure monitor: refuse every action")
 	fs.BoolVar(&cfg.confirmProbes, "confirm-probes", false, "ask before a single-account probe too")
 	fs.StringVar(&cfg.auditLog, "audit-log", "", "append the action audit trail to `PATH` (default $XDG_STATE_HOME/quotatop/audit.jsonl)")
+	fs.StringVar(&cfg.history, "history", "", "keep samples for rates and projections in `PATH`, or off (default $XDG_STATE_HOME/quotatop/<redis-and-prefix>.db)")
 	keyOnArgv := fs.String("admin-key", "", "refused: the key would show in ps and shell history; use $QUOTATOP_ADMIN_KEY or --admin-key-file")
 
 	if err := fs.Parse(args); err != nil {

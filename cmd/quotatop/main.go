@@ -53,8 +53,10 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	if g.admin != nil {
 		cfg.policy = withGatewayThresholds(cfg.policy, g.admin, stderr)
 	}
+	g.history = openHistory(cfg, g, getenv, stderr)
+	defer g.history.close()
 	if cfg.once {
-		return once(cfg, g.reader, stdout, stderr)
+		return once(cfg, g.reader, g.history, stdout, stderr)
 	}
 	return live(cfg, g, stderr, getenv)
 }
@@ -75,9 +77,11 @@ func withGatewayThresholds(p model.Policy, admin *source.Admin, stderr io.Writer
 // gateway is what quotatop talks to: the snapshot reader and, when configured, the
 // admin API.
 type gateway struct {
-	reader *source.Redis
-	admin  *source.Admin
-	close  func()
+	reader  *source.Redis
+	admin   *source.Admin
+	close   func()
+	history *historyFile // history.go
+	sim     *demo.Sim    // the demo's simulator, nil otherwise
 }
 
 // openGateway builds the reader and admin client: the embedded demo (whose simulated
@@ -88,7 +92,7 @@ func openGateway(cfg config, getenv func(string) string, stderr io.Writer) (*gat
 		if err != nil {
 			return nil, err
 		}
-		g := &gateway{reader: d.Reader, close: d.Close}
+		g := &gateway{reader: d.Reader, close: d.Close, sim: d.Sim}
 		if cfg.once {
 			return g, nil
 		}
@@ -152,7 +156,7 @@ func adminKey(cfg config, getenv func(string) string, stderr io.Writer) (string,
 }
 
 // once prints the fleet a single time, for scripts.
-func once(cfg config, reader *source.Redis, stdout, stderr io.Writer) int {
+func once(cfg config, reader *source.Redis, hist *historyFile, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout*2)
 	defer cancel()
 	accounts, err := reader.Read(ctx)
@@ -162,7 +166,7 @@ func once(cfg config, reader *source.Redis, stdout, stderr io.Writer) int {
 	}
 	now := time.Now()
 	rows := report.Judge(accounts, cfg.policy, now)
-	h := report.Header{GeneratedAt: now, Source: reader.Address(), Prefix: reader.Prefix()}
+	h := report.Header{GeneratedAt: now, Source: reader.Address(), Prefix: reader.Prefix(), Groups: hist.project(accounts, rows, cfg.policy, now)}
 	if err := report.Write(stdout, cfg.output, h, rows); err != nil {
 		fmt.Fprintf(stderr, "quotatop: write output: %v\n", err)
 		return exitUsage

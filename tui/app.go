@@ -43,6 +43,9 @@ type Options struct {
 	// Thresholds reads the gateway-wide default thresholds; when set they replace the
 	// flags' values, re-read every minute.
 	Thresholds func(context.Context) ([2]float64, error)
+
+	// History keeps samples for rates and projections (history.go); nil keeps none.
+	History History
 }
 
 // helpColumn is the width of one group of keys in the help screen.
@@ -63,6 +66,7 @@ const (
 	screenTable screen = iota
 	screenDetail
 	screenHelp
+	screenGroups // groups.go
 )
 
 // Messages, named for what happened.
@@ -70,6 +74,7 @@ type (
 	pollDoneMsg struct {
 		gen               int
 		accounts          []model.Account
+		trends            *trends // history.go
 		err               error
 		started, finished time.Time
 	}
@@ -118,6 +123,8 @@ type Model struct {
 	messageAt time.Time
 	// thresholdOrigin says where gateway default thresholds come from.
 	thresholdOrigin string
+	// trends are the last poll's projections (history.go).
+	trends *trends
 }
 
 // New builds the root model.
@@ -177,13 +184,18 @@ func (m *Model) startPoll() tea.Cmd {
 }
 
 func (m Model) pollCmd(gen int) tea.Cmd {
-	reader, clock, timeout := m.opts.Reader, m.opts.Clock, m.opts.PollTimeout
+	reader, clock, timeout, hist, policy := m.opts.Reader, m.opts.Clock, m.opts.PollTimeout, m.opts.History, m.ctx.Policy
 	return func() tea.Msg {
 		started := clock()
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		accounts, err := reader.Read(ctx)
-		return pollDoneMsg{gen: gen, accounts: accounts, err: err, started: started, finished: clock()}
+		finished := clock()
+		var t *trends
+		if err == nil {
+			t = project(hist, accounts, policy, finished)
+		}
+		return pollDoneMsg{gen: gen, accounts: accounts, trends: t, err: err, started: started, finished: finished}
 	}
 }
 
@@ -276,6 +288,8 @@ func (m Model) pollDone(msg pollDoneMsg) (tea.Model, tea.Cmd) {
 		m.failures, m.lastErr = 0, ""
 		m.haveData, m.lastGood, m.lastTook = true, msg.finished, msg.finished.Sub(msg.started)
 		m.fleet.SetAccounts(msg.accounts, m.ctx.Policy, m.ctx.Now)
+		m.fleet.SetTrends(msg.trends, m.ctx.Now)
+		m.trends = msg.trends
 		delay = m.interval
 	}
 	m.invalidate()
@@ -327,6 +341,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.scroll = max(m.scroll-1, 0)
 		}
 		return m, nil
+	case screenGroups:
+		return m.groupsKey(msg)
 	case screenDetail:
 		switch {
 		case key.Matches(msg, k.Back):
@@ -395,6 +411,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 	case key.Matches(msg, k.Help):
 		m.screen, m.scroll = screenHelp, 0
+	case key.Matches(msg, k.Groups):
+		m.screen, m.scroll = screenGroups, 0
 	case key.Matches(msg, k.Refresh):
 		return m, m.pollNow()
 	case key.Matches(msg, k.Freeze):
@@ -513,6 +531,8 @@ func (m Model) render() string {
 		out = m.helpView()
 	case screenDetail:
 		out = m.detailView()
+	case screenGroups:
+		out = m.groupsScreen()
 	default:
 		out = m.tableView()
 	}
@@ -559,6 +579,9 @@ func (m Model) header() []string {
 		parts = append(parts, st.State[s].Render(label))
 	}
 	line2 := st.Bold.Render(fmt.Sprintf("%d accounts", m.fleet.Total())) + "  " + strings.Join(parts, "  ")
+	if dry := dryNote(ctx, m.trends); dry != "" {
+		line2 += st.Dim.Render(" · ") + dry
+	}
 	return []string{fit(line1, ctx.Width, false), fit(line2, ctx.Width, false)}
 }
 
@@ -670,7 +693,7 @@ func (m Model) detailView() string {
 	if !ok {
 		body = []string{ctx.Styles.Notice.Render(fmt.Sprintf("Account #%d is no longer in the storage.", m.detailID))}
 	} else {
-		var extra []string
+		extra := m.trendDetail(r)
 		if res := m.results[r.acc.ID]; res != "" {
 			extra = append(extra, ctx.Styles.Bold.Render("Last action"), "  "+res)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/quotatop/quotatop/model"
+	"github.com/quotatop/quotatop/trend"
 )
 
 // row is one account and its judgement at the last tick.
@@ -17,6 +18,8 @@ type row struct {
 	j   model.Judgement
 	// search is the lower-cased text the filter matches against, built once per poll.
 	search string
+	// f is the account's projection from the last poll (history.go); nil without one.
+	f *trend.Forecast
 }
 
 // summary is what filtering and sorting read, kept apart from the (large) rows so that
@@ -26,6 +29,9 @@ type summary struct {
 	used     [2]float32 // -1 when there is no live number
 	age      int64      // -1 without a snapshot time
 	reset    int64      // ns until the sooner reset; max when unknown
+	pause    int64      // ns until the projected pause; max when none
+	dry      int64      // ns until the first of the account's groups runs dry; max when none
+	unused   float32    // points of quota left at a near reset (history.go)
 }
 
 // sortKey names an order of the table.
@@ -39,10 +45,13 @@ const (
 	sortReset
 	sortName
 	sortID
+	sortPause
+	sortDry
+	sortUnused
 	sortKeys
 )
 
-var sortNames = [sortKeys]string{"severity", "5h %", "7d %", "snapshot age", "time to reset", "name", "id"}
+var sortNames = [sortKeys]string{"severity", "5h %", "7d %", "snapshot age", "time to reset", "name", "id", "time to pause", "time to dry", "unused quota"}
 
 // stateFilter narrows the table to a group of states.
 type stateFilter int
@@ -90,6 +99,9 @@ type Fleet struct {
 	// nextChange is when some row's judgement may next change; until then a tick only
 	// moves ages, which are drawn from the clock.
 	nextChange time.Time
+
+	// dryAt is each group's dry time from the last poll's projections (history.go).
+	dryAt map[int64]time.Time
 
 	cursorID  int64
 	hasCursor bool
@@ -151,7 +163,8 @@ func (f *Fleet) Rejudge(p model.Policy, now time.Time) {
 		}
 		f.counts[r.j.State]++
 		f.sums[i] = summary{severity: int8(r.j.State.Severity()), used: [2]float32{float32(usedKey(r, 0)), float32(usedKey(r, 1))},
-			age: int64(ageKey(r)), reset: int64(resetKey(r, now))}
+			age: int64(ageKey(r)), reset: int64(resetKey(r, now)), pause: int64(pauseKey(r, now)), dry: int64(f.dryKey(r, now)),
+			unused: float32(unusedLeft(r))}
 	}
 	f.rebuild(now)
 }
@@ -228,6 +241,12 @@ func (f *Fleet) sortKeyFunc() func(s *summary, i int) float32 {
 		return func(s *summary, _ int) float32 { return float32(s.reset / int64(time.Second)) }
 	case sortID:
 		return func(_ *summary, _ int) float32 { return 0 } // rows are in ID order
+	case sortPause:
+		return func(s *summary, _ int) float32 { return float32(s.pause / int64(time.Second)) }
+	case sortDry:
+		return func(s *summary, _ int) float32 { return float32(s.dry / int64(time.Second)) }
+	case sortUnused:
+		return func(s *summary, _ int) float32 { return -s.unused }
 	}
 	// Severity, then the fuller account first.
 	return func(s *summary, _ int) float32 {

@@ -8,6 +8,7 @@ type KeyMap struct {
 	Up, Down, Top, Bottom, PageUp, PageDown, HalfUp, HalfDown key.Binding
 	Filter, ClearFilter, StateFilter, Sort, Reverse           key.Binding
 	Detail, Back, Help, Quit                                  key.Binding
+	Groups                                                    key.Binding
 	Refresh, Freeze, Faster, Slower                           key.Binding
 	Mark, MarkAll, Probe, Unpause                             key.Binding
 }
@@ -34,6 +35,7 @@ func DefaultKeyMap() KeyMap {
 		Detail:      b([]string{"enter"}, "enter", "details"),
 		Back:        b([]string{"esc", "enter", "q"}, "esc", "back"),
 		Help:        b([]string{"?"}, "?", "help"),
+		Groups:      b([]string{"t"}, "t", "groups"),
 		Quit:        b([]string{"q", "ctrl+c"}, "q", "quit"),
 		Refresh:     b([]string{"ctrl+r"}, "ctrl+r", "poll now"),
 		Freeze:      b([]string{"z"}, "z", "freeze"),
@@ -48,14 +50,14 @@ func DefaultKeyMap() KeyMap {
 
 // ShortHelp is the footer, most useful first: it drops from the end when narrow.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Help, k.Filter, k.StateFilter, k.Probe, k.Unpause, k.Detail, k.Sort, k.Freeze, k.Quit}
+	return []key.Binding{k.Help, k.Filter, k.StateFilter, k.Probe, k.Unpause, k.Detail, k.Groups, k.Sort, k.Freeze, k.Quit}
 }
 
 // FullHelp is the help overlay, in columns.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.HalfUp, k.HalfDown},
-		{k.Filter, k.ClearFilter, k.StateFilter, k.Sort, k.Reverse, k.Detail},
+		{k.Filter, k.ClearFilter, k.StateFilter, k.Sort, k.Reverse, k.Detail, k.Groups},
 		{k.Mark, k.MarkAll, k.Probe, k.Unpause},
 		{k.Refresh, k.Freeze, k.Faster, k.Slower, k.Help, k.Quit},
 	}

@@ -31,10 +31,11 @@ var columns = []column{
 	{title: "ID", width: 6, priority: 4, right: true, cell: func(_ *Context, r *row, _ paint, _ int) string { return strconv.FormatInt(r.acc.ID, 10) }},
 	{title: "NAME", width: 12, priority: 1, cell: func(_ *Context, r *row, _ paint, _ int) string { return r.acc.DisplayName() }},
 	{title: "PLATFORM", width: 14, priority: 6, cell: platformCell},
-	{title: "5H USED", width: 13, priority: 1, cell: func(ctx *Context, r *row, p paint, w int) string { return barCell(ctx, r, 0, p, w) }},
-	{title: "7D USED", width: 13, priority: 1, cell: func(ctx *Context, r *row, p paint, w int) string { return barCell(ctx, r, 1, p, w) }},
+	{title: "5H USED", width: 12, priority: 1, cell: func(ctx *Context, r *row, p paint, w int) string { return barCell(ctx, r, 0, p, w) }},
+	{title: "7D USED", width: 12, priority: 1, cell: func(ctx *Context, r *row, p paint, w int) string { return barCell(ctx, r, 1, p, w) }},
 	{title: "5H RESET", width: 8, priority: 5, right: true, cell: func(ctx *Context, r *row, p paint, _ int) string { return resetCell(ctx, r, 0, p) }},
 	{title: "7D RESET", width: 8, priority: 7, right: true, cell: func(ctx *Context, r *row, p paint, _ int) string { return resetCell(ctx, r, 1, p) }},
+	{title: "ETA", width: 5, priority: 3, right: true, cell: etaCell}, // time to pause (trendview.go)
 	{title: "AGE", width: 6, priority: 1, right: true, cell: ageCell},
 	{title: "REASON", width: 11, priority: 2, cell: reasonCell},
 }

@@ -23,6 +23,9 @@ func live(cfg config, g *gateway, stderr io.Writer, getenv func(string) string) 
 		Reader: reader, Source: info, Policy: cfg.policy, Interval: cfg.interval,
 		PollTimeout: cfg.timeout * 2, Color: !cfg.noColor, Mouse: cfg.mouse, ConfirmProbes: cfg.confirmProbes,
 	}
+	if g.history != nil {
+		opts.History = g.history // history.go
+	}
 	why := ""
 	switch {
 	case cfg.readOnly:

@@ -1,0 +1,119 @@
+package tui
+
+import (
+	"time"
+
+	"github.com/quotatop/quotatop/model"
+	"github.com/quotatop/quotatop/trend"
+)
+
+// History is the sample store as the monitor needs it (package history implements it):
+// each poll is handed over without waiting, and the recent samples feed the projections.
+type History interface {
+	Record(accounts []model.Account, p model.Policy, now time.Time)
+	Samples(id int64) []trend.Sample
+	// Note is one sentence about a problem with the history, "" when there is none.
+	Note() string
+}
+
+// trends are one poll's projections: per account (by ID) and per group.
+type trends struct {
+	forecasts map[int64]*trend.Forecast
+	groups    []trend.Group
+	note      string
+}
+
+// project records a poll and projects it. It runs inside the poll's command, off the
+// UI loop: 10,000 accounts take a few milliseconds.
+func project(h History, accounts []model.Account, p model.Policy, now time.Time) *trends {
+	t := &trends{forecasts: make(map[int64]*trend.Forecast, len(accounts))}
+	if h != nil {
+		h.Record(accounts, p, now)
+		t.note = h.Note()
+	}
+	o := trend.DefaultOptions()
+	members := make([]trend.Member, 0, len(accounts))
+	for i := range accounts {
+		a := &accounts[i]
+		j := model.Judge(a, p, now)
+		var samples []trend.Sample
+		if h != nil {
+			samples = h.Samples(a.ID)
+		}
+		f := trend.Project(a, j, samples, o, now)
+		t.forecasts[a.ID] = &f
+		members = append(members, trend.Member{Account: a, Judgement: j, Forecast: f})
+	}
+	t.groups = trend.Groups(members, p, o, now)
+	return t
+}
+
+// schedulable is what the ETA column and the pause sort look at: a time to pause means
+// something only for an account the gateway still schedules.
+func schedulable(s model.State) bool { return s == model.StateOK || s == model.StateWarn }
+
+// pauseIn is the time until the row's account pauses, false when none is due.
+func pauseIn(r *row, now time.Time) (time.Duration, bool) {
+	if r.f == nil || r.f.PauseAt.IsZero() || !schedulable(r.j.State) {
+		return 0, false
+	}
+	return max(r.f.PauseAt.Sub(now), 0), true
+}
+
+// unusedLeft is the most quota left at a near reset among the row's windows, 0 if none.
+func unusedLeft(r *row) float64 {
+	if r.f == nil || !schedulable(r.j.State) {
+		return 0
+	}
+	left := 0.0
+	for _, w := range r.f.Windows {
+		if w.Unused {
+			left = max(left, w.Left)
+		}
+	}
+	return left
+}
+
+const never = time.Duration(1<<62 - 1)
+
+func pauseKey(r *row, now time.Time) time.Duration {
+	if d, ok := pauseIn(r, now); ok {
+		return d
+	}
+	return never
+}
+
+// dryKey is the time until the first of the row's groups runs dry.
+func (f *Fleet) dryKey(r *row, now time.Time) time.Duration {
+	best := never
+	ids := r.acc.GroupIDs
+	if len(ids) == 0 {
+		ids = []int64{0}
+	}
+	for _, id := range ids {
+		if at, ok := f.dryAt[id]; ok {
+			best = min(best, max(at.Sub(now), 0))
+		}
+	}
+	return best
+}
+
+// SetTrends attaches a poll's projections to the rows and re-sorts; rows keep them
+// across ticks until the next poll.
+func (f *Fleet) SetTrends(t *trends, now time.Time) {
+	if t == nil {
+		return
+	}
+	f.dryAt = make(map[int64]time.Time, len(t.groups))
+	for _, g := range t.groups {
+		if !g.DryAt.IsZero() {
+			f.dryAt[g.ID] = g.DryAt
+		}
+	}
+	for i := range f.rows {
+		r := &f.rows[i]
+		r.f = t.forecasts[r.acc.ID]
+		f.sums[i].pause, f.sums[i].dry, f.sums[i].unused = int64(pauseKey(r, now)), int64(f.dryKey(r, now)), float32(unusedLeft(r))
+	}
+	f.rebuild(now)
+}

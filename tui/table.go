@@ -40,6 +40,13 @@ var columns = []column{
 	{title: "REASON", width: 11, priority: 2, cell: reasonCell},
 }
 
+func nameRoom(prio int) int {
+	if prio > 3 {
+		return 4
+	}
+	return 0
+}
+
 // layout picks the columns that fit and their widths.
 type layout struct {
 	cols   []column
@@ -62,7 +69,9 @@ func newLayout(width int) layout {
 		}
 		return n - 1
 	}
-	for prio := 7; prio > 1 && need() > width; prio-- {
+	// The minor columns (priority 4 and up) give way before the name shrinks under 16
+	// cells; the ETA (3) and reason (2) only when nothing else fits.
+	for prio := 7; prio > 1 && need()+nameRoom(prio) > width; prio-- {
 		for i, c := range columns {
 			if c.priority == prio {
 				chosen[i] = false

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/quotatop/quotatop/source/redistest"
+	_ "modernc.org/sqlite"
+)
+
+// The demo shows, from its first screen, accounts heading for a pause (an ETA), the group
+// that runs dry within the hour (in the header and the group view) and the groups' counts.
+func TestDemoProjectionsInTmux(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "run.sh")
+	os.WriteFile(script, []byte(fmt.Sprintf("#!/bin/sh\n%s --demo --interval 500ms\necho EXITED:$?\nsleep 60\n", binary)), 0o755)
+	tm := startTmux(t, 80, 24, script)
+
+	s := tm.waitFor("the group that runs dry", 20*time.Second, regexp.MustCompile(`g4 dry ~\d\d:\d\d`).MatchString)
+	if !strings.Contains(s, "ETA") {
+		t.Fatalf("no ETA column at 80 columns:\n%s", s)
+	}
+	for range 7 { // severity -> ... -> time to pause
+		tm.keys("s")
+	}
+	tm.keys("g")
+	eta := regexp.MustCompile(`codex-(plus-19|eu-41|eu-42|pro-17) .* (\d+m|now) +\d+s`)
+	s = tm.waitFor("an ETA on top of the time-to-pause order", 10*time.Second, func(s string) bool {
+		return strings.Contains(s, "sort time to pause") && eta.MatchString(s)
+	})
+
+	tm.keys("t")
+	s = tm.waitFor("the group view", 5*time.Second, contains("RUNS DRY"))
+	if !regexp.MustCompile(`(?m)^g4 +3 .*~\d\d:\d\d \(in \d+m\)`).MatchString(s) {
+		t.Fatalf("group 4 does not say when it runs dry:\n%s", s)
+	}
+	tm.keys("Escape")
+	tm.waitFor("the table", 5*time.Second, contains("sort time to pause"))
+	tm.keys("q")
+	tm.waitFor("quotatop to exit", 10*time.Second, contains("EXITED:0"))
+}
+
+// --once reads and writes the history file: a second run a while later has a rate.
+func TestOnceBuildsHistory(t *testing.T) {
+	srv := redistest.Start(t)
+	now := time.Now()
+	// Snapshot taken 10 minutes ago at 50 %, then one now at 60 %: +60 %/h.
+	srv.Client().Set(t.Context(), "sched:meta:7", redistest.MetaValue(7, now, 50, 10, 10*time.Minute), 0)
+	path := filepath.Join(t.TempDir(), "h.db")
+	env := []string{"QUOTATOP_REDIS=" + srv.URL()}
+	r := runBinary(t, env, "--once", "--output", "json", "--history", path)
+	if r.code != 0 {
+		t.Fatalf("first run: %d %s", r.code, r.stderr)
+	}
+	srv.Client().Set(t.Context(), "sched:meta:7", redistest.MetaValue(7, now, 60, 10, 0), 0)
+	r = runBinary(t, env, "--once", "--output", "json", "--history", path)
+	if r.code != 0 {
+		t.Fatalf("second run: %d %s", r.code, r.stderr)
+	}
+	var doc struct {
+		Accounts []struct {
+			Windows map[string]struct {
+				Rate     *float64 `json:"rate_percent_per_hour"`
+				PauseETA *string  `json:"pause_eta"`
+			} `json:"windows"`
+		} `json:"accounts"`
+		Groups []struct {
+			ID          int64 `json:"id"`
+			Schedulable int   `json:"schedulable"`
+		} `json:"groups"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	w := doc.Accounts[0].Windows["5h"]
+	if w.Rate == nil || *w.Rate < 59 || *w.Rate > 61 || w.PauseETA == nil {
+		t.Fatalf("5h after two runs: rate %v eta %v\n%s", w.Rate, w.PauseETA, r.stdout)
+	}
+	if len(doc.Groups) != 1 || doc.Groups[0].ID != 3 || doc.Groups[0].Schedulable != 1 {
+		t.Fatalf("groups: %+v", doc.Groups)
+	}
+	db, _ := sql.Open("sqlite", "file:"+path)
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM readable WHERE account_id = 7").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("%d samples in the file (%v)", n, err)
+	}
+
+	// A damaged file: one sentence, and the run goes on without history.
+	bad := filepath.Join(t.TempDir(), "bad.db")
+	os.WriteFile(bad, []byte(strings.Repeat("garbage", 1000)), 0o600)
+	r = runBinary(t, env, "--once", "--history", bad)
+	if r.code != 0 || !strings.Contains(r.stderr, "damaged or not a quotatop history") || !strings.Contains(r.stdout, "1 accounts") {
+		t.Fatalf("damaged history: %d\n%s\n%s", r.code, r.stderr, r.stdout)
+	}
+	// --history off writes nothing, not even under the default path.
+	home := t.TempDir()
+	r = runBinary(t, append(env, "XDG_STATE_HOME="+home), "--once", "--history", "off")
+	if entries, _ := os.ReadDir(filepath.Join(home, "quotatop")); r.code != 0 || len(entries) != 0 {
+		t.Fatalf("--history off wrote %v", entries)
+	}
+}

@@ -208,7 +208,7 @@ func later(a, b time.Time) time.Time {
 // one after it cannot belong to the same use (a healed snapshot, a quiet reset), so the
 // series restarts after it.
 func windowPoints(i int, cur Sample, samples []Sample, o Options) []Point {
-	var pts []Point
+	pts := make([]Point, 0, len(samples)+1)
 	for _, s := range samples {
 		if !s.Present[i] || !s.At.Before(cur.At) || !sameReset(s.ResetAt[i], cur.ResetAt[i], o.SameReset) {
 			continue

@@ -27,7 +27,7 @@ func BenchmarkProject10k(b *testing.B) {
 		members := make([]Member, n)
 		for i, a := range accounts {
 			j := model.Judge(a, p, now)
-			members[i] = Member{Account: a, Judgement: j, Forecast: Project(a, j, samples[i], DefaultOptions(), now)}
+			members[i] = Member{Account: a, Judgement: j, Forecast: Project(a, j, samples[i], p, DefaultOptions(), now)}
 		}
 		Groups(members, p, DefaultOptions(), now)
 	}

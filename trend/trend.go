@@ -135,7 +135,7 @@ type Forecast struct {
 // Project builds an account's forecast from its samples (any order of windows, oldest
 // first) and its current snapshot as judged at now. The current snapshot counts as the
 // newest sample, so an empty history still yields the current facts.
-func Project(a *model.Account, j model.Judgement, samples []Sample, o Options, now time.Time) Forecast {
+func Project(a *model.Account, j model.Judgement, samples []Sample, p model.Policy, o Options, now time.Time) Forecast {
 	var f Forecast
 	cur, ok := SampleOf(a, j, now)
 	if !ok {
@@ -146,7 +146,7 @@ func Project(a *model.Account, j model.Judgement, samples []Sample, o Options, n
 	}
 	f.Stale = j.Stale || now.Sub(cur.At) >= o.StaleAfter
 	for i, wj := range j.Windows {
-		f.Windows[i] = projectWindow(i, wj, cur, samples, o, now)
+		f.Windows[i] = projectWindow(a, p, i, wj, cur, samples, o, now)
 		if t := f.Windows[i].PauseAt; !t.IsZero() && (f.PauseAt.IsZero() || t.Before(f.PauseAt)) {
 			f.PauseAt = t
 		}
@@ -154,12 +154,14 @@ func Project(a *model.Account, j model.Judgement, samples []Sample, o Options, n
 	return f
 }
 
-func projectWindow(i int, wj model.WindowJudgement, cur Sample, samples []Sample, o Options, now time.Time) Window {
+func projectWindow(a *model.Account, p model.Policy, i int, wj model.WindowJudgement, cur Sample, samples []Sample, o Options, now time.Time) Window {
 	w := Window{Used: wj.UsedPercent, ResetAt: wj.ResetAt, Target: 100}
 	// The same threshold the judgement applies; an exempt window or none pauses nowhere
 	// short of upstream's own 100 %.
-	if wj.Threshold > 0 && !wj.Disabled {
-		w.Target, w.TargetFromThreshold = model.ThresholdPercent(wj.Threshold), true
+	if pct, ok := model.PausePoint(a, p, wj); ok && pct < 100 {
+		w.Target, w.TargetFromThreshold = pct, true
+	} else if ok {
+		w.TargetFromThreshold = true
 	}
 	switch {
 	case !wj.Present:

@@ -74,6 +74,9 @@ func TestProject(t *testing.T) {
 		{"no threshold anywhere: 100 %",
 			account(0, 60, 0, reset), history(reset, [2]float64{60, 40}), model.DefaultPolicy(),
 			StatusRate, 20, 120, 2 * time.Hour, 100, false, false},
+		{"an exempt window pauses only at 100 %",
+			func() *model.Account { a := account(0, 60, 0.8, reset); a.Quota.Windows[0].Disabled = true; return a }(), history(reset, [2]float64{60, 40}), model.DefaultPolicy(),
+			StatusRate, 20, 120, 2 * time.Hour, 100, false, false},
 		{"a window over 100 % has crossed",
 			account(0, 130, 0, reset), history(reset, [2]float64{60, 100}), model.DefaultPolicy(),
 			StatusCrossed, 0, math.NaN(), 0, 100, false, false},
@@ -87,7 +90,7 @@ func TestProject(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			j := model.Judge(c.a, c.p, now)
-			f := Project(c.a, j, c.samples, DefaultOptions(), now)
+			f := Project(c.a, j, c.samples, c.p, DefaultOptions(), now)
 			w := f.Windows[0]
 			if w.Status != c.status || math.Abs(w.Rate-c.rate) > 1e-9 || w.Target != c.target || f.Stale != c.stale || w.Unused != c.unused {
 				t.Fatalf("got status %s rate %v target %v stale %v unused %v; want %s %v %v %v %v", w.Status, w.Rate, w.Target, f.Stale, w.Unused,
@@ -109,19 +112,19 @@ func TestProject(t *testing.T) {
 
 func TestProjectEdges(t *testing.T) {
 	// An account without a snapshot has nothing to project.
-	f := Project(&model.Account{ID: 1}, model.Judgement{}, nil, DefaultOptions(), now)
+	f := Project(&model.Account{ID: 1}, model.Judgement{}, nil, model.DefaultPolicy(), DefaultOptions(), now)
 	if f.Windows[0].Status != StatusNone || !f.PauseAt.IsZero() {
 		t.Fatalf("no snapshot: %+v", f)
 	}
 	// A window whose reset passed says so.
 	a := account(time.Hour, 90, 0.95, now.Add(-time.Minute))
-	if f := Project(a, model.Judge(a, model.DefaultPolicy(), now), nil, DefaultOptions(), now); f.Windows[0].Status != StatusReset {
+	if f := Project(a, model.Judge(a, model.DefaultPolicy(), now), nil, model.DefaultPolicy(), DefaultOptions(), now); f.Windows[0].Status != StatusReset {
 		t.Fatalf("reset window: %s", f.Windows[0].Status)
 	}
 	// A healed snapshot (use dropped within the same window) restarts the series.
 	reset := now.Add(3 * time.Hour)
 	a = account(0, 12, 0.95, reset)
-	f = Project(a, model.Judge(a, model.DefaultPolicy(), now), history(reset, [2]float64{50, 99}, [2]float64{40, 99}, [2]float64{20, 2}), DefaultOptions(), now)
+	f = Project(a, model.Judge(a, model.DefaultPolicy(), now), history(reset, [2]float64{50, 99}, [2]float64{40, 99}, [2]float64{20, 2}), model.DefaultPolicy(), DefaultOptions(), now)
 	if w := f.Windows[0]; w.Status != StatusRate || w.Rate != 30 || len(w.Points) != 2 {
 		t.Fatalf("healed: %+v", w)
 	}
@@ -137,7 +140,7 @@ func TestGroups(t *testing.T) {
 			mod(a)
 		}
 		j := model.Judge(a, p, now)
-		return Member{Account: a, Judgement: j, Forecast: Project(a, j, hist, DefaultOptions(), now)}
+		return Member{Account: a, Judgement: j, Forecast: Project(a, j, hist, p, DefaultOptions(), now)}
 	}
 	members := []Member{
 		// Group 3: one account pauses in 1h, one in 1h30, one is blocked for 3h.

@@ -40,7 +40,7 @@ func project(h History, accounts []model.Account, p model.Policy, now time.Time)
 		if h != nil {
 			samples = h.Samples(a.ID)
 		}
-		f := trend.Project(a, j, samples, o, now)
+		f := trend.Project(a, j, samples, p, o, now)
 		t.forecasts[a.ID] = &f
 		members = append(members, trend.Member{Account: a, Judgement: j, Forecast: f})
 	}

@@ -288,8 +288,7 @@ func (m Model) pollDone(msg pollDoneMsg) (tea.Model, tea.Cmd) {
 		m.failures, m.lastErr = 0, ""
 		m.haveData, m.lastGood, m.lastTook = true, msg.finished, msg.finished.Sub(msg.started)
 		m.fleet.SetAccounts(msg.accounts, m.ctx.Policy, m.ctx.Now)
-		m.fleet.SetTrends(msg.trends, m.ctx.Now)
-		m.trends = msg.trends
+		m.setTrends(msg.trends) // history.go
 		delay = m.interval
 	}
 	m.invalidate()

@@ -48,6 +48,16 @@ func project(h History, accounts []model.Account, p model.Policy, now time.Time)
 	return t
 }
 
+// setTrends takes a poll's projections; a new problem with the history is said once on
+// the message line (it stays in the group and detail views).
+func (m *Model) setTrends(t *trends) {
+	if t != nil && t.note != "" && (m.trends == nil || m.trends.note != t.note) {
+		m.say(t.note)
+	}
+	m.fleet.SetTrends(t, m.ctx.Now)
+	m.trends = t
+}
+
 // schedulable is what the ETA column and the pause sort look at: a time to pause means
 // something only for an account the gateway still schedules.
 func schedulable(s model.State) bool { return s == model.StateOK || s == model.StateWarn }

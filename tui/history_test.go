@@ -136,3 +136,25 @@ func TestProjectRecords(t *testing.T) {
 		t.Fatalf("recorded %d, %d forecasts, %d groups", h.recorded, len(tr.forecasts), len(tr.groups))
 	}
 }
+
+type brokenHistory struct{ fakeHistory }
+
+func (brokenHistory) Note() string {
+	return "history file /x.db is damaged or not a quotatop history: move it away or run with --history off; running without history"
+}
+
+// A history that cannot be used is said once on the message line and in the group view;
+// the monitor goes on.
+func TestHistoryProblemIsSaid(t *testing.T) {
+	m := newTestModel(t, 100, 30, false)
+	h := &brokenHistory{}
+	m.opts.History = h
+	accounts := demo.Accounts(t0)
+	m = update(t, m, pollDoneMsg{gen: 1, accounts: accounts, trends: project(h, accounts, m.ctx.Policy, t0), started: t0, finished: t0})
+	if out := view(m); !strings.Contains(out, "» history file /x.db is damaged") || !strings.Contains(out, "48 accounts") {
+		t.Fatalf("the problem is not said:\n%s", out)
+	}
+	if out := view(keys(t, m, "t")); !strings.Contains(out, "damaged") {
+		t.Fatalf("group view does not say it:\n%s", out)
+	}
+}

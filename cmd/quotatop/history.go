@@ -20,6 +20,7 @@ type historyFile struct {
 	store   *history.Store
 	problem string
 	cleanup func()
+	warn    io.Writer // where a one-shot run reports a write problem
 }
 
 // openHistory opens the file --history names (default: one per gateway under
@@ -29,7 +30,7 @@ func openHistory(cfg config, g *gateway, getenv func(string) string, stderr io.W
 	if cfg.history == "off" {
 		return nil
 	}
-	h := &historyFile{}
+	h := &historyFile{warn: stderr}
 	path := cfg.history
 	switch {
 	case path != "":
@@ -98,6 +99,9 @@ func (h *historyFile) project(accounts []model.Account, rows []report.Row, p mod
 	if h != nil && h.store != nil {
 		h.store.Record(accounts, p, now)
 		h.store.Flush()
+		if n := h.store.Note(); n != "" {
+			fmt.Fprintf(h.warn, "quotatop: warning: %s\n", n)
+		}
 	}
 	return groups
 }

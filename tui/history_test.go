@@ -158,3 +158,13 @@ func TestHistoryProblemIsSaid(t *testing.T) {
 		t.Fatalf("group view does not say it:\n%s", out)
 	}
 }
+
+func TestSparkline(t *testing.T) {
+	pts := []trend.Point{{At: t0, Used: 10}, {At: t0.Add(30 * time.Minute), Used: 20}, {At: t0.Add(time.Hour), Used: 40}}
+	if got := sparkline(pts, 5); got != "⡀⡀⣄⣄⣿" {
+		t.Fatalf("sparkline %q", got)
+	}
+	if got := sparkline(pts[:1], 5); got != "⣦" {
+		t.Fatalf("one reading %q", got)
+	}
+}

@@ -42,14 +42,15 @@ func etaCell(ctx *Context, r *row, p paint, _ int) string {
 var sparkLevels = []rune("⡀⣀⣄⣤⣦⣶⣷⣿")
 
 // sparkline draws a window's readings over width cells, each cell the last reading at or
-// before its time, on a 0-100 % scale (more when the window went past 100).
+// before its time, scaled from the lowest reading to the highest so the shape shows; the
+// caller prints the range beside it.
 func sparkline(pts []trend.Point, width int) string {
 	if len(pts) == 0 || width <= 0 {
 		return ""
 	}
-	top := 100.0
+	lo, hi := pts[0].Used, pts[0].Used
 	for _, p := range pts {
-		top = max(top, p.Used)
+		lo, hi = min(lo, p.Used), max(hi, p.Used)
 	}
 	first, last := pts[0].At, pts[len(pts)-1].At
 	span := last.Sub(first)
@@ -67,7 +68,10 @@ func sparkline(pts []trend.Point, width int) string {
 		for k+1 < len(pts) && !pts[k+1].At.After(at) {
 			k++
 		}
-		lvl := int(pts[k].Used / top * float64(len(sparkLevels)-1))
+		lvl := len(sparkLevels) / 2
+		if hi > lo {
+			lvl = int((pts[k].Used - lo) / (hi - lo) * float64(len(sparkLevels)-1))
+		}
 		b.WriteRune(sparkLevels[min(max(lvl, 0), len(sparkLevels)-1)])
 	}
 	return b.String()
@@ -128,7 +132,7 @@ func windowTrend(ctx *Context, w trend.Window, stale bool) string {
 	}
 	spark := ""
 	if len(w.Points) > 1 {
-		spark = sparkline(w.Points, 24) + "  "
+		spark = sparkline(w.Points, 20) + " " + model.FormatPercent(w.Points[0].Used) + "→" + model.FormatPercent(w.Points[len(w.Points)-1].Used) + "  "
 	}
 	switch w.Status {
 	case trend.StatusNone:

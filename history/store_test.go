@@ -261,3 +261,33 @@ func trendSample(at time.Time, used float64) trend.Sample {
 	return trend.Sample{At: at, Present: [2]bool{true, true}, Used: [2]float64{used, 30},
 		ResetAt: [2]time.Time{at.Add(3 * time.Hour), at.Add(100 * time.Hour)}, State: model.StateOK}
 }
+
+// A file another program holds exclusively when quotatop starts: Open says so in one
+// sentence (the command then runs without history).
+func TestLockedAtOpen(t *testing.T) {
+	defer func(d time.Duration) { busyTimeout = d }(busyTimeout)
+	busyTimeout = 300 * time.Millisecond
+	path := filepath.Join(t.TempDir(), "h.db")
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(DELETE)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	other.SetMaxOpenConns(1)
+	if _, err := other.Exec("CREATE TABLE x (a)"); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := other.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(t.Context(), "BEGIN EXCLUSIVE"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(path, t0)
+	if err == nil || !strings.Contains(err.Error(), "locked by another program") || !strings.Contains(err.Error(), "--history off") {
+		t.Fatalf("locked at open: %v", err)
+	}
+	conn.ExecContext(t.Context(), "ROLLBACK")
+}

@@ -56,9 +56,10 @@ func roundTo2(v float64) float64 {
 	return f
 }
 
-// jsonGroup is one scheduling group's capacity now and ahead.
+// jsonGroup is one scheduling group's capacity for one platform, now and ahead.
 type jsonGroup struct {
 	ID          int64          `json:"id"`
+	Platform    string         `json:"platform"`
 	Accounts    int            `json:"accounts"`
 	Schedulable int            `json:"schedulable"`
 	Paused      int            `json:"paused"`
@@ -74,7 +75,7 @@ var horizonNames = [3]string{"+1h", "+2h", "+5h"}
 func groupsJSON(groups []trend.Group) []jsonGroup {
 	out := make([]jsonGroup, 0, len(groups))
 	for _, g := range groups {
-		jg := jsonGroup{ID: g.ID, Accounts: g.Accounts, Schedulable: g.Schedulable, Paused: g.Paused, Blocked: g.Blocked,
+		jg := jsonGroup{ID: g.ID, Platform: g.Platform, Accounts: g.Accounts, Schedulable: g.Schedulable, Paused: g.Paused, Blocked: g.Blocked,
 			Projected: map[string]int{}, DryAt: timePtr(g.DryAt), Stale: g.Stale}
 		for i, n := range g.Projected {
 			jg.Projected[horizonNames[i]] = n

@@ -54,7 +54,7 @@ func TestJSONProjections(t *testing.T) {
 	}
 	g := doc.Groups[0]
 	proj := g["projected"].(map[string]any)
-	if g["id"] != 3.0 || g["accounts"] != 2.0 || g["schedulable"] != 2.0 || proj["+1h"] != 1.0 || proj["+5h"] != 2.0 || g["dry_at"] != nil {
+	if g["id"] != 3.0 || g["platform"] != "openai" || g["accounts"] != 2.0 || g["schedulable"] != 2.0 || proj["+1h"] != 1.0 || proj["+5h"] != 2.0 || g["dry_at"] != nil {
 		t.Fatalf("group: %v", g)
 	}
 }

@@ -15,10 +15,12 @@ type Member struct {
 	Forecast  Forecast
 }
 
-// Group is one scheduling group's capacity now and ahead. sub2api schedules per group;
-// group 0 gathers the accounts that belong to none.
+// Group is one scheduling bucket's capacity now and ahead. sub2api schedules per group
+// and platform (a request for one platform only ever gets that platform's accounts);
+// group 0 gathers the accounts that belong to none (sub2api's ungrouped bucket).
 type Group struct {
 	ID       int64
+	Platform string
 	Accounts int
 	// Schedulable counts ok and warn accounts: the ones the gateway hands requests to.
 	Schedulable int
@@ -95,7 +97,7 @@ func timeline(m *Member, p model.Policy, now, until time.Time, was bool) []chang
 	return out
 }
 
-// Groups projects every group's capacity (accounts whose value cannot be read belong to
+// Groups projects every group and platform's capacity (accounts whose value cannot be read belong to
 // none, as their groups are unknown), ordered by dry time (soonest first, never-dry
 // last), then by ID.
 func Groups(members []Member, p model.Policy, o Options, now time.Time) []Group {
@@ -103,13 +105,18 @@ func Groups(members []Member, p model.Policy, o Options, now time.Time) []Group 
 		g       Group
 		changes []change
 	}
-	byID := map[int64]*acc{}
-	get := func(id int64) *acc {
-		if a := byID[id]; a != nil {
+	type bucket struct {
+		id       int64
+		platform string
+	}
+	byID := map[bucket]*acc{}
+	get := func(id int64, platform string) *acc {
+		k := bucket{id, platform}
+		if a := byID[k]; a != nil {
 			return a
 		}
-		a := &acc{g: Group{ID: id}}
-		byID[id] = a
+		a := &acc{g: Group{ID: id, Platform: platform}}
+		byID[k] = a
 		return a
 	}
 	until := now.Add(o.Ahead)
@@ -127,7 +134,7 @@ func Groups(members []Member, p model.Policy, o Options, now time.Time) []Group 
 		}
 		changes = timeline(m, p, now, until, now0)
 		for _, id := range ids {
-			a := get(id)
+			a := get(id, m.Account.Platform)
 			a.g.Accounts++
 			switch m.Judgement.State {
 			case model.StateOK, model.StateWarn:
@@ -176,7 +183,10 @@ func Groups(members []Member, p model.Policy, o Options, now time.Time) []Group 
 		case !x.DryAt.Equal(y.DryAt):
 			return x.DryAt.Compare(y.DryAt)
 		}
-		return cmp.Compare(x.ID, y.ID)
+		if c := cmp.Compare(x.ID, y.ID); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.Platform, y.Platform)
 	})
 	return out
 }

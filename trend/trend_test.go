@@ -152,11 +152,14 @@ func TestGroups(t *testing.T) {
 		// Ungrouped, paused now until its reset at +4h.
 		mk(5, nil, 99, nil, nil),
 	}
+	// A group's accounts of another platform are another bucket.
+	members = append(members, Member{Account: &model.Account{ID: 9, Platform: "anthropic", Status: "active", Schedulable: true, GroupIDs: []int64{3}},
+		Judgement: model.Judgement{State: model.StateOK}})
 	groups := Groups(members, p, DefaultOptions(), now)
-	if len(groups) != 3 {
+	if len(groups) != 4 || groups[2].ID != 3 || groups[2].Platform != "anthropic" || groups[2].Schedulable != 1 || groups[1].Platform != "openai" {
 		t.Fatalf("groups: %+v", groups)
 	}
-	g0, g3, g4 := groups[0], groups[1], groups[2]
+	g0, g3, g4 := groups[0], groups[1], groups[3]
 	if g0.ID != 0 || g3.ID != 3 || g4.ID != 4 {
 		t.Fatalf("order by dry time: %d %d %d", g0.ID, g3.ID, g4.ID)
 	}

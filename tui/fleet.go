@@ -101,7 +101,7 @@ type Fleet struct {
 	nextChange time.Time
 
 	// dryAt is each group's dry time from the last poll's projections (history.go).
-	dryAt map[int64]time.Time
+	dryAt map[string]time.Time
 
 	cursorID  int64
 	hasCursor bool

@@ -8,11 +8,12 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mattn/go-runewidth"
 	"github.com/quotatop/quotatop/model"
 	"github.com/quotatop/quotatop/trend"
 )
 
-// groupsView lists every scheduling group: its accounts, how many the gateway can
+// groupsView lists every scheduling group and platform (sub2api's buckets): its accounts, how many the gateway can
 // schedule now and at +1/+2/+5 h, and when it runs dry, soonest first (trend.Groups
 // orders them).
 type groupsView struct {
@@ -28,7 +29,7 @@ type groupsView struct {
 // View draws the group table in width x height cells.
 func (g groupsView) View(width, height int) string {
 	ctx, st := g.ctx, g.ctx.Styles
-	cols := fmt.Sprintf("%-8s %6s %6s %6s %7s %5s %5s %5s  %s", "GROUP", "ACCTS", "SCHED", "PAUSED", "BLOCKED", "+1H", "+2H", "+5H", "RUNS DRY")
+	cols := fmt.Sprintf("%-8s %-9s %5s %5s %6s %7s %4s %4s %4s  %s", "GROUP", "PLATFORM", "ACCTS", "SCHED", "PAUSED", "BLOCKED", "+1H", "+2H", "+5H", "RUNS DRY")
 	lines := []string{st.ColumnHeader.Render(fit(cols, width, false))}
 	if len(g.groups) == 0 {
 		lines = append(lines, st.Dim.Render("  no accounts yet"))
@@ -37,9 +38,9 @@ func (g groupsView) View(width, height int) string {
 	for _, gr := range g.groups {
 		name := "g" + strconv.FormatInt(gr.ID, 10)
 		if gr.ID == 0 {
-			name = "none"
+			name = "ungroupd"
 		}
-		line := fmt.Sprintf("%-8s %6d %6d %6d %7d %5d %5d %5d  %s", name, gr.Accounts, gr.Schedulable, gr.Paused, gr.Blocked,
+		line := fmt.Sprintf("%-8s %-9s %5d %5d %6d %7d %4d %4d %4d  %s", name, runewidth.Truncate(gr.Platform, 9, "…"), gr.Accounts, gr.Schedulable, gr.Paused, gr.Blocked,
 			gr.Projected[0], gr.Projected[1], gr.Projected[2], dryText(ctx, gr))
 		switch {
 		case gr.Schedulable == 0:
@@ -89,24 +90,48 @@ func dryText(ctx *Context, g trend.Group) string {
 	return s
 }
 
-// dryNote is the fleet header's word on the group that runs dry first, "" when none is
-// due.
+// dryNote is the fleet header's word on when groups run dry: the first one due (a bucket
+// dry already says "now"); from 100 columns, also how many are dry now. "" when none is
+// due within the projections' reach.
 func dryNote(ctx *Context, t *trends) string {
 	if t == nil {
 		return ""
 	}
-	g, ok := trend.EarliestDry(t.groups)
-	if !ok {
-		return ""
+	st := ctx.Styles
+	var next, first *trend.Group
+	dryNow := 0
+	for i := range t.groups {
+		g := &t.groups[i]
+		switch {
+		case g.DryAt.IsZero():
+			continue
+		case !g.DryAt.After(ctx.Now):
+			dryNow++
+			if first == nil {
+				first = g
+			}
+		case next == nil:
+			next = g
+		}
 	}
-	name := "g" + strconv.FormatInt(g.ID, 10)
+	var parts []string
+	if next != nil {
+		parts = append(parts, st.State[model.StateWarn].Render(bucketName(*next)+" dry ~"+next.DryAt.In(ctx.location()).Format("15:04")))
+	}
+	switch {
+	case dryNow > 0 && (next == nil || ctx.Width >= 100) && dryNow == 1:
+		parts = append(parts, st.State[model.StatePaused].Render(bucketName(*first)+" dry now"))
+	case dryNow > 0 && (next == nil || ctx.Width >= 100):
+		parts = append(parts, st.State[model.StatePaused].Render(fmt.Sprintf("%d groups dry now", dryNow)))
+	}
+	return strings.Join(parts, st.Dim.Render(" · "))
+}
+
+func bucketName(g trend.Group) string {
 	if g.ID == 0 {
-		name = "ungrouped"
+		return "ungrouped/" + g.Platform
 	}
-	if !g.DryAt.After(ctx.Now) {
-		return ctx.Styles.State[model.StatePaused].Render(name + " dry now")
-	}
-	return ctx.Styles.State[model.StateWarn].Render(name + " dry ~" + g.DryAt.In(ctx.location()).Format("15:04"))
+	return "g" + strconv.FormatInt(g.ID, 10) + "/" + g.Platform
 }
 
 // groupsKey routes keys while the group view is in front.

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/quotatop/quotatop/model"
@@ -84,6 +85,9 @@ func unusedLeft(r *row) float64 {
 	return left
 }
 
+// bucketOf names a group and platform: sub2api schedules per both.
+func bucketOf(id int64, platform string) string { return platform + "/" + strconv.FormatInt(id, 10) }
+
 const never = time.Duration(1<<62 - 1)
 
 func pauseKey(r *row, now time.Time) time.Duration {
@@ -101,7 +105,7 @@ func (f *Fleet) dryKey(r *row, now time.Time) time.Duration {
 		ids = []int64{0}
 	}
 	for _, id := range ids {
-		if at, ok := f.dryAt[id]; ok {
+		if at, ok := f.dryAt[bucketOf(id, r.acc.Platform)]; ok {
 			best = min(best, max(at.Sub(now), 0))
 		}
 	}
@@ -114,10 +118,10 @@ func (f *Fleet) SetTrends(t *trends, now time.Time) {
 	if t == nil {
 		return
 	}
-	f.dryAt = make(map[int64]time.Time, len(t.groups))
+	f.dryAt = make(map[string]time.Time, len(t.groups))
 	for _, g := range t.groups {
 		if !g.DryAt.IsZero() {
-			f.dryAt[g.ID] = g.DryAt
+			f.dryAt[bucketOf(g.ID, g.Platform)] = g.DryAt
 		}
 	}
 	for i := range f.rows {

@@ -66,7 +66,7 @@ func TestETAColumnAndPauseSort(t *testing.T) {
 	if r := rowLine(t, out, "codex-eu-41"); !strings.Contains(r, " 19m ") {
 		t.Fatalf("codex-eu-41 has no ETA: %q", r)
 	}
-	if !strings.Contains(out, "g4 dry ~10:4") {
+	if !strings.Contains(out, "g4/openai dry ~10:4") {
 		t.Fatalf("the header does not name the group that runs dry first:\n%s", out)
 	}
 }
@@ -76,10 +76,10 @@ func TestGroupView(t *testing.T) {
 	m = keys(t, m, "t")
 	out := view(m)
 	lines := strings.Split(out, "\n")
-	if !strings.HasPrefix(lines[0], "Groups") || !strings.HasPrefix(lines[2], "g4 ") || !strings.Contains(lines[2], "~10:4") {
-		t.Fatalf("group 4 (runs dry first) is not on top with its dry time:\n%s", out)
+	if !strings.HasPrefix(lines[0], "Groups") || !strings.HasPrefix(lines[4], "g4       openai") || !strings.Contains(lines[4], "~10:4") || !strings.HasSuffix(strings.TrimSpace(lines[2]), "now") {
+		t.Fatalf("the dry buckets, then group 4 (runs dry next) with its dry time:\n%s", out)
 	}
-	if f := strings.Fields(lines[2]); f[1] != "3" || f[2] != "3" || f[5] != "0" {
+	if f := strings.Fields(lines[4]); f[2] != "3" || f[3] != "3" || f[6] != "0" {
 		t.Fatalf("group 4 counts: %v", f)
 	}
 	if len(lines) != 24 {
@@ -99,7 +99,7 @@ func TestDetailSaysWhereItIsHeading(t *testing.T) {
 	}
 	m = keys(t, m, "enter", "enter")
 	out := view(m)
-	for _, want := range []string{"Where it is heading", "an hour over", "reaches 95% (its pause threshold) at 10:", "Group 4 (3 of 3 accounts schedulable now) runs dry ~10:"} {
+	for _, want := range []string{"Where it is heading", "an hour over", "reaches 95% (its pause threshold) at 10:", "Group 4 for openai (3 of 3 accounts schedulable now) runs dry ~10:"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("detail lacks %q:\n%s", want, out)
 		}

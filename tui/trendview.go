@@ -101,10 +101,10 @@ func trendLines(ctx *Context, r *row, t *trends, note string) []string {
 	}
 	if t != nil {
 		for _, g := range t.groups {
-			if g.DryAt.IsZero() || !inGroup(r.acc, g.ID) {
+			if g.DryAt.IsZero() || g.Platform != r.acc.Platform || !inGroup(r.acc, g.ID) {
 				continue
 			}
-			lines = append(lines, fmt.Sprintf("  Group %d (%d of %d accounts schedulable now) runs dry %s.", g.ID, g.Schedulable, g.Accounts, dryText(ctx, g)))
+			lines = append(lines, fmt.Sprintf("  Group %d for %s (%d of %d accounts schedulable now) runs dry %s.", g.ID, g.Platform, g.Schedulable, g.Accounts, dryText(ctx, g)))
 		}
 	}
 	return lines

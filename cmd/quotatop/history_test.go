@@ -22,7 +22,7 @@ func TestDemoProjectionsInTmux(t *testing.T) {
 	os.WriteFile(script, []byte(fmt.Sprintf("#!/bin/sh\n%s --demo --interval 500ms\necho EXITED:$?\nsleep 60\n", binary)), 0o755)
 	tm := startTmux(t, 80, 24, script)
 
-	s := tm.waitFor("the group that runs dry", 20*time.Second, regexp.MustCompile(`g4 dry ~\d\d:\d\d`).MatchString)
+	s := tm.waitFor("the group that runs dry", 20*time.Second, regexp.MustCompile(`g4/openai dry ~\d\d:\d\d`).MatchString)
 	if !strings.Contains(s, "ETA") {
 		t.Fatalf("no ETA column at 80 columns:\n%s", s)
 	}
@@ -37,7 +37,7 @@ func TestDemoProjectionsInTmux(t *testing.T) {
 
 	tm.keys("t")
 	s = tm.waitFor("the group view", 5*time.Second, contains("RUNS DRY"))
-	if !regexp.MustCompile(`(?m)^g4 +3 .*~\d\d:\d\d \(in \d+m\)`).MatchString(s) {
+	if !regexp.MustCompile(`(?m)^g4 +openai +3 .*~\d\d:\d\d \(in \d+m\)`).MatchString(s) {
 		t.Fatalf("group 4 does not say when it runs dry:\n%s", s)
 	}
 	tm.keys("Escape")

@@ -107,7 +107,8 @@ type Window struct {
 	Projected    float64
 	HasProjected bool
 	// PauseAt is when the use crosses Target, if that comes before the reset; zero
-	// otherwise. A crossing the data says is already past is clamped to now.
+	// otherwise. A crossing already past is clamped to now on a fresh snapshot and
+	// dropped on a stale one.
 	PauseAt time.Time
 	// Unused says the window resets soon with most of its quota left.
 	Unused bool
@@ -146,7 +147,7 @@ func Project(a *model.Account, j model.Judgement, samples []Sample, p model.Poli
 	}
 	f.Stale = j.Stale || now.Sub(cur.At) >= o.StaleAfter
 	for i, wj := range j.Windows {
-		f.Windows[i] = projectWindow(a, p, i, wj, cur, samples, o, now)
+		f.Windows[i] = projectWindow(a, p, i, wj, cur, samples, f.Stale, o, now)
 		if t := f.Windows[i].PauseAt; !t.IsZero() && (f.PauseAt.IsZero() || t.Before(f.PauseAt)) {
 			f.PauseAt = t
 		}
@@ -154,7 +155,7 @@ func Project(a *model.Account, j model.Judgement, samples []Sample, p model.Poli
 	return f
 }
 
-func projectWindow(a *model.Account, p model.Policy, i int, wj model.WindowJudgement, cur Sample, samples []Sample, o Options, now time.Time) Window {
+func projectWindow(a *model.Account, p model.Policy, i int, wj model.WindowJudgement, cur Sample, samples []Sample, stale bool, o Options, now time.Time) Window {
 	w := Window{Used: wj.UsedPercent, ResetAt: wj.ResetAt, Target: 100}
 	// The same threshold the judgement applies; an exempt window or none pauses nowhere
 	// short of upstream's own 100 %.
@@ -188,7 +189,10 @@ func projectWindow(a *model.Account, p model.Policy, i int, wj model.WindowJudge
 		}
 		if rate > 0 {
 			at := cur.At.Add(time.Duration((w.Target - w.Used) / rate * float64(time.Hour)))
-			if w.ResetAt.IsZero() || at.Before(w.ResetAt) {
+			// A crossing already past on a fresh snapshot is due now; on a stale one it
+			// never happened: the snapshot would have moved (sub2api refreshes it with
+			// every request), so the account has been idle since.
+			if (w.ResetAt.IsZero() || at.Before(w.ResetAt)) && (!stale || at.After(now)) {
 				w.PauseAt = later(at, now)
 			}
 		}

@@ -236,6 +236,7 @@ func Fleet(now time.Time) []*Account {
 		a.Raw = `{"ID":` + fmt.Sprint(a.ID) + `,"Name":"half-written","Extra":{"codex_5h_used_percent":`
 	})
 	gatewayCases(now, add, codex, then)
+	forecastAccounts(now, add) // trend.go
 	return out
 }
 

@@ -105,3 +105,32 @@ func TestSimulatorMovesTheFleet(t *testing.T) {
 		t.Errorf("traffic raised used %% on only %d healthy accounts", moved)
 	}
 }
+
+// The demo's seeded hour: one poll a minute, each account's use growing at its rate up to
+// its current snapshot, and nothing from after it.
+func TestPastPolls(t *testing.T) {
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	sim := NewSim(Fleet(now), nil, "sched:")
+	polls := sim.Past(now, time.Hour, time.Minute)
+	if len(polls) != 60 {
+		t.Fatalf("%d polls", len(polls))
+	}
+	var prev float64
+	for _, p := range polls {
+		for _, a := range p.Accounts {
+			if !a.Quota.UpdatedAt.Equal(p.At) {
+				t.Fatalf("%s: snapshot at %v in the poll of %v", a.Name, a.Quota.UpdatedAt, p.At)
+			}
+			if a.Name == "codex-eu-41" {
+				if u := a.Quota.Windows[0].UsedPercent; u < prev || u >= 86 {
+					t.Fatalf("codex-eu-41 at %v: %v after %v", p.At, u, prev)
+				} else {
+					prev = u
+				}
+			}
+		}
+	}
+	if prev < 85 {
+		t.Fatalf("codex-eu-41 ends the hour at %v", prev)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/quotatop/quotatop/model"
+	"github.com/quotatop/quotatop/trend"
 )
 
 // writeJSON streams the document account by account through one reused buffer, producing
@@ -59,6 +60,7 @@ func writeJSON(w io.Writer, h Header, rows []Row) error {
 	if len(rows) > 0 {
 		e.b = append(e.b, "\n  ]"...)
 	}
+	e.groups(h.Groups)
 	e.b = append(e.b, "\n}\n"...)
 	if _, err := bw.Write(e.b); err != nil {
 		return err
@@ -132,7 +134,7 @@ func (e *jsonWriter) account(r *Row, now time.Time) {
 	}
 	e.b = append(e.b, ']')
 	if j.HasSnapshot {
-		e.windows(j)
+		e.windows(j, &r.Forecast)
 	}
 	e.b = append(e.b, ","+accountField+"blocked_until\": "...)
 	e.timeOrNull(BlockedUntil(a, now))
@@ -144,7 +146,7 @@ func (e *jsonWriter) account(r *Row, now time.Time) {
 }
 
 // windows writes the map the reference encoded, whose keys come out sorted.
-func (e *jsonWriter) windows(j *model.Judgement) {
+func (e *jsonWriter) windows(j *model.Judgement, f *trend.Forecast) {
 	order := [2]int{0, 1}
 	if j.Windows[1].Name < j.Windows[0].Name {
 		order = [2]int{1, 0}
@@ -172,9 +174,79 @@ func (e *jsonWriter) windows(j *model.Judgement) {
 		e.b = strconv.AppendBool(e.b, wj.Reset)
 		e.b = append(e.b, ","+windowField+"auto_pause_disabled\": "...)
 		e.b = strconv.AppendBool(e.b, wj.Disabled)
+		e.trend(f, i)
 		e.b = append(e.b, "\n        }"...)
 	}
 	e.b = append(e.b, "\n      }"...)
+}
+
+// trend writes window i's projection fields: null where there is not enough history.
+func (e *jsonWriter) trend(f *trend.Forecast, i int) {
+	w := &f.Windows[i]
+	rated := w.Status == trend.StatusRate
+	e.b = append(e.b, ","+windowField+"rate_percent_per_hour\": "...)
+	if rated {
+		e.float(round2(w.Rate))
+	} else {
+		e.b = append(e.b, "null"...)
+	}
+	e.b = append(e.b, ","+windowField+"projected_percent_at_reset\": "...)
+	if rated && w.HasProjected {
+		e.float(round2(w.Projected))
+	} else {
+		e.b = append(e.b, "null"...)
+	}
+	e.b = append(e.b, ","+windowField+"pause_eta\": "...)
+	e.timeOrNull(w.PauseAt)
+	e.b = append(e.b, ","+windowField+"projection_stale\": "...)
+	e.b = strconv.AppendBool(e.b, f.Stale && rated)
+}
+
+// round2 keeps two decimals, as the document always has.
+func round2(v float64) float64 {
+	f, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', 2, 64), 64)
+	return f
+}
+
+// horizonNames label the group projections, matching trend.DefaultOptions().Horizons.
+var horizonNames = [3]string{"+1h", "+2h", "+5h"}
+
+// groups writes each scheduling group's capacity for one platform, now and ahead.
+func (e *jsonWriter) groups(groups []trend.Group) {
+	e.b = append(e.b, ",\n  \"groups\": ["...)
+	for n, g := range groups {
+		if n > 0 {
+			e.b = append(e.b, ',')
+		}
+		e.b = append(e.b, "\n    {\n      \"id\": "...)
+		e.b = strconv.AppendInt(e.b, g.ID, 10)
+		e.b = append(e.b, ",\n      \"platform\": "...)
+		e.str(g.Platform)
+		for _, c := range [...]struct {
+			name string
+			n    int
+		}{{"accounts", g.Accounts}, {"schedulable", g.Schedulable}, {"paused", g.Paused}, {"blocked", g.Blocked}} {
+			e.b = append(e.b, ",\n      \""+c.name+"\": "...)
+			e.b = strconv.AppendInt(e.b, int64(c.n), 10)
+		}
+		e.b = append(e.b, ",\n      \"projected\": {"...)
+		for i, name := range horizonNames {
+			if i > 0 {
+				e.b = append(e.b, ',')
+			}
+			e.b = append(e.b, "\n        \""+name+"\": "...)
+			e.b = strconv.AppendInt(e.b, int64(g.Projected[i]), 10)
+		}
+		e.b = append(e.b, "\n      },\n      \"dry_at\": "...)
+		e.timeOrNull(g.DryAt)
+		e.b = append(e.b, ",\n      \"projection_stale\": "...)
+		e.b = strconv.AppendBool(e.b, g.Stale)
+		e.b = append(e.b, "\n    }"...)
+	}
+	if len(groups) > 0 {
+		e.b = append(e.b, "\n  "...)
+	}
+	e.b = append(e.b, ']')
 }
 
 // modelLimits writes the cooldowns in force, keyed by model in sorted order; of two

@@ -17,6 +17,7 @@ type jsonDoc struct {
 	ThresholdsError  string        `json:"thresholds_error,omitempty"`
 	GatewayVersion   string        `json:"gateway_version,omitempty"`
 	Accounts         []jsonAccount `json:"accounts"`
+	Groups           []jsonGroup   `json:"groups"` // trendref_test.go
 }
 
 type jsonAccount struct {
@@ -48,6 +49,7 @@ type jsonWindow struct {
 	ResetAt          *time.Time            `json:"reset_at"`
 	Reset            bool                  `json:"reset"`
 	AutoPauseOff     bool                  `json:"auto_pause_disabled"`
+	jsonTrend                              // trendref_test.go
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -82,9 +84,9 @@ func referenceJSON(w io.Writer, h Header, rows []Row) error {
 		}
 		if j.HasSnapshot {
 			ja.Windows = map[string]jsonWindow{}
-			for _, wj := range j.Windows {
+			for i, wj := range j.Windows {
 				ja.Windows[string(wj.Name)] = jsonWindow{UsedPercent: wj.UsedPercent, ThresholdPercent: model.ThresholdPercent(wj.Threshold),
-					ThresholdSource: wj.ThresholdSource, ResetAt: timePtr(wj.ResetAt), Reset: wj.Reset, AutoPauseOff: wj.Disabled}
+					ThresholdSource: wj.ThresholdSource, ResetAt: timePtr(wj.ResetAt), Reset: wj.Reset, AutoPauseOff: wj.Disabled, jsonTrend: trendOf(r.Forecast, i)}
 			}
 		}
 		for _, m := range a.ModelLimits {
@@ -97,6 +99,7 @@ func referenceJSON(w io.Writer, h Header, rows []Row) error {
 		}
 		doc.Accounts = append(doc.Accounts, ja)
 	}
+	doc.Groups = groupsJSON(h.Groups)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)

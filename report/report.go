@@ -13,12 +13,14 @@ import (
 	"time"
 
 	"github.com/quotatop/quotatop/model"
+	"github.com/quotatop/quotatop/trend"
 )
 
 // Row is one account with its judgement.
 type Row struct {
 	Account   *model.Account
 	Judgement model.Judgement
+	Forecast  trend.Forecast // see Project; zero without one
 }
 
 // Judge judges every account at now, ordered by ID.
@@ -46,6 +48,7 @@ type Header struct {
 	ThresholdsSource string
 	ThresholdsError  string
 	GatewayVersion   string
+	Groups           []trend.Group // see Project
 }
 
 // Count returns how many rows are in each state.

@@ -51,7 +51,8 @@ type config struct {
 	redisPasswordEnv string
 	// file is the config file read, nil without one; the live monitor switches between
 	// its contexts.
-	file *cfgfile.File
+	file    *cfgfile.File
+	history string // history file, "off", or "" for the default (history.go)
 }
 
 // flagValues is what the flags parse into; finish checks it and turns it into a config.
@@ -121,6 +122,7 @@ func outputFlags(fs *pflag.FlagSet, v *flagValues) {
 	fs.DurationVarP(&c.interval, "interval", "i", 2*time.Second, "live monitor poll interval")
 	fs.BoolVar(&c.noColor, "no-color", false, "no colours (also when NO_COLOR is set)")
 	fs.BoolVar(&c.mouse, "mouse", false, "let the live monitor use the mouse")
+	fs.StringVar(&c.history, "history", "", "keep samples for rates and projections in `PATH`, or off (default $XDG_STATE_HOME/quotatop/<redis-and-prefix>.db)")
 	fs.BoolVar(&c.version, "version", false, "print version, commit and build date")
 	fs.BoolP("help", "h", false, "show this help")
 }

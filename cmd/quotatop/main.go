@@ -51,12 +51,14 @@ func start(cfg config, args []string, stdout, stderr io.Writer, getenv func(stri
 	}
 	defer func() { g.close() }() // the live monitor may swap in an idempotent close
 
+	g.history = openHistory(cfg, g, getenv, stderr)
+	defer g.history.close()
 	if cfg.once {
 		oneShotMemory()
 		var facts gatewayFacts
 		cfg.policy, facts = readGatewayFacts(cfg.policy, g.admin)
 		warnFacts(facts, stderr)
-		return once(cfg, g.reader, facts, stdout, stderr)
+		return once(cfg, g.reader, facts, g.history, stdout, stderr)
 	}
 	if g.admin != nil {
 		cfg.policy = withGatewayThresholds(cfg.policy, g.admin, stderr)
@@ -81,9 +83,11 @@ func withGatewayThresholds(p model.Policy, admin *source.Admin, stderr io.Writer
 // gateway is what quotatop talks to: the snapshot reader and, when configured, the
 // admin API.
 type gateway struct {
-	reader *source.Redis
-	admin  *source.Admin
-	close  func()
+	reader  *source.Redis
+	admin   *source.Admin
+	close   func()
+	history *historyFile // history.go
+	sim     *demo.Sim    // the demo's simulator, nil otherwise
 }
 
 // openGateway builds the reader and admin client: the embedded demo (whose simulated
@@ -94,7 +98,7 @@ func openGateway(cfg config, getenv func(string) string, stderr io.Writer) (*gat
 		if err != nil {
 			return nil, err
 		}
-		g := &gateway{reader: d.Reader, close: d.Close}
+		g := &gateway{reader: d.Reader, close: d.Close, sim: d.Sim}
 		if cfg.once {
 			return g, nil
 		}
@@ -156,7 +160,7 @@ func tokenFrom(cfg config, getenv func(string) string) string {
 }
 
 // once prints the fleet a single time, for scripts.
-func once(cfg config, reader *source.Redis, facts gatewayFacts, stdout, stderr io.Writer) int {
+func once(cfg config, reader *source.Redis, facts gatewayFacts, hist *historyFile, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout*2)
 	defer cancel()
 	if cfg.output != "json" {
@@ -173,7 +177,8 @@ func once(cfg config, reader *source.Redis, facts gatewayFacts, stdout, stderr i
 	now := time.Now()
 	rows := report.Judge(accounts, cfg.policy, now)
 	h := report.Header{GeneratedAt: now, Source: reader.Address(), Prefix: reader.Prefix(),
-		ThresholdsSource: facts.thresholdsSource, ThresholdsError: facts.thresholdsError, GatewayVersion: facts.version}
+		ThresholdsSource: facts.thresholdsSource, ThresholdsError: facts.thresholdsError, GatewayVersion: facts.version,
+		Groups: hist.project(accounts, rows, cfg.policy, now)}
 	if err := report.Write(stdout, cfg.output, h, rows); err != nil {
 		fmt.Fprintf(stderr, "quotatop: write output: %v\n", err)
 		return exitUsage

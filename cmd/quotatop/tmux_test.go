@@ -157,7 +157,7 @@ func glyphOf(state string) string {
 func TestActionsInTmuxAgainstTheDemo(t *testing.T) {
 	audit := filepath.Join(t.TempDir(), "audit.jsonl")
 	tm := startTmux(t, 160, 48, fmt.Sprintf("%s --demo --audit-log %s", binary, audit))
-	tm.waitFor("the demo fleet", 15*time.Second, contains("51 accounts"))
+	tm.waitFor("the demo fleet", 15*time.Second, contains("55 accounts"))
 
 	// Two blocked accounts: unpause them with y.
 	tm.keys("/", "codex-pro-3", "Enter", "f", "f", "f", "f")
@@ -214,7 +214,7 @@ func TestActionsInTmuxAgainstTheDemo(t *testing.T) {
 
 func TestReadOnlyRefusesInTmux(t *testing.T) {
 	tm := startTmux(t, 120, 40, binary+" --demo --read-only")
-	tm.waitFor("the demo fleet", 15*time.Second, contains("51 accounts"))
+	tm.waitFor("the demo fleet", 15*time.Second, contains("55 accounts"))
 	tm.keys("u")
 	tm.waitFor("the refusal", 5*time.Second, contains("Read-only: --read-only; u is refused."))
 	tm.keys("?")

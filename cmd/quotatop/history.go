@@ -1,0 +1,119 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/quotatop/quotatop/history"
+	"github.com/quotatop/quotatop/model"
+	"github.com/quotatop/quotatop/report"
+	"github.com/quotatop/quotatop/trend"
+)
+
+// historyFile is the history as the commands use it: the open store, or the sentence
+// saying why there is none. A nil *historyFile is history switched off; every method
+// works on it.
+type historyFile struct {
+	store   *history.Store
+	problem string
+	cleanup func()
+	warn    io.Writer // where a one-shot run reports a write problem
+}
+
+// openHistory opens the file --history names (default: one per gateway under
+// $XDG_STATE_HOME/quotatop; for the demo a throwaway file seeded with an hour of past
+// samples). A file that cannot be used is reported and the monitor runs without history.
+func openHistory(cfg config, g *gateway, getenv func(string) string, stderr io.Writer) *historyFile {
+	if cfg.history == "off" {
+		return nil
+	}
+	h := &historyFile{warn: stderr}
+	path := cfg.history
+	switch {
+	case path != "":
+	case cfg.demo:
+		dir, err := os.MkdirTemp("", "quotatop-demo-history-")
+		if err != nil {
+			h.problem = fmt.Sprintf("history: cannot create a directory for the demo's history (%v); running without history", err)
+			fmt.Fprintf(stderr, "quotatop: warning: %s\n", h.problem)
+			return h
+		}
+		path, h.cleanup = filepath.Join(dir, "demo.db"), func() { os.RemoveAll(dir) }
+	default:
+		path = history.DefaultPath(getenv, g.reader.Address(), g.reader.Prefix())
+	}
+	now := time.Now()
+	store, err := history.Open(path, now)
+	if err != nil {
+		h.problem = model.Sanitize(err.Error()) + "; running without history"
+		fmt.Fprintf(stderr, "quotatop: warning: %s\n", h.problem)
+		return h
+	}
+	h.store = store
+	if cfg.demo && g.sim != nil && cfg.history == "" {
+		for _, p := range g.sim.Past(now, time.Hour, time.Minute) {
+			store.Record(p.Accounts, cfg.policy, p.At)
+			store.Flush() // Record drops what the writer cannot take at once
+		}
+	}
+	return h
+}
+
+// Record hands a poll to the store (tui.History).
+func (h *historyFile) Record(accounts []model.Account, p model.Policy, now time.Time) {
+	if h != nil && h.store != nil {
+		h.store.Record(accounts, p, now)
+	}
+}
+
+// Samples are an account's recent samples (tui.History).
+func (h *historyFile) Samples(id int64) []trend.Sample {
+	if h == nil || h.store == nil {
+		return nil
+	}
+	return h.store.Samples(id)
+}
+
+// Note says what is wrong with the history, "" when nothing is (tui.History).
+func (h *historyFile) Note() string {
+	switch {
+	case h == nil:
+		return ""
+	case h.store == nil:
+		return h.problem
+	}
+	return h.store.Note()
+}
+
+// project fills the rows' forecasts from the history, records this poll and waits for it
+// to be written (a one-shot run ends right after), and returns the groups' capacity.
+func (h *historyFile) project(accounts []model.Account, rows []report.Row, p model.Policy, now time.Time) []trend.Group {
+	var samples func(int64) []trend.Sample
+	if h != nil && h.store != nil {
+		samples = h.store.Samples
+	}
+	groups := report.Project(rows, samples, p, now)
+	if h != nil && h.store != nil {
+		h.store.Record(accounts, p, now)
+		h.store.Flush()
+		if n := h.store.Note(); n != "" {
+			fmt.Fprintf(h.warn, "quotatop: warning: %s\n", n)
+		}
+	}
+	return groups
+}
+
+func (h *historyFile) close() {
+	if h == nil {
+		return
+	}
+	if h.store != nil {
+		h.store.Close()
+	}
+	if h.cleanup != nil {
+		h.cleanup()
+	}
+}

@@ -1,0 +1,293 @@
+package history
+
+import (
+	"database/sql"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/quotatop/quotatop/model"
+	"github.com/quotatop/quotatop/trend"
+)
+
+var t0 = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+
+// fleet is n OpenAI accounts whose 5h use is base+minute at snapshot time taken.
+func fleet(n int, taken time.Time, used float64) []model.Account {
+	out := make([]model.Account, n)
+	for i := range out {
+		out[i] = model.Account{ID: int64(i + 1), Platform: "openai", Status: "active", Schedulable: true,
+			Quota: &model.Quota{UpdatedAt: taken, HasUpdatedAt: true, Windows: [2]model.WindowSnapshot{
+				{Present: true, UsedPercent: used + float64(i)/10, Threshold: 0.95, ResetAt: t0.Add(5 * time.Hour), HasResetAt: true},
+				{Present: true, UsedPercent: 12.34, ResetAt: t0.Add(100 * time.Hour), HasResetAt: true},
+			}}}
+	}
+	return out
+}
+
+func open(t testing.TB, path string, now time.Time) *Store {
+	t.Helper()
+	s, err := Open(path, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func count(t testing.TB, path, table string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestRecordOnlyChangesAndRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	s := open(t, path, t0)
+	policy := model.DefaultPolicy()
+	for k := range 6 {
+		now := t0.Add(time.Duration(k) * time.Minute)
+		taken := t0.Add(time.Duration(k/2*2) * time.Minute) // a new snapshot every other poll
+		s.Record(fleet(3, taken, 40+float64(k/2*2)), policy, now)
+		s.Flush()
+	}
+	s.Flush()
+	if n := count(t, path, "samples"); n != 9 {
+		t.Fatalf("%d samples, want 3 accounts x 3 changes", n)
+	}
+	if got := s.Samples(2); len(got) != 3 || got[2].Used[0] != 44.1 || got[2].Used[1] != 12.34 || got[2].State != model.StateOK {
+		t.Fatalf("recent samples of #2: %+v", got)
+	}
+	if s.Note() != "" {
+		t.Fatalf("note: %q", s.Note())
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A restart reads the same samples back and does not write the unchanged one again.
+	s = open(t, path, t0.Add(10*time.Minute))
+	defer s.Close()
+	got := s.Samples(2)
+	if len(got) != 3 || !got[0].At.Equal(t0) || got[2].Used[0] != 44.1 || !got[2].ResetAt[0].Equal(t0.Add(5*time.Hour)) || got[2].State != model.StateOK {
+		t.Fatalf("after restart: %+v", got)
+	}
+	s.Record(fleet(3, t0.Add(4*time.Minute), 44), policy, t0.Add(10*time.Minute))
+	s.Flush()
+	if n := count(t, path, "samples"); n != 9 {
+		t.Fatalf("%d samples after an unchanged poll, want 9", n)
+	}
+	var readable int
+	db, _ := sql.Open("sqlite", "file:"+path)
+	defer db.Close()
+	if err := db.QueryRow("SELECT COUNT(*) FROM readable WHERE state = 'ok' AND used_7d_percent = 12.34 AND tier = 'full'").Scan(&readable); err != nil || readable != 9 {
+		t.Fatalf("readable view: %d %v", readable, err)
+	}
+}
+
+func TestRetention(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	s := open(t, path, t0)
+	defer s.Close()
+	// Ten days of one account, a sample every 10 minutes.
+	start := t0.Add(-10 * 24 * time.Hour)
+	var rows []stored
+	for at := start; at.Before(t0); at = at.Add(10 * time.Minute) {
+		smp := normalize(trendSample(at, 50))
+		rows = append(rows, stored{1, smp})
+	}
+	if err := s.insert(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Retain(t0); err != nil {
+		t.Fatal(err)
+	}
+	full, hourly := count(t, path, "samples"), count(t, path, "hourly")
+	// 48 h at 6 an hour; then one an hour from 8 days back to 48 h back.
+	if full != 48*6 || hourly != 6*24 {
+		t.Fatalf("%d full and %d hourly samples, want %d and %d", full, hourly, 48*6, 6*24)
+	}
+	// The hourly one is the last of its hour, and running again changes nothing.
+	if err := s.Retain(t0); err != nil {
+		t.Fatal(err)
+	}
+	var maxMin int
+	db, _ := sql.Open("sqlite", "file:"+path)
+	defer db.Close()
+	db.QueryRow("SELECT MAX(at % 3600) / 60 FROM hourly").Scan(&maxMin)
+	if c := count(t, path, "hourly"); c != hourly || maxMin != 50 {
+		t.Fatalf("second run: %d hourly, last minute %d", c, maxMin)
+	}
+}
+
+// Two quotatops on one file: a second process writes the same fleet while this one does.
+func TestTwoWriters(t *testing.T) {
+	if path := os.Getenv("QUOTATOP_HISTORY_CHILD"); path != "" {
+		s, err := Open(path, t0)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		for k := range 30 {
+			s.Record(fleet(200, t0.Add(time.Duration(k)*time.Minute), float64(k)), model.DefaultPolicy(), t0.Add(time.Duration(k)*time.Minute))
+			s.Flush()
+		}
+		if n := s.Note(); n != "" {
+			fmt.Fprintln(os.Stderr, n)
+			os.Exit(1)
+		}
+		s.Close()
+		os.Exit(0)
+	}
+	path := filepath.Join(t.TempDir(), "h.db")
+	s := open(t, path, t0)
+	child := exec.Command(os.Args[0], "-test.run=^TestTwoWriters$")
+	child.Env = append(os.Environ(), "QUOTATOP_HISTORY_CHILD="+path)
+	var out strings.Builder
+	child.Stdout, child.Stderr = &out, &out
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for k := range 30 {
+		s.Record(fleet(200, t0.Add(time.Duration(k)*time.Minute), float64(k)), model.DefaultPolicy(), t0.Add(time.Duration(k)*time.Minute))
+		s.Flush()
+	}
+	if err := child.Wait(); err != nil {
+		t.Fatalf("second writer: %v: %s", err, out.String())
+	}
+	if n := s.Note(); n != "" {
+		t.Fatalf("first writer: %s", n)
+	}
+	s.Close()
+	if n := count(t, path, "samples"); n != 30*200 {
+		t.Fatalf("%d samples, want each of 6000 once", n)
+	}
+	db, _ := sql.Open("sqlite", "file:"+path)
+	defer db.Close()
+	var check string
+	if err := db.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
+		t.Fatalf("integrity: %q %v", check, err)
+	}
+}
+
+func TestCorruptFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	os.WriteFile(path, []byte(strings.Repeat("this is not sqlite\n", 400)), 0o600)
+	_, err := Open(path, t0)
+	if err == nil || !strings.Contains(err.Error(), "damaged or not a quotatop history") || !strings.Contains(err.Error(), "--history off") {
+		t.Fatalf("corrupt file: %v", err)
+	}
+	if _, err := Open(filepath.Join(path, "sub", "h.db"), t0); err == nil {
+		t.Fatal("a path under a file opened")
+	}
+}
+
+// A file another program holds a write lock on: Record does not block, the problem is
+// told in one sentence, and writing resumes once the lock is gone.
+func TestLockedFile(t *testing.T) {
+	defer func(d time.Duration) { busyTimeout = d }(busyTimeout)
+	busyTimeout = 300 * time.Millisecond
+	path := filepath.Join(t.TempDir(), "h.db")
+	s := open(t, path, t0)
+	defer s.Close()
+	other, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	other.SetMaxOpenConns(1)
+	tx, err := other.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec("INSERT INTO meta VALUES ('lock', 'held')"); err != nil {
+		t.Fatal(err)
+	}
+	s.Record(fleet(5, t0, 10), model.DefaultPolicy(), t0)
+	for range queueLen + 3 {
+		s.Record(fleet(5, t0, 10), model.DefaultPolicy(), t0) // never blocks; extra polls are dropped
+	}
+	s.Flush()
+	if n := s.Note(); !strings.Contains(n, "cannot write") || !strings.Contains(n, "locked") {
+		t.Fatalf("note while locked: %q", n)
+	}
+	tx.Rollback()
+	s.Record(fleet(5, t0.Add(time.Minute), 11), model.DefaultPolicy(), t0.Add(time.Minute))
+	s.Flush()
+	if n := s.Note(); strings.Contains(n, "cannot write") {
+		t.Fatalf("note after the lock went: %q", n)
+	}
+	if c := count(t, path, "samples"); c != 10 { // the locked-out samples too
+		t.Fatalf("%d samples after the lock", c)
+	}
+}
+
+func TestFileName(t *testing.T) {
+	cases := map[[2]string]string{
+		{"redis://127.0.0.1:6379/0", "sched:"}:                            "redis_127.0.0.1_6379_0_sched.db",
+		{"redis://quotatop:xxxxx@10.0.0.5:6379/0", "sched:"}:              "redis_10.0.0.5_6379_0_sched.db",
+		{"redis-cluster://n1:7000,n2:7001", "sched:{sub2api:scheduler}:"}: "redis-cluster_n1_7000_n2_7001_sched_sub2api_scheduler.db",
+		{"../../etc/passwd", "/"}:                                         "etc_passwd.db",
+		{"", ""}:                                                          "default.db",
+	}
+	for in, want := range cases {
+		if got := FileName(in[0], in[1]); got != want {
+			t.Errorf("FileName(%q, %q) = %q, want %q", in[0], in[1], got, want)
+		}
+	}
+	env := map[string]string{"HOME": "/home/op"}
+	if got := DefaultPath(func(k string) string { return env[k] }, "redis://h:1/0", "s:"); got != "/home/op/.local/state/quotatop/redis_h_1_0_s.db" {
+		t.Errorf("default path %q", got)
+	}
+	env["XDG_STATE_HOME"] = "/st"
+	if got := DefaultPath(func(k string) string { return env[k] }, "redis://h:1/0", "s:"); got != "/st/quotatop/redis_h_1_0_s.db" {
+		t.Errorf("default path %q", got)
+	}
+}
+
+// trendSample is one account's sample at at: 5h at used, 7d at 30 %.
+func trendSample(at time.Time, used float64) trend.Sample {
+	return trend.Sample{At: at, Present: [2]bool{true, true}, Used: [2]float64{used, 30},
+		ResetAt: [2]time.Time{at.Add(3 * time.Hour), at.Add(100 * time.Hour)}, State: model.StateOK}
+}
+
+// A file another program holds exclusively when quotatop starts: Open says so in one
+// sentence (the command then runs without history).
+func TestLockedAtOpen(t *testing.T) {
+	defer func(d time.Duration) { busyTimeout = d }(busyTimeout)
+	busyTimeout = 300 * time.Millisecond
+	path := filepath.Join(t.TempDir(), "h.db")
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(DELETE)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	other.SetMaxOpenConns(1)
+	if _, err := other.Exec("CREATE TABLE x (a)"); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := other.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(t.Context(), "BEGIN EXCLUSIVE"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(path, t0)
+	if err == nil || !strings.Contains(err.Error(), "locked by another program") || !strings.Contains(err.Error(), "--history off") {
+		t.Fatalf("locked at open: %v", err)
+	}
+	conn.ExecContext(t.Context(), "ROLLBACK")
+}

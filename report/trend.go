@@ -1,0 +1,28 @@
+package report
+
+import (
+	"time"
+
+	"github.com/quotatop/quotatop/model"
+	"github.com/quotatop/quotatop/trend"
+)
+
+// This file holds the projection fields of the JSON document (rates, pause times, group
+// capacity), kept apart from the snapshot fields so both can change on their own.
+
+// Project fills each row's forecast from its samples (samples may be nil: no history)
+// and returns the groups' capacity.
+func Project(rows []Row, samples func(id int64) []trend.Sample, p model.Policy, now time.Time) []trend.Group {
+	o := trend.DefaultOptions()
+	members := make([]trend.Member, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		var s []trend.Sample
+		if samples != nil {
+			s = samples(r.Account.ID)
+		}
+		r.Forecast = trend.Project(r.Account, r.Judgement, s, p, o, now)
+		members[i] = trend.Member{Account: r.Account, Judgement: r.Judgement, Forecast: r.Forecast}
+	}
+	return trend.Groups(members, p, o, now)
+}

@@ -14,7 +14,7 @@ var flagValuesForTest = map[string]string{
 	"stale-after": "1h", "missing-timestamp": "stale", "default-threshold-5h": "90", "default-threshold-7d": "90",
 	"warn": "70", "fail-on": "paused", "timeout": "2s", "interval": "5s", "api": "http://127.0.0.1:1",
 	"admin-key-file": "k", "api-ca": "ca.pem", "audit-log": "a.jsonl", "config": "c.yaml", "context": "prod",
-	"source": "redis", "scheduling-thresholds": "openai=90",
+	"source": "redis", "scheduling-thresholds": "openai=90", "history": "off",
 }
 
 // Every flag the README documents still parses: scripts depend on them.

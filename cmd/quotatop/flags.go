@@ -37,6 +37,8 @@ type config struct {
 	readOnly      bool
 	confirmProbes bool
 	auditLog      string
+
+	alerts alertFlags // events, notifications, metrics, watch: see alerts.go
 }
 
 const usageHead = `quotatop watches the 5h/7d quotas of the accounts an API gateway (sub2api) pools.
@@ -45,6 +47,7 @@ Usage:
   quotatop [flags]            live monitor
   quotatop --once [flags]     print the fleet once and exit (table, json or csv)
   quotatop --demo             try it on the embedded demo gateway
+  quotatop watch [flags]      headless: log, notify and export metrics, no screen
 
 The Redis password may come from QUOTATOP_REDIS_PASSWORD instead of the URL.
 Actions (probe, unpause) need --api and an admin credential from QUOTATOP_ADMIN_KEY,
@@ -88,6 +91,7 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (co
 	fs.BoolVar(&cfg.readOnly, "read-only", false, "a pure monitor: refuse every action")
 	fs.BoolVar(&cfg.confirmProbes, "confirm-probes", false, "ask before a single-account probe too")
 	fs.StringVar(&cfg.auditLog, "audit-log", "", "append the action audit trail to `PATH` (default $XDG_STATE_HOME/quotatop/audit.jsonl)")
+	addAlertFlags(fs, &cfg.alerts)
 	keyOnArgv := fs.String("admin-key", "", "refused: the key would show in ps and shell history; use $QUOTATOP_ADMIN_KEY or --admin-key-file")
 
 	if err := fs.Parse(args); err != nil {
@@ -98,6 +102,9 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (co
 	}
 	if *keyOnArgv != "" {
 		return cfg, errors.New("an admin key on the command line is refused (it would show in ps and shell history): use QUOTATOP_ADMIN_KEY or --admin-key-file")
+	}
+	if err := cfg.alerts.check(); err != nil {
+		return cfg, err
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))

@@ -29,6 +29,9 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) > 0 && args[0] == "watch" {
+		return runWatch(args[1:], stdout, stderr, getenv)
+	}
 	cfg, err := parseFlags(args, stderr, getenv)
 	if errors.Is(err, errHelp) {
 		return exitOK

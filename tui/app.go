@@ -43,6 +43,12 @@ type Options struct {
 	// Thresholds reads the gateway-wide default thresholds; when set they replace the
 	// flags' values, re-read every minute.
 	Thresholds func(context.Context) ([2]float64, error)
+
+	// Alerts turns polls into events for the events pane (nil: no events).
+	Alerts Alerts
+	// NotifyTerminal rings the bell and sends a desktop notification on events; only
+	// set it when the output is a terminal.
+	NotifyTerminal bool
 }
 
 // helpColumn is the width of one group of keys in the help screen.
@@ -63,6 +69,7 @@ const (
 	screenTable screen = iota
 	screenDetail
 	screenHelp
+	screenEvents
 )
 
 // Messages, named for what happened.
@@ -72,6 +79,7 @@ type (
 		accounts          []model.Account
 		err               error
 		started, finished time.Time
+		alerts            []Alert
 	}
 	pollDueMsg struct{ gen int }
 	tickMsg    struct{ now time.Time }
@@ -118,6 +126,8 @@ type Model struct {
 	messageAt time.Time
 	// thresholdOrigin says where gateway default thresholds come from.
 	thresholdOrigin string
+	// events is the events pane's state (see events.go).
+	events eventsPane
 }
 
 // New builds the root model.
@@ -177,13 +187,17 @@ func (m *Model) startPoll() tea.Cmd {
 }
 
 func (m Model) pollCmd(gen int) tea.Cmd {
-	reader, clock, timeout := m.opts.Reader, m.opts.Clock, m.opts.PollTimeout
+	reader, clock, timeout, alerts := m.opts.Reader, m.opts.Clock, m.opts.PollTimeout, m.opts.Alerts
 	return func() tea.Msg {
 		started := clock()
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		accounts, err := reader.Read(ctx)
-		return pollDoneMsg{gen: gen, accounts: accounts, err: err, started: started, finished: clock()}
+		msg := pollDoneMsg{gen: gen, accounts: accounts, err: err, started: started, finished: clock()}
+		if alerts != nil {
+			msg.alerts = alerts.Observe(msg.finished, msg.finished.Sub(started), accounts, err)
+		}
+		return msg
 	}
 }
 
@@ -262,6 +276,14 @@ func (m Model) pollDone(msg pollDoneMsg) (tea.Model, tea.Cmd) {
 	}
 	m.polling = false
 	m.ctx.Now = msg.finished
+	var notice tea.Cmd
+	if len(msg.alerts) > 0 {
+		m.events.add(msg.alerts)
+		m.say("⚑ " + msg.alerts[len(msg.alerts)-1].Text + " (e: events)")
+		if m.opts.NotifyTerminal {
+			notice = tea.Raw(terminalNotice(msg.alerts))
+		}
+	}
 	var delay time.Duration
 	if msg.err != nil {
 		if m.failures == 0 {
@@ -282,12 +304,12 @@ func (m Model) pollDone(msg pollDoneMsg) (tea.Model, tea.Cmd) {
 	m.keepCursorVisible()
 	if m.pollAgain {
 		m.pollAgain = false
-		return m, m.startPoll()
+		return m, tea.Batch(notice, m.startPoll())
 	}
 	if m.frozen {
-		return m, nil
+		return m, notice
 	}
-	return m, m.schedulePoll(delay)
+	return m, tea.Batch(notice, m.schedulePoll(delay))
 }
 
 // pollNow polls at once, or right after the poll in flight.
@@ -318,6 +340,20 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m.filterKey(msg)
 	}
 	switch m.screen {
+	case screenEvents:
+		switch {
+		case key.Matches(msg, k.Back), key.Matches(msg, k.Events):
+			m.screen = screenTable
+		case key.Matches(msg, k.Down):
+			m.events.scroll = min(m.events.scroll+1, max(len(m.events.alerts)-1, 0))
+		case key.Matches(msg, k.Up):
+			m.events.scroll = max(m.events.scroll-1, 0)
+		case key.Matches(msg, k.Top):
+			m.events.scroll = 0
+		case key.Matches(msg, k.Help):
+			m.screen, m.scroll = screenHelp, 0
+		}
+		return m, nil
 	case screenHelp:
 		if key.Matches(msg, k.Help, k.Back) {
 			m.screen = screenTable
@@ -395,6 +431,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 	case key.Matches(msg, k.Help):
 		m.screen, m.scroll = screenHelp, 0
+	case key.Matches(msg, k.Events):
+		m.screen, m.events.scroll, m.events.unseen = screenEvents, 0, 0
 	case key.Matches(msg, k.Refresh):
 		return m, m.pollNow()
 	case key.Matches(msg, k.Freeze):
@@ -513,6 +551,10 @@ func (m Model) render() string {
 		out = m.helpView()
 	case screenDetail:
 		out = m.detailView()
+	case screenEvents:
+		pane := m.events
+		pane.ctx = &m.ctx
+		out = pane.View(m.ctx.Width, m.ctx.Height)
 	default:
 		out = m.tableView()
 	}

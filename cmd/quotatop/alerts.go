@@ -12,9 +12,24 @@ import (
 
 	"github.com/quotatop/quotatop/events"
 	"github.com/quotatop/quotatop/metrics"
+	"github.com/quotatop/quotatop/model"
 	"github.com/quotatop/quotatop/notify"
+	"github.com/quotatop/quotatop/tui"
 	"github.com/quotatop/quotatop/watch"
 )
+
+// tuiAlerts hands the live monitor's polls to the pipeline and its events back as the
+// monitor shows them.
+type tuiAlerts struct{ p *watch.Pipeline }
+
+func (a tuiAlerts) Observe(now time.Time, took time.Duration, accounts []model.Account, err error) []tui.Alert {
+	evs := a.p.Observe(now, took, accounts, err)
+	out := make([]tui.Alert, len(evs))
+	for i, e := range evs {
+		out[i] = tui.Alert{Time: e.Time, Severity: string(e.Severity), Text: model.Sanitize(e.Summary)}
+	}
+	return out
+}
 
 // alertFlags are the flags of events, their delivery and the metrics, shared by the
 // live monitor and `quotatop watch`.

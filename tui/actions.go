@@ -283,7 +283,7 @@ func (m Model) describeResult(r action.Result) string {
 }
 
 func (m *Model) say(text string) {
-	m.message, m.messageAt = text, m.ctx.Now
+	m.message, m.messageAt, m.events.onLine = text, m.ctx.Now, false
 }
 
 func (m Model) messageLine() string {

@@ -279,7 +279,11 @@ func (m Model) pollDone(msg pollDoneMsg) (tea.Model, tea.Cmd) {
 	var notice tea.Cmd
 	if len(msg.alerts) > 0 {
 		m.events.add(msg.alerts)
-		m.say("⚑ " + msg.alerts[len(msg.alerts)-1].Text + " (e: events)")
+		// An action's result keeps the line until it expires: the event waits in the pane.
+		if m.messageLine() == "" || m.events.onLine {
+			m.say("⚑ " + msg.alerts[len(msg.alerts)-1].Text + " (e: events)")
+			m.events.onLine = true
+		}
 		if m.opts.NotifyTerminal {
 			notice = tea.Raw(terminalNotice(msg.alerts))
 		}
@@ -432,7 +436,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Help):
 		m.screen, m.scroll = screenHelp, 0
 	case key.Matches(msg, k.Events):
-		m.screen, m.events.scroll, m.events.unseen = screenEvents, 0, 0
+		m.screen, m.events.scroll = screenEvents, 0
 	case key.Matches(msg, k.Refresh):
 		return m, m.pollNow()
 	case key.Matches(msg, k.Freeze):

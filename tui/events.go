@@ -32,7 +32,7 @@ type eventsPane struct {
 	ctx    *Context
 	alerts []Alert // oldest first
 	scroll int
-	unseen int // events since the pane was last opened
+	onLine bool // the message line shows an event, which a newer event may replace
 }
 
 func (p *eventsPane) add(alerts []Alert) {
@@ -40,7 +40,6 @@ func (p *eventsPane) add(alerts []Alert) {
 	if len(p.alerts) > eventsLen {
 		p.alerts = append([]Alert(nil), p.alerts[len(p.alerts)-eventsLen:]...)
 	}
-	p.unseen += len(alerts)
 }
 
 // severityGlyph reuses the state glyphs, so a severity reads the same as a state.

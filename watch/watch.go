@@ -142,6 +142,9 @@ func (l *Loop) Run(ctx context.Context) {
 			failures++
 			delay = min(l.Interval<<min(failures-1, 6), maxBackoff)
 		} else {
+			if failures > 0 && l.Log != nil {
+				l.Log.Info("poll succeeded again", "failed_polls", failures)
+			}
 			failures = 0
 		}
 		select {

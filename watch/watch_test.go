@@ -81,4 +81,7 @@ func TestLoopSurvivesFailuresAndStops(t *testing.T) {
 	if got := strings.Count(buf.String(), "poll failed"); got != 1 {
 		t.Errorf("%d 'poll failed' lines for one failure streak, want 1:\n%s", got, buf.String())
 	}
+	if !strings.Contains(buf.String(), `level=INFO msg="poll succeeded again" failed_polls=3`) {
+		t.Errorf("no recovery line:\n%s", buf.String())
+	}
 }

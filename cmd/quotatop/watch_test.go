@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -198,3 +199,35 @@ func TestWatchRefusesWebhookOnArgv(t *testing.T) {
 }
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+// TestLiveMonitorServesMetrics runs the full-screen monitor in tmux with
+// --metrics-listen and scrapes it, then opens the events pane.
+func TestLiveMonitorServesMetrics(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	tm := startTmux(t, 120, 40, binary+" --demo --metrics-listen "+addr)
+	tm.waitFor("the demo fleet", 15*time.Second, contains(" accounts"))
+	var body []byte
+	for range 100 { // the first poll may still be on its way
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), "quotatop_storage_up 1") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(string(body), `quotatop_accounts{state="paused"}`) || !strings.Contains(string(body), "quotatop_storage_up 1") {
+		t.Fatalf("/metrics of the live monitor:\n%.2000s", body)
+	}
+	tm.keys("e")
+	tm.waitFor("the events pane", 5*time.Second, contains("Events · last"))
+	tm.keys("Escape", "q")
+}

@@ -31,6 +31,10 @@ type Pipeline struct {
 	Notify   *notify.Dispatcher
 	// Log gets one line per event; nil logs nothing.
 	Log *slog.Logger
+	// Project, when set, sees each good poll's judged accounts before events are
+	// detected: the hook for history and projections, whose results the detector and
+	// metrics read through their Projector.
+	Project func(now time.Time, accounts []model.Account, js []model.Judgement)
 
 	mu     sync.Mutex
 	recent []events.Event
@@ -50,6 +54,9 @@ func (p *Pipeline) Observe(now time.Time, took time.Duration, accounts []model.A
 		js := make([]model.Judgement, len(accounts))
 		for i := range accounts {
 			js[i] = model.Judge(&accounts[i], p.Policy, now)
+		}
+		if p.Project != nil {
+			p.Project(now, accounts, js)
 		}
 		evs = p.Detector.Observe(now, accounts, js)
 		if p.Metrics != nil {

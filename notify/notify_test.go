@@ -397,3 +397,62 @@ func TestDispatcherLogsFailuresAndGoesOn(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// blocking holds the first batch until released, then records the rest.
+type blocking struct {
+	release chan struct{}
+	mu      sync.Mutex
+	got     []time.Time
+}
+
+func (b *blocking) Name() string { return "blocking" }
+func (b *blocking) Send(_ context.Context, batch events.Batch) error {
+	b.mu.Lock()
+	first := len(b.got) == 0
+	b.got = append(b.got, batch.Time)
+	b.mu.Unlock()
+	if first {
+		<-b.release
+	}
+	return nil
+}
+
+func TestDispatcherQueueIsBounded(t *testing.T) {
+	var logBuf bytes.Buffer
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logBuf.Write(p)
+	}), nil))
+	s := &blocking{release: make(chan struct{})}
+	d := NewDispatcher(log, s)
+	one := batch()
+	d.Send(one)
+	for { // wait until the sink holds the first batch, so the queue is what remains
+		s.mu.Lock()
+		n := len(s.got)
+		s.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for i := 1; i <= queueLen+5; i++ {
+		b := batch()
+		b.Time = t0.Add(time.Duration(i) * time.Second)
+		d.Send(b)
+	}
+	close(s.release)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	d.Close(ctx)
+	if len(s.got) != 1+queueLen || !s.got[1].Equal(t0.Add(6*time.Second)) {
+		t.Fatalf("sink got %d batches starting %v, want %d with the 5 oldest dropped", len(s.got), s.got[1], 1+queueLen)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logBuf.String(), "dropped=5") {
+		t.Errorf("log %q does not count the dropped batches", logBuf.String())
+	}
+}

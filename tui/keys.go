@@ -56,8 +56,8 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.HalfUp, k.HalfDown},
-		{k.Filter, k.ClearFilter, k.StateFilter, k.Sort, k.Reverse, k.Detail},
+		{k.Filter, k.ClearFilter, k.StateFilter, k.Sort, k.Reverse, k.Detail, k.Events},
 		{k.Mark, k.MarkAll, k.Probe, k.Unpause},
-		{k.Refresh, k.Freeze, k.Faster, k.Slower, k.Events, k.Help, k.Quit},
+		{k.Refresh, k.Freeze, k.Faster, k.Slower, k.Help, k.Quit},
 	}
 }

@@ -81,7 +81,7 @@ type Detector struct {
 	cfg      Config
 	gen      uint32
 	accounts map[int64]*accountTrack
-	groups   map[int64]*groupTrack
+	groups   map[GroupKey]*groupTrack
 
 	failing   bool
 	failSince time.Time
@@ -94,7 +94,7 @@ type Detector struct {
 func New(cfg Config) *Detector {
 	cfg.Hold = max(cfg.Hold, 1)
 	cfg.GroupFloor = max(cfg.GroupFloor, 0)
-	return &Detector{cfg: cfg, accounts: map[int64]*accountTrack{}, groups: map[int64]*groupTrack{}}
+	return &Detector{cfg: cfg, accounts: map[int64]*accountTrack{}, groups: map[GroupKey]*groupTrack{}}
 }
 
 // Fail records a poll that could not read the storage. The outage is reported once, when
@@ -168,11 +168,11 @@ func (d *Detector) Observe(now time.Time, accounts []model.Account, js []model.J
 			}
 		}
 		sched := Schedulable(j.State)
-		for _, gid := range a.GroupIDs {
-			g := d.groups[gid]
+		GroupKeys(a, func(k GroupKey) {
+			g := d.groups[k]
 			if g == nil {
 				g = &groupTrack{}
-				d.groups[gid] = g
+				d.groups[k] = g
 			}
 			if g.seen != d.gen {
 				g.seen, g.schedulable, g.total = d.gen, 0, 0
@@ -181,7 +181,7 @@ func (d *Detector) Observe(now time.Time, accounts []model.Account, js []model.J
 			if sched {
 				g.schedulable++
 			}
-		}
+		})
 	}
 	for id, t := range d.accounts {
 		if t.seen != d.gen {
@@ -189,9 +189,9 @@ func (d *Detector) Observe(now time.Time, accounts []model.Account, js []model.J
 		}
 	}
 	var groups []GroupChange
-	for id, g := range d.groups {
+	for k, g := range d.groups {
 		if g.seen != d.gen {
-			delete(d.groups, id)
+			delete(d.groups, k)
 			continue
 		}
 		level := d.level(g.schedulable)
@@ -200,7 +200,7 @@ func (d *Detector) Observe(now time.Time, accounts []model.Account, js []model.J
 			continue
 		}
 		if from, ok := g.level.observe(level, hold); ok {
-			groups = append(groups, GroupChange{ID: id, From: from, To: level, Schedulable: g.schedulable, Total: g.total, Floor: d.cfg.GroupFloor})
+			groups = append(groups, GroupChange{ID: k.ID, Platform: model.Sanitize(k.Platform), From: from, To: level, Schedulable: g.schedulable, Total: g.total, Floor: d.cfg.GroupFloor})
 		}
 	}
 	if len(states) > 0 {
@@ -237,11 +237,14 @@ func stateEvent(now time.Time, ch []AccountChange) Event {
 	byState := map[model.State]int{}
 	for _, c := range ch {
 		byState[c.To]++
-		switch {
-		case !Schedulable(c.To):
+		switch c.To {
+		case model.StateOK:
+		case model.StateWarn, model.StateStaleProbe: // still served, or about to be probed
+			if sev == Resolved {
+				sev = Warning
+			}
+		default:
 			sev = Critical
-		case c.To != model.StateOK && sev == Resolved:
-			sev = Warning
 		}
 	}
 	var summary string
@@ -283,7 +286,9 @@ func more(n int) string {
 }
 
 func groupEvent(now time.Time, ch []GroupChange) Event {
-	slices.SortFunc(ch, func(a, b GroupChange) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(ch, func(a, b GroupChange) int {
+		return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.Platform, b.Platform))
+	})
 	sev := Resolved
 	var parts []string
 	for _, c := range ch {
@@ -296,7 +301,11 @@ func groupEvent(now time.Time, ch []GroupChange) Event {
 			}
 		}
 		word := map[GroupLevel]string{GroupZero: "has no schedulable account", GroupFloor: "is at its floor", GroupOK: "recovered"}[c.To]
-		parts = append(parts, fmt.Sprintf("group %d %s (%d of %d schedulable)", c.ID, word, c.Schedulable, c.Total))
+		name := fmt.Sprintf("group %d", c.ID)
+		if c.Platform != "" {
+			name += " " + c.Platform
+		}
+		parts = append(parts, fmt.Sprintf("%s %s (%d of %d schedulable)", name, word, c.Schedulable, c.Total))
 	}
 	return Event{Time: now, Kind: KindGroup, Severity: sev, Summary: strings.Join(parts, "; "), Groups: ch}
 }

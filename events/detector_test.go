@@ -15,10 +15,11 @@ var t0 = time.Date(2026, 11, 28, 6, 0, 0, 0, time.UTC)
 
 // acct is one account as a test poll sees it.
 type acct struct {
-	id     int64
-	state  model.State
-	used5h float64 // 0 = window absent
-	groups []int64
+	id       int64
+	state    model.State
+	used5h   float64 // 0 = window absent
+	groups   []int64
+	platform string
 }
 
 // poll is one step: the accounts seen, or a storage failure.
@@ -31,7 +32,7 @@ func judged(as []acct) ([]model.Account, []model.Judgement) {
 	accounts := make([]model.Account, len(as))
 	js := make([]model.Judgement, len(as))
 	for i, a := range as {
-		accounts[i] = model.Account{ID: a.id, Name: fmt.Sprintf("acc-%d", a.id), GroupIDs: a.groups}
+		accounts[i] = model.Account{ID: a.id, Name: fmt.Sprintf("acc-%d", a.id), GroupIDs: a.groups, Platform: a.platform}
 		js[i] = model.Judgement{State: a.state}
 		if a.state != model.StateOK {
 			js[i].Reasons = []model.Reason{model.Reason("r_" + string(a.state))}
@@ -54,7 +55,11 @@ func sig(evs []Event) []string {
 			parts = append(parts, fmt.Sprintf("%d/%s:%v", c.ID, c.Window, c.Up))
 		}
 		for _, c := range e.Groups {
-			parts = append(parts, fmt.Sprintf("g%d:%s>%s(%d/%d)", c.ID, c.From, c.To, c.Schedulable, c.Total))
+			platform := ""
+			if c.Platform != "" {
+				platform = "/" + c.Platform
+			}
+			parts = append(parts, fmt.Sprintf("g%d%s:%s>%s(%d/%d)", c.ID, platform, c.From, c.To, c.Schedulable, c.Total))
 		}
 		if s := e.Storage; s != nil {
 			parts = append(parts, fmt.Sprintf("down=%v for=%s", s.Down, s.For))
@@ -90,7 +95,11 @@ func TestDetector(t *testing.T) {
 				{accounts: []acct{ok(1)}}, {accounts: []acct{paused(1)}}, {accounts: []acct{paused(1)}},
 				{accounts: []acct{paused(1)}}, {accounts: []acct{ok(1)}}, {accounts: []acct{ok(1)}}, {accounts: []acct{ok(1)}},
 			},
-			want: map[int][]string{2: {"account_state critical 1:ok>paused"}, 5: {"account_state resolved 1:paused>ok"}},
+			// An account in no group is in group 0, which runs dry with it.
+			want: map[int][]string{
+				2: {"account_state critical 1:ok>paused", "group critical g0:ok>zero(0/1)"},
+				5: {"account_state resolved 1:paused>ok", "group resolved g0:zero>ok(1/1)"},
+			},
 		},
 		{
 			name: "flapping is damped",
@@ -107,7 +116,8 @@ func TestDetector(t *testing.T) {
 				{accounts: []acct{ok(1)}}, {accounts: []acct{paused(1)}},
 				{accounts: []acct{{id: 1, state: model.StateBlocked}}}, {accounts: []acct{{id: 1, state: model.StateBlocked}}},
 			},
-			want: map[int][]string{3: {"account_state critical 1:ok>blocked"}},
+			// Group 0 was at zero for two polls already (paused, then blocked).
+			want: map[int][]string{2: {"group critical g0:ok>zero(0/1)"}, 3: {"account_state critical 1:ok>blocked"}},
 		},
 		{
 			name: "a burst is one event listing every account",
@@ -132,6 +142,15 @@ func TestDetector(t *testing.T) {
 				2: {"account_state critical 2:ok>paused", "group critical g7:ok>zero(0/2)"},
 				3: {"account_state resolved 1:paused>ok", "group resolved g7:zero>ok(1/2)"},
 			},
+		},
+		{
+			name: "groups count per platform, as the gateway schedules",
+			cfg:  Config{Hold: 1},
+			polls: []poll{
+				{accounts: []acct{{id: 1, state: model.StateOK, groups: []int64{7}, platform: "openai"}, {id: 2, state: model.StateOK, groups: []int64{7}, platform: "anthropic"}}},
+				{accounts: []acct{{id: 1, state: model.StateStaleProbe, groups: []int64{7}, platform: "openai"}, {id: 2, state: model.StateOK, groups: []int64{7}, platform: "anthropic"}}},
+			},
+			want: map[int][]string{1: {"account_state warning 1:ok>stale_probe", "group critical g7/openai:ok>zero(0/1)"}},
 		},
 		{
 			name: "group floor",
@@ -250,7 +269,7 @@ func TestDryHook(t *testing.T) {
 func TestBatchJSON(t *testing.T) {
 	b := Batch{Time: t0, Events: []Event{{Time: t0, Kind: KindGroup, Severity: Critical, Summary: "s",
 		Groups: []GroupChange{{ID: 7, From: GroupOK, To: GroupZero, Total: 2}}}}}
-	want := `{"time":"2026-11-28T06:00:00Z","events":[{"time":"2026-11-28T06:00:00Z","kind":"group","severity":"critical","summary":"s","groups":[{"group_id":7,"from":"ok","to":"zero","schedulable":0,"total":2,"floor":0}]}]}`
+	want := `{"time":"2026-11-28T06:00:00Z","events":[{"time":"2026-11-28T06:00:00Z","kind":"group","severity":"critical","summary":"s","groups":[{"group_id":7,"platform":"","from":"ok","to":"zero","schedulable":0,"total":2,"floor":0}]}]}`
 	if got := string(b.JSON()); got != want {
 		t.Fatalf("JSON\n%s\nwant\n%s", got, want)
 	}

@@ -82,9 +82,12 @@ const (
 	GroupZero  GroupLevel = "zero"
 )
 
-// GroupChange is one group moving between levels.
+// GroupChange is one group moving between levels. A group is counted per platform, as
+// sub2api schedules (a request for one platform only gets that platform's accounts);
+// group 0 is the accounts that belong to no group.
 type GroupChange struct {
 	ID          int64      `json:"group_id"`
+	Platform    string     `json:"platform"`
 	From        GroupLevel `json:"from"`
 	To          GroupLevel `json:"to"`
 	Schedulable int        `json:"schedulable"`
@@ -130,9 +133,27 @@ func (b Batch) Severity() Severity {
 	return s
 }
 
-// Schedulable reports whether the gateway may still hand requests to an account in state
-// s. A stale snapshot lets a probe through, so stale_probe counts; an undecodable value
-// does not, since quotatop cannot tell.
+// Schedulable reports whether the gateway hands requests to an account in state s: ok and
+// warn. A stale_probe account is over its threshold and gets one probe at most, so it
+// does not count (as in the trends' group projection); neither does an undecodable value.
 func Schedulable(s model.State) bool {
-	return s == model.StateOK || s == model.StateWarn || s == model.StateStaleProbe
+	return s == model.StateOK || s == model.StateWarn
+}
+
+// GroupKey is one scheduling bucket: a group and a platform.
+type GroupKey struct {
+	ID       int64
+	Platform string
+}
+
+// GroupKeys calls f for every bucket an account schedules in: each of its groups, or
+// group 0 when it has none.
+func GroupKeys(a *model.Account, f func(GroupKey)) {
+	if len(a.GroupIDs) == 0 {
+		f(GroupKey{0, a.Platform})
+		return
+	}
+	for _, id := range a.GroupIDs {
+		f(GroupKey{id, a.Platform})
+	}
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -174,10 +173,11 @@ var (
 		"1 for the account's current state, 0 for the others.", []string{"account_id", "state"}, nil)
 	descCount = prometheus.NewDesc("quotatop_accounts",
 		"Accounts per state.", []string{"state"}, nil)
+	groupLabels    = []string{"group", "platform"}
 	descGroupSched = prometheus.NewDesc("quotatop_group_schedulable_accounts",
-		"Accounts of a group the gateway may still schedule (state ok, warn or stale_probe).", []string{"group"}, nil)
+		"Accounts of a group and platform the gateway schedules (state ok or warn); group 0 is the ungrouped accounts.", groupLabels, nil)
 	descGroupTotal = prometheus.NewDesc("quotatop_group_accounts",
-		"Accounts in a group.", []string{"group"}, nil)
+		"Accounts in a group and platform; group 0 is the ungrouped accounts.", groupLabels, nil)
 	descUp = prometheus.NewDesc("quotatop_storage_up",
 		"1 when the last poll read the snapshot storage, else 0.", nil, nil)
 	descLastOK = prometheus.NewDesc("quotatop_last_success_timestamp_seconds",
@@ -219,7 +219,7 @@ func (c fleetCollector) Collect(ch chan<- prometheus.Metric) {
 	info := c.infoDesc()
 	counts := make(map[model.State]int, len(model.States))
 	type group struct{ sched, total int }
-	groups := map[int64]*group{}
+	groups := map[events.GroupKey]*group{}
 	for i := range accounts {
 		a, j := &accounts[i], &js[i]
 		id := strconv.FormatInt(a.ID, 10)
@@ -249,17 +249,17 @@ func (c fleetCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 		sched := events.Schedulable(j.State)
-		for _, gid := range a.GroupIDs {
-			g := groups[gid]
+		events.GroupKeys(a, func(k events.GroupKey) {
+			g := groups[k]
 			if g == nil {
 				g = &group{}
-				groups[gid] = g
+				groups[k] = g
 			}
 			g.total++
 			if sched {
 				g.sched++
 			}
-		}
+		})
 	}
 	if polled && lastOK.IsZero() {
 		return // no fleet yet: counts of zero would claim an empty fleet
@@ -267,15 +267,10 @@ func (c fleetCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, s := range model.States {
 		gauge(descCount, float64(counts[s]), string(s))
 	}
-	ids := make([]int64, 0, len(groups))
-	for id := range groups {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		label := strconv.FormatInt(id, 10)
-		gauge(descGroupSched, float64(groups[id].sched), label)
-		gauge(descGroupTotal, float64(groups[id].total), label)
+	for k, g := range groups {
+		id, platform := strconv.FormatInt(k.ID, 10), model.Sanitize(k.Platform)
+		gauge(descGroupSched, float64(g.sched), id, platform)
+		gauge(descGroupTotal, float64(g.total), id, platform)
 	}
 }
 

@@ -118,8 +118,8 @@ func TestScrape(t *testing.T) {
 		"quotatop_window_time_to_pause_seconds": {"account_id=1,window=7d 1500"},
 		"quotatop_account_snapshot_age_seconds": {"account_id=1 100"},
 		"quotatop_account_info":                 {"account_id=1,platform=openai 1", "account_id=2,platform=anthropic 1", "account_id=3,platform=openai 1"},
-		"quotatop_group_schedulable_accounts":   {"group=7 1", "group=8 1"},
-		"quotatop_group_accounts":               {"group=7 2", "group=8 2"},
+		"quotatop_group_schedulable_accounts":   {"group=7,platform=anthropic 1", "group=7,platform=openai 0", "group=8,platform=anthropic 1", "group=8,platform=openai 0"},
+		"quotatop_group_accounts":               {"group=7,platform=anthropic 1", "group=7,platform=openai 1", "group=8,platform=anthropic 1", "group=8,platform=openai 1"},
 		"quotatop_storage_up":                   {" 1"},
 		"quotatop_events_total":                 {"kind=account_state 2", "kind=dry_soon 0", "kind=group 1", "kind=storage 0", "kind=window_warn 0"},
 	}

@@ -145,7 +145,7 @@ func TestWatchAgainstRealRedis(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{`quotatop_accounts{state="paused"} 3`, `quotatop_group_schedulable_accounts{group="3"} 0`, `quotatop_account_state{account_id="1",state="paused"} 1`} {
+	for _, want := range []string{`quotatop_accounts{state="paused"} 3`, `quotatop_group_schedulable_accounts{group="3",platform="openai"} 0`, `quotatop_account_state{account_id="1",state="paused"} 1`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

@@ -43,6 +43,7 @@ type alertFlags struct {
 	hold           int
 	groupFloor     int
 	outageAfter    time.Duration
+	dryHorizon     time.Duration
 	metricsListen  string
 	metricsNames   bool
 	noTerminal     bool
@@ -59,6 +60,7 @@ func addAlertFlags(fs *flag.FlagSet, a *alertFlags) {
 	fs.IntVar(&a.hold, "event-hold", 2, "polls a new state must hold before it is an event (damps flapping)")
 	fs.IntVar(&a.groupFloor, "group-floor", 0, "report a group whose schedulable accounts drop to this `count` (and always at zero)")
 	fs.DurationVar(&a.outageAfter, "outage-after", time.Minute, "report the storage unreachable after this long")
+	fs.DurationVar(&a.dryHorizon, "dry-horizon", 30*time.Minute, "report a window projected to reach its threshold within this long (needs history; 0 = off)")
 	fs.StringVar(&a.metricsListen, "metrics-listen", "", "serve Prometheus /metrics and /healthz on `ADDR` (e.g. 127.0.0.1:9187)")
 	fs.BoolVar(&a.metricsNames, "metrics-account-names", false, "add account names to quotatop_account_info (cardinality, privacy)")
 	fs.BoolVar(&a.noTerminal, "no-notify-terminal", false, "live monitor: no bell or desktop notification on events")
@@ -74,6 +76,8 @@ func (a *alertFlags) check() error {
 		return fmt.Errorf("--event-hold %d: give a number of polls from 1 to 1000", a.hold)
 	case a.groupFloor < 0:
 		return fmt.Errorf("--group-floor %d must not be negative", a.groupFloor)
+	case a.dryHorizon < 0:
+		return fmt.Errorf("--dry-horizon %v must not be negative", a.dryHorizon)
 	case a.outageAfter < 0:
 		return fmt.Errorf("--outage-after %v must not be negative", a.outageAfter)
 	case a.notifyTimeout <= 0:
@@ -127,6 +131,7 @@ func newAlerting(cfg config, getenv func(string) string, log *slog.Logger) (*ale
 	}
 	ec := events.DefaultConfig()
 	ec.Hold, ec.GroupFloor, ec.OutageAfter, ec.WarnPercent = a.hold, a.groupFloor, a.outageAfter, cfg.policy.WarnPercent
+	ec.DryHorizon = a.dryHorizon // used once a Projector is set (history and trends)
 	al := &alerting{pipeline: &watch.Pipeline{Policy: cfg.policy, Detector: events.New(ec), Log: log}}
 	if a.metricsListen != "" {
 		m := metrics.New(metrics.Options{AccountNames: a.metricsNames})

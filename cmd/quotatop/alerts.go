@@ -110,6 +110,9 @@ func newAlerting(cfg config, getenv func(string) string, log *slog.Logger) (*ale
 	if err != nil {
 		return nil, err
 	}
+	if info, err := os.Stat(a.webhookFile); err == nil && info.Mode().Perm()&0o077 != 0 {
+		log.Warn("the webhook file is readable by other users: chmod 600 it", "path", a.webhookFile, "mode", info.Mode().Perm().String())
+	}
 	if a.notifyTemplate != "" && url == "" {
 		return nil, errors.New("--notify-template needs a webhook: set QUOTATOP_NOTIFY_WEBHOOK or --notify-webhook-file")
 	}

@@ -306,7 +306,7 @@ func (m Model) describeResult(r action.Result) string {
 // say sets the message line; the text may quote a gateway or Redis, so it is made inert
 // and bounded here, whatever its source already did.
 func (m *Model) say(text string) {
-	m.message, m.messageAt = model.Cut(text, messageMax), m.ctx.Now
+	m.message, m.messageAt, m.events.onLine = model.Cut(text, messageMax), m.ctx.Now, false
 }
 
 // messageMax bounds the message line: enough for any sentence quotatop writes.

@@ -53,6 +53,12 @@ type Options struct {
 	Switch   func(name string) (Target, error)
 	// Close releases the first gateway when the monitor switches away from it.
 	Close func()
+
+	// Alerts turns polls into events for the events pane (nil: no events).
+	Alerts Alerts
+	// NotifyTerminal rings the bell and sends a desktop notification on events; only
+	// set it when the output is a terminal.
+	NotifyTerminal bool
 }
 
 // helpColumn is the width of one group of keys in the help screen.
@@ -74,6 +80,7 @@ const (
 	screenDetail
 	screenHelp
 	screenContexts
+	screenEvents
 )
 
 // Messages, named for what happened.
@@ -84,6 +91,7 @@ type (
 		err               error
 		started, finished time.Time
 		readMode          string // how the reader polls, when it says (see tracking.go)
+		alerts            []Alert
 	}
 	pollDueMsg struct{ gen int }
 	tickMsg    struct{ now time.Time }
@@ -137,6 +145,8 @@ type Model struct {
 	// gateway is what was last read from the gateway besides accounts.
 	gateway  gatewayState
 	switcher *switcher
+	// events is the events pane's state (see events.go).
+	events eventsPane
 }
 
 // New builds the root model.
@@ -197,13 +207,17 @@ func (m *Model) startPoll() tea.Cmd {
 }
 
 func (m Model) pollCmd(gen int) tea.Cmd {
-	reader, clock, timeout := m.opts.Reader, m.opts.Clock, m.opts.PollTimeout
+	reader, clock, timeout, alerts := m.opts.Reader, m.opts.Clock, m.opts.PollTimeout, m.opts.Alerts
 	return func() tea.Msg {
 		started := clock()
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		accounts, err := reader.Read(ctx)
-		return pollDoneMsg{gen: gen, accounts: accounts, err: err, started: started, finished: clock(), readMode: readMode(reader)}
+		msg := pollDoneMsg{gen: gen, accounts: accounts, err: err, started: started, finished: clock(), readMode: readMode(reader)}
+		if alerts != nil {
+			msg.alerts = alerts.Observe(msg.finished, msg.finished.Sub(started), accounts, err)
+		}
+		return msg
 	}
 }
 
@@ -295,6 +309,18 @@ func (m Model) pollDone(msg pollDoneMsg) (tea.Model, tea.Cmd) {
 	}
 	m.polling = false
 	m.ctx.Now = msg.finished
+	var notice tea.Cmd
+	if len(msg.alerts) > 0 {
+		m.events.add(msg.alerts)
+		// An action's result keeps the line until it expires: the event waits in the pane.
+		if m.messageLine() == "" || m.events.onLine {
+			m.say("⚑ " + msg.alerts[len(msg.alerts)-1].Text + " (e: events)")
+			m.events.onLine = true
+		}
+		if m.opts.NotifyTerminal {
+			notice = tea.Raw(terminalNotice(msg.alerts))
+		}
+	}
 	var delay time.Duration
 	if msg.err != nil {
 		if m.failures == 0 {
@@ -316,12 +342,12 @@ func (m Model) pollDone(msg pollDoneMsg) (tea.Model, tea.Cmd) {
 	m.keepCursorVisible()
 	if m.pollAgain {
 		m.pollAgain = false
-		return m, m.startPoll()
+		return m, tea.Batch(notice, m.startPoll())
 	}
 	if m.frozen {
-		return m, nil
+		return m, notice
 	}
-	return m, m.schedulePoll(delay)
+	return m, tea.Batch(notice, m.schedulePoll(delay))
 }
 
 // pollNow polls at once, or right after the poll in flight.
@@ -354,6 +380,20 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	switch m.screen {
 	case screenContexts:
 		return m.contextsKey(msg)
+	case screenEvents:
+		switch {
+		case key.Matches(msg, k.Back), key.Matches(msg, k.Events):
+			m.screen = screenTable
+		case key.Matches(msg, k.Down):
+			m.events.scroll = min(m.events.scroll+1, max(len(m.events.alerts)-1, 0))
+		case key.Matches(msg, k.Up):
+			m.events.scroll = max(m.events.scroll-1, 0)
+		case key.Matches(msg, k.Top):
+			m.events.scroll = 0
+		case key.Matches(msg, k.Help):
+			m.screen, m.scroll = screenHelp, 0
+		}
+		return m, nil
 	case screenHelp:
 		if key.Matches(msg, k.Help, k.Back) {
 			m.screen = screenTable
@@ -434,6 +474,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.screen, m.scroll = screenHelp, 0
 	case key.Matches(msg, k.Contexts):
 		m.screen = screenContexts
+	case key.Matches(msg, k.Events):
+		m.screen, m.events.scroll = screenEvents, 0
 	case key.Matches(msg, k.Refresh):
 		return m, m.pollNow()
 	case key.Matches(msg, k.Freeze):
@@ -557,6 +599,10 @@ func (m Model) render() string {
 		out = m.detailView()
 	case screenContexts:
 		out = m.switcher.View(m.ctx.Width, m.ctx.Height)
+	case screenEvents:
+		pane := m.events
+		pane.ctx = &m.ctx
+		out = pane.View(m.ctx.Width, m.ctx.Height)
 	default:
 		out = m.tableView()
 	}

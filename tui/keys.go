@@ -7,7 +7,7 @@ import "charm.land/bubbles/v2/key"
 type KeyMap struct {
 	Up, Down, Top, Bottom, PageUp, PageDown, HalfUp, HalfDown key.Binding
 	Filter, ClearFilter, StateFilter, Sort, Reverse           key.Binding
-	Detail, Back, Help, Quit                                  key.Binding
+	Detail, Back, Help, Quit, Events                          key.Binding
 	Refresh, Freeze, Faster, Slower                           key.Binding
 	Mark, MarkAll, Probe, Unpause                             key.Binding
 	Contexts                                                  key.Binding
@@ -35,6 +35,7 @@ func DefaultKeyMap() KeyMap {
 		Detail:      b([]string{"enter"}, "enter", "details"),
 		Back:        b([]string{"esc", "enter", "q"}, "esc", "back"),
 		Help:        b([]string{"?"}, "?", "help"),
+		Events:      b([]string{"e"}, "e", "events"),
 		Quit:        b([]string{"q", "ctrl+c"}, "q", "quit"),
 		Refresh:     b([]string{"ctrl+r"}, "ctrl+r", "poll now"),
 		Freeze:      b([]string{"z"}, "z", "freeze"),
@@ -57,7 +58,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.HalfUp, k.HalfDown},
-		{k.Filter, k.ClearFilter, k.StateFilter, k.Sort, k.Reverse, k.Detail},
+		{k.Filter, k.ClearFilter, k.StateFilter, k.Sort, k.Reverse, k.Detail, k.Events},
 		{k.Mark, k.MarkAll, k.Probe, k.Unpause},
 		{k.Refresh, k.Freeze, k.Faster, k.Slower, k.Contexts, k.Help, k.Quit},
 	}

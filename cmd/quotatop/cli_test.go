@@ -15,6 +15,8 @@ var flagValuesForTest = map[string]string{
 	"warn": "70", "fail-on": "paused", "timeout": "2s", "interval": "5s", "api": "http://127.0.0.1:1",
 	"admin-key-file": "k", "api-ca": "ca.pem", "audit-log": "a.jsonl", "config": "c.yaml", "context": "prod",
 	"source": "redis", "scheduling-thresholds": "openai=90", "history": "off",
+	"outage-after": "1m", "notify-timeout": "5s", "event-hold": "2", "group-floor": "1", "dry-horizon": "30m",
+	"notify-webhook-file": "w", "notify-exec": "true", "metrics-listen": "127.0.0.1:0", "notify-template": "t",
 }
 
 // Every flag the README documents still parses: scripts depend on them.

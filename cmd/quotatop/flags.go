@@ -52,7 +52,8 @@ type config struct {
 	// file is the config file read, nil without one; the live monitor switches between
 	// its contexts.
 	file    *cfgfile.File
-	history string // history file, "off", or "" for the default (history.go)
+	history string     // history file, "off", or "" for the default (history.go)
+	alerts  alertFlags // events, notifications, metrics, watch: see alerts.go
 }
 
 // flagValues is what the flags parse into; finish checks it and turns it into a config.
@@ -79,6 +80,7 @@ var flagGroups = []struct {
 	{"Judgement", judgementFlags},
 	{"Actions", actionFlags},
 	{"Output", outputFlags},
+	{"Alerts and metrics", func(fs *pflag.FlagSet, v *flagValues) { addAlertFlags(fs, &v.cfg.alerts) }},
 }
 
 func storageFlags(fs *pflag.FlagSet, v *flagValues) {
@@ -130,6 +132,9 @@ func outputFlags(fs *pflag.FlagSet, v *flagValues) {
 // finish checks the values once every layer (flags, environment, file) has been applied.
 func (v *flagValues) finish(getenv func(string) string) (config, error) {
 	cfg := v.cfg
+	if err := cfg.alerts.check(); err != nil {
+		return cfg, err
+	}
 	if v.keyOnArgv != "" {
 		return cfg, errors.New("an admin key on the command line is refused (it would show in ps and shell history): use QUOTATOP_ADMIN_KEY or --admin-key-file")
 	}

@@ -69,7 +69,17 @@ func live(cfg config, args []string, g *gateway, stderr io.Writer, getenv func(s
 			return nt, nil
 		}
 	}
-	err := tui.Run(context.Background(), opts, os.Stdin, os.Stdout)
+	// The screen owns the terminal: the pipeline logs nowhere, and events reach the
+	// operator through the pane, the bell and the notifiers.
+	al, err := newAlerting(cfg, getenv, newLogger(io.Discard, false))
+	if err != nil {
+		fmt.Fprintf(stderr, "quotatop: %v\n", err)
+		return exitUsage
+	}
+	defer al.close()
+	opts.Alerts = tuiAlerts{al.pipeline}
+	opts.NotifyTerminal = !cfg.alerts.noTerminal && term.IsTerminal(os.Stdout.Fd())
+	err = tui.Run(context.Background(), opts, os.Stdin, os.Stdout)
 	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		fmt.Fprintf(stderr, "quotatop: %v\n", err)
 		return exitUsage

@@ -28,6 +28,9 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	stderr = inertWriter{stderr}
+	if len(args) > 0 && args[0] == "watch" {
+		return runWatch(args[1:], stdout, stderr, getenv)
+	}
 	code := exitOK
 	var argv []string
 	root := newRoot(&argv, stdout, stderr, getenv, &code)

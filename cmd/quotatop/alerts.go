@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/quotatop/quotatop/events"
+	"github.com/quotatop/quotatop/metrics"
+	"github.com/quotatop/quotatop/model"
+	"github.com/quotatop/quotatop/notify"
+	"github.com/quotatop/quotatop/tui"
+	"github.com/quotatop/quotatop/watch"
+	"github.com/spf13/pflag"
+)
+
+// tuiAlerts hands the live monitor's polls to the pipeline and its events back as the
+// monitor shows them.
+type tuiAlerts struct{ p *watch.Pipeline }
+
+func (a tuiAlerts) Observe(now time.Time, took time.Duration, accounts []model.Account, err error) []tui.Alert {
+	evs := a.p.Observe(now, took, accounts, err)
+	out := make([]tui.Alert, len(evs))
+	for i, e := range evs {
+		out[i] = tui.Alert{Time: e.Time, Severity: string(e.Severity), Text: model.Sanitize(e.Summary)}
+	}
+	return out
+}
+
+// alertFlags are the flags of events, their delivery and the metrics, shared by the
+// live monitor and `quotatop watch`.
+type alertFlags struct {
+	notifyExec     string
+	notifyShell    bool
+	notifyTimeout  time.Duration
+	webhookOnArgv  string
+	webhookFile    string
+	notifyTemplate string
+	hold           int
+	groupFloor     int
+	outageAfter    time.Duration
+	dryHorizon     time.Duration
+	metricsListen  string
+	metricsNames   bool
+	noTerminal     bool
+	logJSON        bool
+}
+
+func addAlertFlags(fs *pflag.FlagSet, a *alertFlags) {
+	fs.StringVar(&a.notifyExec, "notify-exec", "", "run `CMD` per event batch, the batch as JSON on stdin (split into words, no shell)")
+	fs.BoolVar(&a.notifyShell, "notify-shell", false, "run --notify-exec through /bin/sh -c")
+	fs.DurationVar(&a.notifyTimeout, "notify-timeout", 10*time.Second, "timeout for one --notify-exec run or one webhook attempt")
+	fs.StringVar(&a.webhookOnArgv, "notify-webhook", "", "refused: webhook URLs hold tokens; use $QUOTATOP_NOTIFY_WEBHOOK or --notify-webhook-file")
+	fs.StringVar(&a.webhookFile, "notify-webhook-file", "", "read the webhook `URL` to POST event batches to from PATH (else $QUOTATOP_NOTIFY_WEBHOOK)")
+	fs.StringVar(&a.notifyTemplate, "notify-template", "", "Go text/template `FILE` for the webhook body (default: the batch JSON)")
+	fs.IntVar(&a.hold, "event-hold", 2, "polls a new state must hold before it is an event (damps flapping)")
+	fs.IntVar(&a.groupFloor, "group-floor", 0, "report a group whose schedulable accounts drop to this `count` (and always at zero)")
+	fs.DurationVar(&a.outageAfter, "outage-after", time.Minute, "report the storage unreachable after this long")
+	fs.DurationVar(&a.dryHorizon, "dry-horizon", 30*time.Minute, "report a window projected to reach its threshold within this long (needs history; 0 = off)")
+	fs.StringVar(&a.metricsListen, "metrics-listen", "", "serve Prometheus /metrics and /healthz on `ADDR` (e.g. 127.0.0.1:9187)")
+	fs.BoolVar(&a.metricsNames, "metrics-account-names", false, "add account names to quotatop_account_info (cardinality, privacy)")
+	fs.BoolVar(&a.noTerminal, "no-notify-terminal", false, "live monitor: no bell or desktop notification on events")
+	fs.BoolVar(&a.logJSON, "log-json", false, "watch: log events as JSON lines instead of key=value")
+}
+
+// check validates the alert flags, in one sentence each.
+func (a *alertFlags) check() error {
+	switch {
+	case a.webhookOnArgv != "":
+		return errors.New("a webhook URL on the command line is refused (its token would show in ps and shell history): use QUOTATOP_NOTIFY_WEBHOOK or --notify-webhook-file")
+	case a.hold < 1 || a.hold > 1000:
+		return fmt.Errorf("--event-hold %d: give a number of polls from 1 to 1000", a.hold)
+	case a.groupFloor < 0:
+		return fmt.Errorf("--group-floor %d must not be negative", a.groupFloor)
+	case a.dryHorizon < 0:
+		return fmt.Errorf("--dry-horizon %v must not be negative", a.dryHorizon)
+	case a.outageAfter < 0:
+		return fmt.Errorf("--outage-after %v must not be negative", a.outageAfter)
+	case a.notifyTimeout <= 0:
+		return fmt.Errorf("--notify-timeout must be positive, not %v", a.notifyTimeout)
+	case a.notifyShell && a.notifyExec == "":
+		return errors.New("--notify-shell needs --notify-exec")
+	}
+	return nil
+}
+
+// alerting is the built pipeline and what must be stopped at exit.
+type alerting struct {
+	pipeline *watch.Pipeline
+	server   *metrics.Server
+	notifier *notify.Dispatcher
+}
+
+// newAlerting builds events, delivery and metrics from the flags.
+func newAlerting(cfg config, getenv func(string) string, log *slog.Logger) (*alerting, error) {
+	a := cfg.alerts
+	var sinks []notify.Sink
+	if a.notifyExec != "" {
+		e, err := notify.NewExec(a.notifyExec, a.notifyShell, a.notifyTimeout)
+		if err != nil {
+			return nil, err
+		}
+		sinks = append(sinks, e)
+	}
+	url, err := notify.ReadURL(a.webhookFile, getenv)
+	if err != nil {
+		return nil, err
+	}
+	if info, err := os.Stat(a.webhookFile); err == nil && info.Mode().Perm()&0o077 != 0 {
+		log.Warn("the webhook file is readable by other users: chmod 600 it", "path", a.webhookFile, "mode", info.Mode().Perm().String())
+	}
+	if a.notifyTemplate != "" && url == "" {
+		return nil, errors.New("--notify-template needs a webhook: set QUOTATOP_NOTIFY_WEBHOOK or --notify-webhook-file")
+	}
+	if url != "" {
+		tmpl := ""
+		if a.notifyTemplate != "" {
+			b, err := os.ReadFile(a.notifyTemplate)
+			if err != nil {
+				return nil, fmt.Errorf("--notify-template: %w", err)
+			}
+			tmpl = string(b)
+		}
+		w, err := notify.NewWebhook(url, tmpl)
+		if err != nil {
+			return nil, err
+		}
+		w.Timeout = a.notifyTimeout
+		sinks = append(sinks, w)
+	}
+	ec := events.DefaultConfig()
+	ec.Hold, ec.GroupFloor, ec.OutageAfter, ec.WarnPercent = a.hold, a.groupFloor, a.outageAfter, cfg.policy.WarnPercent
+	ec.DryHorizon = a.dryHorizon // used once a Projector is set (history and trends)
+	al := &alerting{pipeline: &watch.Pipeline{Policy: cfg.policy, Detector: events.New(ec), Log: log}}
+	if a.metricsListen != "" {
+		m := metrics.New(metrics.Options{AccountNames: a.metricsNames})
+		srv, err := m.Listen(a.metricsListen)
+		if err != nil {
+			return nil, err
+		}
+		al.pipeline.Metrics, al.server = m, srv
+	}
+	if len(sinks) > 0 {
+		al.notifier = notify.NewDispatcher(log, sinks...)
+		al.pipeline.Notify = al.notifier
+	}
+	return al, nil
+}
+
+// close delivers what is queued (for a few seconds at most) and stops serving.
+func (a *alerting) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	a.notifier.Close(ctx)
+	if a.server != nil {
+		a.server.Close(ctx)
+	}
+}
+
+// newLogger writes key=value lines, or JSON lines, to w.
+func newLogger(w io.Writer, json bool) *slog.Logger {
+	if json {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}

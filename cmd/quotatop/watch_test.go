@@ -1,0 +1,233 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/quotatop/quotatop/source/redistest"
+)
+
+// watcher is a running `quotatop watch` whose JSON log lines are read as they come.
+type watcher struct {
+	t     *testing.T
+	cmd   *exec.Cmd
+	lines chan map[string]any
+	all   []map[string]any
+}
+
+func startWatch(t *testing.T, env []string, args ...string) *watcher {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"watch", "--log-json"}, args...)...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w := &watcher{t: t, cmd: cmd, lines: make(chan map[string]any, 100)}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var m map[string]any
+			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+				m = map[string]any{"msg": "NOT JSON: " + sc.Text()}
+			}
+			w.lines <- m
+		}
+		close(w.lines)
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	return w
+}
+
+// next waits for a line that match accepts, keeping every line seen; it fails after a
+// generous bound so a broken binary cannot hang the test.
+func (w *watcher) next(what string, match func(map[string]any) bool) map[string]any {
+	w.t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case m, ok := <-w.lines:
+			if !ok {
+				w.t.Fatalf("watch exited while waiting for %s; log: %v", what, w.all)
+			}
+			w.all = append(w.all, m)
+			if match(m) {
+				return m
+			}
+		case <-deadline:
+			w.t.Fatalf("no %s within 30s; log: %v", what, w.all)
+		}
+	}
+}
+
+func kind(k, severity string) func(map[string]any) bool {
+	return func(m map[string]any) bool { return m["kind"] == k && m["severity"] == severity }
+}
+
+func (w *watcher) count(k string) int {
+	n := 0
+	for _, m := range w.all {
+		if m["kind"] == k {
+			n++
+		}
+	}
+	return n
+}
+
+func TestWatchAgainstRealRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	c := srv.Client()
+	seed := func(used ...float64) {
+		values := map[string]string{}
+		for i, u := range used {
+			values["sched:meta:"+itoa(i+1)] = redistest.MetaValue(int64(i+1), time.Now(), u, 10, 0)
+		}
+		redistest.Seed(t, c, values)
+	}
+	seed(10, 10, 10)
+	hookOut := t.TempDir() + "/batches.jsonl"
+	w := startWatch(t, nil, "--redis", srv.URL(), "--interval", "200ms", "--event-hold", "2", "--outage-after", "1s",
+		"--metrics-listen", "127.0.0.1:0", "--notify-exec", "sh -c 'cat >> \""+hookOut+"\"; echo >> \""+hookOut+"\"'")
+	started := w.next("the start line", func(m map[string]any) bool { return m["msg"] == "watching" })
+	metricsURL, _ := started["metrics"].(string)
+	if !strings.HasPrefix(metricsURL, "http://127.0.0.1:") {
+		t.Fatalf("start line %v", started)
+	}
+	health := strings.TrimSuffix(metricsURL, "/metrics") + "/healthz"
+	waitHealth := func(code int) {
+		t.Helper()
+		for range 300 {
+			if resp, err := http.Get(health); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == code {
+					return
+				}
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatalf("/healthz never answered %d", code)
+	}
+	waitHealth(200)
+
+	// Two accounts pause in one poll: one event listing both, once.
+	seed(97, 97, 10)
+	ev := w.next("the pause event", kind("account_state", "critical"))
+	if ev["items"] != float64(2) || !strings.HasPrefix(ev["msg"].(string), "2 accounts changed state (2 now paused)") {
+		t.Errorf("pause event %v", ev)
+	}
+	// The last one pauses: its own event and the group at zero.
+	seed(97, 97, 97)
+	w.next("the group event", kind("group", "critical"))
+	if n := w.count("account_state"); n != 2 {
+		t.Errorf("%d account_state events, want 2 (one per transition): %v", n, w.all)
+	}
+
+	resp, err := http.Get(metricsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`quotatop_accounts{state="paused"} 3`, `quotatop_group_schedulable_accounts{group="3",platform="openai"} 0`, `quotatop_account_state{account_id="1",state="paused"} 1`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+
+	// Redis goes away: one outage event after --outage-after, and /healthz says so.
+	srv.Stop()
+	w.next("the outage event", kind("storage", "critical"))
+	waitHealth(503)
+	srv.Restart()
+	seed(97, 97, 97)
+	rec := w.next("the recovery event", kind("storage", "resolved"))
+	if !strings.HasPrefix(rec["msg"].(string), "storage reachable again after ") {
+		t.Errorf("recovery %v", rec)
+	}
+	waitHealth(200)
+	if n := w.count("storage"); n != 2 {
+		t.Errorf("%d storage events, want 2", n)
+	}
+
+	w.cmd.Process.Signal(syscall.SIGTERM)
+	w.next("the stop line", func(m map[string]any) bool { return m["msg"] == "stopped" })
+	if err := w.cmd.Wait(); err != nil {
+		t.Fatalf("watch did not exit 0 on SIGTERM: %v", err)
+	}
+	batches, _ := os.ReadFile(hookOut)
+	var kinds []string
+	for _, line := range strings.Split(strings.TrimSpace(string(batches)), "\n") {
+		var b struct{ Events []struct{ Kind string } }
+		if err := json.Unmarshal([]byte(line), &b); err != nil {
+			t.Fatalf("--notify-exec got %q: %v", line, err)
+		}
+		for _, e := range b.Events {
+			kinds = append(kinds, e.Kind)
+		}
+	}
+	if got := strings.Join(kinds, ","); !strings.Contains(got, "account_state") || !strings.Contains(got, "storage,") && !strings.HasSuffix(got, "storage") {
+		t.Errorf("--notify-exec saw kinds %s", got)
+	}
+}
+
+func TestWatchRefusesWebhookOnArgv(t *testing.T) {
+	r := runBinary(t, nil, "watch", "--notify-webhook", "https://hooks.example/s3cr3t")
+	if r.code != exitUsage || strings.Contains(r.stderr, "s3cr3t") || !strings.Contains(r.stderr, "use QUOTATOP_NOTIFY_WEBHOOK or --notify-webhook-file") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = runBinary(t, []string{"QUOTATOP_NOTIFY_WEBHOOK=ftp://hooks.example/s3cr3t"}, "watch", "--demo")
+	if r.code != exitUsage || strings.Contains(r.stderr, "s3cr3t") {
+		t.Fatalf("bad webhook URL: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+// TestLiveMonitorServesMetrics runs the full-screen monitor in tmux with
+// --metrics-listen and scrapes it, then opens the events pane.
+func TestLiveMonitorServesMetrics(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	tm := startTmux(t, 120, 40, binary+" --demo --metrics-listen "+addr)
+	tm.waitFor("the demo fleet", 15*time.Second, contains(" accounts"))
+	var body []byte
+	for range 100 { // the first poll may still be on its way
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), "quotatop_storage_up 1") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(string(body), `quotatop_accounts{state="paused"}`) || !strings.Contains(string(body), "quotatop_storage_up 1") {
+		t.Fatalf("/metrics of the live monitor:\n%.2000s", body)
+	}
+	tm.keys("e")
+	tm.waitFor("the events pane", 5*time.Second, contains("Events · last"))
+	tm.keys("Escape", "q")
+}

@@ -1,0 +1,353 @@
+package events
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/quotatop/quotatop/model"
+)
+
+// Config tunes the detector.
+type Config struct {
+	// Hold is how many successive polls a new state must be seen before it counts
+	// (1 = at once). It damps flapping.
+	Hold int
+	// WarnPercent is the used percent a window crosses (model.Policy.WarnPercent); 0 = off.
+	WarnPercent float64
+	// GroupFloor is the schedulable count at or under which a group is reported (0 =
+	// only when none is left).
+	GroupFloor int
+	// OutageAfter is how long the storage must stay unreachable before it is reported.
+	OutageAfter time.Duration
+	// DryHorizon and Projector report a window whose projected time to dry comes within
+	// the horizon. Both come from the trends work; nil or 0 turns this off.
+	DryHorizon time.Duration
+	Projector  Projector
+}
+
+// DefaultConfig damps over two polls and reports an outage after a minute.
+func DefaultConfig() Config {
+	return Config{Hold: 2, WarnPercent: 80, OutageAfter: time.Minute}
+}
+
+// Projector projects when a window runs dry (reaches its pause threshold) at its recent
+// rate. It is declared here, where it is used, so history/trend code can satisfy it
+// without this package importing them.
+type Projector interface {
+	TimeToDry(id int64, w model.WindowName, now time.Time) (time.Duration, bool)
+}
+
+// damped is a value that changes only after the new value was seen hold times in a row.
+type damped[T comparable] struct {
+	shown, next T
+	count       int32
+}
+
+func (d *damped[T]) observe(v T, hold int) (from T, changed bool) {
+	if v == d.shown {
+		d.count = 0
+		return from, false
+	}
+	if v != d.next || d.count == 0 {
+		d.next, d.count = v, 0
+	}
+	d.count++
+	if int(d.count) < hold {
+		return from, false
+	}
+	from, d.shown, d.count = d.shown, v, 0
+	return from, true
+}
+
+type accountTrack struct {
+	seen  uint32
+	state damped[model.State]
+	warn  [2]damped[bool]
+	dry   [2]damped[bool]
+}
+
+type groupTrack struct {
+	seen               uint32
+	schedulable, total int
+	level              damped[GroupLevel]
+}
+
+// Detector remembers what it last reported and turns each poll into the events it causes.
+// It is not safe for concurrent use: one poll at a time.
+type Detector struct {
+	cfg      Config
+	gen      uint32
+	accounts map[int64]*accountTrack
+	groups   map[GroupKey]*groupTrack
+
+	failing   bool
+	failSince time.Time
+	lastErr   string
+	announced bool
+}
+
+// New returns a detector whose first poll sets the baseline: what is already true at start
+// is not announced (the metrics and the screen show it).
+func New(cfg Config) *Detector {
+	cfg.Hold = max(cfg.Hold, 1)
+	cfg.GroupFloor = max(cfg.GroupFloor, 0)
+	return &Detector{cfg: cfg, accounts: map[int64]*accountTrack{}, groups: map[GroupKey]*groupTrack{}}
+}
+
+// Fail records a poll that could not read the storage. The outage is reported once, when
+// it has lasted Config.OutageAfter.
+func (d *Detector) Fail(now time.Time, err error) []Event {
+	if !d.failing {
+		d.failing, d.failSince = true, now
+	}
+	if err != nil {
+		d.lastErr = model.Sanitize(err.Error())
+	}
+	if d.announced || now.Sub(d.failSince) < d.cfg.OutageAfter {
+		return nil
+	}
+	d.announced = true
+	since := now.Sub(d.failSince)
+	return []Event{{Time: now, Kind: KindStorage, Severity: Critical,
+		Summary: fmt.Sprintf("storage unreachable for %s: %s", model.FormatAge(since), d.lastErr),
+		Storage: &StorageChange{Down: true, Since: d.failSince, For: since, Error: d.lastErr}}}
+}
+
+// Observe takes one successful poll: the accounts and their judgements (parallel slices)
+// at time now, and returns the events it caused, at most one per kind.
+func (d *Detector) Observe(now time.Time, accounts []model.Account, js []model.Judgement) []Event {
+	var out []Event
+	if d.failing {
+		if d.announced {
+			since := now.Sub(d.failSince)
+			out = append(out, Event{Time: now, Kind: KindStorage, Severity: Resolved,
+				Summary: "storage reachable again after " + model.FormatAge(since),
+				Storage: &StorageChange{Since: d.failSince, For: since}})
+		}
+		d.failing, d.announced, d.lastErr = false, false, ""
+	}
+	d.gen++
+	hold := d.cfg.Hold
+	var states []AccountChange
+	var windows, dries []WindowChange
+	for _, g := range d.groups {
+		g.schedulable, g.total = 0, 0
+	}
+	for i := range accounts {
+		a, j := &accounts[i], &js[i]
+		t, known := d.accounts[a.ID]
+		if !known {
+			t = &accountTrack{}
+			d.accounts[a.ID] = t
+			t.state.shown = j.State
+		}
+		t.seen = d.gen
+		if from, ok := t.state.observe(j.State, hold); ok {
+			states = append(states, AccountChange{ID: a.ID, Name: model.Sanitize(a.DisplayName()), From: from, To: j.State, Reasons: j.Reasons})
+		}
+		for w := range j.Windows {
+			wj := &j.Windows[w]
+			over := d.cfg.WarnPercent > 0 && wj.Present && !wj.Reset && wj.UsedPercent >= d.cfg.WarnPercent
+			if !known {
+				t.warn[w].shown = over
+			} else if _, ok := t.warn[w].observe(over, hold); ok {
+				windows = append(windows, WindowChange{ID: a.ID, Name: model.Sanitize(a.DisplayName()), Window: wj.Name, Up: over, UsedPercent: wj.UsedPercent})
+			}
+			if d.cfg.Projector == nil || d.cfg.DryHorizon <= 0 {
+				continue
+			}
+			ttd, ok := d.cfg.Projector.TimeToDry(a.ID, wj.Name, now)
+			soon := ok && ttd <= d.cfg.DryHorizon
+			if !known {
+				t.dry[w].shown = soon
+			} else if _, ok := t.dry[w].observe(soon, hold); ok {
+				dries = append(dries, WindowChange{ID: a.ID, Name: model.Sanitize(a.DisplayName()), Window: wj.Name, Up: soon, UsedPercent: wj.UsedPercent, TimeToDry: ttd})
+			}
+		}
+		sched := Schedulable(j.State)
+		GroupKeys(a, func(k GroupKey) {
+			g := d.groups[k]
+			if g == nil {
+				g = &groupTrack{}
+				d.groups[k] = g
+			}
+			if g.seen != d.gen {
+				g.seen, g.schedulable, g.total = d.gen, 0, 0
+			}
+			g.total++
+			if sched {
+				g.schedulable++
+			}
+		})
+	}
+	for id, t := range d.accounts {
+		if t.seen != d.gen {
+			delete(d.accounts, id) // gone from the storage: a return starts a new baseline
+		}
+	}
+	var groups []GroupChange
+	for k, g := range d.groups {
+		if g.seen != d.gen {
+			delete(d.groups, k)
+			continue
+		}
+		level := d.level(g.schedulable)
+		if g.level.shown == "" {
+			g.level.shown = level
+			continue
+		}
+		if from, ok := g.level.observe(level, hold); ok {
+			groups = append(groups, GroupChange{ID: k.ID, Platform: model.Sanitize(k.Platform), From: from, To: level, Schedulable: g.schedulable, Total: g.total, Floor: d.cfg.GroupFloor})
+		}
+	}
+	if len(states) > 0 {
+		out = append(out, stateEvent(now, states))
+	}
+	if len(groups) > 0 {
+		out = append(out, groupEvent(now, groups))
+	}
+	if len(windows) > 0 {
+		out = append(out, windowEvent(now, KindWindow, windows, d.cfg.WarnPercent))
+	}
+	if len(dries) > 0 {
+		out = append(out, windowEvent(now, KindDry, dries, 0))
+	}
+	return out
+}
+
+func (d *Detector) level(schedulable int) GroupLevel {
+	switch {
+	case schedulable == 0:
+		return GroupZero
+	case schedulable <= d.cfg.GroupFloor:
+		return GroupFloor
+	}
+	return GroupOK
+}
+
+// listed is how many items a summary names before it says "and N more".
+const listed = 3
+
+func stateEvent(now time.Time, ch []AccountChange) Event {
+	slices.SortFunc(ch, func(a, b AccountChange) int { return cmp.Compare(a.ID, b.ID) })
+	sev := Resolved
+	byState := map[model.State]int{}
+	for _, c := range ch {
+		byState[c.To]++
+		switch c.To {
+		case model.StateOK:
+		case model.StateWarn, model.StateStaleProbe: // still served, or about to be probed
+			if sev == Resolved {
+				sev = Warning
+			}
+		default:
+			sev = Critical
+		}
+	}
+	var summary string
+	if len(ch) == 1 {
+		summary = "account " + describeChange(ch[0])
+	} else {
+		var parts []string
+		for _, s := range model.States {
+			if n := byState[s]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%d now %s", n, s))
+			}
+		}
+		var names []string
+		for _, c := range ch[:min(len(ch), listed)] {
+			names = append(names, describeChange(c))
+		}
+		summary = fmt.Sprintf("%d accounts changed state (%s): %s%s", len(ch), strings.Join(parts, ", "), strings.Join(names, "; "), more(len(ch)))
+	}
+	return Event{Time: now, Kind: KindState, Severity: sev, Summary: summary, Accounts: ch}
+}
+
+func describeChange(c AccountChange) string {
+	s := fmt.Sprintf("#%d %s %s → %s", c.ID, c.Name, c.From, c.To)
+	if len(c.Reasons) > 0 {
+		rs := make([]string, len(c.Reasons))
+		for i, r := range c.Reasons {
+			rs[i] = string(r)
+		}
+		s += " (" + strings.Join(rs, ", ") + ")"
+	}
+	return s
+}
+
+func more(n int) string {
+	if n <= listed {
+		return ""
+	}
+	return fmt.Sprintf("; and %d more", n-listed)
+}
+
+func groupEvent(now time.Time, ch []GroupChange) Event {
+	slices.SortFunc(ch, func(a, b GroupChange) int {
+		return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.Platform, b.Platform))
+	})
+	sev := Resolved
+	var parts []string
+	for _, c := range ch {
+		switch c.To {
+		case GroupZero:
+			sev = Critical
+		case GroupFloor:
+			if sev != Critical {
+				sev = Warning
+			}
+		}
+		word := map[GroupLevel]string{GroupZero: "has no schedulable account", GroupFloor: "is at its floor", GroupOK: "recovered"}[c.To]
+		name := fmt.Sprintf("group %d", c.ID)
+		if c.Platform != "" {
+			name += " " + c.Platform
+		}
+		parts = append(parts, fmt.Sprintf("%s %s (%d of %d schedulable)", name, word, c.Schedulable, c.Total))
+	}
+	return Event{Time: now, Kind: KindGroup, Severity: sev, Summary: strings.Join(parts, "; "), Groups: ch}
+}
+
+func windowEvent(now time.Time, kind Kind, ch []WindowChange, warn float64) Event {
+	slices.SortFunc(ch, func(a, b WindowChange) int {
+		return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.Window, b.Window))
+	})
+	up := 0
+	for _, c := range ch {
+		if c.Up {
+			up++
+		}
+	}
+	sev := Resolved
+	if up > 0 {
+		sev = Warning
+	}
+	var head []string
+	if kind == KindDry {
+		if up > 0 {
+			head = append(head, fmt.Sprintf("%d window(s) projected to run dry soon", up))
+		}
+		if down := len(ch) - up; down > 0 {
+			head = append(head, fmt.Sprintf("%d no longer projected to run dry soon", down))
+		}
+	} else {
+		if up > 0 {
+			head = append(head, fmt.Sprintf("%d window(s) crossed the %s warn level", up, model.FormatPercent(warn)))
+		}
+		if down := len(ch) - up; down > 0 {
+			head = append(head, fmt.Sprintf("%d fell back under it", down))
+		}
+	}
+	var names []string
+	for _, c := range ch[:min(len(ch), listed)] {
+		s := fmt.Sprintf("#%d %s %s %s", c.ID, c.Name, c.Window, model.FormatPercent(c.UsedPercent))
+		if kind == KindDry && c.Up {
+			s += " dry in " + model.FormatAge(c.TimeToDry)
+		}
+		names = append(names, s)
+	}
+	return Event{Time: now, Kind: kind, Severity: sev,
+		Summary: strings.Join(head, ", ") + ": " + strings.Join(names, "; ") + more(len(ch)), Windows: ch}
+}

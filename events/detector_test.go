@@ -1,0 +1,279 @@
+package events
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/quotatop/quotatop/model"
+)
+
+var t0 = time.Date(2026, 11, 28, 6, 0, 0, 0, time.UTC)
+
+// acct is one account as a test poll sees it.
+type acct struct {
+	id       int64
+	state    model.State
+	used5h   float64 // 0 = window absent
+	groups   []int64
+	platform string
+}
+
+// poll is one step: the accounts seen, or a storage failure.
+type poll struct {
+	accounts []acct
+	fail     bool
+}
+
+func judged(as []acct) ([]model.Account, []model.Judgement) {
+	accounts := make([]model.Account, len(as))
+	js := make([]model.Judgement, len(as))
+	for i, a := range as {
+		accounts[i] = model.Account{ID: a.id, Name: fmt.Sprintf("acc-%d", a.id), GroupIDs: a.groups, Platform: a.platform}
+		js[i] = model.Judgement{State: a.state}
+		if a.state != model.StateOK {
+			js[i].Reasons = []model.Reason{model.Reason("r_" + string(a.state))}
+		}
+		js[i].Windows[0] = model.WindowJudgement{Name: model.Window5h, Present: a.used5h > 0, UsedPercent: a.used5h}
+		js[i].Windows[1] = model.WindowJudgement{Name: model.Window7d}
+	}
+	return accounts, js
+}
+
+// sig renders one poll's events compactly: "kind severity item item ...".
+func sig(evs []Event) []string {
+	var out []string
+	for _, e := range evs {
+		parts := []string{string(e.Kind), string(e.Severity)}
+		for _, c := range e.Accounts {
+			parts = append(parts, fmt.Sprintf("%d:%s>%s", c.ID, c.From, c.To))
+		}
+		for _, c := range e.Windows {
+			parts = append(parts, fmt.Sprintf("%d/%s:%v", c.ID, c.Window, c.Up))
+		}
+		for _, c := range e.Groups {
+			platform := ""
+			if c.Platform != "" {
+				platform = "/" + c.Platform
+			}
+			parts = append(parts, fmt.Sprintf("g%d%s:%s>%s(%d/%d)", c.ID, platform, c.From, c.To, c.Schedulable, c.Total))
+		}
+		if s := e.Storage; s != nil {
+			parts = append(parts, fmt.Sprintf("down=%v for=%s", s.Down, s.For))
+		}
+		out = append(out, strings.Join(parts, " "))
+	}
+	return out
+}
+
+func ok(id int64, groups ...int64) acct { return acct{id: id, state: model.StateOK, groups: groups} }
+func paused(id int64, groups ...int64) acct {
+	return acct{id: id, state: model.StatePaused, groups: groups}
+}
+func used(id int64, pct float64) acct { return acct{id: id, state: model.StateOK, used5h: pct} }
+
+func TestDetector(t *testing.T) {
+	cases := []struct {
+		name  string
+		cfg   Config
+		polls []poll
+		// want maps a poll index to the signature of its events; other polls must be quiet.
+		want map[int][]string
+	}{
+		{
+			name:  "baseline is not announced",
+			cfg:   Config{Hold: 1},
+			polls: []poll{{accounts: []acct{paused(1, 7)}}, {accounts: []acct{paused(1, 7)}}},
+		},
+		{
+			name: "one event per transition, after two polls",
+			cfg:  Config{Hold: 2},
+			polls: []poll{
+				{accounts: []acct{ok(1)}}, {accounts: []acct{paused(1)}}, {accounts: []acct{paused(1)}},
+				{accounts: []acct{paused(1)}}, {accounts: []acct{ok(1)}}, {accounts: []acct{ok(1)}}, {accounts: []acct{ok(1)}},
+			},
+			// An account in no group is in group 0, which runs dry with it.
+			want: map[int][]string{
+				2: {"account_state critical 1:ok>paused", "group critical g0:ok>zero(0/1)"},
+				5: {"account_state resolved 1:paused>ok", "group resolved g0:zero>ok(1/1)"},
+			},
+		},
+		{
+			name: "flapping is damped",
+			cfg:  Config{Hold: 2},
+			polls: []poll{
+				{accounts: []acct{ok(1)}}, {accounts: []acct{paused(1)}}, {accounts: []acct{ok(1)}},
+				{accounts: []acct{paused(1)}}, {accounts: []acct{ok(1)}}, {accounts: []acct{paused(1)}}, {accounts: []acct{ok(1)}},
+			},
+		},
+		{
+			name: "a state that changes again before it holds restarts the count",
+			cfg:  Config{Hold: 2},
+			polls: []poll{
+				{accounts: []acct{ok(1)}}, {accounts: []acct{paused(1)}},
+				{accounts: []acct{{id: 1, state: model.StateBlocked}}}, {accounts: []acct{{id: 1, state: model.StateBlocked}}},
+			},
+			// Group 0 was at zero for two polls already (paused, then blocked).
+			want: map[int][]string{2: {"group critical g0:ok>zero(0/1)"}, 3: {"account_state critical 1:ok>blocked"}},
+		},
+		{
+			name: "a burst is one event listing every account",
+			cfg:  Config{Hold: 1},
+			polls: []poll{
+				{accounts: []acct{ok(3), ok(1), ok(2), ok(4)}},
+				{accounts: []acct{paused(3), paused(1), {id: 2, state: model.StateWarn}, ok(4)}},
+			},
+			want: map[int][]string{1: {"account_state critical 1:ok>paused 2:ok>warn 3:ok>paused"}},
+		},
+		{
+			name: "group drops to zero and recovers",
+			cfg:  Config{Hold: 1},
+			polls: []poll{
+				{accounts: []acct{ok(1, 7), ok(2, 7, 8), ok(3, 8)}},
+				{accounts: []acct{paused(1, 7), ok(2, 7, 8), ok(3, 8)}},
+				{accounts: []acct{paused(1, 7), paused(2, 7, 8), ok(3, 8)}},
+				{accounts: []acct{ok(1, 7), paused(2, 7, 8), ok(3, 8)}},
+			},
+			want: map[int][]string{
+				1: {"account_state critical 1:ok>paused"},
+				2: {"account_state critical 2:ok>paused", "group critical g7:ok>zero(0/2)"},
+				3: {"account_state resolved 1:paused>ok", "group resolved g7:zero>ok(1/2)"},
+			},
+		},
+		{
+			name: "groups count per platform, as the gateway schedules",
+			cfg:  Config{Hold: 1},
+			polls: []poll{
+				{accounts: []acct{{id: 1, state: model.StateOK, groups: []int64{7}, platform: "openai"}, {id: 2, state: model.StateOK, groups: []int64{7}, platform: "anthropic"}}},
+				{accounts: []acct{{id: 1, state: model.StateStaleProbe, groups: []int64{7}, platform: "openai"}, {id: 2, state: model.StateOK, groups: []int64{7}, platform: "anthropic"}}},
+			},
+			want: map[int][]string{1: {"account_state warning 1:ok>stale_probe", "group critical g7/openai:ok>zero(0/1)"}},
+		},
+		{
+			name: "group floor",
+			cfg:  Config{Hold: 1, GroupFloor: 1},
+			polls: []poll{
+				{accounts: []acct{ok(1, 7), ok(2, 7), ok(3, 7)}},
+				{accounts: []acct{paused(1, 7), ok(2, 7), ok(3, 7)}},
+				{accounts: []acct{paused(1, 7), paused(2, 7), ok(3, 7)}},
+				{accounts: []acct{paused(1, 7), paused(2, 7), paused(3, 7)}},
+			},
+			want: map[int][]string{
+				1: {"account_state critical 1:ok>paused"},
+				2: {"account_state critical 2:ok>paused", "group warning g7:ok>floor(1/3)"},
+				3: {"account_state critical 3:ok>paused", "group critical g7:floor>zero(0/3)"},
+			},
+		},
+		{
+			name: "window crosses the warn level once each way",
+			cfg:  Config{Hold: 2, WarnPercent: 80},
+			polls: []poll{
+				{accounts: []acct{used(1, 70)}}, {accounts: []acct{used(1, 81)}}, {accounts: []acct{used(1, 83)}},
+				{accounts: []acct{used(1, 90)}}, {accounts: []acct{used(1, 2)}}, {accounts: []acct{used(1, 3)}},
+			},
+			want: map[int][]string{2: {"window_warn warning 1/5h:true"}, 5: {"window_warn resolved 1/5h:false"}},
+		},
+		{
+			name:  "a new account is a baseline, a vanished one is forgotten",
+			cfg:   Config{Hold: 1},
+			polls: []poll{{accounts: []acct{ok(1)}}, {accounts: []acct{ok(1), paused(2)}}, {accounts: []acct{ok(1)}}, {accounts: []acct{ok(1), ok(2)}}},
+		},
+		{
+			name: "outage longer than the bound, then recovery",
+			cfg:  Config{Hold: 2, OutageAfter: 25 * time.Second},
+			polls: []poll{
+				{accounts: []acct{ok(1)}}, {fail: true}, {fail: true}, {fail: true}, {fail: true}, {fail: true},
+				{accounts: []acct{ok(1)}}, {accounts: []acct{ok(1)}},
+			},
+			want: map[int][]string{4: {"storage critical down=true for=30s"}, 6: {"storage resolved down=false for=50s"}},
+		},
+		{
+			name:  "a short outage is not announced",
+			cfg:   Config{Hold: 2, OutageAfter: time.Minute},
+			polls: []poll{{accounts: []acct{ok(1)}}, {fail: true}, {fail: true}, {accounts: []acct{ok(1)}}, {fail: true}, {accounts: []acct{ok(1)}}},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := New(tc.cfg)
+			for i, p := range tc.polls {
+				now := t0.Add(time.Duration(i) * 10 * time.Second)
+				var evs []Event
+				if p.fail {
+					evs = d.Fail(now, errors.New("dial tcp 127.0.0.1:1: connection refused"))
+				} else {
+					a, j := judged(p.accounts)
+					evs = d.Observe(now, a, j)
+				}
+				if got, want := sig(evs), tc.want[i]; !slices.Equal(got, want) {
+					t.Errorf("poll %d: events %q, want %q", i, got, want)
+				}
+				for _, e := range evs {
+					if !e.Time.Equal(now) || e.Summary == "" {
+						t.Errorf("poll %d: event %+v lacks its time or summary", i, e)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestSummaries(t *testing.T) {
+	d := New(Config{Hold: 1, OutageAfter: 0})
+	a, j := judged([]acct{ok(1), ok(2), ok(3), ok(4), ok(5)})
+	d.Observe(t0, a, j)
+	a, j = judged([]acct{paused(1), paused(2), paused(3), paused(4), {id: 5, state: model.StateWarn}})
+	a[0].Name = "evil\x1b]0;pwn\x07"
+	evs := d.Observe(t0, a, j)
+	want := "5 accounts changed state (4 now paused, 1 now warn): #1 evil␛]0;pwn␇ ok → paused (r_paused); #2 acc-2 ok → paused (r_paused); #3 acc-3 ok → paused (r_paused); and 2 more"
+	if len(evs) != 1 || evs[0].Summary != want {
+		t.Fatalf("summary:\n%+v\nwant\n%q", evs, want)
+	}
+	evs = d.Fail(t0.Add(time.Minute), errors.New("read: \x1b[2Jboom"))
+	if len(evs) != 1 || evs[0].Summary != "storage unreachable for 0s: read: ␛[2Jboom" {
+		t.Fatalf("outage summary %+v", evs)
+	}
+}
+
+type fakeProjector map[int64]time.Duration
+
+func (f fakeProjector) TimeToDry(id int64, w model.WindowName, _ time.Time) (time.Duration, bool) {
+	d, ok := f[id]
+	return d, ok && w == model.Window5h
+}
+
+func TestDryHook(t *testing.T) {
+	p := fakeProjector{1: time.Hour}
+	d := New(Config{Hold: 1, DryHorizon: 30 * time.Minute, Projector: p})
+	a, j := judged([]acct{used(1, 50)})
+	if evs := d.Observe(t0, a, j); len(evs) != 0 {
+		t.Fatalf("baseline announced: %v", sig(evs))
+	}
+	p[1] = 20 * time.Minute
+	evs := d.Observe(t0, a, j)
+	if got := sig(evs); !slices.Equal(got, []string{"dry_soon warning 1/5h:true"}) {
+		t.Fatalf("dry events %q", got)
+	}
+	if !strings.Contains(evs[0].Summary, "dry in 20m") {
+		t.Errorf("summary %q lacks the projection", evs[0].Summary)
+	}
+	delete(p, 1)
+	if got := sig(d.Observe(t0, a, j)); !slices.Equal(got, []string{"dry_soon resolved 1/5h:false"}) {
+		t.Fatalf("dry recovery %q", got)
+	}
+}
+
+func TestBatchJSON(t *testing.T) {
+	b := Batch{Time: t0, Events: []Event{{Time: t0, Kind: KindGroup, Severity: Critical, Summary: "s",
+		Groups: []GroupChange{{ID: 7, From: GroupOK, To: GroupZero, Total: 2}}}}}
+	want := `{"time":"2026-11-28T06:00:00Z","events":[{"time":"2026-11-28T06:00:00Z","kind":"group","severity":"critical","summary":"s","groups":[{"group_id":7,"platform":"","from":"ok","to":"zero","schedulable":0,"total":2,"floor":0}]}]}`
+	if got := string(b.JSON()); got != want {
+		t.Fatalf("JSON\n%s\nwant\n%s", got, want)
+	}
+	if b.Severity() != Critical {
+		t.Errorf("severity %s", b.Severity())
+	}
+}

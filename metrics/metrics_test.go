@@ -1,0 +1,238 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	prommodel "github.com/prometheus/common/model"
+	"github.com/quotatop/quotatop/events"
+	"github.com/quotatop/quotatop/model"
+	"go.yaml.in/yaml/v3"
+)
+
+var t0 = time.Date(2026, 11, 28, 6, 0, 0, 0, time.UTC)
+
+func fleet() ([]model.Account, []model.Judgement) {
+	q := &model.Quota{UpdatedAt: t0.Add(-90 * time.Second), HasUpdatedAt: true}
+	q.Windows[0] = model.WindowSnapshot{Present: true, UsedPercent: 97, Threshold: 0.95}
+	q.Windows[1] = model.WindowSnapshot{Present: true, UsedPercent: 40}
+	accounts := []model.Account{
+		{ID: 1, Name: "alice@example.com", Platform: "openai", Status: "active", Schedulable: true, GroupIDs: []int64{7}, Quota: q},
+		{ID: 2, Name: "bob", Platform: "anthropic", Status: "active", Schedulable: true, GroupIDs: []int64{7, 8}},
+		{ID: 3, Name: "carol", Platform: "openai", Status: "disabled", GroupIDs: []int64{8}},
+	}
+	p := model.DefaultPolicy()
+	js := make([]model.Judgement, len(accounts))
+	for i := range accounts {
+		js[i] = model.Judge(&accounts[i], p, t0)
+	}
+	return accounts, js
+}
+
+type projector struct{}
+
+func (projector) TimeToDry(id int64, w model.WindowName, _ time.Time) (time.Duration, bool) {
+	return 25 * time.Minute, id == 1 && w == model.Window7d
+}
+
+func scrape(t *testing.T, base string) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	p := expfmt.NewTextParser(prommodel.LegacyValidation)
+	fams, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("parse /metrics: %v", err)
+	}
+	return fams
+}
+
+// series renders a family as sorted "label=value,... value" strings.
+func series(f *dto.MetricFamily) []string {
+	if f == nil {
+		return nil
+	}
+	var out []string
+	for _, m := range f.Metric {
+		var ls []string
+		for _, l := range m.Label {
+			ls = append(ls, l.GetName()+"="+l.GetValue())
+		}
+		v := m.GetGauge().GetValue()
+		if m.Counter != nil {
+			v = m.GetCounter().GetValue()
+		}
+		out = append(out, strings.Join(ls, ",")+" "+strconvG(v))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func strconvG(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestScrape(t *testing.T) {
+	m := New(Options{Projector: projector{}, Clock: func() time.Time { return t0.Add(10 * time.Second) }})
+	srv, err := m.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(context.Background())
+	base := "http://" + srv.Addr()
+
+	if code, body := get(t, base+"/healthz"); code != 503 || body != "no poll has finished yet\n" {
+		t.Errorf("healthz before a poll: %d %q", code, body)
+	}
+	accounts, js := fleet()
+	m.Update(t0, 20*time.Millisecond, accounts, js)
+	m.Count([]events.Event{{Kind: events.KindState}, {Kind: events.KindGroup}, {Kind: events.KindState}})
+	fams := scrape(t, base)
+
+	want := map[string][]string{
+		"quotatop_window_used_ratio":            {"account_id=1,window=5h 0.97", "account_id=1,window=7d 0.4"},
+		"quotatop_window_threshold_ratio":       {"account_id=1,window=5h 0.95"},
+		"quotatop_window_time_to_pause_seconds": {"account_id=1,window=7d 1500"},
+		"quotatop_account_snapshot_age_seconds": {"account_id=1 100"},
+		"quotatop_account_info":                 {"account_id=1,platform=openai 1", "account_id=2,platform=anthropic 1", "account_id=3,platform=openai 1"},
+		"quotatop_group_schedulable_accounts":   {"group=7,platform=anthropic 1", "group=7,platform=openai 0", "group=8,platform=anthropic 1", "group=8,platform=openai 0"},
+		"quotatop_group_accounts":               {"group=7,platform=anthropic 1", "group=7,platform=openai 1", "group=8,platform=anthropic 1", "group=8,platform=openai 1"},
+		"quotatop_storage_up":                   {" 1"},
+		"quotatop_events_total":                 {"kind=account_state 2", "kind=dry_soon 0", "kind=group 1", "kind=storage 0", "kind=window_warn 0"},
+	}
+	for name, w := range want {
+		if got := series(fams[name]); !slices.Equal(got, w) {
+			t.Errorf("%s:\n got %q\nwant %q", name, got, w)
+		}
+	}
+	var paused, ones []string
+	for _, s := range series(fams["quotatop_account_state"]) {
+		if strings.HasSuffix(s, " 1") {
+			ones = append(ones, s)
+		}
+	}
+	if !slices.Equal(ones, []string{"account_id=1,state=paused 1", "account_id=2,state=ok 1", "account_id=3,state=disabled 1"}) {
+		t.Errorf("states %q", ones)
+	}
+	if n := len(fams["quotatop_account_state"].Metric); n != 3*len(model.States) {
+		t.Errorf("%d state series, want one per account and state", n)
+	}
+	for _, s := range series(fams["quotatop_accounts"]) {
+		if strings.HasPrefix(s, "state=paused ") || strings.HasPrefix(s, "state=ok ") || strings.HasPrefix(s, "state=disabled ") {
+			paused = append(paused, s)
+		}
+	}
+	if !slices.Equal(paused, []string{"state=disabled 1", "state=ok 1", "state=paused 1"}) {
+		t.Errorf("counts %q", paused)
+	}
+	if h := fams["quotatop_poll_duration_seconds"].GetMetric()[0].GetHistogram(); h.GetSampleCount() != 1 || h.GetSampleSum() != 0.02 {
+		t.Errorf("poll histogram %v", h)
+	}
+	if strings.Contains(strings.Join(series(fams["quotatop_account_info"]), " "), "alice") {
+		t.Error("account names exported without --metrics-account-names")
+	}
+	if code, body := get(t, base+"/healthz"); code != 200 || body != "ok: the last poll succeeded at 2026-11-28T06:00:00Z\n" {
+		t.Errorf("healthz: %d %q", code, body)
+	}
+
+	m.Failed(time.Second, errors.New("dial tcp 127.0.0.1:1: connect: connection refused\x1b[0m"))
+	fams = scrape(t, base)
+	if got := series(fams["quotatop_storage_up"]); !slices.Equal(got, []string{" 0"}) {
+		t.Errorf("storage_up after failure %q", got)
+	}
+	if got := series(fams["quotatop_poll_errors_total"]); !slices.Equal(got, []string{" 1"}) {
+		t.Errorf("poll errors %q", got)
+	}
+	if len(fams["quotatop_account_info"].GetMetric()) != 3 {
+		t.Error("the last good fleet should stay exported during an outage")
+	}
+	if code, body := get(t, base+"/healthz"); code != 503 || body != "the last poll failed: dial tcp 127.0.0.1:1: connect: connection refused␛[0m\n" {
+		t.Errorf("healthz after failure: %d %q", code, body)
+	}
+}
+
+func TestAccountNamesOptIn(t *testing.T) {
+	m := New(Options{AccountNames: true, Clock: func() time.Time { return t0 }})
+	accounts, js := fleet()
+	accounts[1].Name = "bob\x1b[31m"
+	m.Update(t0, time.Millisecond, accounts, js)
+	srv, err := m.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(context.Background())
+	got := series(scrape(t, "http://"+srv.Addr())["quotatop_account_info"])
+	want := []string{"account_id=1,account_name=alice@example.com,platform=openai 1", "account_id=2,account_name=bob␛[31m,platform=anthropic 1", "account_id=3,account_name=carol,platform=openai 1"}
+	if !slices.Equal(got, want) {
+		t.Errorf("info %q\nwant %q", got, want)
+	}
+}
+
+func TestListenError(t *testing.T) {
+	m := New(Options{})
+	if _, err := m.Listen("127.0.0.1:99999"); err == nil || !strings.HasPrefix(err.Error(), "--metrics-listen 127.0.0.1:99999: ") {
+		t.Errorf("err %v", err)
+	}
+}
+
+// TestShippedRules parses contrib/prometheus/quotatop-rules.yml (promtool is not a Go
+// dependency) and checks each rule names a metric this package exports.
+func TestShippedRules(t *testing.T) {
+	b, err := os.ReadFile("../contrib/prometheus/quotatop-rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Groups []struct {
+			Name  string
+			Rules []struct {
+				Alert, Expr, For string
+				Labels           map[string]string
+				Annotations      map[string]string
+			}
+		}
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(b)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Groups) != 1 || len(f.Groups[0].Rules) < 2 {
+		t.Fatalf("rules %+v", f)
+	}
+	exported := []string{"quotatop_accounts", "quotatop_group_schedulable_accounts", "quotatop_group_accounts", "quotatop_storage_up"}
+	for _, r := range f.Groups[0].Rules {
+		if r.Alert == "" || r.Expr == "" || r.Labels["severity"] == "" || r.Annotations["summary"] == "" {
+			t.Errorf("incomplete rule %+v", r)
+		}
+		if _, err := time.ParseDuration(r.For); err != nil {
+			t.Errorf("%s: for %q: %v", r.Alert, r.For, err)
+		}
+		if !slices.ContainsFunc(exported, func(m string) bool { return strings.Contains(r.Expr, m) }) {
+			t.Errorf("%s uses no exported metric: %s", r.Alert, r.Expr)
+		}
+	}
+}

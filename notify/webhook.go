@@ -1,0 +1,221 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/quotatop/quotatop/events"
+	"github.com/quotatop/quotatop/model"
+)
+
+// Webhook POSTs each batch as JSON, shaped by an optional text/template, with bounded
+// retries. Its URL usually holds a token, so it is only ever shown masked.
+type Webhook struct {
+	url    string
+	masked string
+	tmpl   *template.Template
+	client *http.Client
+
+	// Attempts bounds the tries per batch; Backoff is the first pause between them,
+	// doubled each time up to MaxBackoff.
+	Attempts            int
+	Backoff, MaxBackoff time.Duration
+	// Timeout bounds one attempt (connect, send, read the answer).
+	Timeout time.Duration
+}
+
+// NewWebhook prepares a webhook; tmpl is the body template's text, "" for the batch JSON.
+func NewWebhook(rawURL, tmpl string) (*Webhook, error) {
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		// Never echo the URL: it is the secret.
+		return nil, errors.New("the webhook URL is not an http:// or https:// URL with a host")
+	}
+	w := &Webhook{url: u.String(), masked: Mask(u.String()), Attempts: 4, Backoff: time.Second, MaxBackoff: 30 * time.Second, Timeout: 10 * time.Second}
+	if tmpl != "" {
+		if w.tmpl, err = ParseTemplate(tmpl); err != nil {
+			return nil, err
+		}
+	}
+	w.client = &http.Client{
+		// A redirect would carry the body (and the receiver's trust) somewhere else.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return w, nil
+}
+
+// ReadURL returns the webhook URL from path (--notify-webhook-file), else from the
+// environment variable QUOTATOP_NOTIFY_WEBHOOK; "" when neither is set.
+func ReadURL(path string, getenv func(string) string) (string, error) {
+	if path == "" {
+		return strings.TrimSpace(getenv("QUOTATOP_NOTIFY_WEBHOOK")), nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("--notify-webhook-file: %w", err)
+	}
+	u := strings.TrimSpace(string(b))
+	if u == "" {
+		return "", fmt.Errorf("--notify-webhook-file %s is empty", path)
+	}
+	return u, nil
+}
+
+// Mask shows a URL's scheme and host only: tokens live in paths and queries.
+func Mask(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "(webhook URL)"
+	}
+	return u.Scheme + "://" + u.Host + "/…"
+}
+
+// Name is the masked URL.
+func (w *Webhook) Name() string { return "webhook " + w.masked }
+
+// Message is what a body template sees.
+type Message struct {
+	// Title is "quotatop " and the batch's severity: "quotatop critical".
+	Title string
+	// Text is one line per event summary, newline-separated, every line sanitised.
+	Text     string
+	Severity events.Severity
+	Time     time.Time
+	Events   []events.Event
+}
+
+// NewMessage builds the template's view of a batch.
+func NewMessage(b events.Batch) Message {
+	lines := make([]string, len(b.Events))
+	for i, e := range b.Events {
+		lines[i] = model.Sanitize(e.Summary)
+	}
+	sev := b.Severity()
+	return Message{Title: "quotatop " + string(sev), Text: strings.Join(lines, "\n"), Severity: sev, Time: b.Time, Events: b.Events}
+}
+
+// ParseTemplate parses a body template. Besides text/template's own functions it has
+// json (a value as JSON: quoted and escaped, for strings) and upper.
+func ParseTemplate(text string) (*template.Template, error) {
+	t, err := template.New("webhook").Option("missingkey=error").Funcs(template.FuncMap{
+		"json": func(v any) (string, error) {
+			b, err := json.Marshal(v)
+			return string(b), err
+		},
+		"upper": strings.ToUpper,
+	}).Parse(text)
+	if err != nil {
+		return nil, fmt.Errorf("webhook template: %w", err)
+	}
+	return t, nil
+}
+
+// Body renders a batch as the receiver will get it.
+func (w *Webhook) Body(b events.Batch) ([]byte, error) {
+	if w.tmpl == nil {
+		return b.JSON(), nil
+	}
+	var buf bytes.Buffer
+	if err := w.tmpl.Execute(&buf, NewMessage(b)); err != nil {
+		return nil, fmt.Errorf("render the webhook template: %w", err)
+	}
+	// Template files end with a newline the receiver has no use for.
+	body := bytes.TrimSpace(buf.Bytes())
+	if !json.Valid(body) {
+		return nil, errors.New("the webhook template did not produce valid JSON (quote strings with {{json .Text}})")
+	}
+	return body, nil
+}
+
+// Send POSTs the batch, retrying network errors, 429 and 5xx answers with back-off.
+func (w *Webhook) Send(ctx context.Context, b events.Batch) error {
+	body, err := w.Body(b)
+	if err != nil {
+		return err
+	}
+	delay := w.Backoff
+	for attempt := 1; ; attempt++ {
+		retry, err := w.post(ctx, body)
+		if err == nil {
+			return nil
+		}
+		if !retry || attempt >= w.Attempts {
+			return fmt.Errorf("POST %s (attempt %d of %d): %w", w.masked, attempt, w.Attempts, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("POST %s: %w", w.masked, ctx.Err())
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, w.MaxBackoff)
+	}
+}
+
+// post makes one attempt and says whether a failure is worth retrying.
+func (w *Webhook) post(ctx context.Context, body []byte) (retry bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, w.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(body))
+	if err != nil {
+		return false, errors.New("cannot build the request")
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "quotatop")
+	resp, err := w.client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its text repeats the URL
+		}
+		if ctx.Err() == context.DeadlineExceeded {
+			err = fmt.Errorf("no answer within %s", w.Timeout)
+		}
+		return true, errors.New(w.scrub(err.Error()))
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	snippet := w.scrub(model.Sanitize(strings.TrimSpace(string(answer))))
+	if len(snippet) > 200 {
+		snippet = snippet[:200] + "…"
+	}
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		return true, fmt.Errorf("HTTP %d: %s", resp.StatusCode, snippet)
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		return false, fmt.Errorf("HTTP %d: %s", resp.StatusCode, snippet)
+	}
+	// Feishu, WeCom and DingTalk answer 200 and put the refusal in the body.
+	var refusal struct {
+		Code    *int   `json:"code"`
+		ErrCode *int   `json:"errcode"`
+		Msg     string `json:"msg"`
+		ErrMsg  string `json:"errmsg"`
+	}
+	if json.Unmarshal(answer, &refusal) == nil {
+		for _, c := range []*int{refusal.Code, refusal.ErrCode} {
+			if c != nil && *c != 0 {
+				return false, fmt.Errorf("the receiver refused the message: code %d: %s", *c, w.scrub(model.Sanitize(refusal.Msg+refusal.ErrMsg)))
+			}
+		}
+	}
+	return false, nil
+}
+
+// scrub masks the URL wherever a message might repeat it.
+func (w *Webhook) scrub(s string) string {
+	s = strings.ReplaceAll(s, w.url, w.masked)
+	if u, err := url.Parse(w.url); err == nil && len(u.RequestURI()) > 1 {
+		s = strings.ReplaceAll(s, u.RequestURI(), "/…")
+	}
+	return s
+}

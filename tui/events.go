@@ -1,0 +1,106 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/quotatop/quotatop/model"
+)
+
+// Alert is one event as the monitor shows it.
+type Alert struct {
+	Time time.Time
+	// Severity is "critical", "warning" or "resolved".
+	Severity string
+	// Text is the event's one-sentence summary, already sanitised.
+	Text string
+}
+
+// Alerts is the event pipeline as the monitor needs it: it takes each poll's outcome and
+// says which events it caused (and delivers them elsewhere on its own). Observe runs
+// inside the poll command, never in Update, one call at a time.
+type Alerts interface {
+	Observe(now time.Time, took time.Duration, accounts []model.Account, err error) []Alert
+}
+
+// eventsLen is how many events the pane keeps.
+const eventsLen = 200
+
+// eventsPane lists the last events, newest first, with their times.
+type eventsPane struct {
+	ctx    *Context
+	alerts []Alert // oldest first
+	scroll int
+	onLine bool // the message line shows an event, which a newer event may replace
+}
+
+func (p *eventsPane) add(alerts []Alert) {
+	p.alerts = append(p.alerts, alerts...)
+	if len(p.alerts) > eventsLen {
+		p.alerts = append([]Alert(nil), p.alerts[len(p.alerts)-eventsLen:]...)
+	}
+}
+
+// severityGlyph reuses the state glyphs, so a severity reads the same as a state.
+func (p eventsPane) style(sev string) (string, string) {
+	st := p.ctx.Styles
+	switch sev {
+	case "critical":
+		return st.State[model.StatePaused].Render("✗ critical"), sev
+	case "warning":
+		return st.State[model.StateWarn].Render("▴ warning "), sev
+	}
+	return st.State[model.StateOK].Render("✓ resolved"), sev
+}
+
+// View draws the pane in w x h cells: a title, the events and a footer.
+func (p eventsPane) View(w, h int) string {
+	ctx := p.ctx
+	st := ctx.Styles
+	lines := []string{fit(st.Title.Render("Events")+st.Dim.Render(fmt.Sprintf(" · last %d, newest first", len(p.alerts))), w, false)}
+	var body []string
+	for i := len(p.alerts) - 1; i >= 0; i-- {
+		a := p.alerts[i]
+		sev, _ := p.style(a.Severity)
+		when := a.Time.In(ctx.location()).Format("15:04:05")
+		if ctx.Now.Sub(a.Time) >= 24*time.Hour {
+			when = a.Time.In(ctx.location()).Format("01-02 15:04")
+		}
+		body = append(body, fit(st.Dim.Render(when)+"  "+sev+"  "+a.Text, w, false))
+	}
+	if len(body) == 0 {
+		body = append(body, st.Dim.Render("  no events yet: state changes, warn crossings, groups at their floor and storage outages show here"))
+	}
+	height := max(h-2, 1)
+	scroll := min(p.scroll, max(len(body)-height, 0))
+	lines = append(lines, body[scroll:min(scroll+height, len(body))]...)
+	for len(lines) < h-1 {
+		lines = append(lines, "")
+	}
+	lines = append(lines, st.Help.Render(fit("esc back · j/k scroll · ? help", w, false)))
+	return strings.Join(lines, "\n")
+}
+
+// terminalNotice is the bell and a desktop notification (OSC 9 for iTerm2, Windows
+// Terminal, kitty; OSC 777 for VTE terminals and foot) for new events. Terminals that know
+// neither ignore them. Text is sanitised so it cannot end the sequence early.
+func terminalNotice(alerts []Alert) string {
+	loud := false
+	for _, a := range alerts {
+		loud = loud || a.Severity != "resolved"
+	}
+	text := alerts[len(alerts)-1].Text
+	if len(alerts) > 1 {
+		text = fmt.Sprintf("%d events: %s", len(alerts), text)
+	}
+	text = strings.ReplaceAll(model.Sanitize(text), ";", ",")
+	if len(text) > 200 {
+		text = text[:200]
+	}
+	out := "\x1b]9;quotatop: " + text + "\x07" + "\x1b]777;notify;quotatop;" + text + "\x07"
+	if loud {
+		out = "\a" + out
+	}
+	return out
+}

@@ -1,0 +1,72 @@
+package tui
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/quotatop/quotatop/demo"
+	"github.com/quotatop/quotatop/model"
+)
+
+// fakeAlerts turns every poll into the alerts it is given, and records what it saw.
+type fakeAlerts struct {
+	out  []Alert
+	seen *int
+}
+
+func (f fakeAlerts) Observe(now time.Time, _ time.Duration, accounts []model.Account, err error) []Alert {
+	*f.seen = len(accounts)
+	return f.out
+}
+
+type demoReader struct{}
+
+func (demoReader) Read(context.Context) ([]model.Account, error) { return demo.Accounts(t0), nil }
+
+func TestEventsPane(t *testing.T) {
+	seen := -1
+	alerts := []Alert{
+		{Time: t0.Add(-26 * time.Hour), Severity: "resolved", Text: "storage reachable again after 3m"},
+		{Time: t0, Severity: "critical", Text: "2 accounts changed state (2 now paused): #1 a ok → paused (quota_5h); #2 b ok → paused (quota_5h)"},
+		{Time: t0, Severity: "warning", Text: "group 7 is at its floor (1 of 3 schedulable)"},
+	}
+	m := New(Options{Reader: demoReader{}, Source: SourceInfo{Address: "x", Prefix: "sched:"}, Policy: model.DefaultPolicy(),
+		Clock: func() time.Time { return t0 }, Location: time.UTC, Alerts: fakeAlerts{out: alerts, seen: &seen}, NotifyTerminal: true})
+	m = update(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
+
+	// The pipeline runs inside the poll command, with the poll's accounts.
+	msg := m.pollCmd(m.pollGen)().(pollDoneMsg)
+	if seen != len(demo.Accounts(t0)) || len(msg.alerts) != 3 {
+		t.Fatalf("Observe saw %d accounts and returned %d alerts", seen, len(msg.alerts))
+	}
+	next, cmd := m.Update(msg)
+	m = next.(Model)
+	if cmd == nil || !strings.Contains(m.View().Content, "» ⚑ group 7 is at its floor (1 of 3 schedulable) (e: events)") {
+		t.Fatalf("no message line for the new events:\n%s", m.View().Content)
+	}
+	m = keys(t, m, "e")
+	out := m.View().Content
+	if n := strings.Count(out, "\n") + 1; n != 24 {
+		t.Fatalf("pane has %d lines", n)
+	}
+	golden.RequireEqual(t, out)
+	m = keys(t, m, "esc")
+	if m.screen != screenTable {
+		t.Error("esc does not close the events pane")
+	}
+}
+
+func TestTerminalNotice(t *testing.T) {
+	got := terminalNotice([]Alert{{Severity: "resolved", Text: "ok; fine"}, {Severity: "critical", Text: "evil\x07\x1b]0;x"}})
+	want := "\a\x1b]9;quotatop: 2 events: evil␇␛]0,x\x07\x1b]777;notify;quotatop;2 events: evil␇␛]0,x\x07"
+	if got != want {
+		t.Fatalf("notice %q\nwant   %q", got, want)
+	}
+	if got := terminalNotice([]Alert{{Severity: "resolved", Text: "back"}}); strings.HasPrefix(got, "\a") {
+		t.Error("a recovery should not ring the bell")
+	}
+}

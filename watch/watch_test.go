@@ -1,0 +1,87 @@
+package watch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/quotatop/quotatop/events"
+	"github.com/quotatop/quotatop/model"
+)
+
+var t0 = time.Date(2026, 11, 28, 6, 0, 0, 0, time.UTC)
+
+func textLog(buf *bytes.Buffer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}}))
+}
+
+func TestPipelineLogsOneLinePerEvent(t *testing.T) {
+	var buf bytes.Buffer
+	cfg := events.Config{Hold: 1, OutageAfter: 0}
+	p := &Pipeline{Policy: model.DefaultPolicy(), Detector: events.New(cfg), Log: textLog(&buf)}
+	accounts := []model.Account{{ID: 1, Name: "a", Status: "active", Schedulable: true, GroupIDs: []int64{4}}}
+	p.Observe(t0, time.Millisecond, accounts, nil)
+	accounts[0].Status = "disabled"
+	p.Observe(t0.Add(time.Second), time.Millisecond, accounts, nil)
+	p.Observe(t0.Add(2*time.Second), time.Millisecond, nil, errors.New("connection refused"))
+	want := `level=ERROR msg="account #1 a ok → disabled (disabled)" kind=account_state severity=critical items=1
+level=ERROR msg="group 4 has no schedulable account (0 of 1 schedulable)" kind=group severity=critical items=1
+level=ERROR msg="storage unreachable for 0s: connection refused" kind=storage severity=critical
+`
+	if buf.String() != want {
+		t.Fatalf("log\n%s\nwant\n%s", buf.String(), want)
+	}
+	if r := p.Recent(); len(r) != 3 || r[2].Kind != events.KindStorage {
+		t.Fatalf("recent %+v", r)
+	}
+}
+
+// flaky fails its first reads, then succeeds; it counts reads.
+type flaky struct {
+	mu    sync.Mutex
+	fails int
+	reads int
+	done  chan struct{}
+}
+
+func (f *flaky) Read(context.Context) ([]model.Account, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reads++
+	if f.reads == f.fails+2 {
+		close(f.done)
+	}
+	if f.reads <= f.fails {
+		return nil, errors.New("down")
+	}
+	return nil, nil
+}
+
+func TestLoopSurvivesFailuresAndStops(t *testing.T) {
+	var buf bytes.Buffer
+	f := &flaky{fails: 3, done: make(chan struct{})}
+	p := &Pipeline{Detector: events.New(events.Config{Hold: 1, OutageAfter: time.Hour})}
+	l := &Loop{Reader: f, Pipeline: p, Interval: time.Millisecond, Timeout: time.Second, MaxBackoff: 2 * time.Millisecond, Log: textLog(&buf)}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { l.Run(ctx); close(stopped) }()
+	<-f.done
+	cancel()
+	<-stopped
+	if got := strings.Count(buf.String(), "poll failed"); got != 1 {
+		t.Errorf("%d 'poll failed' lines for one failure streak, want 1:\n%s", got, buf.String())
+	}
+	if !strings.Contains(buf.String(), `level=INFO msg="poll succeeded again" failed_polls=3`) {
+		t.Errorf("no recovery line:\n%s", buf.String())
+	}
+}

@@ -11,7 +11,7 @@ import (
 
 // CheckPrefix refuses a key prefix that names another key family instead of the part
 // before "meta:". The token family (<prefix>acc:<id>) must never be reachable, and a
-// prefix that already holds "acc:" or "meta:" is a slip that reads nothing useful.
+// prefix that already holds the token family's segment or "meta:" is a slip that reads nothing useful.
 func CheckPrefix(prefix string) error {
 	if model.Sanitize(prefix) != prefix {
 		return errors.New("--prefix holds control or invalid characters")

@@ -39,12 +39,7 @@ type Redis struct {
 	track        *tracker // nil unless Track was called
 	skipLastUsed bool
 	vanished     atomic.Int64 // keys the last full read found gone after SCAN listed them
-	onRead       func([]model.Account)
 }
-
-// OnRead sets a function each successful Read hands its accounts to (the history store,
-// which must not keep the poll waiting).
-func (r *Redis) OnRead(f func([]model.Account)) { r.onRead = f }
 
 // Vanished is how many keys the last full read found gone after SCAN listed them:
 // accounts deleted during the poll, or keys evicted.
@@ -96,14 +91,6 @@ func (r *Redis) Close() error {
 // is an account in state invalid; an error means the storage itself failed. After
 // Remember, Reads must not overlap (the live monitor polls one at a time).
 func (r *Redis) Read(ctx context.Context) ([]model.Account, error) {
-	accounts, err := r.read(ctx)
-	if err == nil && r.onRead != nil {
-		r.onRead(accounts)
-	}
-	return accounts, err
-}
-
-func (r *Redis) read(ctx context.Context) ([]model.Account, error) {
 	if r.track != nil {
 		if keys, full := r.track.changed(ctx, r, time.Now()); !full {
 			accounts, err := r.readChanged(ctx, keys)

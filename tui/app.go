@@ -54,6 +54,9 @@ type Options struct {
 	// Close releases the first gateway when the monitor switches away from it.
 	Close func()
 
+	// History keeps samples for rates and projections (history.go); nil keeps none.
+	History History
+
 	// Alerts turns polls into events for the events pane (nil: no events).
 	Alerts Alerts
 	// NotifyTerminal rings the bell and sends a desktop notification on events; only
@@ -81,6 +84,7 @@ const (
 	screenHelp
 	screenContexts
 	screenEvents
+	screenGroups // groups.go
 )
 
 // Messages, named for what happened.
@@ -88,6 +92,7 @@ type (
 	pollDoneMsg struct {
 		gen               int
 		accounts          []model.Account
+		trends            *trends // history.go
 		err               error
 		started, finished time.Time
 		readMode          string // how the reader polls, when it says (see tracking.go)
@@ -145,6 +150,8 @@ type Model struct {
 	// gateway is what was last read from the gateway besides accounts.
 	gateway  gatewayState
 	switcher *switcher
+	// trends are the last poll's projections (history.go).
+	trends *trends
 	// events is the events pane's state (see events.go).
 	events eventsPane
 }
@@ -208,6 +215,7 @@ func (m *Model) startPoll() tea.Cmd {
 
 func (m Model) pollCmd(gen int) tea.Cmd {
 	reader, clock, timeout, alerts := m.opts.Reader, m.opts.Clock, m.opts.PollTimeout, m.opts.Alerts
+	hist, policy := m.opts.History, m.ctx.Policy
 	return func() tea.Msg {
 		started := clock()
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -216,6 +224,9 @@ func (m Model) pollCmd(gen int) tea.Cmd {
 		msg := pollDoneMsg{gen: gen, accounts: accounts, err: err, started: started, finished: clock(), readMode: readMode(reader)}
 		if alerts != nil {
 			msg.alerts = alerts.Observe(msg.finished, msg.finished.Sub(started), accounts, err)
+		}
+		if err == nil && hist != nil {
+			msg.trends = project(hist, accounts, policy, msg.finished)
 		}
 		return msg
 	}
@@ -336,6 +347,7 @@ func (m Model) pollDone(msg pollDoneMsg) (tea.Model, tea.Cmd) {
 		m.haveData, m.lastGood, m.lastTook = true, msg.finished, msg.finished.Sub(msg.started)
 		m.readMode = msg.readMode
 		m.fleet.SetAccounts(msg.accounts, m.ctx.Policy, m.ctx.Now)
+		m.setTrends(msg.trends) // history.go
 		delay = m.stretch(m.lastTook)
 	}
 	m.invalidate()
@@ -380,6 +392,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	switch m.screen {
 	case screenContexts:
 		return m.contextsKey(msg)
+	case screenGroups:
+		return m.groupsKey(msg)
 	case screenEvents:
 		switch {
 		case key.Matches(msg, k.Back), key.Matches(msg, k.Events):
@@ -474,6 +488,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.screen, m.scroll = screenHelp, 0
 	case key.Matches(msg, k.Contexts):
 		m.screen = screenContexts
+	case key.Matches(msg, k.Groups):
+		m.screen, m.scroll = screenGroups, 0
 	case key.Matches(msg, k.Events):
 		m.screen, m.events.scroll = screenEvents, 0
 	case key.Matches(msg, k.Refresh):
@@ -599,6 +615,8 @@ func (m Model) render() string {
 		out = m.detailView()
 	case screenContexts:
 		out = m.switcher.View(m.ctx.Width, m.ctx.Height)
+	case screenGroups:
+		out = m.groupsScreen()
 	case screenEvents:
 		pane := m.events
 		pane.ctx = &m.ctx
@@ -658,6 +676,9 @@ func (m Model) header() []string {
 		parts = append(parts, st.State[s].Render(label))
 	}
 	line2 := st.Bold.Render(fmt.Sprintf("%d accounts", m.fleet.Total())) + "  " + strings.Join(parts, "  ")
+	if dry := dryNote(ctx, m.trends); dry != "" {
+		line2 += st.Dim.Render(" · ") + dry
+	}
 	return []string{fit(line1, ctx.Width, false), fit(line2, ctx.Width, false)}
 }
 
@@ -772,7 +793,7 @@ func (m Model) detailView() string {
 	if !ok {
 		body = []string{ctx.Styles.Notice.Render(fmt.Sprintf("Account #%d is no longer in the storage.", m.detailID))}
 	} else {
-		var extra []string
+		extra := m.trendDetail(r)
 		if r.dup != "" {
 			extra = append(extra, ctx.Styles.Notice.Render("⚠ "+model.Sanitize(r.dup)+": two storage keys claim this ID, so quotatop will not act on it; fix the storage first."))
 		}

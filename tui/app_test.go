@@ -27,7 +27,10 @@ func newTestModel(t testing.TB, width, height int, color bool) Model {
 	m := New(Options{Reader: fakeReader{}, Source: SourceInfo{Address: "redis://127.0.0.1:6379/0", Prefix: "sched:", Mode: "standalone"},
 		Policy: model.DefaultPolicy(), Interval: 2 * time.Second, Color: color, Clock: func() time.Time { return t0 }, Location: time.UTC})
 	m = update(t, m, tea.WindowSizeMsg{Width: width, Height: height})
-	return update(t, m, pollDoneMsg{gen: 1, accounts: demo.Accounts(t0), started: t0.Add(-12 * time.Millisecond), finished: t0})
+	accounts := demo.Accounts(t0)
+	m.opts.History = demoHistory(t0) // history_test.go: the demo's seeded hour
+	return update(t, m, pollDoneMsg{gen: 1, accounts: accounts, trends: project(m.opts.History, accounts, m.ctx.Policy, t0),
+		started: t0.Add(-12 * time.Millisecond), finished: t0})
 }
 
 func update(t testing.TB, m Model, msgs ...tea.Msg) Model {

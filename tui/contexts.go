@@ -30,6 +30,8 @@ type Target struct {
 	Thresholds func(context.Context) ([2]float64, error)
 	// Gateway reads the gateway's scheduling thresholds and version (nil without --api).
 	Gateway func(context.Context) GatewayInfo
+	// History is the gateway's sample store, nil for none.
+	History History
 	// Close releases the gateway's connections; the monitor calls it when it leaves.
 	Close func()
 }
@@ -169,6 +171,7 @@ func (m Model) contextSwitched(msg contextSwitchedMsg) (tea.Model, tea.Cmd) {
 	s.setCurrent(t.Context)
 	m.opts.Reader, m.opts.Actions, m.opts.Thresholds, m.opts.Gateway = t.Reader, t.Actions, t.Thresholds, t.Gateway
 	m.gateway = gatewayState{}
+	m.opts.History, m.trends = t.History, nil
 	m.ctx.Source, m.ctx.Policy = t.Source, t.Policy
 	if t.Interval > 0 {
 		m.interval = t.Interval

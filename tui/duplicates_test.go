@@ -14,25 +14,25 @@ import (
 func TestDuplicateIDsAreTwoRowsAndRefused(t *testing.T) {
 	m, admin := actingModel(t)
 	accounts := []model.Account{
-		{ID: 99, Key: "sched:meta:99", Name: "first-of-99", Platform: "openai", Status: "active", Schedulable: true},
-		{ID: 99, Key: "sched:meta:15", Name: "second-claims-99", Platform: "openai", Status: "active", Schedulable: true},
-		{ID: 100, Key: "sched:meta:100", Name: "plain-100", Platform: "openai", Status: "active", Schedulable: true},
+		{ID: 99, Key: "sched:meta:99", Name: "dup-a", Platform: "openai", Status: "active", Schedulable: true},
+		{ID: 99, Key: "sched:meta:15", Name: "dup-b", Platform: "openai", Status: "active", Schedulable: true},
+		{ID: 100, Key: "sched:meta:100", Name: "solo", Platform: "openai", Status: "active", Schedulable: true},
 	}
 	m = update(t, m, pollDoneMsg{gen: 1, accounts: accounts, started: t0, finished: t0.Add(time.Millisecond)})
 	screen := view(m)
-	for _, name := range []string{"first-of-99", "second-claims-99", "plain-100"} {
+	for _, name := range []string{"dup-a", "dup-b", "solo"} {
 		if strings.Count(screen, name) != 1 {
 			t.Fatalf("%s drawn %d times:\n%s", name, strings.Count(screen, name), screen)
 		}
 	}
 	// The cursor stays on the second account across a re-poll in another order.
-	m = filterTo(t, m, "second")
+	m = filterTo(t, m, "dup-b")
 	m = keys(t, m, "enter")
-	if v := view(m); !strings.Contains(v, "second-claims-99") || !strings.Contains(v, "ID 99 also in sched:meta:99") {
+	if v := view(m); !strings.Contains(v, "dup-b") || !strings.Contains(v, "ID 99 also in sched:meta:99") {
 		t.Fatalf("detail does not flag the duplicate:\n%s", v)
 	}
 	m = update(t, m, pollDoneMsg{gen: 1, accounts: []model.Account{accounts[2], accounts[1], accounts[0]}, started: t0, finished: t0.Add(2 * time.Millisecond)})
-	if v := view(m); !strings.Contains(v, "second-claims-99") {
+	if v := view(m); !strings.Contains(v, "dup-b") {
 		t.Fatalf("detail lost its account after a re-poll:\n%s", v)
 	}
 	m = keys(t, m, "esc")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/quotatop/quotatop/model"
+	"github.com/quotatop/quotatop/trend"
 )
 
 // row is one account and its judgement at the last tick.
@@ -21,6 +22,8 @@ type row struct {
 	// dup names another storage key that claims the same account ID, "" when none: the
 	// gateway's admin API addresses accounts by ID, so neither may be acted on.
 	dup string
+	// f is the account's projection from the last poll (history.go); nil without one.
+	f *trend.Forecast
 }
 
 // summary is what filtering and sorting read, kept apart from the (large) rows so that
@@ -31,7 +34,10 @@ type summary struct {
 	taken    int64      // snapshot time in unix ns; noTime without one
 	reset    int64      // sooner reset in unix ns; noTime when unknown
 	// next is when the row's judgement may change (model.NextChange), unix ns; 0 never.
-	next int64
+	next   int64
+	pause  int64   // projected pause in unix ns; noTime when none (history.go)
+	dry    int64   // first dry time of the account's groups in unix ns; noTime when none
+	unused float32 // points of quota left at a near reset (history.go)
 }
 
 // negZero is -0 as a float32 (a constant expression cannot make one).
@@ -52,10 +58,13 @@ const (
 	sortReset
 	sortName
 	sortID
+	sortPause
+	sortDry
+	sortUnused
 	sortKeys
 )
 
-var sortNames = [sortKeys]string{"severity", "5h %", "7d %", "snapshot age", "time to reset", "name", "id"}
+var sortNames = [sortKeys]string{"severity", "5h %", "7d %", "snapshot age", "time to reset", "name", "id", "time to pause", "time to dry", "unused quota"}
 
 // stateFilter narrows the table to a group of states.
 type stateFilter int
@@ -107,6 +116,9 @@ type Fleet struct {
 	nextChange time.Time
 
 	// The cursor and marks follow storage keys: two keys may claim one account ID.
+	// dryAt is each group's dry time from the last poll's projections (history.go).
+	dryAt map[string]time.Time
+
 	cursorKey string
 	hasCursor bool
 	cursorPos int // index in view, kept to place the cursor when its account vanishes
@@ -255,6 +267,7 @@ func (f *Fleet) judge(i int, p model.Policy, now time.Time) {
 		s.next = t.UnixNano()
 	}
 	f.sums[i] = s
+	f.trendSums(i)
 }
 
 // settle recounts states, finds the next instant a judgement may change, and rebuilds
@@ -374,6 +387,20 @@ func (f *Fleet) sortKeyFunc(at time.Time) func(s *summary, i int) float32 {
 		}
 	case sortID:
 		return func(_ *summary, _ int) float32 { return 0 } // rows are in ID order
+	case sortPause, sortDry:
+		pause := f.sortBy == sortPause
+		return func(s *summary, _ int) float32 {
+			at := s.dry
+			if pause {
+				at = s.pause
+			}
+			if at == noTime {
+				return float32(noTime / int64(time.Second))
+			}
+			return float32(max(at-now, 0) / int64(time.Second))
+		}
+	case sortUnused:
+		return func(s *summary, _ int) float32 { return -s.unused }
 	}
 	// Severity, then the fuller account first.
 	return func(s *summary, _ int) float32 {

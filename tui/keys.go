@@ -10,7 +10,7 @@ type KeyMap struct {
 	Detail, Back, Help, Quit, Events                          key.Binding
 	Refresh, Freeze, Faster, Slower                           key.Binding
 	Mark, MarkAll, Probe, Unpause                             key.Binding
-	Contexts                                                  key.Binding
+	Contexts, Groups                                          key.Binding
 }
 
 // DefaultKeyMap returns vim keys and arrows, as operators expect from k9s or htop.
@@ -46,6 +46,7 @@ func DefaultKeyMap() KeyMap {
 		Probe:       b([]string{"p"}, "p", "refresh probe"),
 		Unpause:     b([]string{"u"}, "u", "unpause"),
 		Contexts:    b([]string{"c"}, "c", "switch context"),
+		Groups:      b([]string{"t"}, "t", "groups"),
 	}
 }
 
@@ -58,7 +59,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.HalfUp, k.HalfDown},
-		{k.Filter, k.ClearFilter, k.StateFilter, k.Sort, k.Reverse, k.Detail, k.Events},
+		{k.Filter, k.ClearFilter, k.StateFilter, k.Sort, k.Reverse, k.Detail, k.Events, k.Groups},
 		{k.Mark, k.MarkAll, k.Probe, k.Unpause},
 		{k.Refresh, k.Freeze, k.Faster, k.Slower, k.Contexts, k.Help, k.Quit},
 	}

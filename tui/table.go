@@ -35,8 +35,17 @@ var columns = []column{
 	{title: "7D USED", width: 12, priority: 1, cell: func(ctx *Context, r *row, p paint, w int) string { return barCell(ctx, r, 1, p, w) }},
 	{title: "5H RESET", width: 8, priority: 5, right: true, cell: func(ctx *Context, r *row, p paint, _ int) string { return resetCell(ctx, r, 0, p) }},
 	{title: "7D RESET", width: 8, priority: 7, right: true, cell: func(ctx *Context, r *row, p paint, _ int) string { return resetCell(ctx, r, 1, p) }},
+	{title: "ETA", width: 5, priority: 3, right: true, cell: etaCell}, // time to pause (trendview.go)
 	{title: "AGE", width: 6, priority: 1, right: true, cell: ageCell},
 	{title: "REASON", width: 11, priority: 2, cell: reasonCell},
+}
+
+// nameRoom is the room the name keeps while columns of priority prio may still go.
+func nameRoom(prio int) int {
+	if prio > 3 {
+		return 4
+	}
+	return 0
 }
 
 // layout picks the columns that fit and their widths.
@@ -61,7 +70,9 @@ func newLayout(width int) layout {
 		}
 		return n - 1
 	}
-	for prio := 7; prio > 1 && need() > width; prio-- {
+	// The minor columns (priority 4 and up) give way before the name shrinks under 16
+	// cells; the ETA (3) and reason (2) only when nothing else fits.
+	for prio := 7; prio > 1 && need()+nameRoom(prio) > width; prio-- {
 		for i, c := range columns {
 			if c.priority == prio {
 				chosen[i] = false

@@ -3,8 +3,10 @@ package main
 import (
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,37 @@ import (
 	"github.com/quotatop/quotatop/source/redistest"
 	_ "modernc.org/sqlite"
 )
+
+// The demo shows, from its first screen, accounts heading for a pause (an ETA), the group
+// that runs dry within the hour (in the header and the group view) and the groups' counts.
+func TestDemoProjectionsInTmux(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "run.sh")
+	os.WriteFile(script, []byte(fmt.Sprintf("#!/bin/sh\n%s --demo --interval 500ms\necho EXITED:$?\nsleep 60\n", binary)), 0o755)
+	tm := startTmux(t, 80, 24, script)
+
+	s := tm.waitFor("the group that runs dry", 20*time.Second, regexp.MustCompile(`g4/openai dry ~\d\d:\d\d`).MatchString)
+	if !strings.Contains(s, "ETA") {
+		t.Fatalf("no ETA column at 80 columns:\n%s", s)
+	}
+	for range 7 { // severity -> ... -> time to pause
+		tm.keys("s")
+	}
+	tm.keys("g")
+	eta := regexp.MustCompile(`codex-(plus-19|eu-41|eu-42|pro-17) .* (\d+m|now) +\d+s`)
+	tm.waitFor("an ETA on top of the time-to-pause order", 10*time.Second, func(s string) bool {
+		return strings.Contains(s, "sort time to pause") && eta.MatchString(s)
+	})
+
+	tm.keys("t")
+	s = tm.waitFor("the group view", 5*time.Second, contains("RUNS DRY"))
+	if !regexp.MustCompile(`(?m)^g4 +openai +3 .*~\d\d:\d\d \(in \d+m\)`).MatchString(s) {
+		t.Fatalf("group 4 does not say when it runs dry:\n%s", s)
+	}
+	tm.keys("Escape")
+	tm.waitFor("the table", 5*time.Second, contains("sort time to pause"))
+	tm.keys("q")
+	tm.waitFor("quotatop to exit", 10*time.Second, contains("EXITED:0"))
+}
 
 // --once reads and writes the history file: a second run a while later has a rate.
 func TestOnceBuildsHistory(t *testing.T) {

@@ -7,13 +7,11 @@ import (
 	"io"
 	"os"
 	"sync"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
 	"github.com/quotatop/quotatop/action"
 	cfgfile "github.com/quotatop/quotatop/config"
-	"github.com/quotatop/quotatop/model"
 	"github.com/quotatop/quotatop/tui"
 )
 
@@ -29,10 +27,10 @@ func live(cfg config, args []string, g *gateway, stderr io.Writer, getenv func(s
 		Thresholds: t.Thresholds, Gateway: t.Gateway, Context: t.Context,
 		PollTimeout: cfg.timeout * 2, Color: !cfg.noColor, Mouse: cfg.mouse, ConfirmProbes: cfg.confirmProbes,
 	}
-	if h := g.history; h != nil {
-		// Every poll feeds the history; the store batches writes off the poll's path.
-		policy := cfg.policy
-		g.reader.OnRead(func(accounts []model.Account) { h.Record(accounts, policy, time.Now()) })
+	if g.history != nil {
+		// Every poll feeds the history (the store batches writes off the poll's path) and
+		// the projections; another context switched to keeps none.
+		opts.History = g.history
 	}
 	if cfg.file != nil && len(cfg.file.Contexts) > 1 {
 		g.close = sync.OnceFunc(g.close)

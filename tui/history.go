@@ -1,0 +1,137 @@
+package tui
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/quotatop/quotatop/model"
+	"github.com/quotatop/quotatop/trend"
+)
+
+// History is the sample store as the monitor needs it (package history implements it):
+// each poll is handed over without waiting, and the recent samples feed the projections.
+type History interface {
+	Record(accounts []model.Account, p model.Policy, now time.Time)
+	Samples(id int64) []trend.Sample
+	// Note is one sentence about a problem with the history, "" when there is none.
+	Note() string
+}
+
+// trends are one poll's projections: per account (by ID) and per group.
+type trends struct {
+	forecasts map[int64]*trend.Forecast
+	groups    []trend.Group
+	note      string
+}
+
+// project records a poll and projects it. It runs inside the poll's command, off the
+// UI loop: 10,000 accounts take a few milliseconds.
+func project(h History, accounts []model.Account, p model.Policy, now time.Time) *trends {
+	t := &trends{forecasts: make(map[int64]*trend.Forecast, len(accounts))}
+	if h != nil {
+		h.Record(accounts, p, now)
+		t.note = h.Note()
+	}
+	o := trend.DefaultOptions()
+	members := make([]trend.Member, 0, len(accounts))
+	for i := range accounts {
+		a := &accounts[i]
+		j := model.Judge(a, p, now)
+		var samples []trend.Sample
+		if h != nil {
+			samples = h.Samples(a.ID)
+		}
+		f := trend.Project(a, j, samples, p, o, now)
+		t.forecasts[a.ID] = &f
+		members = append(members, trend.Member{Account: a, Judgement: j, Forecast: f})
+	}
+	t.groups = trend.Groups(members, p, o, now)
+	return t
+}
+
+// setTrends takes a poll's projections; a new problem with the history is said once on
+// the message line (it stays in the group and detail views).
+func (m *Model) setTrends(t *trends) {
+	if t != nil && t.note != "" && (m.trends == nil || m.trends.note != t.note) {
+		m.say(t.note)
+	}
+	m.fleet.SetTrends(t, m.ctx.Now)
+	m.trends = t
+}
+
+// schedulable is what the ETA column and the pause sort look at: a time to pause means
+// something only for an account the gateway still schedules.
+func schedulable(s model.State) bool { return s == model.StateOK || s == model.StateWarn }
+
+// pauseIn is the time until the row's account pauses, false when none is due.
+func pauseIn(r *row, now time.Time) (time.Duration, bool) {
+	if r.f == nil || r.f.PauseAt.IsZero() || !schedulable(r.j.State) {
+		return 0, false
+	}
+	return max(r.f.PauseAt.Sub(now), 0), true
+}
+
+// unusedLeft is the most quota left at a near reset among the row's windows, 0 if none.
+func unusedLeft(r *row) float64 {
+	if r.f == nil || !schedulable(r.j.State) {
+		return 0
+	}
+	left := 0.0
+	for _, w := range r.f.Windows {
+		if w.Unused {
+			left = max(left, w.Left)
+		}
+	}
+	return left
+}
+
+// bucketOf names a group and platform: sub2api schedules per both.
+func bucketOf(id int64, platform string) string { return platform + "/" + strconv.FormatInt(id, 10) }
+
+// pauseAt is when the row's account is projected to pause, noTime when none is due.
+func pauseAt(r *row) int64 {
+	if r.f == nil || r.f.PauseAt.IsZero() || !schedulable(r.j.State) {
+		return noTime
+	}
+	return r.f.PauseAt.UnixNano()
+}
+
+// dryAtOf is when the first of the row's groups runs dry, noTime when none is due.
+func (f *Fleet) dryAtOf(r *row) int64 {
+	best := int64(noTime)
+	ids := r.acc.GroupIDs
+	if len(ids) == 0 {
+		ids = []int64{0}
+	}
+	for _, id := range ids {
+		if at, ok := f.dryAt[bucketOf(id, r.acc.Platform)]; ok {
+			best = min(best, at.UnixNano())
+		}
+	}
+	return best
+}
+
+// trendSums fills summary i's projection keys from its row.
+func (f *Fleet) trendSums(i int) {
+	r := &f.rows[i]
+	f.sums[i].pause, f.sums[i].dry, f.sums[i].unused = pauseAt(r), f.dryAtOf(r), float32(unusedLeft(r))
+}
+
+// SetTrends attaches a poll's projections to the rows and re-sorts; rows keep them
+// across ticks until the next poll.
+func (f *Fleet) SetTrends(t *trends, now time.Time) {
+	if t == nil {
+		return
+	}
+	f.dryAt = make(map[string]time.Time, len(t.groups))
+	for _, g := range t.groups {
+		if !g.DryAt.IsZero() {
+			f.dryAt[bucketOf(g.ID, g.Platform)] = g.DryAt
+		}
+	}
+	for i := range f.rows {
+		f.rows[i].f = t.forecasts[f.rows[i].acc.ID]
+		f.trendSums(i)
+	}
+	f.rebuild(now)
+}

@@ -1,0 +1,181 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/quotatop/quotatop/demo"
+	"github.com/quotatop/quotatop/model"
+	"github.com/quotatop/quotatop/trend"
+)
+
+// fakeHistory is a fixed set of samples.
+type fakeHistory struct {
+	samples  map[int64][]trend.Sample
+	recorded int
+}
+
+func (h *fakeHistory) Record([]model.Account, model.Policy, time.Time) { h.recorded++ }
+func (h *fakeHistory) Samples(id int64) []trend.Sample                 { return h.samples[id] }
+func (h *fakeHistory) Note() string                                    { return "" }
+
+// demoHistory is the hour of samples the demo seeds its history with.
+func demoHistory(now time.Time) *fakeHistory {
+	h := &fakeHistory{samples: map[int64][]trend.Sample{}}
+	for _, p := range demo.NewSim(demo.Fleet(now), nil, "sched:").Past(now, time.Hour, time.Minute) {
+		for i := range p.Accounts {
+			a := &p.Accounts[i]
+			if s, ok := trend.SampleOf(a, model.Judge(a, model.DefaultPolicy(), p.At), p.At); ok {
+				h.samples[a.ID] = append(h.samples[a.ID], s)
+			}
+		}
+	}
+	return h
+}
+
+func rowLine(t *testing.T, screen, name string) string {
+	t.Helper()
+	for _, l := range strings.Split(screen, "\n") {
+		if strings.Contains(l, name) {
+			return l
+		}
+	}
+	t.Fatalf("no row %s in:\n%s", name, screen)
+	return ""
+}
+
+func TestETAColumnAndPauseSort(t *testing.T) {
+	m := newTestModel(t, 80, 24, false)
+	// Sort by time to pause: the busiest accounts near their thresholds first.
+	for m.fleet.SortName() != "time to pause ↓" {
+		m = keys(t, m, "s")
+	}
+	m = keys(t, m, "g")
+	out := view(m)
+	if !strings.Contains(out, "ETA") {
+		t.Fatalf("no ETA column at 80 columns:\n%s", out)
+	}
+	first := rowLine(t, out, "codex-plus-19")
+	plus19, _ := findName(m, "codex-plus-19")
+	if !strings.Contains(first, " 6m ") || pauseAt(m.fleet.Row(0)) > pauseAt(plus19) {
+		t.Fatalf("time to pause order or ETA: first %s, row %q\n%s", m.fleet.Row(0).acc.Name, first, out)
+	}
+	if r := rowLine(t, out, "codex-pro-18"); !strings.Contains(r, " 10h ") {
+		t.Fatalf("a long ETA does not fit its column: %q", r)
+	}
+	if r := rowLine(t, out, "codex-eu-41"); !strings.Contains(r, " 19m ") {
+		t.Fatalf("codex-eu-41 has no ETA: %q", r)
+	}
+	if !strings.Contains(out, "g4/openai dry ~10:4") {
+		t.Fatalf("the header does not name the group that runs dry first:\n%s", out)
+	}
+}
+
+func TestGroupView(t *testing.T) {
+	m := newTestModel(t, 80, 24, false)
+	m = keys(t, m, "t")
+	out := view(m)
+	lines := strings.Split(out, "\n")
+	if !strings.HasPrefix(lines[0], "Groups") || !strings.HasPrefix(lines[4], "g4       openai") || !strings.Contains(lines[4], "~10:4") || !strings.HasSuffix(strings.TrimSpace(lines[2]), "now") {
+		t.Fatalf("the dry buckets, then group 4 (runs dry next) with its dry time:\n%s", out)
+	}
+	if f := strings.Fields(lines[4]); f[2] != "3" || f[3] != "3" || f[6] != "0" {
+		t.Fatalf("group 4 counts: %v", f)
+	}
+	if len(lines) != 24 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	m = keys(t, m, "esc")
+	if m.screen != screenTable {
+		t.Fatal("esc does not leave the group view")
+	}
+}
+
+func TestDetailSaysWhereItIsHeading(t *testing.T) {
+	m := newTestModel(t, 120, 40, false)
+	m = keys(t, m, "/")
+	for _, r := range "codex-eu-41" {
+		m = keys(t, m, string(r))
+	}
+	m = keys(t, m, "enter", "enter")
+	out := view(m)
+	for _, want := range []string{"Where it is heading", "an hour over", "reaches 95% (its pause threshold) at 10:", "Group 4 for openai (3 of 3 accounts schedulable now) runs dry ~10:"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("detail lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.ContainsAny(out, "⣤⣦⣶⣷⣿") {
+		t.Fatalf("no sparkline:\n%s", out)
+	}
+}
+
+func TestUnusedSort(t *testing.T) {
+	m := newTestModel(t, 80, 24, false)
+	for m.fleet.SortName() != "unused quota ↓" {
+		m = keys(t, m, "s")
+	}
+	idle, ok := findName(m, "codex-idle-44")
+	if !ok || unusedLeft(idle) < 80 {
+		t.Fatalf("codex-idle-44 (12%% used, resets in 40m) is not unused: %v", unusedLeft(idle))
+	}
+	// Most left first; accounts with nothing going unused last.
+	prev := 1000.0
+	for i := range m.fleet.Len() {
+		left := unusedLeft(m.fleet.Row(i))
+		if left > prev {
+			t.Fatalf("row %d (%s) has %v left after %v", i, m.fleet.Row(i).acc.Name, left, prev)
+		}
+		prev = left
+	}
+}
+
+func TestProjectRecords(t *testing.T) {
+	h := &fakeHistory{}
+	tr := project(h, demo.Accounts(t0), model.DefaultPolicy(), t0)
+	if h.recorded != 1 || len(tr.forecasts) != 55 || len(tr.groups) == 0 {
+		t.Fatalf("recorded %d, %d forecasts, %d groups", h.recorded, len(tr.forecasts), len(tr.groups))
+	}
+}
+
+type brokenHistory struct{ fakeHistory }
+
+func (brokenHistory) Note() string {
+	return "history file /x.db is damaged or not a quotatop history: move it away or run with --history off; running without history"
+}
+
+// A history that cannot be used is said once on the message line and in the group view;
+// the monitor goes on.
+func TestHistoryProblemIsSaid(t *testing.T) {
+	m := newTestModel(t, 100, 30, false)
+	h := &brokenHistory{}
+	m.opts.History = h
+	accounts := demo.Accounts(t0)
+	m = update(t, m, pollDoneMsg{gen: 1, accounts: accounts, trends: project(h, accounts, m.ctx.Policy, t0), started: t0, finished: t0})
+	if out := view(m); !strings.Contains(out, "» history file /x.db is damaged") || !strings.Contains(out, "55 accounts") {
+		t.Fatalf("the problem is not said:\n%s", out)
+	}
+	if out := view(keys(t, m, "t")); !strings.Contains(out, "damaged") {
+		t.Fatalf("group view does not say it:\n%s", out)
+	}
+}
+
+func TestSparkline(t *testing.T) {
+	pts := []trend.Point{{At: t0, Used: 10}, {At: t0.Add(30 * time.Minute), Used: 20}, {At: t0.Add(time.Hour), Used: 40}}
+	if got := sparkline(pts, 5); got != "⡀⡀⣄⣄⣿" {
+		t.Fatalf("sparkline %q", got)
+	}
+	if got := sparkline(pts[:1], 5); got != "⣦" {
+		t.Fatalf("one reading %q", got)
+	}
+}
+
+// findName is the row of the account with that name.
+func findName(m Model, name string) (*row, bool) {
+	for i := range m.fleet.Total() {
+		if r := &m.fleet.rows[i]; r.acc.Name == name {
+			return r, true
+		}
+	}
+	return nil, false
+}

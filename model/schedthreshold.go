@@ -91,6 +91,10 @@ func judgeSchedThreshold(a *Account, p Policy, now time.Time) SchedThresholdJudg
 type ProviderUsage struct {
 	Provider string // kimi, zhipu (the key prefix) or anthropic
 	Windows  [2]ProviderWindow
+	// SampledAt is Anthropic's passive_usage_sampled_at: when the gateway last read both
+	// windows from response headers or the usage route, their freshness.
+	SampledAt    time.Time
+	HasSampledAt bool
 }
 
 // ProviderWindow is one window of a ProviderUsage.

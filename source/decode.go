@@ -151,7 +151,7 @@ func decodeExtra(a *model.Account, extra *fastjson.Object, q *model.Quota) bool 
 			decodeLocalQuota(a, key, v)
 			return
 		}
-		if key == "session_window_utilization" || strings.HasPrefix(key, "passive_usage_7d_") {
+		if key == "session_window_utilization" || strings.HasPrefix(key, "passive_usage_") {
 			decodeAnthropicUsage(a, key, v)
 			return
 		}

@@ -268,6 +268,10 @@ func decodeAnthropicUsage(a *model.Account, key string, v *fastjson.Value) {
 		if u := anthropicUsage(a); u != nil {
 			u.Windows[1].ResetAt, u.Windows[1].HasResetAt = schedResetAt(v)
 		}
+	case "passive_usage_sampled_at":
+		if u := anthropicUsage(a); u != nil {
+			u.SampledAt, u.HasSampledAt = flexTime(v)
+		}
 	}
 }
 

@@ -63,7 +63,8 @@ func TestJudgeFixtures(t *testing.T) {
 		}},
 		// Anthropic: 0.93 is a ratio (93 %) until SessionWindowEnd; "0.40" of 7d is 40 %.
 		{"judge-anthropic-sched-threshold.json", sched, model.StatePaused, []model.Reason{model.ReasonSchedThreshold5h}, func(t *testing.T, a model.Account, j model.Judgement) {
-			if st := j.SchedThreshold; st.UsedPercent != 93 || !st.Until.Equal(time.Date(2026, 11, 26, 13, 0, 0, 0, time.UTC)) || a.ProviderUsage.Windows[1].UsedPercent != 40 {
+			if st := j.SchedThreshold; st.UsedPercent != 93 || !st.Until.Equal(time.Date(2026, 11, 26, 13, 0, 0, 0, time.UTC)) || a.ProviderUsage.Windows[1].UsedPercent != 40 ||
+				!a.ProviderUsage.HasSampledAt || !a.ProviderUsage.SampledAt.Equal(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)) {
 				t.Errorf("%+v %+v", st, a.ProviderUsage)
 			}
 		}},

@@ -55,6 +55,15 @@ type Account struct {
 	// writes (source account_scheduling_threshold and the forks' sources); nil otherwise.
 	TempBlock *TempBlock
 
+	// SchedThresholdOverride is the account's own scheduling threshold in percent
+	// (credentials.account_scheduling_threshold, 1-100), 0 when none. Only the admin API
+	// shows it: the meta form's credentials keep no such key.
+	SchedThresholdOverride int
+	// IdentityMismatch is set when the Codex snapshot's email, account or workspace differs
+	// from the OAuth credentials' (admin API only): the gateway then ignores the snapshot
+	// for its scheduling threshold.
+	IdentityMismatch bool
+
 	// Invalid says why the stored value could not be decoded; non-empty makes the
 	// account's state StateInvalid and everything else above is best effort.
 	Invalid string

@@ -156,7 +156,39 @@ func TestSchedulingThreshold(t *testing.T) {
 		{"anthropic session window trips", cn("anthropic", "anthropic", 85, 0, time.Hour, 0), cnPolicy2, StatePaused, []Reason{ReasonSchedThreshold5h}, now.Add(time.Hour)},
 		{"anthropic without usage never trips, even at threshold 0", cn("anthropic", "anthropic", 0, 0, time.Hour, time.Hour), Policy{StaleAfter: 2 * time.Hour, SchedulingThresholds: map[string]float64{"anthropic": 0}}, StateOK, nil, time.Time{}},
 		{"kimi threshold off by default", cn("kimi", "kimi", 99, 99, time.Hour, time.Hour), DefaultPolicy(), StateOK, nil, time.Time{}},
+		{"the account's own threshold beats the platform's", func() *Account {
+			a := cn("kimi", "kimi", 70, 10, time.Hour, 48*time.Hour)
+			a.SchedThresholdOverride = 60
+			return a
+		}(), cnPolicy, StatePaused, []Reason{ReasonSchedThreshold5h}, now.Add(time.Hour)},
+		{"an own threshold of 100 turns the platform's off", func() *Account {
+			a := cn("kimi", "kimi", 85, 10, time.Hour, 48*time.Hour)
+			a.SchedThresholdOverride = 100
+			return a
+		}(), cnPolicy, StateOK, nil, time.Time{}},
+		{"an own threshold applies where the platform has none", func() *Account {
+			a := cn("zhipu", "zhipu", 55, 10, time.Hour, 48*time.Hour)
+			a.SchedThresholdOverride = 50
+			return a
+		}(), DefaultPolicy(), StatePaused, []Reason{ReasonSchedThreshold5h}, now.Add(time.Hour)},
+		{"no own threshold on a platform the gateway does not evaluate", func() *Account {
+			a := cn("gemini", "gemini", 99, 99, time.Hour, time.Hour)
+			a.SchedThresholdOverride = 10
+			return a
+		}(), DefaultPolicy(), StateOK, nil, time.Time{}},
 	}...)
+	cases = append(cases, struct {
+		name    string
+		a       *Account
+		p       Policy
+		state   State
+		reasons []Reason
+		until   time.Time
+	}{"openai snapshot of another identity is ignored", func() *Account {
+		a := codex(time.Minute, w(95, time.Hour), WindowSnapshot{})
+		a.IdentityMismatch = true
+		return a
+	}(), p, StateWarn, []Reason{ReasonNear5h}, time.Time{}})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			j := Judge(c.a, c.p, now)

@@ -34,6 +34,10 @@ type SchedThresholdJudgement struct {
 func judgeSchedThreshold(a *Account, p Policy, now time.Time) SchedThresholdJudgement {
 	platform := strings.ToLower(strings.TrimSpace(a.Platform))
 	threshold, ok := p.SchedulingThresholds[platform]
+	if a.SchedThresholdOverride > 0 && schedThresholdPlatform(platform) {
+		// resolveEffectiveAccountSchedulingThreshold: the account's own wins.
+		threshold, ok = float64(a.SchedThresholdOverride), true
+	}
 	if !ok || threshold >= SchedThresholdOff {
 		return SchedThresholdJudgement{}
 	}
@@ -49,7 +53,7 @@ func judgeSchedThreshold(a *Account, p Policy, now time.Time) SchedThresholdJudg
 	switch platform {
 	case "openai":
 		q := a.Quota
-		if q == nil {
+		if q == nil || a.IdentityMismatch {
 			return win
 		}
 		for i, w := range q.Windows {
@@ -82,6 +86,15 @@ func judgeSchedThreshold(a *Account, p Policy, now time.Time) SchedThresholdJudg
 		}
 	}
 	return win
+}
+
+// schedThresholdPlatform mirrors AllowedSchedulingThresholdPlatforms.
+func schedThresholdPlatform(p string) bool {
+	switch p {
+	case "openai", "anthropic", "grok", "kimi", "zhipu":
+		return true
+	}
+	return false
 }
 
 // ProviderUsage is the usage snapshot the scheduling threshold reads on other platforms:

@@ -102,17 +102,39 @@ type envelope struct {
 func (a *Admin) call(ctx context.Context, method, path string, body any, timeout time.Duration, id int64) (json.RawMessage, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	req, err := a.request(ctx, method, path, body)
+	if err != nil {
+		return nil, 0, err
+	}
+	resp, err := a.http.Do(req)
+	if err != nil {
+		return nil, 0, a.transportError(err, timeout)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return nil, resp.StatusCode, redirectError(resp)
+	}
+	raw, err := readBody(resp, 8<<20)
+	if err != nil {
+		return nil, resp.StatusCode, err
+	}
+	data, err := a.answer(resp.StatusCode, raw, id)
+	return data, resp.StatusCode, err
+}
+
+// request builds an admin request with the credential; path is below /api/v1/admin.
+func (a *Admin) request(ctx context.Context, method, path string, body any) (*http.Request, error) {
 	var reader io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		reader = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, a.base.String()+"/api/v1/admin"+path, reader)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
@@ -123,20 +145,20 @@ func (a *Admin) call(ctx context.Context, method, path string, body any, timeout
 	} else {
 		req.Header.Set("Authorization", "Bearer "+a.token)
 	}
-	resp, err := a.http.Do(req)
+	return req, nil
+}
+
+// readBody reads at most limit bytes of an answer; a longer one is an error, never a
+// silently cut document.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, 0, a.transportError(err, timeout)
+		return nil, &APIError{Status: resp.StatusCode, Sentence: fmt.Sprintf("the gateway's answer (HTTP %d) broke off: %s", resp.StatusCode, model.OutsideText(err.Error()))}
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		return nil, resp.StatusCode, redirectError(resp)
+	if int64(len(raw)) > limit {
+		return nil, &APIError{Status: resp.StatusCode, Sentence: fmt.Sprintf("the gateway's answer (HTTP %d) is larger than %d MB", resp.StatusCode, limit>>20)}
 	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return nil, resp.StatusCode, &APIError{Status: resp.StatusCode, Sentence: fmt.Sprintf("the gateway's answer (HTTP %d) broke off: %s", resp.StatusCode, model.OutsideText(err.Error()))}
-	}
-	data, err := a.answer(resp.StatusCode, raw, id)
-	return data, resp.StatusCode, err
+	return raw, nil
 }
 
 // answer reads one response body: the envelope's data, or the sentence for a failure.

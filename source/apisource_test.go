@@ -171,8 +171,8 @@ func TestAPIRefusesBogus304AndBadLists(t *testing.T) {
 	for body, want := range map[string]string{
 		`{"code":0,"data":{"total":1}}`:                 "no items array",
 		`{"code":0,"data":{"items":[1,"x"],"total":2}}`: "",
-		`{"code":0}`:                                     "came without data",
-		`{"code":0,"data":null}`:                         "came without data",
+		`{"code":0}`:             "came without data",
+		`{"code":0,"data":null}`: "came without data",
 	} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, body) }))
 		admin, _ := NewAdmin(AdminConfig{BaseURL: srv.URL, Key: testKey})

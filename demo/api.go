@@ -61,6 +61,9 @@ func (api *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case path == "/settings" && r.Method == http.MethodGet:
 		reply(w, 200, 0, "success", map[string]any{"site_name": "quotatop demo", "account_scheduling_thresholds": map[string]any{"openai": 98, "anthropic": 100, "grok": 100}})
 		return
+	case path == "/accounts" && r.Method == http.MethodGet:
+		api.listAccounts(w, r)
+		return
 	case path == "/system/version" && r.Method == http.MethodGet:
 		reply(w, 200, 0, "success", map[string]any{"version": "0.1.179"})
 		return
@@ -86,11 +89,18 @@ func (api *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		err = api.sim.probe(ctx, id)
 	case route == "" && r.Method == http.MethodGet:
-		var extra json.RawMessage
 		// Encoded under the simulator's lock: traffic changes the map concurrently.
-		err = api.sim.Look(id, func(a *Account) { extra, _ = json.Marshal(a.Extra) })
+		var dto []byte
+		err = api.sim.Look(id, func(a *Account) {
+			if d, ok := a.DTO(); ok {
+				dto, _ = json.Marshal(d)
+			}
+		})
+		if err == nil && dto == nil {
+			err = errNoAccount // a corrupt stored value has no row behind it
+		}
 		if err == nil {
-			reply(w, 200, 0, "success", map[string]any{"id": id, "extra": extra})
+			reply(w, 200, 0, "success", json.RawMessage(dto))
 			return
 		}
 	case route == "" && r.Method == http.MethodPut:

@@ -86,6 +86,17 @@ func (s *Sim) Look(id int64, fn func(a *Account)) error {
 	return nil
 }
 
+// Each runs fn on every account in ID order, then done, under one hold of the lock: the
+// admin API's list sees one consistent fleet.
+func (s *Sim) Each(fn func(a *Account), done func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range s.accounts {
+		fn(a)
+	}
+	done()
+}
+
 // probe is the admin API's refresh probe: the snapshot is taken again from "upstream",
 // which heals a poisoned one and confirms a real one. Every fifth probe fails (upstream
 // unreachable) and leaves the old snapshot in place, as the real gateway does.

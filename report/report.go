@@ -43,6 +43,7 @@ type Header struct {
 	GeneratedAt time.Time
 	Source      string
 	Prefix      string
+	API         bool // read from the admin API (which has no prefix), not from Redis
 	// ThresholdsSource says where the thresholds came from ("gateway" or "flags");
 	// ThresholdsError why the gateway's could not be read; GatewayVersion is "" unknown.
 	ThresholdsSource string

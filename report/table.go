@@ -47,8 +47,11 @@ func writeTable(w io.Writer, h Header, rows []Row) error {
 	if len(rows) > 0 {
 		counted += ": " + summary(rows)
 	}
-	if _, err := fmt.Fprintf(bw, "\n%s\nread %s (prefix %s) at %s\n", counted, h.Source, h.Prefix,
-		h.GeneratedAt.Local().Format(time.DateTime)); err != nil {
+	from := h.Source + " (prefix " + h.Prefix + ")"
+	if h.API {
+		from = "the admin API at " + h.Source
+	}
+	if _, err := fmt.Fprintf(bw, "\n%s\nread %s at %s\n", counted, from, h.GeneratedAt.Local().Format(time.DateTime)); err != nil {
 		return err
 	}
 	return bw.Flush()

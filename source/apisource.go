@@ -92,7 +92,9 @@ func (s *API) Read(ctx context.Context) ([]model.Account, error) {
 			total = p.total
 		}
 		next = append(next, *p)
-		if page >= p.pages || len(p.accounts) < s.pageSize {
+		// The gateway's page count decides; a gateway that sends none ends with a short
+		// page. An empty page ends the list either way.
+		if len(p.accounts) == 0 || (p.pages > 0 && page >= p.pages) || (p.pages <= 0 && len(p.accounts) < s.pageSize) {
 			break
 		}
 	}

@@ -632,7 +632,10 @@ func (m Model) render() string {
 
 func (m Model) header() []string {
 	st, ctx := m.ctx.Styles, &m.ctx
-	line1 := st.Title.Render("quotatop") + m.switcher.Badge() + st.Dim.Render(" · ") + ctx.Source.Address + st.Dim.Render(" · ") + ctx.Source.Prefix
+	line1 := st.Title.Render("quotatop") + m.switcher.Badge() + st.Dim.Render(" · ") + ctx.Source.Address
+	if ctx.Source.Prefix != "" {
+		line1 += st.Dim.Render(" · ") + ctx.Source.Prefix
+	}
 	if ctx.Source.Mode != "" && ctx.Width >= 100 {
 		line1 += st.Dim.Render(" · " + ctx.Source.Mode)
 	}
@@ -763,6 +766,8 @@ func (m Model) tableView() string {
 		msg := "no accounts match"
 		if !m.haveData {
 			msg = "waiting for the first poll…"
+		} else if f.Total() == 0 && ctx.Source.API {
+			msg = "the gateway's admin API lists no accounts"
 		} else if f.Total() == 0 {
 			msg = "no " + ctx.Source.Prefix + "meta:* keys in this Redis: check --prefix and the database number"
 		}

@@ -32,4 +32,5 @@ type SourceInfo struct {
 	Address string // masked URL or "demo"
 	Prefix  string
 	Mode    string // standalone, sentinel, cluster, demo
+	API     bool   // read from the admin API's account list, not from Redis
 }

@@ -89,7 +89,7 @@ func storageFlags(fs *pflag.FlagSet, v *flagValues) {
 	fs.StringVar(&c.redisCA, "redis-ca", "", "PEM `file` of a private CA for rediss:// (default: system roots)")
 	fs.StringVar(&c.prefix, "prefix", source.DefaultPrefix, "key `prefix` of the gateway's scheduler keys")
 	fs.DurationVar(&c.timeout, "timeout", 5*time.Second, "timeout for connecting to and each command on Redis")
-	fs.StringVar(&c.source, "source", "", "read accounts from `SOURCE`: redis (default) or api")
+	fs.StringVar(&c.source, "source", "", "read accounts from `SOURCE`: redis, or api (the admin API's account list; the default when --api is given and no Redis URL is)")
 	fs.BoolVar(&c.demo, "demo", false, "use the embedded demo gateway instead of --redis")
 	fs.StringVar(&c.configPath, "config", "", "config `file` (default $QUOTATOP_CONFIG, else $XDG_CONFIG_HOME/quotatop/config.yaml)")
 	fs.StringVar(&c.contextName, "context", "", "the config file's gateway (`name`) to watch (default $QUOTATOP_CONTEXT, else the file's current)")
@@ -164,7 +164,9 @@ func (v *flagValues) finish(getenv func(string) string) (config, error) {
 	switch cfg.source {
 	case "", "redis":
 	case "api":
-		return cfg, errors.New("--source api is not available in this build: use --redis")
+		if cfg.api == "" && !cfg.demo {
+			return cfg, errors.New("--source api reads the gateway's admin API: give its URL with --api (or $QUOTATOP_API)")
+		}
 	default:
 		return cfg, fmt.Errorf("--source %q: use redis or api", cfg.source)
 	}

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"time"
 
 	cfgfile "github.com/quotatop/quotatop/config"
+	"github.com/quotatop/quotatop/source"
 	"github.com/spf13/pflag"
 )
 
@@ -126,6 +128,7 @@ func resolve(fs *pflag.FlagSet, v *flagValues, getenv func(string) string, switc
 	if ctx.Redis != "" && ctx.RedisPasswordEnv != "" && (switching || (!given["redis"] && getenv("QUOTATOP_REDIS") == "" && getenv("REDIS_URL") == "")) {
 		v.cfg.redisPasswordEnv = ctx.RedisPasswordEnv
 	}
+	v.cfg.source, v.cfg.interval = sourceDefaults(v.cfg, given, values, getenv, switching)
 	cfg, err := v.finish(getenv)
 	if err != nil {
 		return cfg, err
@@ -135,6 +138,24 @@ func resolve(fs *pflag.FlagSet, v *flagValues, getenv func(string) string, switc
 		cfg.configPath = file.Path
 	}
 	return cfg, nil
+}
+
+// sourceDefaults picks the admin API as the source when an API URL is given and no Redis
+// URL is (by flag, environment or context), and gives it a 15 s interval unless one was
+// asked for: every page is a database query on the gateway.
+func sourceDefaults(c config, given map[string]bool, values map[string]string, getenv func(string) string, switching bool) (string, time.Duration) {
+	src, interval := c.source, c.interval
+	redisGiven := values["redis"] != ""
+	if !switching {
+		redisGiven = redisGiven || given["redis"] || getenv("QUOTATOP_REDIS") != "" || getenv("REDIS_URL") != ""
+	}
+	if src == "" && c.api != "" && !redisGiven && !c.demo {
+		src = "api"
+	}
+	if src == "api" && !c.demo && !given["interval"] && values["interval"] == "" {
+		interval = source.APIInterval
+	}
+	return src, interval
 }
 
 // loadConfigFile reads --config, else $QUOTATOP_CONFIG, else the default path if a file

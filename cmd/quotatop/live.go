@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/quotatop/quotatop/action"
 	cfgfile "github.com/quotatop/quotatop/config"
+	"github.com/quotatop/quotatop/source"
 	"github.com/quotatop/quotatop/tui"
 )
 
@@ -88,18 +89,27 @@ func live(cfg config, args []string, g *gateway, stderr io.Writer, getenv func(s
 // target is one gateway as the monitor watches it.
 func target(cfg config, g *gateway, getenv func(string) string) tui.Target {
 	reader := g.reader
-	reader.Remember()     // decode only changed values
-	reader.SkipLastUsed() // shown only in the detail view, which reads it per account
-	if !cfg.demo {
-		reader.Track() // read only changed keys where Redis can say which
-	}
 	t := tui.Target{
 		Context: tui.ContextInfo{Name: cfg.contextName, Color: cfg.contextColor},
 		Reader:  reader, Policy: cfg.policy, Interval: cfg.interval,
-		Source: tui.SourceInfo{Address: reader.Address(), Prefix: reader.Prefix(), Mode: string(reader.Mode())},
+		Source: tui.SourceInfo{Address: reader.Address(), Prefix: reader.Prefix()},
+	}
+	switch r := reader.(type) {
+	case *source.Redis:
+		r.Remember()     // decode only changed values
+		r.SkipLastUsed() // shown only in the detail view, which reads it per account
+		if !cfg.demo {
+			r.Track() // read only changed keys where Redis can say which
+		}
+		t.Source.Mode = string(r.Mode())
+	case *source.API:
+		t.Source.Address, t.Source.API = "admin API "+r.Address(), true
 	}
 	if cfg.demo {
 		t.Source.Address, t.Source.Mode = "embedded demo gateway", ""
+		if t.Source.API {
+			t.Source.Address = "embedded demo gateway, admin API"
+		}
 	}
 	why := ""
 	switch {

@@ -83,10 +83,19 @@ func withGatewayThresholds(p model.Policy, admin *source.Admin, stderr io.Writer
 	return p
 }
 
-// gateway is what quotatop talks to: the snapshot reader and, when configured, the
-// admin API.
+// fleetReader is where the accounts come from: the gateway's Redis (source.Redis) or its
+// admin API (source.API).
+type fleetReader interface {
+	Read(ctx context.Context) ([]model.Account, error)
+	ReadAccount(ctx context.Context, id int64) (model.Account, error)
+	Address() string
+	Prefix() string
+	Vanished() int
+}
+
+// gateway is what quotatop talks to: the fleet reader and, when configured, the admin API.
 type gateway struct {
-	reader  *source.Redis
+	reader  fleetReader
 	admin   *source.Admin
 	close   func()
 	history *historyFile // history.go
@@ -102,11 +111,13 @@ func openGateway(cfg config, getenv func(string) string, stderr io.Writer) (*gat
 			return nil, err
 		}
 		g := &gateway{reader: d.Reader, close: d.Close, sim: d.Sim}
-		if cfg.once {
+		if cfg.once && cfg.source != "api" {
 			return g, nil
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		go d.Sim.Run(ctx, time.Second, time.Now)
+		if !cfg.once {
+			go d.Sim.Run(ctx, time.Second, time.Now)
+		}
 		api, err := demo.StartAPI(d.Sim)
 		if err != nil {
 			cancel()
@@ -115,7 +126,13 @@ func openGateway(cfg config, getenv func(string) string, stderr io.Writer) (*gat
 		}
 		g.close = func() { cancel(); api.Close(); d.Close() }
 		g.admin, err = source.NewAdmin(source.AdminConfig{BaseURL: api.URL, Key: api.Key})
+		if err == nil && cfg.source == "api" {
+			g.reader = source.NewAPI(g.admin)
+		}
 		return g, err
+	}
+	if cfg.source == "api" {
+		return openAPIGateway(cfg, getenv, stderr)
 	}
 	r, err := source.OpenRedis(source.Conn{
 		URL: cfg.redisURL, Password: getenv(cfg.redisPasswordEnv),
@@ -142,6 +159,20 @@ func openGateway(cfg config, getenv func(string) string, stderr io.Writer) (*gat
 	return g, nil
 }
 
+// openAPIGateway watches a gateway through its admin API alone.
+func openAPIGateway(cfg config, getenv func(string) string, stderr io.Writer) (*gateway, error) {
+	warnCleartext(cfg.api, stderr)
+	key, err := adminKey(cfg, getenv, stderr)
+	if err != nil {
+		return nil, err
+	}
+	admin, err := source.NewAdmin(source.AdminConfig{BaseURL: cfg.api, Key: key, Token: tokenFrom(cfg, getenv), CAFile: cfg.apiCA, Timeout: max(10*time.Second, 2*cfg.timeout)})
+	if err != nil {
+		return nil, err
+	}
+	return &gateway{reader: source.NewAPI(admin), admin: admin, close: func() {}}, nil
+}
+
 // adminKey reads the key from --admin-key-file, else QUOTATOP_ADMIN_KEY (or the
 // variable the context names).
 func adminKey(cfg config, getenv func(string) string, stderr io.Writer) (string, error) {
@@ -163,15 +194,19 @@ func tokenFrom(cfg config, getenv func(string) string) string {
 }
 
 // once prints the fleet a single time, for scripts.
-func once(cfg config, reader *source.Redis, facts gatewayFacts, hist *historyFile, stdout, stderr io.Writer) int {
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout*2)
+func once(cfg config, reader fleetReader, facts gatewayFacts, hist *historyFile, stdout, stderr io.Writer) int {
+	timeout := cfg.timeout * 2
+	if _, ok := reader.(*source.API); ok {
+		timeout = max(timeout, time.Minute) // many pages, each a database query
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if cfg.output != "json" {
-		reader.SkipLastUsed() // only the JSON document has last_used_at
+	if r, ok := reader.(*source.Redis); ok && cfg.output != "json" {
+		r.SkipLastUsed() // only the JSON document has last_used_at
 	}
 	accounts, err := reader.Read(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "quotatop: cannot read the snapshot storage at %s: %v\n", reader.Address(), err)
+		fmt.Fprintf(stderr, "quotatop: cannot read %s: %v\n", readerName(reader), err)
 		return exitStorage
 	}
 	if n := reader.Vanished(); n > 0 {
@@ -179,7 +214,8 @@ func once(cfg config, reader *source.Redis, facts gatewayFacts, hist *historyFil
 	}
 	now := time.Now()
 	rows := report.Judge(accounts, cfg.policy, now)
-	h := report.Header{GeneratedAt: now, Source: reader.Address(), Prefix: reader.Prefix(),
+	_, fromAPI := reader.(*source.API)
+	h := report.Header{GeneratedAt: now, Source: reader.Address(), Prefix: reader.Prefix(), API: fromAPI,
 		ThresholdsSource: facts.thresholdsSource, ThresholdsError: facts.thresholdsError, GatewayVersion: facts.version,
 		Groups: hist.project(accounts, rows, cfg.policy, now)}
 	if err := report.Write(stdout, cfg.output, h, rows); err != nil {
@@ -194,6 +230,14 @@ func once(cfg config, reader *source.Redis, facts gatewayFacts, hist *historyFil
 		}
 	}
 	return exitOK
+}
+
+// readerName names where the accounts are read from, for error sentences.
+func readerName(r fleetReader) string {
+	if _, ok := r.(*source.API); ok {
+		return "the account list of the admin API at " + r.Address()
+	}
+	return "the snapshot storage at " + r.Address()
 }
 
 // policyFor is the judgement policy the flags describe.

@@ -212,6 +212,25 @@ func TestActionsInTmuxAgainstTheDemo(t *testing.T) {
 	}
 }
 
+// The demo watched through its admin API alone: the header says so, the corrupt Redis
+// values are absent (no database row), and a probe is checked by re-reading the account
+// through the API.
+func TestAdminAPISourceInTmux(t *testing.T) {
+	tm := startTmux(t, 160, 48, binary+" --demo --source api --audit-log "+filepath.Join(t.TempDir(), "audit.jsonl"))
+	s := tm.waitFor("the fleet from the API", 15*time.Second, contains("embedded demo gateway, admin API"))
+	if strings.Contains(s, "55 accounts") || strings.Contains(s, "invalid") {
+		t.Fatalf("the API lists the corrupt values:\n%s", s)
+	}
+	tm.keys("/", "2994", "Enter")
+	tm.waitFor("the stale account", 5*time.Second, contains("3h14m!"))
+	tm.keys("p")
+	s = tm.waitFor("the probe", 15*time.Second, contains("codex-fresh-2994: probe"))
+	if !strings.Contains(s, "probe refreshed") && !strings.Contains(s, "could not reach upstream") {
+		t.Fatalf("probe outcome not checked:\n%s", s)
+	}
+	tm.keys("q")
+}
+
 func TestReadOnlyRefusesInTmux(t *testing.T) {
 	tm := startTmux(t, 120, 40, binary+" --demo --read-only")
 	tm.waitFor("the demo fleet", 15*time.Second, contains("55 accounts"))

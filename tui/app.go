@@ -690,7 +690,11 @@ func (m Model) banner() string {
 		return ""
 	}
 	ctx := &m.ctx
-	text := fmt.Sprintf("✗ Redis unreachable for %s: %s", model.FormatAge(ctx.Now.Sub(m.failSince)), m.lastErr)
+	what := "Redis unreachable"
+	if ctx.Source.API {
+		what = "admin API list failing"
+	}
+	text := fmt.Sprintf("✗ %s for %s: %s", what, model.FormatAge(ctx.Now.Sub(m.failSince)), m.lastErr)
 	if m.haveData {
 		text += fmt.Sprintf("; showing data from %s (%s)", clock(ctx, m.lastGood), ageSince(ctx.Now, m.lastGood))
 	} else {

@@ -393,3 +393,21 @@ func TestTickRejudgesWhenDue(t *testing.T) {
 		t.Fatalf("after the stale bound: %s", r.j.State)
 	}
 }
+
+// Read through the admin API, a page failing midway keeps the last good fleet and the
+// banner says what failed; the header names the API with no prefix.
+func TestAPISourcePageFailureKeepsTheFleet(t *testing.T) {
+	m := newTestModel(t, 120, 30, false)
+	m.ctx.Source = SourceInfo{Address: "admin API https://gw.example.com", API: true}
+	before := m.fleet.Total()
+	m.pollGen, m.polling = 2, true
+	m = update(t, m, pollDoneMsg{gen: 2, err: errors.New("page 2 of the account list: the gateway answered HTTP 502"),
+		started: t0.Add(2 * time.Second), finished: t0.Add(2 * time.Second)})
+	out := view(m)
+	if !strings.Contains(out, "admin API list failing for 0s: page 2 of the account list: the gateway answered HTTP 502; showing data from 10:00:00") || m.fleet.Total() != before {
+		t.Fatalf("banner or data wrong:\n%s", out)
+	}
+	if !strings.Contains(out, "quotatop · admin API https://gw.example.com") || strings.Contains(out, "gw.example.com ·  ") {
+		t.Fatalf("header:\n%s", out)
+	}
+}

@@ -223,7 +223,7 @@ func (m Model) pollCmd(gen int) tea.Cmd {
 		accounts, err := reader.Read(ctx)
 		msg := pollDoneMsg{gen: gen, accounts: accounts, err: err, started: started, finished: clock(), readMode: readMode(reader)}
 		if alerts != nil {
-			msg.alerts = alerts.Observe(msg.finished, msg.finished.Sub(started), accounts, err)
+			msg.alerts = alerts.Observe(msg.finished, msg.finished.Sub(started), accounts, policy, err)
 		}
 		if err == nil && hist != nil {
 			msg.trends = project(hist, accounts, policy, msg.finished)

@@ -21,7 +21,9 @@ type Alert struct {
 // says which events it caused (and delivers them elsewhere on its own). Observe runs
 // inside the poll command, never in Update, one call at a time.
 type Alerts interface {
-	Observe(now time.Time, took time.Duration, accounts []model.Account, err error) []Alert
+	// p is the policy the screen judges with, which the gateway's thresholds may have
+	// changed since the start: events judge alike.
+	Observe(now time.Time, took time.Duration, accounts []model.Account, p model.Policy, err error) []Alert
 }
 
 // eventsLen is how many events the pane keeps.

@@ -18,7 +18,7 @@ type fakeAlerts struct {
 	seen *int
 }
 
-func (f fakeAlerts) Observe(now time.Time, _ time.Duration, accounts []model.Account, err error) []Alert {
+func (f fakeAlerts) Observe(now time.Time, _ time.Duration, accounts []model.Account, _ model.Policy, err error) []Alert {
 	*f.seen = len(accounts)
 	return f.out
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/quotatop/quotatop/events"
@@ -20,10 +21,16 @@ import (
 
 // tuiAlerts hands the live monitor's polls to the pipeline and its events back as the
 // monitor shows them.
-type tuiAlerts struct{ p *watch.Pipeline }
+type tuiAlerts struct {
+	mu *sync.Mutex // a context switch may start a poll while the last one ends
+	p  *watch.Pipeline
+}
 
-func (a tuiAlerts) Observe(now time.Time, took time.Duration, accounts []model.Account, err error) []tui.Alert {
+func (a tuiAlerts) Observe(now time.Time, took time.Duration, accounts []model.Account, p model.Policy, err error) []tui.Alert {
+	a.mu.Lock()
+	a.p.Policy = p
 	evs := a.p.Observe(now, took, accounts, err)
+	a.mu.Unlock()
 	out := make([]tui.Alert, len(evs))
 	for i, e := range evs {
 		out[i] = tui.Alert{Time: e.Time, Severity: string(e.Severity), Text: model.Sanitize(e.Summary)}
@@ -95,8 +102,10 @@ type alerting struct {
 	notifier *notify.Dispatcher
 }
 
-// newAlerting builds events, delivery and metrics from the flags.
-func newAlerting(cfg config, getenv func(string) string, log *slog.Logger) (*alerting, error) {
+// newAlerting builds events, delivery and metrics from the flags. With a working history,
+// each poll is projected for --dry-horizon and the time-to-pause metric; recordHistory
+// also hands every poll to it (watch; the live monitor's screen records its own).
+func newAlerting(cfg config, getenv func(string) string, log *slog.Logger, hist *historyFile, recordHistory bool) (*alerting, error) {
 	a := cfg.alerts
 	var sinks []notify.Sink
 	if a.notifyExec != "" {
@@ -134,10 +143,25 @@ func newAlerting(cfg config, getenv func(string) string, log *slog.Logger) (*ale
 	}
 	ec := events.DefaultConfig()
 	ec.Hold, ec.GroupFloor, ec.OutageAfter, ec.WarnPercent = a.hold, a.groupFloor, a.outageAfter, cfg.policy.WarnPercent
-	ec.DryHorizon = a.dryHorizon // used once a Projector is set (history and trends)
+	ec.DryHorizon = a.dryHorizon
+	var proj *dryProjector
+	if hist != nil && hist.store != nil {
+		proj = &dryProjector{hist: hist, record: recordHistory}
+		ec.Projector = proj
+	}
 	al := &alerting{pipeline: &watch.Pipeline{Policy: cfg.policy, Detector: events.New(ec), Log: log}}
+	if proj != nil {
+		pl := al.pipeline
+		pl.Project = func(now time.Time, accounts []model.Account, js []model.Judgement) {
+			proj.project(pl.Policy, now, accounts, js)
+		}
+	}
 	if a.metricsListen != "" {
-		m := metrics.New(metrics.Options{AccountNames: a.metricsNames})
+		mo := metrics.Options{AccountNames: a.metricsNames}
+		if proj != nil {
+			mo.Projector = proj
+		}
+		m := metrics.New(mo)
 		srv, err := m.Listen(a.metricsListen)
 		if err != nil {
 			return nil, err

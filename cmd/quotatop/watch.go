@@ -46,7 +46,9 @@ func runWatch(args []string, stdout, stderr io.Writer, getenv func(string) strin
 	if g.admin != nil {
 		cfg.policy = withGatewayThresholds(cfg.policy, g.admin, stderr)
 	}
-	al, err := newAlerting(cfg, getenv, log)
+	g.history = openHistory(cfg, g, getenv, stderr)
+	defer g.history.close()
+	al, err := newAlerting(cfg, getenv, log, g.history, true)
 	if err != nil {
 		fmt.Fprintf(stderr, "quotatop watch: %v\n", err)
 		return exitUsage

@@ -231,3 +231,39 @@ func TestLiveMonitorServesMetrics(t *testing.T) {
 	tm.waitFor("the events pane", 5*time.Second, contains("Events · last"))
 	tm.keys("Escape", "q")
 }
+
+// With a history (the demo seeds an hour of it), watch projects every poll: the
+// time-to-pause metric appears; with --history off there is nothing to project from.
+func TestWatchProjectsFromHistory(t *testing.T) {
+	scrape := func(historyArgs ...string) string {
+		args := append([]string{"--demo", "--interval", "300ms", "--metrics-listen", "127.0.0.1:0"}, historyArgs...)
+		w := startWatch(t, nil, args...)
+		started := w.next("the start line", func(m map[string]any) bool { return m["msg"] == "watching" })
+		url, _ := started["metrics"].(string)
+		body := ""
+		for range 100 {
+			if resp, err := http.Get(url); err == nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				body = string(b)
+				if strings.Contains(body, "quotatop_window_used_ratio{") { // a poll is in
+					break
+				}
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		w.cmd.Process.Signal(os.Interrupt)
+		for m := range w.lines {
+			w.all = append(w.all, m)
+		}
+		w.cmd.Wait()
+		t.Logf("watch %v logged %v", historyArgs, w.all)
+		return body
+	}
+	if body := scrape(); !strings.Contains(body, "quotatop_window_time_to_pause_seconds{") {
+		t.Fatalf("no time to pause with the demo's history:\n%.3000s", body)
+	}
+	if body := scrape("--history", "off"); !strings.Contains(body, "quotatop_window_used_ratio{") || strings.Contains(body, "quotatop_window_time_to_pause_seconds{") {
+		t.Fatalf("a time to pause without history, or no metrics:\n%.2000s", body)
+	}
+}

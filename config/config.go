@@ -38,6 +38,7 @@ type Context struct {
 	Redis            string
 	Prefix           string
 	API              string
+	Source           string // "redis", "api" or "" (api when only api is given)
 	AdminKeyFile     string // path, ~ expanded
 	AdminKeyEnv      string // the name of an environment variable holding the key
 	RedisPasswordEnv string // the name of an environment variable holding the Redis password
@@ -94,7 +95,7 @@ func (e *Error) Error() string {
 }
 
 // contextFields are the keys a context may have, in the order the README lists them.
-var contextFields = []string{"name", "redis", "prefix", "api", "admin_key_file", "admin_key_env",
+var contextFields = []string{"name", "redis", "prefix", "api", "source", "admin_key_file", "admin_key_env",
 	"redis_password_env", "redis_ca", "api_ca", "thresholds", "interval", "read_only", "color"}
 
 // secretFields would put a credential in the file; each gets its own refusal.
@@ -209,6 +210,10 @@ func parseContext(n *yaml.Node, fail func(int, string, ...any) error, getenv fun
 					err = fail(v.Line, "api %q is not an http(s) URL such as https://gw.example.com", c.API)
 				}
 			}
+		case "source":
+			if c.Source, err = str(v, field); err == nil && c.Source != "redis" && c.Source != "api" {
+				err = fail(v.Line, "source %q: use redis or api", c.Source)
+			}
 		case "admin_key_file":
 			if c.AdminKeyFile, err = str(v, field); err == nil {
 				c.AdminKeyFile = expandHome(c.AdminKeyFile, getenv)
@@ -274,6 +279,9 @@ func parseContext(n *yaml.Node, fail func(int, string, ...any) error, getenv fun
 	}
 	if (c.AdminKeyFile != "" || c.AdminKeyEnv != "") && c.API == "" {
 		return c, fail(n.Line, "context %q has an admin credential but no api URL to use it with", c.Name)
+	}
+	if c.Source == "api" && c.API == "" {
+		return c, fail(lines["source"], "context %q reads from the admin API (source: api) but gives no api URL", c.Name)
 	}
 	return c, nil
 }

@@ -64,6 +64,8 @@ func TestErrorsNameTheLine(t *testing.T) {
 		{"credential without api", "contexts:\n  - name: a\n    admin_key_env: K\n", 2, "no api URL"},
 		{"bad api", "contexts:\n  - name: a\n    api: gw.example.com\n", 3, "not an http(s) URL"},
 		{"top level", "contxts: []\n", 1, `unknown field "contxts"`},
+		{"bad source", "contexts:\n  - name: a\n    source: postgres\n", 3, `source "postgres": use redis or api`},
+		{"api source without api", "contexts:\n  - name: a\n    redis: redis://x\n    source: api\n", 4, "gives no api URL"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -29,7 +29,7 @@ var identityFlags = map[string]bool{"redis": true, "redis-ca": true, "prefix": t
 // fileSettings are a context's values, as the flags they stand for would be given.
 func fileSettings(c cfgfile.Context) map[string]string {
 	m := map[string]string{}
-	for flag, v := range map[string]string{"redis": c.Redis, "prefix": c.Prefix, "api": c.API,
+	for flag, v := range map[string]string{"redis": c.Redis, "prefix": c.Prefix, "api": c.API, "source": c.Source,
 		"redis-ca": c.RedisCA, "api-ca": c.APICA} {
 		if v != "" {
 			m[flag] = v

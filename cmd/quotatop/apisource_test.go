@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -140,5 +141,19 @@ func TestDemoThroughTheAdminAPI(t *testing.T) {
 	}
 	if len(d.Accounts) < 40 || len(states) < 6 || d.ThresholdsSource != "gateway" || !strings.HasPrefix(d.Source, "http://127.0.0.1:") {
 		t.Fatalf("%d accounts, states %v, thresholds %q, source %q", len(d.Accounts), states, d.ThresholdsSource, d.Source)
+	}
+}
+
+// A context with an api and no redis reads the admin API, with the key its variable names.
+func TestContextWithOnlyAnAPI(t *testing.T) {
+	srv, lists := apiOnlyGateway(t, false)
+	dir := t.TempDir()
+	file := dir + "/config.yaml"
+	if err := os.WriteFile(file, []byte("current: gw\ncontexts:\n  - name: gw\n    api: "+srv.URL+"\n    admin_key_env: GW_KEY\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runBinary(t, []string{"GW_KEY=k-test", "QUOTATOP_CONFIG=" + file}, "--once", "-o", "csv")
+	if r.code != 0 || lists.Load() != 2 || strings.Count(r.stdout, "\n") != 4 {
+		t.Fatalf("exit %d, %d list calls: %s%s", r.code, lists.Load(), r.stdout, r.stderr)
 	}
 }

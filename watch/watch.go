@@ -118,6 +118,9 @@ type Loop struct {
 	MaxBackoff time.Duration
 	Log        *slog.Logger
 	Clock      func() time.Time
+	// BeforePoll runs before every poll, on the loop's goroutine: the place to refresh the
+	// pipeline's policy (the gateway's thresholds) without racing Observe.
+	BeforePoll func(ctx context.Context)
 }
 
 // Run polls until ctx is cancelled; it never gives up on the storage.
@@ -132,6 +135,9 @@ func (l *Loop) Run(ctx context.Context) {
 	}
 	failures := 0
 	for {
+		if l.BeforePoll != nil {
+			l.BeforePoll(ctx)
+		}
 		started := clock()
 		pctx, cancel := context.WithTimeout(ctx, l.Timeout)
 		accounts, err := l.Reader.Read(pctx)

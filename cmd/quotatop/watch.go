@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
+	"github.com/quotatop/quotatop/model"
 	"github.com/quotatop/quotatop/watch"
 	"github.com/spf13/pflag"
 )
@@ -43,9 +46,6 @@ func runWatch(args []string, stdout, stderr io.Writer, getenv func(string) strin
 		return exitUsage
 	}
 	defer g.close()
-	if g.admin != nil {
-		cfg.policy = withGatewayThresholds(cfg.policy, g.admin, stderr)
-	}
 	g.history = openHistory(cfg, g, getenv, stderr)
 	defer g.history.close()
 	al, err := newAlerting(cfg, getenv, log, g.history, true)
@@ -60,7 +60,30 @@ func runWatch(args []string, stdout, stderr io.Writer, getenv func(string) strin
 	}
 	log.Info("watching", attrs...)
 	loop := watch.Loop{Reader: g.reader, Pipeline: al.pipeline, Interval: cfg.interval, Timeout: cfg.timeout * 2, Log: log}
+	if g.admin != nil {
+		loop.BeforePoll = refreshThresholds(cfg.policy, g, al.pipeline, log)
+	}
 	loop.Run(ctx)
 	log.Info("stopped", "signal", "received")
 	return exitOK
+}
+
+// refreshThresholds reads the gateway's thresholds (defaults and scheduling thresholds)
+// before the first poll and every minute after, as the live monitor does; while they
+// cannot be read the flags' values judge, and a warning says so once per new error.
+func refreshThresholds(flags model.Policy, g *gateway, pl *watch.Pipeline, log *slog.Logger) func(context.Context) {
+	var last time.Time
+	lastErr := ""
+	return func(context.Context) {
+		if !last.IsZero() && time.Since(last) < time.Minute {
+			return
+		}
+		last = time.Now()
+		p, facts := readGatewayFacts(flags, g.admin)
+		pl.Policy = p
+		if facts.thresholdsError != lastErr && facts.thresholdsError != "" {
+			log.Warn("cannot read the gateway's thresholds; judging with the flags' values", "err", facts.thresholdsError)
+		}
+		lastErr = facts.thresholdsError
+	}
 }

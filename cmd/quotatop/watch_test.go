@@ -267,3 +267,30 @@ func TestWatchProjectsFromHistory(t *testing.T) {
 		t.Fatalf("a time to pause without history, or no metrics:\n%.2000s", body)
 	}
 }
+
+// watch judges with the gateway's scheduling thresholds, as the live monitor does: an
+// account at 93 % under the gateway's openai=90 is paused.
+func TestWatchReadsTheGatewaysThresholds(t *testing.T) {
+	srv := redistest.Start(t)
+	now := time.Now().UTC()
+	ts := func(d time.Duration) string { return now.Add(d).Format(time.RFC3339Nano) }
+	redistest.Seed(t, srv.Client(), map[string]string{
+		"sched:meta:3": `{"ID":3,"Name":"sched","Platform":"openai","Type":"oauth","Status":"active","Schedulable":true,"Extra":{"codex_5h_used_percent":93,"codex_5h_reset_at":"` + ts(time.Hour) + `","codex_usage_updated_at":"` + ts(-time.Minute) + `"}}`,
+	})
+	api := fakeGateway(t, "0.1.179", false)
+	w := startWatch(t, []string{"QUOTATOP_ADMIN_KEY=k"}, "--redis", srv.URL(), "--api", api.URL, "--interval", "200ms",
+		"--metrics-listen", "127.0.0.1:0", "--history", "off")
+	started := w.next("the start line", func(m map[string]any) bool { return m["msg"] == "watching" })
+	url, _ := started["metrics"].(string)
+	for range 100 {
+		if resp, err := http.Get(url); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(b), `quotatop_accounts{state="paused"} 1`) {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("the account was never judged paused by the gateway's scheduling threshold; log %v", w.all)
+}

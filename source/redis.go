@@ -36,7 +36,7 @@ type Redis struct {
 	url    string
 
 	memo         *memo    // nil unless Remember was called
-	track        *tracker // nil unless Track was called
+	track        *tracking // nil unless Track was called
 	skipLastUsed bool
 	vanished     atomic.Int64 // keys the last full read found gone after SCAN listed them
 }
@@ -92,7 +92,7 @@ func (r *Redis) Close() error {
 // Remember, Reads must not overlap (the live monitor polls one at a time).
 func (r *Redis) Read(ctx context.Context) ([]model.Account, error) {
 	if r.track != nil {
-		if keys, full := r.track.changed(ctx, r, time.Now()); !full {
+		if keys, full := r.track.changed(ctx, time.Now()); !full {
 			accounts, err := r.readChanged(ctx, keys)
 			if err != nil {
 				r.track.failed()

@@ -20,22 +20,37 @@ const fullEvery = time.Minute
 // redirect mode.
 const invalidations = "__redis__:invalidate"
 
-// tracker asks Redis (6+) to say which <prefix>meta: keys changed, so that a poll reads
-// only those: CLIENT TRACKING ON BCAST PREFIX on a dedicated connection, redirected to a
-// second connection subscribed to __redis__:invalidate. Anything doubtful (a reconnect,
-// a flush, a message it cannot read) makes the next poll a full one.
-type tracker struct {
-	prefix string
-	opts   *redis.Options
+// tracking asks Redis (6+) to say which <prefix>meta: keys changed, so that a poll reads
+// only those. Tracking is per node: a standalone server or a Sentinel's master has one
+// nodeTracker, a Cluster one per master (re-listed at every full read; a new topology
+// means a full read). Anything doubtful (a reconnect, a flush, a message it cannot read,
+// a failover) makes the next poll a full one, and a full read comes every minute anyway.
+type tracking struct {
+	prefix  string
+	single  *redis.Client        // standalone or Sentinel
+	cluster *redis.ClusterClient // Cluster
 
 	mu      sync.Mutex
-	dirty   map[string]struct{}
-	full    bool // the next poll must read every key
-	subID   int64
-	subGen  int // bumped each time the subscriber (re)connects
-	setGen  int // subGen that tracking was last redirected to
+	nodes   map[string]*nodeTracker // by node address
 	lastAll time.Time
 	off     string // why tracking is off ("" while on)
+	refused bool   // off for good: the server or the ACL refused it
+}
+
+// nodeTracker is change tracking on one node: CLIENT TRACKING ON BCAST PREFIX on a
+// dedicated connection, redirected to a second connection subscribed to
+// __redis__:invalidate (invalidations are the node's own, never broadcast in a Cluster).
+type nodeTracker struct {
+	prefix string
+	node   *redis.Client
+	opts   *redis.Options // the subscriber's
+
+	mu     sync.Mutex
+	dirty  map[string]struct{}
+	full   bool // the next poll must read every key
+	subID  int64
+	subGen int // bumped each time the subscriber (re)connects
+	setGen int // subGen that tracking was last redirected to
 
 	sub  *redis.Client
 	ps   *redis.PubSub
@@ -44,32 +59,40 @@ type tracker struct {
 }
 
 // Track makes later Reads ask Redis for the keys that changed and read only those (with a
-// full read every minute), on a standalone server that allows it; elsewhere Reads stay
-// full and TrackingStatus says why. It implies Remember.
+// full read every minute); where the server does not allow it, Reads stay full and
+// TrackingStatus says why. It implies Remember.
 func (r *Redis) Track() {
 	if r.memo == nil {
 		r.Remember()
 	}
-	t := &tracker{prefix: r.prefix + "meta:", dirty: map[string]struct{}{}, full: true}
+	t := &tracking{prefix: r.prefix + "meta:", nodes: map[string]*nodeTracker{}}
 	r.track = t
-	c, ok := r.client.(*redis.Client)
-	if !ok || r.mode != ModeStandalone {
-		t.off = "full polls: change tracking needs a standalone server (" + string(r.mode) + ")"
-		return
+	switch c := r.client.(type) {
+	case *redis.Client:
+		t.single = c
+	case *redis.ClusterClient:
+		t.cluster = c
+	default:
+		t.off, t.refused = "full polls: change tracking needs a standalone server, a Sentinel or a Cluster", true
 	}
-	opts := *c.Options()
+}
+
+func newNodeTracker(prefix string, node *redis.Client) *nodeTracker {
+	n := &nodeTracker{prefix: prefix, node: node, dirty: map[string]struct{}{}, full: true}
+	opts := *node.Options()
 	opts.PoolSize, opts.MinIdleConns, opts.MaxIdleConns = 1, 0, 1
 	// RESP2: Redis sends a RESP3 redirect target bare "invalidate" pushes instead of
 	// messages on the channel it subscribed to.
 	opts.Protocol = 2
 	opts.OnConnect = func(ctx context.Context, cn *redis.Conn) error {
 		id, err := cn.ClientID(ctx).Result()
-		t.mu.Lock()
-		t.subID, t.subGen, t.full = id, t.subGen+1, true
-		t.mu.Unlock()
+		n.mu.Lock()
+		n.subID, n.subGen, n.full = id, n.subGen+1, true
+		n.mu.Unlock()
 		return err
 	}
-	t.opts = &opts
+	n.opts = &opts
+	return n
 }
 
 // TrackingStatus says how polls read: by change tracking, or in full and why.
@@ -82,64 +105,67 @@ func (r *Redis) TrackingStatus() string {
 	if r.track.off != "" {
 		return r.track.off
 	}
+	if r.track.cluster != nil {
+		return fmt.Sprintf("change tracking (%d masters)", len(r.track.nodes))
+	}
 	return "change tracking"
 }
 
 // start subscribes and turns tracking on, or says why it cannot.
-func (t *tracker) start(ctx context.Context, r *Redis) error {
-	if t.sub == nil {
-		t.sub = redis.NewClient(t.opts)
-		t.ps = t.sub.Subscribe(ctx, invalidations)
-		if _, err := t.ps.Receive(ctx); err != nil { // the subscription confirmation
+func (n *nodeTracker) start(ctx context.Context) error {
+	if n.sub == nil {
+		n.sub = redis.NewClient(n.opts)
+		n.ps = n.sub.Subscribe(ctx, invalidations)
+		if _, err := n.ps.Receive(ctx); err != nil { // the subscription confirmation
 			return fmt.Errorf("subscribe %s: %w", invalidations, err)
 		}
 		bg, cancel := context.WithCancel(context.Background())
-		t.stop = cancel
-		go t.listen(bg)
+		n.stop = cancel
+		go n.listen(bg)
 	}
-	t.mu.Lock()
-	id, gen := t.subID, t.subGen
-	t.mu.Unlock()
-	if t.conn != nil {
-		t.conn.Close() // redirected to a subscriber that is gone: start over
+	n.mu.Lock()
+	id, gen := n.subID, n.subGen
+	n.mu.Unlock()
+	if n.conn != nil {
+		n.conn.Close() // redirected to a subscriber that is gone: start over
 	}
 	// An ephemeral connection is discarded on Close, tracking and all, rather than
 	// going back to the pool still tracking.
-	t.conn = r.client.(*redis.Client).EphemeralConn()
-	err := t.conn.Do(ctx, "CLIENT", "TRACKING", "ON", "REDIRECT", id, "BCAST", "PREFIX", t.prefix).Err()
+	n.conn = n.node.EphemeralConn()
+	err := n.conn.Do(ctx, "CLIENT", "TRACKING", "ON", "REDIRECT", id, "BCAST", "PREFIX", n.prefix).Err()
 	if err != nil {
-		t.conn.Close()
-		t.conn = nil
+		n.conn.Close()
+		n.conn = nil
 		return fmt.Errorf("CLIENT TRACKING: %w", err)
 	}
-	t.mu.Lock()
-	t.setGen, t.full = gen, true
-	t.mu.Unlock()
+	n.mu.Lock()
+	n.setGen, n.full = gen, true
+	n.mu.Unlock()
 	return nil
 }
 
 // listen collects invalidated keys until stopped.
-func (t *tracker) listen(ctx context.Context) {
+func (n *nodeTracker) listen(ctx context.Context) {
 	for {
-		msg, err := t.ps.Receive(ctx)
+		msg, err := n.ps.Receive(ctx)
 		if ctx.Err() != nil {
 			return
 		}
-		t.mu.Lock()
+		n.mu.Lock()
 		switch m := msg.(type) {
 		case *redis.Message:
 			if m.Channel != invalidations || (m.Payload == "" && len(m.PayloadSlice) == 0) {
-				t.full = true
+				n.full = true
 			}
 			for _, k := range m.PayloadSlice {
-				t.dirty[k] = struct{}{}
+				n.dirty[k] = struct{}{}
 			}
 		default:
 			if err != nil { // a flush (null payload) or a lost connection
-				t.full = true
+				n.full = true
 			}
 		}
-		t.mu.Unlock()
+		n.mu.Unlock()
 		if err != nil {
 			select {
 			case <-ctx.Done():
@@ -150,66 +176,143 @@ func (t *tracker) listen(ctx context.Context) {
 	}
 }
 
+// ready makes sure the node tracks into a live subscriber. refused is true when the
+// server will not track at all (an old server, an ACL without the rules); otherwise an
+// error only means this poll must be a full one.
+func (n *nodeTracker) ready(ctx context.Context) (refused bool, err error) {
+	n.mu.Lock()
+	redirected := n.setGen == n.subGen && n.setGen != 0
+	n.mu.Unlock()
+	if !redirected || n.conn == nil {
+		return true, n.start(ctx)
+	}
+	if err := n.conn.Ping(ctx).Err(); err != nil { // the tracking connection is alive
+		n.conn.Close()
+		n.conn = nil
+		return false, err
+	}
+	return false, nil
+}
+
+// take returns the keys invalidated since the last call, and whether the node wants a
+// full read.
+func (n *nodeTracker) take(keys []string) ([]string, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	full := n.full
+	n.full = false
+	for k := range n.dirty {
+		keys = append(keys, k)
+	}
+	clear(n.dirty)
+	return keys, full
+}
+
+func (n *nodeTracker) close() {
+	if n.stop != nil {
+		n.stop()
+	}
+	if n.ps != nil {
+		n.ps.Close()
+	}
+	if n.sub != nil {
+		n.sub.Close()
+	}
+	if n.conn != nil {
+		n.conn.Close()
+	}
+	n.stop, n.ps, n.sub, n.conn = nil, nil, nil, nil
+}
+
+// masters lists the nodes to track: the one server, or the Cluster's masters as its
+// client knows them now.
+func (t *tracking) masters(ctx context.Context) (map[string]*redis.Client, error) {
+	if t.single != nil {
+		return map[string]*redis.Client{"": t.single}, nil
+	}
+	var mu sync.Mutex
+	out := map[string]*redis.Client{}
+	err := t.cluster.ForEachMaster(ctx, func(_ context.Context, c *redis.Client) error {
+		mu.Lock()
+		out[c.Options().Addr] = c
+		mu.Unlock()
+		return nil
+	})
+	return out, err
+}
+
 // changed returns the keys invalidated since the last call, or full when the poll must
-// read everything (first poll, safety net, reconnect, tracking refused).
-func (t *tracker) changed(ctx context.Context, r *Redis, now time.Time) (keys []string, full bool) {
-	t.mu.Lock()
-	redirected := t.setGen == t.subGen && t.setGen != 0
-	t.mu.Unlock()
-	if t.opts == nil {
-		return nil, true // off for good: not standalone, or refused
-	}
-	if !redirected || t.conn == nil {
-		if err := t.start(ctx, r); err != nil {
-			// Not retried: an ACL that refuses it would log a denial every poll.
-			t.close()
-			t.mu.Lock()
-			t.off, t.opts = "full polls: Redis refused change tracking ("+model.Sanitize(err.Error())+")", nil
-			t.mu.Unlock()
-			return nil, true
-		}
-	} else if err := t.conn.Ping(ctx).Err(); err != nil { // the tracking connection is alive
-		t.conn.Close()
-		t.conn = nil
-		return nil, true
-	}
+// read everything (first poll, safety net, reconnect, new topology, tracking refused).
+func (t *tracking) changed(ctx context.Context, now time.Time) (keys []string, full bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.refused {
+		return nil, true
+	}
+	due := now.Sub(t.lastAll) >= fullEvery
+	if due || len(t.nodes) == 0 {
+		// Re-list the masters at every full read: a failover or a reshard shows here.
+		masters, err := t.masters(ctx)
+		if err != nil {
+			return nil, true
+		}
+		for addr, n := range t.nodes {
+			if m, ok := masters[addr]; !ok || m != n.node {
+				n.close()
+				delete(t.nodes, addr)
+				due = true
+			}
+		}
+		for addr, c := range masters {
+			if t.nodes[addr] == nil {
+				t.nodes[addr] = newNodeTracker(t.prefix, c)
+				due = true
+			}
+		}
+	}
+	for _, n := range t.nodes {
+		refused, err := n.ready(ctx)
+		if err == nil {
+			continue
+		}
+		if refused {
+			// Not retried: an ACL that refuses it would log a denial every poll.
+			t.closeNodes()
+			t.off, t.refused = "full polls: Redis refused change tracking ("+model.Sanitize(err.Error())+")", true
+		}
+		return nil, true
+	}
 	t.off = ""
-	if t.full || now.Sub(t.lastAll) >= fullEvery {
-		t.full = false
-		clear(t.dirty)
+	for _, n := range t.nodes {
+		var nodeFull bool
+		keys, nodeFull = n.take(keys)
+		due = due || nodeFull
+	}
+	if due {
 		t.lastAll = now
 		return nil, true
 	}
-	for k := range t.dirty {
-		keys = append(keys, k)
-	}
-	clear(t.dirty)
 	return keys, false
 }
 
 // failed makes the next poll a full one.
-func (t *tracker) failed() {
+func (t *tracking) failed() {
 	t.mu.Lock()
-	t.full = true
+	t.lastAll = time.Time{}
 	t.mu.Unlock()
 }
 
-func (t *tracker) close() {
-	if t.stop != nil {
-		t.stop()
+func (t *tracking) close() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.closeNodes()
+}
+
+func (t *tracking) closeNodes() {
+	for addr, n := range t.nodes {
+		n.close()
+		delete(t.nodes, addr)
 	}
-	if t.ps != nil {
-		t.ps.Close()
-	}
-	if t.sub != nil {
-		t.sub.Close()
-	}
-	if t.conn != nil {
-		t.conn.Close()
-	}
-	t.stop, t.ps, t.sub, t.conn = nil, nil, nil, nil
 }
 
 // readChanged reads only the changed keys and applies them to the last Read's accounts.

@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -132,3 +133,95 @@ func TestTrackingFallsBackVisibly(t *testing.T) {
 	}
 
 }
+
+// waitTracked polls r until its accounts match a plain full read of fresh, failing if any
+// tracked poll sends a SCAN to one of nodes.
+func waitTracked(t *testing.T, r, fresh *Redis, nodes []*redis.Client) []model.Account {
+	t.Helper()
+	scans := func() int {
+		n := 0
+		for _, c := range nodes {
+			n += commandCalls(t, c, "scan")
+		}
+		return n
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		before := scans()
+		got := read(t, r)
+		if d := scans() - before; d != 0 {
+			t.Fatalf("a tracked poll sent %d SCAN", d)
+		}
+		want := read(t, fresh)
+		same := len(got) == len(want)
+		for i := 0; same && i < len(got); i++ {
+			g := got[i]
+			g.Rev = 0
+			same = reflect.DeepEqual(g, want[i])
+		}
+		if same {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("changes never arrived: %d accounts tracked, %d stored", len(got), len(want))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// In a Cluster every master tracks its own keys: changes on all three reach a poll that
+// sends no SCAN at all.
+func TestTrackingInACluster(t *testing.T) {
+	nodes := redistest.StartCluster(t, 3)
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{nodes[0].Addr}, DisableIdentity: true})
+	defer cc.Close()
+	ctx := context.Background()
+	now := time.Now()
+	redistest.Seed(t, cc, redistest.Fleet(300, "sched:", now))
+	r := open(t, "redis-cluster://"+nodes[0].Addr, "sched:")
+	r.Track()
+	r.SkipLastUsed()
+	fresh := open(t, "redis-cluster://"+nodes[1].Addr, "sched:")
+	fresh.SkipLastUsed()
+	if n := len(read(t, r)); n != 300 {
+		t.Fatalf("first read %d", n)
+	}
+	if s := r.TrackingStatus(); s != "change tracking (3 masters)" {
+		t.Fatalf("status %q", s)
+	}
+	var clients []*redis.Client
+	for _, n := range nodes {
+		clients = append(clients, n.Client())
+	}
+	// Keys 1-30 hash to slots all over the three masters.
+	for id := int64(1); id <= 30; id++ {
+		cc.Set(ctx, "sched:meta:"+itoa64(id), redistest.MetaValue(id, now, 99, 1, time.Minute), 0)
+	}
+	cc.Del(ctx, "sched:meta:31")
+	got := waitTracked(t, r, fresh, clients)
+	if len(got) != 299 {
+		t.Fatalf("%d accounts after a delete", len(got))
+	}
+}
+
+// Behind a Sentinel the master tracks as a standalone server does.
+func TestTrackingBehindASentinel(t *testing.T) {
+	master := redistest.Start(t)
+	admin := master.Client()
+	now := time.Now()
+	redistest.Seed(t, admin, redistest.Fleet(50, "sched:", now))
+	sentinel := redistest.StartSentinel(t, master)
+	r := open(t, "redis-sentinel://"+sentinel.Addr+"/mymaster/0", "sched:")
+	r.Track()
+	r.SkipLastUsed()
+	fresh := open(t, master.URL(), "sched:")
+	fresh.SkipLastUsed()
+	read(t, r)
+	if s := r.TrackingStatus(); s != "change tracking" {
+		t.Fatalf("status %q", s)
+	}
+	admin.Set(context.Background(), "sched:meta:7", redistest.MetaValue(7, now, 97, 1, time.Minute), 0)
+	waitTracked(t, r, fresh, []*redis.Client{admin})
+}
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

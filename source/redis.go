@@ -35,7 +35,7 @@ type Redis struct {
 	prefix string
 	url    string
 
-	memo         *memo    // nil unless Remember was called
+	memo         *memo     // nil unless Remember was called
 	track        *tracking // nil unless Track was called
 	skipLastUsed bool
 	vanished     atomic.Int64 // keys the last full read found gone after SCAN listed them

@@ -2,7 +2,6 @@ package source
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -36,6 +35,7 @@ type API struct {
 	mu     sync.Mutex // one read at a time; pages are this reader's memory
 	pages  []apiPage
 	dec    Decoder
+	page   fastjson.Parser // the answer being read; reused page after page
 	status string // what the last read did, for the status line
 }
 
@@ -150,12 +150,27 @@ func (s *API) readPage(ctx context.Context, page int, last *apiPage) (*apiPage, 
 	return p, nil
 }
 
-// decodePage reads the data of one answer: {"items": [...], "total", "page", "pages"}.
+// decodePage reads one successful answer: the envelope {"code": 0, "data": {"items": [...],
+// "total", "page", "pages"}}, parsed once (the envelope's data is most of the bytes).
 func (s *API) decodePage(raw []byte) (*apiPage, error) {
-	var parser fastjson.Parser
-	v, err := parser.ParseBytes(raw)
-	if err != nil {
-		return nil, &APIError{Status: http.StatusOK, Sentence: "the gateway's account list is not JSON: " + syntaxReason(string(raw))}
+	env, err := s.page.ParseBytes(raw)
+	if err != nil || env.Type() != fastjson.TypeObject {
+		// Not the envelope: let the admin client's reading name the problem.
+		if _, aerr := s.admin.answer(http.StatusOK, raw, 0); aerr != nil {
+			return nil, aerr
+		}
+		return nil, &APIError{Status: http.StatusOK, Sentence: "the gateway's account list is not a JSON object"}
+	}
+	if code := env.Get("code"); code != nil && code.Type() != fastjson.TypeNull && codeText(code.MarshalTo(nil)) != "0" && codeText(code.MarshalTo(nil)) != "" {
+		_, aerr := s.admin.answer(http.StatusOK, raw, 0) // the refusal's sentence
+		if aerr == nil {
+			aerr = &APIError{Status: http.StatusOK, Sentence: "the gateway refused the account list"}
+		}
+		return nil, aerr
+	}
+	v := env.Get("data")
+	if v == nil || v.Type() == fastjson.TypeNull {
+		return nil, &APIError{Status: http.StatusOK, Sentence: "the gateway's account list came without data"}
 	}
 	items := v.Get("items")
 	if items == nil || items.Type() != fastjson.TypeArray {
@@ -195,9 +210,9 @@ func (s *API) ReadAccount(ctx context.Context, id int64) (model.Account, error) 
 	return a, nil
 }
 
-// list is one GET of the account list with If-None-Match. It returns the envelope's data
-// and the new ETag, or nil data for 304 Not Modified.
-func (a *Admin) list(ctx context.Context, path, etag string) (json.RawMessage, string, error) {
+// list is one GET of the account list with If-None-Match. It returns the body of a 200
+// and the new ETag, or a nil body for 304 Not Modified.
+func (a *Admin) list(ctx context.Context, path, etag string) ([]byte, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
 	req, err := a.request(ctx, http.MethodGet, path, nil)
@@ -225,19 +240,16 @@ func (a *Admin) list(ctx context.Context, path, etag string) (json.RawMessage, s
 	if err != nil {
 		return nil, "", err
 	}
-	data, err := a.answer(resp.StatusCode, raw, 0)
-	if err != nil {
+	if resp.StatusCode != http.StatusOK {
+		_, err := a.answer(resp.StatusCode, raw, 0)
 		return nil, "", err
-	}
-	if len(data) == 0 || string(data) == "null" {
-		return nil, "", &APIError{Status: resp.StatusCode, Sentence: "the gateway's account list came without data"}
 	}
 	// An ETag is kept only to be sent back; one that is not a plain quoted token is dropped.
 	newETag := resp.Header.Get("ETag")
 	if len(newETag) > 200 || strings.ContainsFunc(newETag, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
 		newETag = ""
 	}
-	return data, newETag, nil
+	return raw, newETag, nil
 }
 
 // orNull stands in for a missing field.

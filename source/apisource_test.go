@@ -173,6 +173,9 @@ func TestAPIRefusesBogus304AndBadLists(t *testing.T) {
 		`{"code":0,"data":{"items":[1,"x"],"total":2}}`: "",
 		`{"code":0}`:             "came without data",
 		`{"code":0,"data":null}`: "came without data",
+		`{"code":"E_DB","message":"db down\u001b[2J"}`: "the gateway refused: db down␛[2J (code E_DB)",
+		`<html>oops</html>`:                            "not JSON",
+		`[1,2]`:                                        "not JSON",
 	} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, body) }))
 		admin, _ := NewAdmin(AdminConfig{BaseURL: srv.URL, Key: testKey})
@@ -390,6 +393,8 @@ func TestAPIReadAccount(t *testing.T) {
 	}
 }
 
+var fuzzAdmin, _ = NewAdmin(AdminConfig{BaseURL: "http://127.0.0.1:1", Key: testKey})
+
 // Whatever a hostile gateway lists, decoding a page never panics, its texts are inert, and
 // nothing of the credentials reaches an account.
 func FuzzDecodeAPIPage(f *testing.F) {
@@ -398,8 +403,8 @@ func FuzzDecodeAPIPage(f *testing.F) {
 	f.Add(`{"items":{"id":3}}`)
 	f.Add(`{"items":[{"id":4,"platform":"openai","type":"oauth","credentials":{"email":"` + Canary + `"},"extra":{"email":"x"}}]}`)
 	f.Fuzz(func(t *testing.T, raw string) {
-		api := &API{pageSize: APIPageSize}
-		p, err := api.decodePage([]byte(raw))
+		api := NewAPI(fuzzAdmin)
+		p, err := api.decodePage([]byte(`{"code":0,"message":"success","data":` + raw + `}`))
 		if err != nil {
 			if !inert(err.Error()) || strings.Contains(err.Error(), "MUST-NEVER") {
 				t.Fatalf("error %q", err)

@@ -112,7 +112,11 @@ type WindowSnapshot struct {
 	ResetAfterSeconds int
 	// Threshold is auto_pause_<w>_threshold as a ratio clamped to [0,1]; 0 means unset.
 	Threshold float64
-	Disabled  bool // auto_pause_<w>_disabled
+	// ThresholdNaN says the threshold is a string ParseFloat reads as NaN ("NaN", "nan"):
+	// the gateway's clamp keeps NaN, which is neither > 0 (so the gateway default is not
+	// used) nor ever reached, so the window never quota-pauses.
+	ThresholdNaN bool
+	Disabled     bool // auto_pause_<w>_disabled
 
 	// HasUsed says the codex_<w>_used_percent key exists (whatever its value): the
 	// scheduling threshold looks only at windows that have it.

@@ -51,6 +51,8 @@ func judgeWindow(q *Quota, i int, isOpenAI bool, p Policy, now time.Time) Window
 
 	// Step 1: the account's threshold if > 0, else the gateway default; clamp to [0,1].
 	switch {
+	case w.ThresholdNaN: // resolveOpenAIQuotaAutoPauseThresholds: no default replaces NaN
+		j.ThresholdSource = ThresholdAccount
 	case w.Threshold > 0:
 		j.Threshold, j.ThresholdSource = ClampRatio(w.Threshold), ThresholdAccount
 	case ClampRatio(p.DefaultThreshold[i]) > 0:

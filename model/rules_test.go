@@ -282,3 +282,19 @@ func TestVersionNote(t *testing.T) {
 		t.Error("FormatSnapshotAge")
 	}
 }
+
+// A per-account threshold the gateway parses as NaN is kept as NaN by its clamp: the
+// gateway default does not replace it and no usage ever reaches it.
+func TestNaNThresholdNeverPauses(t *testing.T) {
+	p := DefaultPolicy()
+	p.DefaultThreshold = [2]float64{0.9, 0.9}
+	a := codex(time.Minute, WindowSnapshot{Present: true, HasUsed: true, UsedPercent: 99, ThresholdNaN: true, ResetAt: now.Add(time.Hour), HasResetAt: true}, WindowSnapshot{})
+	j := Judge(a, p, now)
+	if j.State == StatePaused || j.Windows[0].Threshold != 0 || j.Windows[0].ThresholdSource != ThresholdAccount {
+		t.Fatalf("got %s %v, window %+v", j.State, j.Reasons, j.Windows[0])
+	}
+	a.Quota.Windows[0].ThresholdNaN = false
+	if j := Judge(a, p, now); j.State != StatePaused {
+		t.Fatalf("without NaN the default pauses: got %s", j.State)
+	}
+}

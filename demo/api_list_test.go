@@ -68,13 +68,13 @@ func TestAPIListJudgesLikeRedis(t *testing.T) {
 	}
 
 	// An unchanged fleet is answered 304 page by page; a simulated minute changes it.
-	if _, err := reader.Read(context.Background()); err != nil || !strings.Contains(reader.TrackingStatus(), "1 unchanged") {
+	if _, err := reader.Read(context.Background()); err != nil || !strings.Contains(reader.TrackingStatus(), "1 of 1 page(s) unchanged") {
 		t.Fatalf("second read: %v, %q", err, reader.TrackingStatus())
 	}
 	if err := g.Sim.Step(context.Background(), t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := reader.Read(context.Background()); err != nil || !strings.Contains(reader.TrackingStatus(), "0 unchanged") {
+	if _, err := reader.Read(context.Background()); err != nil || !strings.Contains(reader.TrackingStatus(), "0 of 1 page(s) unchanged") {
 		t.Fatalf("after a step: %v, %q", err, reader.TrackingStatus())
 	}
 }

@@ -100,7 +100,7 @@ func (s *API) Read(ctx context.Context) ([]model.Account, error) {
 	}
 	s.pages = next
 	accounts := joinPages(next)
-	s.status = fmt.Sprintf("admin API · %d page(s), %d unchanged", len(next), unchanged)
+	s.status = fmt.Sprintf("%d of %d page(s) unchanged", unchanged, len(next))
 	if int64(len(accounts)) != total {
 		// Accounts added or deleted between two pages shift the offsets: one may be
 		// missing or counted twice until the next read.

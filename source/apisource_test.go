@@ -124,7 +124,7 @@ func TestAPIPagesAndETags(t *testing.T) {
 	if err != nil || g.notMod != 3 || !reflect.DeepEqual(again, accounts) {
 		t.Fatalf("second read: err %v, 304s %d", err, g.notMod)
 	}
-	if st := api.TrackingStatus(); !strings.Contains(st, "3 page(s), 3 unchanged") {
+	if st := api.TrackingStatus(); !strings.Contains(st, "3 of 3 page(s) unchanged") {
 		t.Fatalf("status %q", st)
 	}
 

@@ -298,3 +298,38 @@ func TestNaNThresholdNeverPauses(t *testing.T) {
 		t.Fatalf("without NaN the default pauses: got %s", j.State)
 	}
 }
+
+// The pause point a projection aims at is the lower of the auto-pause threshold and the
+// scheduling threshold; an exemption lifts only the former, and the scheduling threshold
+// needs the window's reset time.
+func TestPausePoint(t *testing.T) {
+	w := WindowSnapshot{Present: true, HasUsed: true, UsedPercent: 50, Threshold: 0.95, ResetAt: now.Add(time.Hour), HasResetAt: true, SchedResetAt: now.Add(time.Hour), HasSchedResetAt: true}
+	p := DefaultPolicy()
+	p.SchedulingThresholds = map[string]float64{"openai": 90}
+	point := func(a *Account, p Policy) (float64, bool) {
+		return PausePoint(a, p, Judge(a, p, now).Windows[0])
+	}
+	cases := []struct {
+		name string
+		mod  func(a *Account, p *Policy)
+		want float64
+		ok   bool
+	}{
+		{"scheduling threshold is lower", func(*Account, *Policy) {}, 90, true},
+		{"auto-pause is lower", func(a *Account, _ *Policy) { a.Quota.Windows[0].Threshold = 0.8 }, 80, true},
+		{"exempt: only the scheduling threshold", func(a *Account, _ *Policy) { a.Quota.Windows[0].Disabled = true }, 90, true},
+		{"no reset time: only auto-pause", func(a *Account, _ *Policy) { a.Quota.Windows[0].HasSchedResetAt = false }, 95, true},
+		{"the account's own scheduling threshold", func(a *Account, _ *Policy) { a.SchedThresholdOverride = 70 }, 70, true},
+		{"scheduling threshold off", func(_ *Account, p *Policy) { p.SchedulingThresholds = nil }, 95, true},
+		{"another identity's snapshot", func(a *Account, _ *Policy) { a.IdentityMismatch = true }, 95, true},
+		{"exempt and off", func(a *Account, p *Policy) { a.Quota.Windows[0].Disabled = true; p.SchedulingThresholds = nil }, 0, false},
+	}
+	for _, c := range cases {
+		a := codex(time.Minute, w, WindowSnapshot{})
+		pc := p
+		c.mod(a, &pc)
+		if got, ok := point(a, pc); got != c.want || ok != c.ok {
+			t.Errorf("%s: got %v %v, want %v %v", c.name, got, ok, c.want, c.ok)
+		}
+	}
+}

@@ -32,13 +32,8 @@ type SchedThresholdJudgement struct {
 // 5), its reset_at is in the future, and used >= threshold percent. auto_pause_<w>_disabled
 // is not consulted. Of several windows the latest reset wins, then the higher usage.
 func judgeSchedThreshold(a *Account, p Policy, now time.Time) SchedThresholdJudgement {
-	platform := strings.ToLower(strings.TrimSpace(a.Platform))
-	threshold, ok := p.SchedulingThresholds[platform]
-	if a.SchedThresholdOverride > 0 && schedThresholdPlatform(platform) {
-		// resolveEffectiveAccountSchedulingThreshold: the account's own wins.
-		threshold, ok = float64(a.SchedThresholdOverride), true
-	}
-	if !ok || threshold >= SchedThresholdOff {
+	platform, threshold, ok := schedThreshold(a, p)
+	if !ok {
 		return SchedThresholdJudgement{}
 	}
 	var win SchedThresholdJudgement
@@ -86,6 +81,18 @@ func judgeSchedThreshold(a *Account, p Policy, now time.Time) SchedThresholdJudg
 		}
 	}
 	return win
+}
+
+// schedThreshold is the scheduling threshold in percent that applies to the account, and
+// its platform as the gateway normalises it; ok is false when none applies (off at 100).
+func schedThreshold(a *Account, p Policy) (platform string, threshold float64, ok bool) {
+	platform = strings.ToLower(strings.TrimSpace(a.Platform))
+	threshold, ok = p.SchedulingThresholds[platform]
+	if a.SchedThresholdOverride > 0 && schedThresholdPlatform(platform) {
+		// resolveEffectiveAccountSchedulingThreshold: the account's own wins.
+		threshold, ok = float64(a.SchedThresholdOverride), true
+	}
+	return platform, threshold, ok && threshold < SchedThresholdOff
 }
 
 // schedThresholdPlatform mirrors AllowedSchedulingThresholdPlatforms.

@@ -26,7 +26,7 @@ func live(cfg config, args []string, g *gateway, stderr io.Writer, getenv func(s
 	opts := tui.Options{
 		Reader: t.Reader, Source: t.Source, Policy: t.Policy, Interval: t.Interval, Actions: t.Actions,
 		Thresholds: t.Thresholds, Gateway: t.Gateway, Context: t.Context,
-		PollTimeout: cfg.timeout * 2, Color: !cfg.noColor, Mouse: cfg.mouse, ConfirmProbes: cfg.confirmProbes,
+		PollTimeout: pollTimeout(cfg, g.reader), Color: !cfg.noColor, Mouse: cfg.mouse, ConfirmProbes: cfg.confirmProbes,
 	}
 	if g.history != nil {
 		// Every poll feeds the history (the store batches writes off the poll's path) and

@@ -195,11 +195,7 @@ func tokenFrom(cfg config, getenv func(string) string) string {
 
 // once prints the fleet a single time, for scripts.
 func once(cfg config, reader fleetReader, facts gatewayFacts, hist *historyFile, stdout, stderr io.Writer) int {
-	timeout := cfg.timeout * 2
-	if _, ok := reader.(*source.API); ok {
-		timeout = max(timeout, time.Minute) // many pages, each a database query
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), pollTimeout(cfg, reader))
 	defer cancel()
 	if r, ok := reader.(*source.Redis); ok && cfg.output != "json" {
 		r.SkipLastUsed() // only the JSON document has last_used_at
@@ -230,6 +226,15 @@ func once(cfg config, reader fleetReader, facts gatewayFacts, hist *historyFile,
 		}
 	}
 	return exitOK
+}
+
+// pollTimeout bounds one whole read: twice the per-command timeout for Redis; for the
+// admin API at least a minute, since a read is many pages, each a database query.
+func pollTimeout(cfg config, r fleetReader) time.Duration {
+	if _, ok := r.(*source.API); ok {
+		return max(2*cfg.timeout, time.Minute)
+	}
+	return 2 * cfg.timeout
 }
 
 // readerName names where the accounts are read from, for error sentences.

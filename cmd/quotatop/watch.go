@@ -59,7 +59,7 @@ func runWatch(args []string, stdout, stderr io.Writer, getenv func(string) strin
 		attrs = append(attrs, "metrics", "http://"+al.server.Addr()+"/metrics")
 	}
 	log.Info("watching", attrs...)
-	loop := watch.Loop{Reader: g.reader, Pipeline: al.pipeline, Interval: cfg.interval, Timeout: cfg.timeout * 2, Log: log}
+	loop := watch.Loop{Reader: g.reader, Pipeline: al.pipeline, Interval: cfg.interval, Timeout: pollTimeout(cfg, g.reader), Log: log}
 	if g.admin != nil {
 		loop.BeforePoll = refreshThresholds(cfg.policy, g, al.pipeline, log)
 	}

@@ -36,7 +36,7 @@ type API struct {
 	pages  []apiPage
 	dec    Decoder
 	page   fastjson.Parser // the answer being read; reused page after page
-	status string // what the last read did, for the status line
+	status string          // what the last read did, for the status line
 }
 
 // apiPage is one page as last read: its ETag and what it decoded to.

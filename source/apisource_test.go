@@ -136,6 +136,10 @@ func TestAPIPagesAndETags(t *testing.T) {
 	if err != nil || g.notMod != 5 || third[1500].Schedulable || !third[1499].Schedulable {
 		t.Fatalf("third read: err %v, 304s %d", err, g.notMod)
 	}
+	// On the re-read page only the changed account has a new fingerprint.
+	if third[1500].Rev == accounts[1500].Rev || third[1499].Rev != accounts[1499].Rev || third[1499].Rev == 0 {
+		t.Fatalf("fingerprints %x %x / %x %x", accounts[1500].Rev, third[1500].Rev, accounts[1499].Rev, third[1499].Rev)
+	}
 }
 
 func TestAPIPageFailsMidway(t *testing.T) {
@@ -291,7 +295,10 @@ func TestDTOJudgesLikeMeta(t *testing.T) {
 			if fromAPI.Key != APIKey(fromMeta.ID) {
 				t.Fatalf("%s: key %q", f, fromAPI.Key)
 			}
-			fromAPI.Key, fromMeta.Key = "", ""
+			if fromAPI.Rev == 0 {
+				t.Fatalf("%s: no fingerprint from the API", f)
+			}
+			fromAPI.Key, fromMeta.Key, fromAPI.Rev = "", "", 0
 			if !fromMeta.ExpiresAt.IsZero() {
 				// Unix seconds drop the fraction.
 				fromMeta.ExpiresAt = fromMeta.ExpiresAt.Truncate(time.Second)

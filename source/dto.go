@@ -1,6 +1,7 @@
 package source
 
 import (
+	"hash/maphash"
 	"math"
 	"strconv"
 	"strings"
@@ -74,7 +75,20 @@ func decodeDTO(d *Decoder, v *fastjson.Value) model.Account {
 			a.IdentityMismatch = identityMismatch(creds, obj.Get("extra"))
 		}
 	}
+	// The fingerprint of what was decoded, as a Redis value's: an unchanged account keeps
+	// its judgement in the live monitor (model.Account.Rev).
+	meta = append(meta, byte(a.SchedThresholdOverride), boolByte(a.IdentityMismatch))
+	a.Rev = maphash.Bytes(dtoSeed, meta) | 1
 	return a
+}
+
+var dtoSeed = maphash.MakeSeed()
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // appendUnixAsTime writes Unix seconds as the RFC 3339 string the meta form carries;

@@ -803,7 +803,9 @@ func (m Model) detailView() string {
 		if run := m.running[r.acc.ID]; run != "" {
 			extra = append(extra, ctx.Styles.Notice.Render("  ⟳ "+run+" running…"))
 		}
-		extra = append(extra, ctx.Styles.Dim.Render("Thresholds marked \"gateway default\" come from the "+m.thresholdOrigin+"."))
+		if r.j.HasSnapshot {
+			extra = append(extra, ctx.Styles.Dim.Render("Thresholds marked \"gateway default\" come from the "+m.thresholdOrigin+"."))
+		}
 		if v := m.versionText(); v != "" {
 			extra = append(extra, ctx.Styles.Dim.Render(v))
 		}
@@ -841,8 +843,8 @@ func (m Model) helpView() string {
 		body = append(append(body, strings.Split(row, "\n")...), "")
 	}
 	notes := []string{"  " + legend(st), "",
-		st.Dim.Render("Bars: used % with | at the account's threshold; \"reset\" when the window rolled over."),
-		st.Dim.Render("Age: snapshot age, ! when the gateway no longer trusts it (--stale-after).")}
+		st.Dim.Render("Bars: used % with | at the account's threshold; \"reset\" when the window rolled over. Anthropic, Kimi and Zhipu accounts show their own windows (weekly as 7d), marked only at a scheduling threshold their platform sets."),
+		st.Dim.Render("Age: snapshot age, ! when the gateway no longer trusts it (--stale-after); for Anthropic the age of its usage sample.")}
 	body = append(body, st.Bold.Render("States"))
 	for _, n := range notes {
 		body = append(body, strings.Split(ansi.Wordwrap(n, m.ctx.Width-2, ""), "\n")...)

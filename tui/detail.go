@@ -37,6 +37,8 @@ func detailLines(ctx *Context, r *row, extra []string) []string {
 		field("Unreadable", a.Invalid)
 	}
 	switch {
+	case !j.HasSnapshot && r.prov != nil:
+		providerSnapshot(ctx, r.prov, field)
 	case !j.HasSnapshot:
 		field("Snapshot", "none: this account carries no Codex usage snapshot")
 	case !j.HasTimestamp:
@@ -73,6 +75,9 @@ func detailLines(ctx *Context, r *row, extra []string) []string {
 		for _, w := range j.Windows {
 			field(string(w.Name)+" window", windowLine(ctx, w))
 		}
+	} else if r.prov != nil {
+		add("")
+		providerWindows(ctx, r.prov, field)
 	}
 
 	add("")
@@ -106,7 +111,12 @@ func detailLines(ctx *Context, r *row, extra []string) []string {
 		add("")
 		lines = append(lines, extra...)
 	}
-	// Wrap to the screen, keeping continuation lines indented under their text.
+	return wrapDetail(ctx, lines)
+}
+
+// wrapDetail wraps lines to the screen, keeping continuation lines indented under their
+// text.
+func wrapDetail(ctx *Context, lines []string) []string {
 	var out []string
 	for _, l := range lines {
 		for i, part := range strings.Split(ansi.Wordwrap(l, max(ctx.Width-4, 20), ""), "\n") {

@@ -35,6 +35,8 @@ type Account struct {
 	OverloadUntil      *time.Time
 	TempUntil          *time.Time
 	TempReason         string
+	// SessionWindowEnd is when an Anthropic account's 5h session window ends.
+	SessionWindowEnd *time.Time
 
 	// Raw replaces the whole stored value (corrupt data in the demo).
 	Raw string
@@ -72,6 +74,9 @@ type metaJSON struct {
 	OverloadUntil           *time.Time
 	TempUnschedulableUntil  *time.Time
 	TempUnschedulableReason string
+	SessionWindowStart      *time.Time
+	SessionWindowEnd        *time.Time
+	SessionWindowStatus     string
 	GroupIDs                []int64
 	Groups                  any
 }
@@ -91,7 +96,7 @@ func (a *Account) MetaJSON() string {
 		LastUsedAt: a.LastUsedAt, ExpiresAt: a.ExpiresAt, AutoPauseOnExpired: a.AutoPauseOnExpired,
 		Schedulable: a.Schedulable, RateLimitedAt: a.RateLimitedAt, RateLimitResetAt: a.RateLimitResetAt,
 		OverloadUntil: a.OverloadUntil, TempUnschedulableUntil: a.TempUntil, TempUnschedulableReason: a.TempReason,
-		GroupIDs: groups,
+		SessionWindowEnd: a.SessionWindowEnd, GroupIDs: groups,
 	})
 	if err != nil {
 		panic(fmt.Sprintf("demo account %d does not marshal: %v", a.ID, err))
@@ -224,6 +229,18 @@ func Fleet(now time.Time) []*Account {
 		add(name, platform, typ, func(a *Account) {
 			a.Credentials = map[string]any{"plan_type": "max"}
 			switch i {
+			case 0:
+				// Anthropic's own windows: 0-1 ratios, sampled from response headers.
+				a.SessionWindowEnd = at(now.Add(2*time.Hour + 13*time.Minute))
+				a.Extra["session_window_utilization"] = 0.42
+				a.Extra["passive_usage_7d_utilization"] = 0.71
+				a.Extra["passive_usage_7d_reset"] = stamp(now.Add(3*24*time.Hour + 5*time.Hour))
+				a.Extra["passive_usage_sampled_at"] = stamp(now.Add(-3 * time.Minute))
+			case 4:
+				a.Extra["kimi_5h_used_percent"] = 64
+				a.Extra["kimi_5h_reset_at"] = stamp(now.Add(3*time.Hour + 20*time.Minute))
+				a.Extra["kimi_weekly_used_percent"] = 35
+				a.Extra["kimi_weekly_reset_at"] = stamp(now.Add(4*24*time.Hour + 2*time.Hour))
 			case 1:
 				a.Status, a.OverloadUntil = "error", at(now.Add(40*time.Minute))
 			case 2:

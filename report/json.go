@@ -110,10 +110,10 @@ func (e *jsonWriter) account(r *Row, now time.Time) {
 		e.field("invalid", a.Invalid)
 	}
 	e.b = append(e.b, ","+accountField+"updated_at\": "...)
-	if j.HasTimestamp {
-		e.timeOrNull(a.Quota.UpdatedAt)
+	if at, age, ok := r.sampled(); ok {
+		e.timeOrNull(at)
 		e.b = append(e.b, ","+accountField+"age_seconds\": "...)
-		e.b = strconv.AppendInt(e.b, int64(j.Age/time.Second), 10)
+		e.b = strconv.AppendInt(e.b, int64(age/time.Second), 10)
 	} else {
 		e.b = append(e.b, "null,"+accountField+"age_seconds\": null"...)
 	}
@@ -133,8 +133,8 @@ func (e *jsonWriter) account(r *Row, now time.Time) {
 		e.b = append(e.b, "\n      "...)
 	}
 	e.b = append(e.b, ']')
-	if j.HasSnapshot {
-		e.windows(j, &r.Forecast)
+	if r.hasWindows() {
+		e.windows(r)
 	}
 	e.b = append(e.b, ","+accountField+"blocked_until\": "...)
 	e.timeOrNull(BlockedUntil(a, now))
@@ -146,35 +146,38 @@ func (e *jsonWriter) account(r *Row, now time.Time) {
 }
 
 // windows writes the map the reference encoded, whose keys come out sorted.
-func (e *jsonWriter) windows(j *model.Judgement, f *trend.Forecast) {
+func (e *jsonWriter) windows(r *Row) {
+	var ws [2]window
+	ws[0], _ = r.window(0)
+	ws[1], _ = r.window(1)
 	order := [2]int{0, 1}
-	if j.Windows[1].Name < j.Windows[0].Name {
+	if ws[1].name < ws[0].name {
 		order = [2]int{1, 0}
 	}
 	e.b = append(e.b, ","+accountField+"windows\": {"...)
 	for n, i := range order {
-		wj := &j.Windows[i]
-		if n == 1 && wj.Name == j.Windows[order[0]].Name {
+		w := &ws[i]
+		if n == 1 && w.name == ws[order[0]].name {
 			break // a map holds a name once (the later window wins, as it did there)
 		}
 		if n > 0 {
 			e.b = append(e.b, ',')
 		}
 		e.b = append(e.b, "\n        "...)
-		e.str(string(wj.Name))
+		e.str(string(w.name))
 		e.b = append(e.b, ": {"+windowField+"used_percent\": "...)
-		e.float(wj.UsedPercent)
+		e.float(w.used)
 		e.b = append(e.b, ","+windowField+"threshold_percent\": "...)
-		e.float(model.ThresholdPercent(wj.Threshold))
+		e.float(w.threshold)
 		e.b = append(e.b, ","+windowField+"threshold_source\": "...)
-		e.str(string(wj.ThresholdSource))
+		e.str(string(w.source))
 		e.b = append(e.b, ","+windowField+"reset_at\": "...)
-		e.timeOrNull(wj.ResetAt)
+		e.timeOrNull(w.resetAt)
 		e.b = append(e.b, ","+windowField+"reset\": "...)
-		e.b = strconv.AppendBool(e.b, wj.Reset)
+		e.b = strconv.AppendBool(e.b, w.reset)
 		e.b = append(e.b, ","+windowField+"auto_pause_disabled\": "...)
-		e.b = strconv.AppendBool(e.b, wj.Disabled)
-		e.trend(f, i)
+		e.b = strconv.AppendBool(e.b, w.disabled)
+		e.trend(&r.Forecast, i)
 		e.b = append(e.b, "\n        }"...)
 	}
 	e.b = append(e.b, "\n      }"...)

@@ -42,8 +42,16 @@ func TestJSONMatchesReferenceEncoder(t *testing.T) {
 		model.Account{ID: 900002, Key: "sched:meta:900002", Quota: zero, LastUsedAt: time.Date(1, 1, 1, 0, 0, 1, 5, time.UTC)},
 		model.Account{ID: 900003, Key: "sched:meta:900003", Invalid: "not valid JSON: <bad>", OverloadUntil: now.Add(time.Second)},
 		model.Account{ID: -4, Key: "", Name: "", Quota: &model.Quota{}},
+		// Other platforms' windows, with and without a sample time and a threshold.
+		model.Account{ID: 900005, Key: "sched:meta:900005", Platform: "anthropic", Status: "active", Schedulable: true,
+			ProviderUsage: &model.ProviderUsage{Provider: "anthropic", SampledAt: now.Add(-90 * time.Second), HasSampledAt: true,
+				Windows: [2]model.ProviderWindow{{HasUsed: true, UsedPercent: 93, ResetAt: now.Add(time.Hour), HasResetAt: true}, {HasUsed: true, UsedPercent: 40.5}}}},
+		model.Account{ID: 900006, Key: "sched:meta:900006", Platform: "kimi", Status: "active", Schedulable: true,
+			ProviderUsage: &model.ProviderUsage{Provider: "kimi",
+				Windows: [2]model.ProviderWindow{{}, {HasUsed: true, UsedPercent: 70, ResetAt: now.Add(-time.Hour), HasResetAt: true}}}},
 	)
-	for _, policy := range []model.Policy{model.DefaultPolicy(), {StaleAfter: time.Minute, DefaultThreshold: [2]float64{0.5, 0.8}, WarnPercent: 10, MissingTimestampStale: true}} {
+	thresholds := map[string]float64{"openai": 100, "anthropic": 90, "kimi": 50}
+	for _, policy := range []model.Policy{model.DefaultPolicy(), {StaleAfter: time.Minute, DefaultThreshold: [2]float64{0.5, 0.8}, WarnPercent: 10, MissingTimestampStale: true, SchedulingThresholds: thresholds}} {
 		rows := Judge(accounts, policy, now)
 		for n, rs := range [][]Row{rows, nil, rows[:1]} {
 			h := Header{GeneratedAt: now, Source: "redis://127.0.0.1:6379/0?x=<&>", Prefix: "sched:"}

@@ -77,16 +77,17 @@ func referenceJSON(w io.Writer, h Header, rows []Row) error {
 		if ja.GroupIDs == nil {
 			ja.GroupIDs = []int64{}
 		}
-		if j.HasTimestamp {
-			ja.UpdatedAt = timePtr(a.Quota.UpdatedAt)
-			age := int64(j.Age / time.Second)
+		if at, d, ok := r.sampled(); ok { // the Codex snapshot's time, or Anthropic's sample time
+			ja.UpdatedAt = timePtr(at)
+			age := int64(d / time.Second)
 			ja.AgeSeconds = &age
 		}
-		if j.HasSnapshot {
+		if r.hasWindows() { // a Codex snapshot, or another platform's usage
 			ja.Windows = map[string]jsonWindow{}
-			for i, wj := range j.Windows {
-				ja.Windows[string(wj.Name)] = jsonWindow{UsedPercent: wj.UsedPercent, ThresholdPercent: model.ThresholdPercent(wj.Threshold),
-					ThresholdSource: wj.ThresholdSource, ResetAt: timePtr(wj.ResetAt), Reset: wj.Reset, AutoPauseOff: wj.Disabled, jsonTrend: trendOf(r.Forecast, i)}
+			for i := range j.Windows {
+				w, _ := r.window(i)
+				ja.Windows[string(w.name)] = jsonWindow{UsedPercent: w.used, ThresholdPercent: w.threshold,
+					ThresholdSource: w.source, ResetAt: timePtr(w.resetAt), Reset: w.reset, AutoPauseOff: w.disabled, jsonTrend: trendOf(r.Forecast, i)}
 			}
 		}
 		for _, m := range a.ModelLimits {

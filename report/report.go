@@ -20,7 +20,10 @@ import (
 type Row struct {
 	Account   *model.Account
 	Judgement model.Judgement
-	Forecast  trend.Forecast // see Project; zero without one
+	// Provider is another platform's usage judged with it (model.JudgeProvider); nil
+	// without one. Its windows fill the 5h and 7d columns where no Codex snapshot does.
+	Provider *model.ProviderJudgement
+	Forecast trend.Forecast // see Project; zero without one
 }
 
 // Judge judges every account at now, ordered by ID.
@@ -34,6 +37,9 @@ func Judge(accounts []model.Account, p model.Policy, now time.Time) []Row {
 	rows := make([]Row, len(accounts))
 	for n, i := range order {
 		rows[n] = Row{Account: &accounts[i], Judgement: model.Judge(&accounts[i], p, now)}
+		if pj, ok := model.JudgeProvider(&accounts[i], p, now); ok {
+			rows[n].Provider = &pj
+		}
 	}
 	return rows
 }
@@ -96,28 +102,30 @@ var csvHeader = []string{"id", "name", "platform", "type", "status", "schedulabl
 func writeCSV(w io.Writer, rows []Row) error {
 	cw := csv.NewWriter(w)
 	cw.Write(csvHeader)
-	for _, r := range rows {
-		a, j := r.Account, r.Judgement
+	for n := range rows {
+		r := &rows[n]
+		a, j := r.Account, &r.Judgement
 		reasons := make([]string, len(j.Reasons))
 		for i, x := range j.Reasons {
 			reasons[i] = string(x)
 		}
 		rec := []string{strconv.FormatInt(a.ID, 10), cell(a.Name), cell(a.Platform), cell(a.Type), cell(a.Status),
 			strconv.FormatBool(a.Schedulable), string(j.State), strings.Join(reasons, ";"), "", "", strconv.FormatBool(j.Stale)}
-		if j.HasTimestamp {
-			rec[8], rec[9] = a.Quota.UpdatedAt.UTC().Format(time.RFC3339), strconv.FormatInt(int64(j.Age/time.Second), 10)
+		if at, age, ok := r.sampled(); ok {
+			rec[8], rec[9] = at.UTC().Format(time.RFC3339), strconv.FormatInt(int64(age/time.Second), 10)
 		}
-		for _, wj := range j.Windows {
-			if !j.HasSnapshot {
+		for i := range j.Windows {
+			if !r.hasWindows() {
 				rec = append(rec, "", "", "", "", "")
 				continue
 			}
+			w, _ := r.window(i)
 			reset := ""
-			if !wj.ResetAt.IsZero() {
-				reset = wj.ResetAt.UTC().Format(time.RFC3339)
+			if !w.resetAt.IsZero() {
+				reset = w.resetAt.UTC().Format(time.RFC3339)
 			}
-			rec = append(rec, strconv.FormatFloat(wj.UsedPercent, 'f', -1, 64), strconv.FormatFloat(model.ThresholdPercent(wj.Threshold), 'f', -1, 64),
-				string(wj.ThresholdSource), reset, strconv.FormatBool(wj.Reset))
+			rec = append(rec, strconv.FormatFloat(w.used, 'f', -1, 64), strconv.FormatFloat(w.threshold, 'f', -1, 64),
+				string(w.source), reset, strconv.FormatBool(w.reset))
 		}
 		rec = append(rec, cell(a.Key))
 		cw.Write(rec)

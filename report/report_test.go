@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -58,5 +59,76 @@ func TestEmptyFleetHasNoDanglingColon(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "\n0 accounts\n") {
 		t.Fatalf("%q", b.String())
+	}
+}
+
+// Other platforms' windows fill the 5h and 7d columns of every format, with their own
+// sample time as the age and their scheduling threshold where one is set.
+func TestProviderWindowsInEveryFormat(t *testing.T) {
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	accounts := []model.Account{
+		{ID: 7, Name: "claude", Platform: "anthropic", Status: "active", Schedulable: true,
+			ProviderUsage: &model.ProviderUsage{Provider: "anthropic", SampledAt: now.Add(-3 * time.Minute), HasSampledAt: true,
+				Windows: [2]model.ProviderWindow{{HasUsed: true, UsedPercent: 42, ResetAt: now.Add(2 * time.Hour), HasResetAt: true},
+					{HasUsed: true, UsedPercent: 71}}}},
+		{ID: 8, Name: "kimi", Platform: "kimi", Status: "active", Schedulable: true,
+			ProviderUsage: &model.ProviderUsage{Provider: "kimi",
+				Windows: [2]model.ProviderWindow{{HasUsed: true, UsedPercent: 64}, {HasUsed: true, UsedPercent: 35, ResetAt: now.Add(-time.Minute), HasResetAt: true}}}},
+	}
+	p := model.DefaultPolicy()
+	p.SchedulingThresholds = map[string]float64{"anthropic": 95}
+	rows := Judge(accounts, p, now)
+	h := Header{GeneratedAt: now}
+
+	var table bytes.Buffer
+	if err := Write(&table, "table", h, rows); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"7  claude 42% 71% 3m", "8  kimi   64% reset -"} {
+		if !strings.Contains(strings.Join(strings.Fields(table.String()), " "), strings.Join(strings.Fields(want), " ")) {
+			t.Errorf("table lacks %q:\n%s", want, table.String())
+		}
+	}
+
+	var buf bytes.Buffer
+	if err := Write(&buf, "csv", h, rows); err != nil {
+		t.Fatal(err)
+	}
+	records, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	claude, kimi := strings.Join(records[1], ","), strings.Join(records[2], ",")
+	if want := ",2026-11-26T09:57:00Z,180,false,42,95,scheduling,2026-11-26T12:00:00Z,false,71,95,scheduling,,false,"; !strings.Contains(claude, want) {
+		t.Errorf("claude: %s\nwant %s", claude, want)
+	}
+	if want := ",,,false,64,0,none,,false,35,0,none,2026-11-26T09:59:00Z,true,"; !strings.Contains(kimi, want) {
+		t.Errorf("kimi: %s\nwant %s", kimi, want)
+	}
+
+	buf.Reset()
+	if err := Write(&buf, "json", h, rows); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Accounts []struct {
+			AgeSeconds *int64 `json:"age_seconds"`
+			Windows    map[string]struct {
+				Used      float64 `json:"used_percent"`
+				Threshold float64 `json:"threshold_percent"`
+				Source    string  `json:"threshold_source"`
+				Reset     bool    `json:"reset"`
+			} `json:"windows"`
+		} `json:"accounts"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	c, k := doc.Accounts[0], doc.Accounts[1]
+	if c.AgeSeconds == nil || *c.AgeSeconds != 180 || c.Windows["5h"].Used != 42 || c.Windows["7d"].Threshold != 95 || c.Windows["7d"].Source != "scheduling" {
+		t.Errorf("claude: %+v", c)
+	}
+	if k.AgeSeconds != nil || k.Windows["5h"].Used != 64 || !k.Windows["7d"].Reset || k.Windows["7d"].Source != "none" {
+		t.Errorf("kimi: %+v", k)
 	}
 }

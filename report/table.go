@@ -31,13 +31,14 @@ func writeTable(w io.Writer, h Header, rows []Row) error {
 	cells := make([]string, 0, cols*(len(rows)+1))
 	cells = append(cells, "STATE", "ID", "NAME", "5H", "7D", "AGE", "REASON")
 	for _, i := range order {
-		a, j := rows[i].Account, &rows[i].Judgement
+		r := &rows[i]
+		a, j := r.Account, &r.Judgement
 		age := "-"
-		if j.HasTimestamp {
-			age = model.FormatSnapshotAge(j.Age)
+		if _, d, ok := r.sampled(); ok {
+			age = model.FormatSnapshotAge(d)
 		}
 		cells = append(cells, j.State.Glyph()+" "+string(j.State), strconv.FormatInt(a.ID, 10),
-			runewidth.Truncate(a.DisplayName(), nameWidth, "…"), windowCell(j, 0), windowCell(j, 1), age, string(j.MainReason()))
+			runewidth.Truncate(a.DisplayName(), nameWidth, "…"), windowCell(r, 0), windowCell(r, 1), age, string(j.MainReason()))
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	if err := align(bw, cells, cols); err != nil {
@@ -58,15 +59,15 @@ func writeTable(w io.Writer, h Header, rows []Row) error {
 }
 
 // windowCell shows used percent; a rolled-over window says so instead of its old number.
-func windowCell(j *model.Judgement, i int) string {
-	w := j.Windows[i]
+func windowCell(r *Row, i int) string {
+	w, present := r.window(i)
 	switch {
-	case !j.HasSnapshot || !w.Present:
+	case !present:
 		return "-"
-	case w.Reset:
+	case w.reset:
 		return "reset"
 	}
-	return model.FormatPercent(w.UsedPercent)
+	return model.FormatPercent(w.used)
 }
 
 // align pads columns by display width (text/tabwriter counts runes, which misaligns

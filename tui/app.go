@@ -6,6 +6,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -723,21 +724,45 @@ func (m Model) statusLine() string {
 	return joinEnds(left, right, m.ctx.Width)
 }
 
-// footer shows the main keys; when they do not fit it drops the ones nearest the end,
-// but never help (first) or quit (last).
+// footer shows the main keys; when they do not fit, the lesser ones give way first
+// (KeyMap.Footer ranks them), but never help.
 func (m Model) footer() string {
 	st := m.ctx.Styles
-	var parts []string
-	for _, b := range m.ctx.Keys.ShortHelp() {
-		if b.Enabled() {
-			parts = append(parts, st.Key.Render(b.Help().Key)+" "+st.Help.Render(b.Help().Desc))
+	type part struct {
+		text string
+		rank int
+	}
+	var parts []part
+	for _, h := range m.ctx.Keys.Footer() {
+		if h.b.Enabled() {
+			desc := h.b.Help().Desc
+			if h.desc != "" {
+				desc = h.desc
+			}
+			parts = append(parts, part{st.Key.Render(h.b.Help().Key) + " " + st.Help.Render(desc), h.rank})
 		}
 	}
 	sep := st.Help.Render(" · ")
-	for len(parts) > 2 && lipgloss.Width(strings.Join(parts, sep)) > m.ctx.Width {
-		parts = append(parts[:len(parts)-2], parts[len(parts)-1])
+	join := func() string {
+		texts := make([]string, len(parts))
+		for i, p := range parts {
+			texts[i] = p.text
+		}
+		return strings.Join(texts, sep)
 	}
-	return fit(strings.Join(parts, sep), m.ctx.Width, false)
+	for len(parts) > 1 && lipgloss.Width(join()) > m.ctx.Width {
+		least := 0
+		for i, p := range parts {
+			if p.rank > parts[least].rank {
+				least = i
+			}
+		}
+		if parts[least].rank == 0 {
+			break
+		}
+		parts = slices.Delete(parts, least, least+1)
+	}
+	return fit(join(), m.ctx.Width, false)
 }
 
 func (m Model) tableView() string {
@@ -812,7 +837,9 @@ func (m Model) detailView() string {
 		if run := m.running[r.acc.ID]; run != "" {
 			extra = append(extra, ctx.Styles.Notice.Render("  ⟳ "+run+" running…"))
 		}
-		extra = append(extra, ctx.Styles.Dim.Render("Thresholds marked \"gateway default\" come from the "+m.thresholdOrigin+"."))
+		if r.j.HasSnapshot {
+			extra = append(extra, ctx.Styles.Dim.Render("Thresholds marked \"gateway default\" come from the "+m.thresholdOrigin+"."))
+		}
 		if v := m.versionText(); v != "" {
 			extra = append(extra, ctx.Styles.Dim.Render(v))
 		}
@@ -850,8 +877,8 @@ func (m Model) helpView() string {
 		body = append(append(body, strings.Split(row, "\n")...), "")
 	}
 	notes := []string{"  " + legend(st), "",
-		st.Dim.Render("Bars: used % with | at the account's threshold; \"reset\" when the window rolled over."),
-		st.Dim.Render("Age: snapshot age, ! when the gateway no longer trusts it (--stale-after).")}
+		st.Dim.Render("Bars: used % with | at the account's threshold; \"reset\" when the window rolled over. Anthropic, Kimi and Zhipu accounts show their own windows (weekly as 7d), marked only at a scheduling threshold their platform sets."),
+		st.Dim.Render("Age: snapshot age, ! when the gateway no longer trusts it (--stale-after); for Anthropic the age of its usage sample.")}
 	body = append(body, st.Bold.Render("States"))
 	for _, n := range notes {
 		body = append(body, strings.Split(ansi.Wordwrap(n, m.ctx.Width-2, ""), "\n")...)

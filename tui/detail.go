@@ -20,6 +20,10 @@ func detailLines(ctx *Context, r *row, extra []string) []string {
 	add := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
 	field := func(name, value string) { add("%s %s", st.Dim.Render(fmt.Sprintf("%-12s", name)), value) }
 
+	if a.Invalid != "" {
+		// Whatever was decoded before the value broke off is zero values, not facts.
+		return wrapDetail(ctx, invalidLines(ctx, r))
+	}
 	add("%s  %s  %s", st.Title.Render(a.DisplayName()), st.Dim.Render(fmt.Sprintf("#%d · %s/%s", a.ID, a.Platform, a.Type)),
 		st.State[j.State].Render(j.State.Glyph()+" "+string(j.State)))
 	add("")
@@ -33,10 +37,9 @@ func detailLines(ctx *Context, r *row, extra []string) []string {
 		groups[i] = strconv.FormatInt(g, 10)
 	}
 	field("Status", fmt.Sprintf("%s · %s · priority %d · concurrency %d · groups %s", a.Status, sched, a.Priority, a.Concurrency, orDash(strings.Join(groups, ","))))
-	if a.Invalid != "" {
-		field("Unreadable", a.Invalid)
-	}
 	switch {
+	case !j.HasSnapshot && r.prov != nil:
+		providerSnapshot(ctx, r.prov, field)
 	case !j.HasSnapshot:
 		field("Snapshot", "none: this account carries no Codex usage snapshot")
 	case !j.HasTimestamp:
@@ -73,6 +76,9 @@ func detailLines(ctx *Context, r *row, extra []string) []string {
 		for _, w := range j.Windows {
 			field(string(w.Name)+" window", windowLine(ctx, w))
 		}
+	} else if r.prov != nil {
+		add("")
+		providerWindows(ctx, r.prov, field)
 	}
 
 	add("")
@@ -106,7 +112,29 @@ func detailLines(ctx *Context, r *row, extra []string) []string {
 		add("")
 		lines = append(lines, extra...)
 	}
-	// Wrap to the screen, keeping continuation lines indented under their text.
+	return wrapDetail(ctx, lines)
+}
+
+// invalidLines are all the detail view says of an account whose value could not be
+// decoded: its key, its ID when the key names one, and why.
+func invalidLines(ctx *Context, r *row) []string {
+	a, st := r.acc, ctx.Styles
+	title := st.Title.Render(a.Key)
+	if a.ID != 0 {
+		title += "  " + st.Dim.Render(fmt.Sprintf("#%d", a.ID))
+	}
+	field := func(name, value string) string { return st.Dim.Render(fmt.Sprintf("%-12s", name)) + " " + value }
+	lines := []string{title + "  " + st.State[r.j.State].Render(r.j.State.Glyph()+" "+string(r.j.State)), "", field("Key", a.Key)}
+	if a.ID != 0 {
+		lines = append(lines, field("ID", strconv.FormatInt(a.ID, 10)))
+	}
+	return append(lines, field("Unreadable", a.Invalid), "",
+		"The stored value could not be read: nothing else about this account is known.")
+}
+
+// wrapDetail wraps lines to the screen, keeping continuation lines indented under their
+// text.
+func wrapDetail(ctx *Context, lines []string) []string {
 	var out []string
 	for _, l := range lines {
 		for i, part := range strings.Split(ansi.Wordwrap(l, max(ctx.Width-4, 20), ""), "\n") {

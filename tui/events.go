@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/quotatop/quotatop/model"
 )
 
@@ -72,7 +73,10 @@ func (p eventsPane) View(w, h int) string {
 		body = append(body, fit(st.Dim.Render(when)+"  "+sev+"  "+a.Text, w, false))
 	}
 	if len(body) == 0 {
-		body = append(body, st.Dim.Render("  no events yet: state changes, warn crossings, groups at their floor and storage outages show here"))
+		const empty = "no events yet: state changes, warn crossings, groups at their floor and storage outages show here"
+		for _, l := range strings.Split(ansi.Wordwrap(empty, max(w-2, 20), ""), "\n") {
+			body = append(body, st.Dim.Render(fit("  "+l, w, false)))
+		}
 	}
 	height := max(h-2, 1)
 	scroll := min(p.scroll, max(len(body)-height, 0))

@@ -24,6 +24,8 @@ type row struct {
 	dup string
 	// f is the account's projection from the last poll (history.go); nil without one.
 	f *trend.Forecast
+	// prov is another platform's usage judged with j (provider.go); nil without one.
+	prov *model.ProviderJudgement
 }
 
 // summary is what filtering and sorting read, kept apart from the (large) rows so that
@@ -177,7 +179,7 @@ func (f *Fleet) SetAccounts(accounts []model.Account, p model.Policy, now time.T
 			k++
 		}
 		if k < len(old) && a.Rev != 0 && old[k].acc.Rev == a.Rev && old[k].acc.ID == a.ID && old[k].acc.Key == a.Key {
-			f.rows[n] = row{acc: a, j: old[k].j, search: old[k].search}
+			f.rows[n] = row{acc: a, j: old[k].j, search: old[k].search, prov: old[k].prov}
 			f.sums[n] = oldSums[k]
 			k++
 			continue
@@ -253,14 +255,18 @@ func searchText(a *model.Account) string {
 func (f *Fleet) judge(i int, p model.Policy, now time.Time) {
 	r := &f.rows[i]
 	r.j = model.Judge(r.acc, p, now)
+	r.prov = nil
+	if pj, ok := model.JudgeProvider(r.acc, p, now); ok {
+		r.prov = &pj
+	}
 	s := summary{severity: int8(r.j.State.Severity()), used: [2]float32{float32(usedKey(r, 0)), float32(usedKey(r, 1))},
 		taken: noTime, reset: noTime}
-	if r.j.HasTimestamp {
-		s.taken = r.acc.Quota.UpdatedAt.UnixNano()
+	if t, ok := r.sampledAt(); ok {
+		s.taken = t.UnixNano()
 	}
-	for _, w := range r.j.Windows {
-		if !w.ResetAt.IsZero() && !w.Reset {
-			s.reset = min(s.reset, w.ResetAt.UnixNano())
+	for i := range r.j.Windows {
+		if w := r.window(i); !w.resetAt.IsZero() && !w.reset {
+			s.reset = min(s.reset, w.resetAt.UnixNano())
 		}
 	}
 	if t := model.NextChange(r.acc, p, now); !t.IsZero() {
@@ -439,11 +445,11 @@ func idTerm(term string) (int64, bool) {
 
 // usedKey sorts rows without a live number (no snapshot, window reset) last.
 func usedKey(r *row, i int) float64 {
-	w := &r.j.Windows[i]
-	if !r.j.HasSnapshot || !w.Present || w.Reset {
+	w := r.window(i)
+	if !w.present || w.reset {
 		return -1
 	}
-	return w.UsedPercent
+	return w.used
 }
 
 func (f *Fleet) placeCursor() {

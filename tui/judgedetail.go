@@ -24,7 +24,7 @@ func judgeFields(ctx *Context, r *row, field func(name, value string)) {
 	}
 	if st := j.SchedThreshold; st.Tripped {
 		field("Sched. thr.", fmt.Sprintf("%s used %s ≥ the gateway's %s scheduling threshold %s, until %s (%s)",
-			st.Window, model.FormatPercent(st.UsedPercent), a.Platform, model.FormatPercent(st.ThresholdPercent), clock(ctx, st.Until), relative(ctx, st.Until)))
+			schedWindowName(r, st.Window), model.FormatPercent(st.UsedPercent), a.Platform, model.FormatPercent(st.ThresholdPercent), clock(ctx, st.Until), relative(ctx, st.Until)))
 	}
 	if b := a.TempBlock; b != nil && ctx.Now.Before(a.TempUnschedulableUntil) {
 		field("Quota block", fmt.Sprintf("%s window, used %s ≥ threshold %s (source %s): deleting it lasts only until the next request while usage is still over",
@@ -84,8 +84,12 @@ func explainJudge(ctx *Context, r *row, reason model.Reason) string {
 		return fmt.Sprintf("The gateway's own %s USD quota is used up ($%.2f of $%.2f)%s: apikey and bedrock accounts are not scheduled past it.", lq.Dim, lq.Used, lq.Limit, resetsText(ctx, lq))
 	case model.ReasonSchedThreshold5h, model.ReasonSchedThreshold7d:
 		st := j.SchedThreshold
-		return fmt.Sprintf("%s window at %s is at or over the gateway's %s scheduling threshold (%s): the next request that considers it writes a temporary block until %s, whatever auto_pause_%s_disabled says.",
-			st.Window, model.FormatPercent(st.UsedPercent), a.Platform, model.FormatPercent(st.ThresholdPercent), clock(ctx, st.Until), st.Window)
+		text := fmt.Sprintf("%s window at %s is at or over the gateway's %s scheduling threshold (%s): the next request that considers it writes a temporary block until %s",
+			schedWindowName(r, st.Window), model.FormatPercent(st.UsedPercent), a.Platform, model.FormatPercent(st.ThresholdPercent), clock(ctx, st.Until))
+		if !j.HasSnapshot {
+			return text + "."
+		}
+		return text + fmt.Sprintf(", whatever auto_pause_%s_disabled says.", st.Window)
 	case model.ReasonAutoResetPending5h, model.ReasonAutoResetPending7d:
 		return fmt.Sprintf("%s window at %s reached the reset-credit threshold: the gateway pauses it until a card resets the window (even with auto-pause disabled for it).", w.Name, model.FormatPercent(w.UsedPercent))
 	case model.ReasonAutoResetCheck5h, model.ReasonAutoResetCheck7d:
@@ -94,4 +98,13 @@ func explainJudge(ctx *Context, r *row, reason model.Reason) string {
 		return fmt.Sprintf("%s window at %s is over its threshold, but a reset card is ready: the gateway keeps scheduling it and will spend the card.", w.Name, model.FormatPercent(w.UsedPercent))
 	}
 	return ""
+}
+
+// schedWindowName is the tripped window as its platform names it (Kimi's and Zhipu's
+// longer window is "weekly").
+func schedWindowName(r *row, w model.WindowName) string {
+	if r.prov != nil && w == model.Window7d {
+		return providerWindowName(r.prov, 1)
+	}
+	return string(w)
 }

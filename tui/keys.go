@@ -50,9 +50,22 @@ func DefaultKeyMap() KeyMap {
 	}
 }
 
-// ShortHelp is the footer, most useful first: it drops from the end when narrow.
-func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Help, k.Filter, k.StateFilter, k.Probe, k.Unpause, k.Contexts, k.Detail, k.Sort, k.Freeze, k.Quit}
+// footerHint is one key in the footer: its binding, a shorter description where the
+// help overlay's is long ("" keeps it), and its rank: the higher the rank, the sooner
+// it gives way when the footer does not fit.
+type footerHint struct {
+	b    key.Binding
+	desc string
+	rank int
+}
+
+// Footer is the footer in display order. At 80 columns with actions it keeps help,
+// filter, details, groups, the two actions and quit; help never goes.
+func (k KeyMap) Footer() []footerHint {
+	return []footerHint{
+		{k.Help, "", 0}, {k.Filter, "", 2}, {k.StateFilter, "", 7}, {k.Detail, "", 3}, {k.Sort, "", 8}, {k.Groups, "", 6},
+		{k.Events, "", 9}, {k.Probe, "probe", 4}, {k.Unpause, "", 5}, {k.Contexts, "context", 10}, {k.Freeze, "", 11}, {k.Quit, "", 1},
+	}
 }
 
 // FullHelp is the help overlay, in columns.

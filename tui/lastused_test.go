@@ -23,6 +23,7 @@ func (r lastUsedReader) ReadAccount(_ context.Context, id int64) (model.Account,
 // Polls skip the last-use keys, so opening the detail view reads its account's.
 func TestDetailReadsLastUse(t *testing.T) {
 	m := newTestModel(t, 120, 40, false)
+	m = keys(t, m, "j") // the first row is the unreadable account, whose detail says nothing more
 	used := t0.Add(-3 * time.Second)
 	m.opts.Reader = lastUsedReader{at: used}
 	next, cmd := m.Update(keyMsg("enter"))

@@ -187,27 +187,27 @@ const (
 // percent. A window whose reset has passed is drawn empty with "reset": its old number is
 // no longer true.
 func barCell(ctx *Context, r *row, i int, p paint, width int) string {
-	w := r.j.Windows[i]
+	w := r.window(i)
 	st := ctx.Styles
 	pctWidth := 6
 	barWidth := max(width-pctWidth, 3)
-	if !r.j.HasSnapshot || !w.Present {
+	if !w.present {
 		return p(st.Dim, fit("", barWidth, false)+fit("—", pctWidth, true))
 	}
-	if w.Reset {
+	if w.reset {
 		return p(st.BarReset, strings.Repeat(barEmpty, barWidth)) + p(st.Dim, fit("reset", pctWidth, true))
 	}
 	fill := st.BarFill
 	switch {
-	case w.Over:
+	case w.over:
 		fill = st.BarOver
-	case ctx.Policy.WarnPercent > 0 && w.UsedPercent >= ctx.Policy.WarnPercent:
+	case ctx.Policy.WarnPercent > 0 && w.used >= ctx.Policy.WarnPercent:
 		fill = st.BarWarn
 	}
-	halves := int(min(max(w.UsedPercent, 0), 100)/100*float64(barWidth*2) + 0.5)
+	halves := int(min(max(w.used, 0), 100)/100*float64(barWidth*2) + 0.5)
 	mark := -1
-	if w.Threshold > 0 && !w.Disabled {
-		mark = min(int(w.Threshold*float64(barWidth)+0.5), barWidth) - 1
+	if w.mark > 0 {
+		mark = min(int(w.mark*float64(barWidth)+0.5), barWidth) - 1
 	}
 	// Emit runs of one style rather than a style per cell: fewer bytes per frame.
 	const (
@@ -241,28 +241,30 @@ func barCell(ctx *Context, r *row, i int, p paint, width int) string {
 		run.WriteString(glyph)
 	}
 	flush()
-	pct := model.FormatPercent(w.UsedPercent)
+	pct := model.FormatPercent(w.used)
 	return b.String() + p(fill, fit(pct, pctWidth, true))
 }
 
 func resetCell(ctx *Context, r *row, i int, p paint) string {
-	w := r.j.Windows[i]
+	w := r.window(i)
 	switch {
-	case !r.j.HasSnapshot || w.ResetAt.IsZero():
+	case !w.present || w.resetAt.IsZero():
 		return p(ctx.Styles.Dim, "—")
-	case w.Reset:
+	case w.reset:
 		return p(ctx.Styles.Dim, "passed")
 	}
-	return model.FormatAge(w.ResetAt.Sub(ctx.Now))
+	return model.FormatAge(w.resetAt.Sub(ctx.Now))
 }
 
 // ageCell turns from fresh to aging (half the stale bound) to stale (the bound itself);
-// a stale age also carries a "!" so it reads without colour.
+// a stale age also carries a "!" so it reads without colour. Other platforms' usage has
+// no stale bound in the gateway: it only ages.
 func ageCell(ctx *Context, r *row, p paint, _ int) string {
-	if !r.j.HasTimestamp {
+	taken, ok := r.sampledAt() // not r.j.Age: rows are re-judged only when due
+	if !ok {
 		return p(ctx.Styles.Dim, "—")
 	}
-	age := ctx.Now.Sub(r.acc.Quota.UpdatedAt) // not r.j.Age: rows are re-judged only when due
+	age := ctx.Now.Sub(taken)
 	if age < 0 {
 		// fresh to the gateway; an age would hide a clock that is off on one side
 		return p(ctx.Styles.AgeAging, "future?")

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"strings"
 	"time"
 )
 
@@ -13,8 +12,9 @@ type ProviderJudgement struct {
 	Provider string
 	// Windows[1] is the weekly (Kimi, Zhipu) or 7d (Anthropic) window.
 	Windows [2]ProviderWindowJudgement
-	// ThresholdPercent is the platform's scheduling threshold, 0 when none applies (the
-	// platform's setting is absent or at least 100, or the usage is another provider's).
+	// ThresholdPercent is the scheduling threshold (the account's own, else its
+	// platform's), 0 when none applies (absent or at least 100, or the usage is another
+	// provider's).
 	ThresholdPercent float64
 	// SampledAt is when both windows were read (Anthropic only), valid when HasSampledAt.
 	SampledAt    time.Time
@@ -38,16 +38,6 @@ type ProviderWindowJudgement struct {
 	Over bool
 }
 
-// SchedThresholdFor is the platform's scheduling threshold in percent and whether one
-// applies (it is set and below SchedThresholdOff).
-func SchedThresholdFor(p Policy, platform string) (float64, bool) {
-	t, ok := p.SchedulingThresholds[strings.ToLower(strings.TrimSpace(platform))]
-	if !ok || t >= SchedThresholdOff {
-		return 0, false
-	}
-	return t, true
-}
-
 // JudgeProvider judges the account's ProviderUsage at now. ok is false when there is
 // none to show: no usage, an undecodable value, or a Codex snapshot, which then fills
 // the 5h and 7d columns itself.
@@ -60,8 +50,7 @@ func JudgeProvider(a *Account, p Policy, now time.Time) (j ProviderJudgement, ok
 	if j.HasSampledAt {
 		j.Age = now.Sub(u.SampledAt)
 	}
-	platform := strings.ToLower(strings.TrimSpace(a.Platform))
-	threshold, applies := SchedThresholdFor(p, platform)
+	platform, threshold, applies := schedThreshold(a, p) // the account's own or its platform's
 	applies = applies && u.Provider == platform
 	if applies {
 		j.ThresholdPercent = threshold

@@ -78,7 +78,7 @@ func detailLines(ctx *Context, r *row, extra []string) []string {
 		}
 	} else if r.prov != nil {
 		add("")
-		providerWindows(ctx, r.prov, field)
+		providerWindows(ctx, r.acc, r.prov, field)
 	}
 
 	add("")

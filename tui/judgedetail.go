@@ -23,8 +23,8 @@ func judgeFields(ctx *Context, r *row, field func(name, value string)) {
 		field("Local quota", text)
 	}
 	if st := j.SchedThreshold; st.Tripped {
-		field("Sched. thr.", fmt.Sprintf("%s used %s ≥ the gateway's %s scheduling threshold %s, until %s (%s)",
-			schedWindowName(r, st.Window), model.FormatPercent(st.UsedPercent), a.Platform, model.FormatPercent(st.ThresholdPercent), clock(ctx, st.Until), relative(ctx, st.Until)))
+		field("Sched. thr.", fmt.Sprintf("%s used %s ≥ %s %s, until %s (%s)",
+			schedWindowName(r, st.Window), model.FormatPercent(st.UsedPercent), schedThresholdOwner(a), model.FormatPercent(st.ThresholdPercent), clock(ctx, st.Until), relative(ctx, st.Until)))
 	}
 	if b := a.TempBlock; b != nil && ctx.Now.Before(a.TempUnschedulableUntil) {
 		field("Quota block", fmt.Sprintf("%s window, used %s ≥ threshold %s (source %s): deleting it lasts only until the next request while usage is still over",
@@ -84,8 +84,8 @@ func explainJudge(ctx *Context, r *row, reason model.Reason) string {
 		return fmt.Sprintf("The gateway's own %s USD quota is used up ($%.2f of $%.2f)%s: apikey and bedrock accounts are not scheduled past it.", lq.Dim, lq.Used, lq.Limit, resetsText(ctx, lq))
 	case model.ReasonSchedThreshold5h, model.ReasonSchedThreshold7d:
 		st := j.SchedThreshold
-		text := fmt.Sprintf("%s window at %s is at or over the gateway's %s scheduling threshold (%s): the next request that considers it writes a temporary block until %s",
-			schedWindowName(r, st.Window), model.FormatPercent(st.UsedPercent), a.Platform, model.FormatPercent(st.ThresholdPercent), clock(ctx, st.Until))
+		text := fmt.Sprintf("%s window at %s is at or over %s (%s): the next request that considers it writes a temporary block until %s",
+			schedWindowName(r, st.Window), model.FormatPercent(st.UsedPercent), schedThresholdOwner(a), model.FormatPercent(st.ThresholdPercent), clock(ctx, st.Until))
 		if !j.HasSnapshot {
 			return text + "."
 		}
@@ -107,4 +107,14 @@ func schedWindowName(r *row, w model.WindowName) string {
 		return providerWindowName(r.prov, 1)
 	}
 	return string(w)
+}
+
+// schedThresholdOwner says whose scheduling threshold applies: the account's own
+// (credentials.account_scheduling_threshold, seen only through the admin API) wins over
+// its platform's.
+func schedThresholdOwner(a *model.Account) string {
+	if a.SchedThresholdOverride > 0 {
+		return "this account's own scheduling threshold"
+	}
+	return "the gateway's " + a.Platform + " scheduling threshold"
 }

@@ -77,13 +77,13 @@ func providerSnapshot(ctx *Context, p *model.ProviderJudgement, field func(name,
 
 // providerWindows are the detail view's lines for another platform's windows and what,
 // if anything, in the gateway pauses on them.
-func providerWindows(ctx *Context, p *model.ProviderJudgement, field func(name, value string)) {
+func providerWindows(ctx *Context, a *model.Account, p *model.ProviderJudgement, field func(name, value string)) {
 	for i := range p.Windows {
 		field(providerWindowName(p, i)+" window", providerWindowLine(ctx, p, i))
 	}
 	if p.ThresholdPercent > 0 {
-		field("Threshold", fmt.Sprintf("the gateway does not quota-pause %s accounts; its %s scheduling threshold %s pauses them while a window is at or over it, until that window resets",
-			p.Provider, p.Provider, model.FormatPercent(p.ThresholdPercent)))
+		field("Threshold", fmt.Sprintf("the gateway does not quota-pause %s accounts; %s %s pauses this one while a window is at or over it, until that window resets",
+			p.Provider, schedThresholdOwner(a), model.FormatPercent(p.ThresholdPercent)))
 		return
 	}
 	field("Threshold", fmt.Sprintf("the gateway does not quota-pause %s accounts; no scheduling threshold is set for %s", p.Provider, p.Provider))

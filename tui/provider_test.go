@@ -127,7 +127,7 @@ func TestProviderDetail(t *testing.T) {
 		"Snapshot     no Codex snapshot · kimi usage no sample time",
 		"5h window    30% used (before the reset: no longer true) · reset at 09:59:00 (1m ago)",
 		"weekly window 20% used · at or over the scheduling threshold · resets",
-		"its kimi scheduling threshold 15% pauses them",
+		"the gateway's kimi scheduling threshold 15% pauses this",
 		"weekly window at 20% is at or over the gateway's kimi scheduling threshold (15%)",
 	} {
 		if !strings.Contains(strings.Join(strings.Fields(out), " "), strings.Join(strings.Fields(want), " ")) {

@@ -34,16 +34,19 @@ func DecodeMeta(key, raw string) model.Account {
 // cannot be decoded yields an Account whose Invalid says why, so one bad key never hides
 // the others. Credentials are skipped without being looked at.
 func (d *Decoder) Decode(key, raw string) model.Account {
-	return d.decode(key, raw)
+	var a model.Account
+	d.decode(&a, key, raw)
+	return a
 }
 
 // decode reads the value's members in their stored order, duplicates included, as the
 // fastjson decoder it replaced visited them; a value that turns out not to be JSON at
 // any point is thrown away whole. The snapshot is decoded in the Decoder and copied to
 // the heap only when the value carries one: a batch-wide slab of Quotas would be kept
-// alive whole by any one account the live monitor keeps from an earlier poll.
-func (d *Decoder) decode(key, raw string) model.Account {
-	a := model.Account{Key: model.Sanitize(key)}
+// alive whole by any one account the live monitor keeps from an earlier poll. a must be
+// the zero Account; it is filled in place, where the batch keeps it, to spare copying.
+func (d *Decoder) decode(a *model.Account, key, raw string) {
+	a.Key = model.Sanitize(key)
 	keyID, keyIDErr := strconv.ParseInt(key[strings.LastIndexByte(key, ':')+1:], 10, 64)
 	a.ID = keyID
 
@@ -53,9 +56,10 @@ func (d *Decoder) decode(key, raw string) model.Account {
 		v, end := scalarAt(s, i, 1)
 		if end < 0 || skipWS(s, end) != len(s) {
 			a.Invalid = syntaxReason(raw)
-			return a
+			return
 		}
-		return model.Account{Key: a.Key, ID: a.ID, Invalid: "not a JSON object but " + v.kind.String()}
+		a.Invalid = "not a JSON object but " + v.kind.String()
+		return
 	}
 
 	d.q = model.Quota{}
@@ -102,7 +106,7 @@ func (d *Decoder) decode(key, raw string) model.Account {
 			n, _ := d.intOf(v)
 			a.Concurrency = int(n)
 		case "GroupIDs":
-			i = d.groupIDs(&a, s, at)
+			i = d.groupIDs(a, s, at)
 		case "LastUsedAt":
 			v, i = scalarAt(s, at, 2)
 			a.LastUsedAt = unlessZero(d.flexTime(v))
@@ -127,7 +131,7 @@ func (d *Decoder) decode(key, raw string) model.Account {
 		case "SessionWindowEnd":
 			v, i = scalarAt(s, at, 2)
 			if t, ok := d.flexTime(v); ok && (a.Platform == "anthropic" || a.Platform == "") {
-				if u := anthropicUsage(&a); u != nil {
+				if u := anthropicUsage(a); u != nil {
 					u.Windows[0].ResetAt, u.Windows[0].HasResetAt = t, true
 				}
 			}
@@ -136,15 +140,15 @@ func (d *Decoder) decode(key, raw string) model.Account {
 			a.TempUnschedulableReason = d.textOf(v)
 			a.TempBlock = d.tempBlock(v)
 		case "Extra":
-			i = d.extra(&a, s, at)
+			i = d.extra(a, s, at)
 		default:
 			i = skipAny(s, at, 2)
 		}
 		i, done = memberNext(s, i)
 	}
 	if i < 0 || skipWS(s, i) != len(s) {
-		a = model.Account{Key: a.Key, ID: keyID, Invalid: syntaxReason(raw)}
-		return a
+		*a = model.Account{Key: a.Key, ID: keyID, Invalid: syntaxReason(raw)}
+		return
 	}
 	if !idSeen && keyIDErr != nil {
 		problems = append(problems, "no account ID in the value or the key")
@@ -152,7 +156,6 @@ func (d *Decoder) decode(key, raw string) model.Account {
 	if len(problems) > 0 {
 		a.Invalid = strings.Join(problems, "; ")
 	}
-	return a
 }
 
 // groupIDs appends the numeric members of the GroupIDs array at i; anything else there
@@ -569,10 +572,13 @@ func (d *Decoder) flexTime(v jval) (time.Time, bool) {
 	return model.ParseGatewayTime(d.view(v))
 }
 
-// unlessZero is for the account's own time fields, where Go's zero time means unset.
+// unlessZero is for the account's own time fields, where Go's zero time means unset:
+// any time in year 1 (t.Year() <= 1 for the UTC times ParseGatewayTime returns).
 func unlessZero(t time.Time, _ bool) time.Time {
-	if t.Year() <= 1 {
+	if t.Before(yearTwo) {
 		return time.Time{}
 	}
 	return t
 }
+
+var yearTwo = time.Date(2, time.January, 1, 0, 0, 0, 0, time.UTC)

@@ -184,31 +184,33 @@ func scalarAt(s string, i, depth int) (jval, int) {
 func skipValue(s string, i, depth int) int {
 	var arrays [(maxDepth + 63) / 64]uint64
 	n := 0 // open containers; a value inside them is at depth+n
+	inArray := false
 	for {
 		if i >= len(s) || depth+n > maxDepth {
 			return -1
 		}
-		switch s[i] {
-		case '{':
-			i = skipWS(s, i+1)
-			if i < len(s) && s[i] == '}' {
-				i++
-				break
-			}
-			arrays[n/64] &^= 1 << (n % 64)
-			n++
-			if i = memberValue(s, i); i < 0 {
+		switch c := s[i]; c {
+		case '"':
+			if i, _ = scanString(s, i+1); i < 0 {
 				return -1
 			}
-			continue
-		case '[':
+			i++
+		case '{', '[':
 			i = skipWS(s, i+1)
-			if i < len(s) && s[i] == ']' {
+			if i < len(s) && s[i] == c+2 { // '}' and ']' follow their openers by two
 				i++
 				break
 			}
-			arrays[n/64] |= 1 << (n % 64)
+			if c == '[' {
+				arrays[n/64] |= 1 << (n % 64)
+			} else {
+				arrays[n/64] &^= 1 << (n % 64)
+				if i = memberValue(s, i); i < 0 {
+					return -1
+				}
+			}
 			n++
+			inArray = c == '['
 			continue
 		default:
 			if _, i = scalarAt(s, i, depth+n); i < 0 {
@@ -224,7 +226,6 @@ func skipValue(s string, i, depth int) int {
 			if i >= len(s) {
 				return -1
 			}
-			inArray := arrays[(n-1)/64]&(1<<((n-1)%64)) != 0
 			c := s[i]
 			if c == ',' {
 				i = skipWS(s, i+1)
@@ -238,6 +239,7 @@ func skipValue(s string, i, depth int) int {
 			if inArray && c == ']' || !inArray && c == '}' {
 				i++
 				n--
+				inArray = n > 0 && arrays[(n-1)/64]&(1<<((n-1)%64)) != 0
 				continue
 			}
 			return -1

@@ -269,7 +269,12 @@ func (d *Decoder) tempBlock(v jval) *model.TempBlock {
 // decodeProviderUsage reads <provider>_{5h,weekly}_{used_percent,reset_at} of Kimi and
 // Zhipu accounts, as cnThresholdCandidate reads them.
 func (d *Decoder) decodeProviderUsage(a *model.Account, key string, v jval) {
-	provider, rest, _ := strings.Cut(key, "_")
+	// the provider is a constant, never a slice of key: key lives in the value or in a
+	// buffer the next key overwrites
+	provider, rest := "kimi", strings.TrimPrefix(key, "kimi_")
+	if len(rest) == len(key) {
+		provider, rest = "zhipu", strings.TrimPrefix(key, "zhipu_")
+	}
 	var i int
 	switch {
 	case strings.HasPrefix(rest, "5h_"):

@@ -22,12 +22,8 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// refDecoder turns sched:meta values into Accounts. The value is parsed with fastjson rather
-// than encoding/json: a 10,000-account poll must refDecode in milliseconds, and visiting a
-// parsed tree lets every field tolerate drift (numbers as strings, IDs as strings, nulls)
-// without reflection. A refDecoder reuses its parser's memory and is not safe for concurrent
-// use; give each goroutine its own (a sync.Pool would be emptied by every GC, and
-// regrowing a parser costs more than the parse).
+// refDecoder is the Decoder as it was: each value parsed by fastjson into a tree, and the
+// tree visited. A refDecoder reuses its parsers' memory and is not safe for concurrent use.
 type refDecoder struct {
 	parser fastjson.Parser
 	// reason parses TempUnschedulableReason, which is JSON inside a string, while the
@@ -35,9 +31,7 @@ type refDecoder struct {
 	reason fastjson.Parser
 }
 
-// refDecode fills a. The snapshot is decoded on the stack and copied to the heap only when
-// the value carries one: a batch-wide slab of Quotas would be kept alive whole by any
-// one account the live monitor keeps from an earlier poll.
+// refDecode is the old Decoder.Decode.
 func (d *refDecoder) refDecode(key, raw string) model.Account {
 	var q model.Quota
 	a := model.Account{Key: model.Sanitize(key)}

@@ -726,6 +726,7 @@ func BenchmarkDecodeJudgeRef(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			var d refDecoder
+			cpu := processCPU()
 			for b.Loop() {
 				accounts := make([]model.Account, 0, len(keys))
 				for i, k := range keys {
@@ -739,6 +740,7 @@ func BenchmarkDecodeJudgeRef(b *testing.B) {
 					model.Judge(&accounts[i], policy, now)
 				}
 			}
+			reportCPU(b, cpu)
 		})
 	}
 }

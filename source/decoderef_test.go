@@ -656,6 +656,10 @@ func refSeeds(tb testing.TB) []string {
 		`{"ID":1,"TempUnschedulableReason":"{\"sour\\u0063e\":\"quota_counter\",\"w\\u0069ndow\":\"7d\",\"window\":\"5h\",\"threshold_percent\":[1]} "}`,
 		`{"ID":1,"TempUnschedulableReason":" {\"source\":\" account_scheduling_threshold \"} x"}`,
 		`{"ID":1,"Name":"\ud83d\ude00 \ud83d \udead \ud83dx \u12 \q \/","Extra":{"quota_reset_timezone":"Asia/Shanghai","quota_weekly_reset_day":"x","quota_x":1}}`,
+		`{"ID":1,"TempUnschedulableReason":"{\"source\":\"quota_counter\",\"x\":`+deep[:maxDepth-1]+strings.Repeat("]", maxDepth-1)+`}"}`,
+		`{"ID":1,"TempUnschedulableReason":"{\"source\":\"quota_counter\",\"x\":`+deep+strings.Repeat("]", maxDepth)+`}"}`,
+		`{"ID":1,"Name":"a\"b\\","Na\"me":1,"\u0000":2,"GroupIDs":[1e400,-9223372036854775808,9223372036854775808,"-0x1"],"ID":1e400}`,
+		"\ufeff{}", "{\"ID\":1}\u00a0", "{\"ID\":1,\"Name\":\"\\",
 		`{"ID":1,"Name":"a\\","Extra":{"codex_7d_reset_at":1e16,"codex_5h_reset_at":-1,"codex_5h_reset_after_seconds":1e300,"auto_pause_5h_threshold":"Inf","codex_usage_updated_at":"0001-01-01T00:00:00Z"}}`,
 	)
 	return seeds

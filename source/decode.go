@@ -5,24 +5,23 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unsafe"
+	"unicode/utf8"
 
 	"github.com/quotatop/quotatop/model"
-	"github.com/valyala/fastjson"
+	"github.com/valyala/fastjson/fastfloat"
 )
 
-// Decoder turns sched:meta values into Accounts. The value is parsed with fastjson rather
-// than encoding/json: a 10,000-account poll must decode in milliseconds, and visiting a
-// parsed tree lets every field tolerate drift (numbers as strings, IDs as strings, nulls)
-// without reflection. A Decoder reuses its parser's memory and is not safe for concurrent
-// use; give each goroutine its own (a sync.Pool would be emptied by every GC, and
-// regrowing a parser costs more than the parse).
+// Decoder turns sched:meta values into Accounts. It reads each value in one pass over its
+// bytes (scan.go), with no tree and no allocation but for what the Account keeps: a
+// 10,000-account poll must decode in milliseconds. Every field tolerates drift (numbers as
+// strings, IDs as strings, nulls) the way the gateway's own readers do. A Decoder reuses
+// its buffers and is not safe for concurrent use; give each goroutine its own.
 type Decoder struct {
-	parser fastjson.Parser
-	// reason parses TempUnschedulableReason, which is JSON inside a string, while the
-	// outer value is still being visited.
-	reason fastjson.Parser
-	memo   *memo // the Redis reader's, read-only while decoding
+	keyBuf    []byte // the last escaped key, unescaped
+	valBuf    []byte // the last escaped string value, unescaped
+	reasonBuf []byte // TempUnschedulableReason while its own JSON is read
+	q         model.Quota
+	memo      *memo // the Redis reader's, read-only while decoding
 }
 
 // DecodeMeta decodes one value with a fresh Decoder.
@@ -35,158 +34,280 @@ func DecodeMeta(key, raw string) model.Account {
 // cannot be decoded yields an Account whose Invalid says why, so one bad key never hides
 // the others. Credentials are skipped without being looked at.
 func (d *Decoder) Decode(key, raw string) model.Account {
-	return d.decode(key, raw)
+	var a model.Account
+	d.decode(&a, key, raw)
+	return a
 }
 
-// decode fills a. The snapshot is decoded on the stack and copied to the heap only when
-// the value carries one: a batch-wide slab of Quotas would be kept alive whole by any
-// one account the live monitor keeps from an earlier poll.
-func (d *Decoder) decode(key, raw string) model.Account {
-	var q model.Quota
-	a := model.Account{Key: model.Sanitize(key)}
+// decode reads the value's members in their stored order, duplicates included, as the
+// fastjson decoder it replaced visited them; a value that turns out not to be JSON at
+// any point is thrown away whole. The snapshot is decoded in the Decoder and copied to
+// the heap only when the value carries one: a batch-wide slab of Quotas would be kept
+// alive whole by any one account the live monitor keeps from an earlier poll. a must be
+// the zero Account; it is filled in place, where the batch keeps it, to spare copying.
+func (d *Decoder) decode(a *model.Account, key, raw string) {
+	a.Key = model.Sanitize(key)
 	keyID, keyIDErr := strconv.ParseInt(key[strings.LastIndexByte(key, ':')+1:], 10, 64)
 	a.ID = keyID
 
-	v, err := d.parser.Parse(raw)
-	if err != nil {
-		a.Invalid = syntaxReason(raw)
-		return a
-	}
-	obj, err := v.Object()
-	if err != nil {
-		a.Invalid = "not a JSON object but " + v.Type().String()
-		return a
+	s := raw
+	i := skipWS(s, 0)
+	if i >= len(s) || s[i] != '{' {
+		v, end := scalarAt(s, i, 1)
+		if end < 0 || skipWS(s, end) != len(s) {
+			a.Invalid = syntaxReason(raw)
+			return
+		}
+		a.Invalid = "not a JSON object but " + v.kind.String()
+		return
 	}
 
+	d.q = model.Quota{}
 	idSeen := false
 	var problems []string
-	obj.Visit(func(k []byte, v *fastjson.Value) {
-		switch string(k) {
+	i, done := objectStart(s, i)
+	for !done && i >= 0 {
+		raw, esc, at := memberKey(s, i)
+		if at < 0 {
+			i = -1
+			break
+		}
+		var v jval
+		switch d.key(raw, esc) {
 		case "ID":
-			if id, ok := intOf(v); ok {
-				a.ID, idSeen = id, true
-			} else if v.Type() != fastjson.TypeNull {
-				problems = append(problems, "ID is not a number")
-			}
-		case "Name":
-			a.Name = textOf(v)
-		case "Platform":
-			a.Platform = textOf(v)
-		case "Type":
-			a.Type = textOf(v)
-		case "Status":
-			a.Status = textOf(v)
-		case "Schedulable":
-			a.Schedulable = flexBool(v)
-		case "Priority":
-			n, _ := intOf(v)
-			a.Priority = int(n)
-		case "Concurrency":
-			n, _ := intOf(v)
-			a.Concurrency = int(n)
-		case "GroupIDs":
-			for _, g := range arrayOf(v) {
-				if id, ok := intOf(g); ok {
-					a.GroupIDs = append(a.GroupIDs, id)
+			if v, i = scalarAt(s, at, 2); i >= 0 {
+				if id, ok := d.intOf(v); ok {
+					a.ID, idSeen = id, true
+				} else if v.kind != jNull {
+					problems = append(problems, "ID is not a number")
 				}
 			}
+		case "Name":
+			v, i = scalarAt(s, at, 2)
+			a.Name = d.textOf(v)
+		case "Platform":
+			v, i = scalarAt(s, at, 2)
+			a.Platform = d.textOf(v)
+		case "Type":
+			v, i = scalarAt(s, at, 2)
+			a.Type = d.textOf(v)
+		case "Status":
+			v, i = scalarAt(s, at, 2)
+			a.Status = d.textOf(v)
+		case "Schedulable":
+			v, i = scalarAt(s, at, 2)
+			a.Schedulable = d.flexBool(v)
+		case "Priority":
+			v, i = scalarAt(s, at, 2)
+			n, _ := d.intOf(v)
+			a.Priority = int(n)
+		case "Concurrency":
+			v, i = scalarAt(s, at, 2)
+			n, _ := d.intOf(v)
+			a.Concurrency = int(n)
+		case "GroupIDs":
+			i = d.groupIDs(a, s, at)
 		case "LastUsedAt":
-			a.LastUsedAt = unlessZero(flexTime(v))
+			v, i = scalarAt(s, at, 2)
+			a.LastUsedAt = unlessZero(d.flexTime(v))
 		case "ExpiresAt":
-			a.ExpiresAt = unlessZero(flexTime(v))
+			v, i = scalarAt(s, at, 2)
+			a.ExpiresAt = unlessZero(d.flexTime(v))
 		case "AutoPauseOnExpired":
-			a.AutoPauseOnExpired = flexBool(v)
+			v, i = scalarAt(s, at, 2)
+			a.AutoPauseOnExpired = d.flexBool(v)
 		case "RateLimitedAt":
-			a.RateLimitedAt = unlessZero(flexTime(v))
+			v, i = scalarAt(s, at, 2)
+			a.RateLimitedAt = unlessZero(d.flexTime(v))
 		case "RateLimitResetAt":
-			a.RateLimitResetAt = unlessZero(flexTime(v))
+			v, i = scalarAt(s, at, 2)
+			a.RateLimitResetAt = unlessZero(d.flexTime(v))
 		case "OverloadUntil":
-			a.OverloadUntil = unlessZero(flexTime(v))
+			v, i = scalarAt(s, at, 2)
+			a.OverloadUntil = unlessZero(d.flexTime(v))
 		case "TempUnschedulableUntil":
-			a.TempUnschedulableUntil = unlessZero(flexTime(v))
+			v, i = scalarAt(s, at, 2)
+			a.TempUnschedulableUntil = unlessZero(d.flexTime(v))
 		case "SessionWindowEnd":
-			if t, ok := flexTime(v); ok && (a.Platform == "anthropic" || a.Platform == "") {
-				if u := anthropicUsage(&a); u != nil {
+			v, i = scalarAt(s, at, 2)
+			if t, ok := d.flexTime(v); ok && (a.Platform == "anthropic" || a.Platform == "") {
+				if u := anthropicUsage(a); u != nil {
 					u.Windows[0].ResetAt, u.Windows[0].HasResetAt = t, true
 				}
 			}
 		case "TempUnschedulableReason":
-			a.TempUnschedulableReason = textOf(v)
+			v, i = scalarAt(s, at, 2)
+			a.TempUnschedulableReason = d.textOf(v)
 			a.TempBlock = d.tempBlock(v)
 		case "Extra":
-			if extra, err := v.Object(); err == nil {
-				if decodeExtra(&a, extra, &q) {
-					a.Quota = new(model.Quota)
-					*a.Quota = q
-				}
-			}
+			i = d.extra(a, s, at)
+		default:
+			i = skipAny(s, at, 2)
 		}
-	})
+		i, done = memberNext(s, i)
+	}
+	if i < 0 || skipWS(s, i) != len(s) {
+		*a = model.Account{Key: a.Key, ID: keyID, Invalid: syntaxReason(raw)}
+		return
+	}
 	if !idSeen && keyIDErr != nil {
 		problems = append(problems, "no account ID in the value or the key")
 	}
 	if len(problems) > 0 {
 		a.Invalid = strings.Join(problems, "; ")
 	}
-	return a
 }
 
-// decodeExtra reads the Codex snapshot into q the way the gateway's own helpers do: numbers
-// may be strings, reset_after_seconds is an integer, booleans may be "true" or non-zero
-// numbers. It reports whether there was a snapshot.
-func decodeExtra(a *model.Account, extra *fastjson.Object, q *model.Quota) bool {
+// groupIDs appends the numeric members of the GroupIDs array at i; anything else there
+// adds nothing. It returns the index after the value, or -1.
+func (d *Decoder) groupIDs(a *model.Account, s string, i int) int {
+	if i >= len(s) || s[i] != '[' {
+		_, i = scalarAt(s, i, 2)
+		return i
+	}
+	i = skipWS(s, i+1)
+	if i < len(s) && s[i] == ']' {
+		return i + 1
+	}
+	for {
+		var v jval
+		if v, i = scalarAt(s, i, 3); i < 0 {
+			return -1
+		}
+		if id, ok := d.intOf(v); ok {
+			a.GroupIDs = append(a.GroupIDs, id)
+		}
+		if i = skipWS(s, i); i >= len(s) {
+			return -1
+		}
+		switch s[i] {
+		case ',':
+			i = skipWS(s, i+1)
+			continue
+		case ']':
+			return i + 1
+		}
+		return -1
+	}
+}
+
+// extra reads the Extra object at i: the Codex snapshot into d.q the way the gateway's own
+// helpers do (numbers may be strings, reset_after_seconds is an integer, booleans may be
+// "true" or non-zero numbers), and the other keys the judgement reads. It returns the
+// index after the value, or -1.
+func (d *Decoder) extra(a *model.Account, s string, i int) int {
+	if i >= len(s) || s[i] != '{' {
+		_, i = scalarAt(s, i, 2)
+		return i
+	}
+	q := &d.q
 	has := false
-	extra.Visit(func(k []byte, v *fastjson.Value) {
-		key := unsafe.String(unsafe.SliceData(k), len(k)) // read-only, not kept
-		if key == "model_rate_limits" {
-			a.ModelLimits = decodeModelLimits(v)
-			return
+	i, done := objectStart(s, i)
+	for !done && i >= 0 {
+		raw, esc, at := memberKey(s, i)
+		if at < 0 {
+			return -1
 		}
-		if key == "codex_usage_updated_at" {
-			q.UpdatedAt, q.HasUpdatedAt = flexTime(v)
-			has = true
-			return
+		key := d.key(raw, esc)
+		if len(key) < len("kimi_") {
+			i = skipAny(s, at, 3)
+			i, done = memberNext(s, i)
+			continue
 		}
-		if strings.HasPrefix(key, "quota_") {
-			decodeLocalQuota(a, key, v)
-			return
+		// the first byte picks the family; within it, the fastjson decoder's order
+		var v jval
+		switch key[0] {
+		case 'm':
+			if key == "model_rate_limits" {
+				a.ModelLimits, i = d.modelLimits(s, at)
+			} else {
+				i = skipAny(s, at, 3)
+			}
+		case 'c':
+			switch {
+			case key == "codex_usage_updated_at":
+				v, i = scalarAt(s, at, 3)
+				q.UpdatedAt, q.HasUpdatedAt = d.flexTime(v)
+				has = true
+			case key == "codex_auto_reset_credit_state":
+				r := autoReset(q)
+				r.Card, i = d.cardState(s, at)
+			default:
+				i = d.window(q, key, s, at, &has)
+			}
+		case 'a':
+			if strings.HasPrefix(key, "auto_reset_credit_") {
+				v, i = scalarAt(s, at, 3)
+				d.decodeAutoReset(q, key, v)
+			} else {
+				i = d.window(q, key, s, at, &has)
+			}
+		case 'q':
+			if strings.HasPrefix(key, "quota_") {
+				v, i = scalarAt(s, at, 3)
+				d.decodeLocalQuota(a, key, v)
+			} else {
+				i = skipAny(s, at, 3)
+			}
+		case 's', 'p':
+			if key == "session_window_utilization" || strings.HasPrefix(key, "passive_usage_") {
+				v, i = scalarAt(s, at, 3)
+				d.decodeAnthropicUsage(a, key, v)
+			} else {
+				i = skipAny(s, at, 3)
+			}
+		case 'k', 'z':
+			if strings.HasPrefix(key, "kimi_") || strings.HasPrefix(key, "zhipu_") {
+				v, i = scalarAt(s, at, 3)
+				d.decodeProviderUsage(a, key, v)
+			} else {
+				i = skipAny(s, at, 3)
+			}
+		default:
+			i = skipAny(s, at, 3)
 		}
-		if key == "session_window_utilization" || strings.HasPrefix(key, "passive_usage_") {
-			decodeAnthropicUsage(a, key, v)
-			return
+		i, done = memberNext(s, i)
+	}
+	if i >= 0 && (has || q.AutoReset != nil) {
+		a.Quota = new(model.Quota)
+		*a.Quota = *q
+	}
+	return i
+}
+
+// window reads the value at i when key is codex_<w>_<field> or auto_pause_<w>_<field>
+// and skips it otherwise. It returns the index after the value, or -1.
+func (d *Decoder) window(q *model.Quota, key, s string, i int, has *bool) int {
+	n, field, ok := windowField(key)
+	if !ok {
+		return skipAny(s, i, 3)
+	}
+	v, i := scalarAt(s, i, 3)
+	w := &q.Windows[n]
+	switch field {
+	case "used_percent":
+		w.UsedPercent, _ = d.flexNumber(v)
+		w.Present, w.HasUsed, *has = true, true, true
+	case "reset_at":
+		w.ResetAt, w.HasResetAt = d.flexTime(v)
+		if v.kind == jString && !v.esc && v.raw != "" && v.raw[0] > ' ' && v.raw[0] < utf8.RuneSelf &&
+			v.raw[len(v.raw)-1] > ' ' && v.raw[len(v.raw)-1] < utf8.RuneSelf {
+			// nothing for TrimSpace to trim: the scheduling read is the strict one
+			w.SchedResetAt, w.HasSchedResetAt = w.ResetAt, w.HasResetAt
+		} else {
+			w.SchedResetAt, w.HasSchedResetAt = d.schedResetAt(v)
 		}
-		if strings.HasPrefix(key, "kimi_") || strings.HasPrefix(key, "zhipu_") {
-			decodeProviderUsage(a, key, v)
-			return
-		}
-		if strings.HasPrefix(key, "auto_reset_credit_") || key == "codex_auto_reset_credit_state" {
-			decodeAutoReset(q, key, v)
-			return
-		}
-		i, field, ok := windowField(key)
-		if !ok {
-			return
-		}
-		w := &q.Windows[i]
-		switch field {
-		case "used_percent":
-			w.UsedPercent, _ = flexNumber(v)
-			w.Present, w.HasUsed, has = true, true, true
-		case "reset_at":
-			w.ResetAt, w.HasResetAt = flexTime(v)
-			w.SchedResetAt, w.HasSchedResetAt = schedResetAt(v)
-			w.Present, has = true, true
-		case "reset_after_seconds":
-			w.ResetAfterSeconds = flexInt(v)
-			w.Present, has = true, true
-		case "threshold":
-			t, _ := flexNumber(v)
-			w.Threshold = model.ClampRatio(t)
-		case "disabled":
-			w.Disabled = flexBool(v)
-		}
-	})
-	return has || q.AutoReset != nil
+		w.Present, *has = true, true
+	case "reset_after_seconds":
+		w.ResetAfterSeconds = d.flexInt(v)
+		w.Present, *has = true, true
+	case "threshold":
+		t, _ := d.flexNumber(v)
+		w.Threshold = model.ClampRatio(t)
+	case "disabled":
+		w.Disabled = d.flexBool(v)
+	}
+	return i
 }
 
 // windowField splits codex_<w>_<field> and auto_pause_<w>_<field> keys.
@@ -209,85 +330,179 @@ func windowField(key string) (int, string, bool) {
 	return 0, "", false
 }
 
-func decodeModelLimits(v *fastjson.Value) []model.ModelLimit {
-	obj, err := v.Object()
-	if err != nil {
-		return nil
+// modelLimits reads model_rate_limits at i: one cooldown per member, in order, with the
+// member's rate_limit_reset_at as fastjson's Get found it (the first key spelled that way
+// without escapes, else the first that unescapes to it).
+func (d *Decoder) modelLimits(s string, i int) ([]model.ModelLimit, int) {
+	if i >= len(s) || s[i] != '{' {
+		_, i = scalarAt(s, i, 3)
+		return nil, i
 	}
 	var out []model.ModelLimit
-	obj.Visit(func(k []byte, v *fastjson.Value) {
-		out = append(out, model.ModelLimit{Model: strings.Clone(model.Sanitize(string(k))), ResetAt: unlessZero(flexTime(v.Get("rate_limit_reset_at")))})
-	})
-	return out
+	i, done := objectStart(s, i)
+	for !done && i >= 0 {
+		raw, esc, at := memberKey(s, i)
+		if at < 0 {
+			return nil, -1
+		}
+		l := model.ModelLimit{Model: strings.Clone(model.Sanitize(d.key(raw, esc)))}
+		if at < len(s) && s[at] == '{' {
+			var plain, escaped time.Time
+			plainSeen, escapedSeen := false, false
+			i, done = objectStart(s, at)
+			for !done && i >= 0 {
+				raw, esc, at := memberKey(s, i)
+				if at < 0 {
+					return nil, -1
+				}
+				var v jval
+				if v, i = scalarAt(s, at, 5); i < 0 {
+					return nil, -1
+				}
+				if !esc && raw == "rate_limit_reset_at" && !plainSeen {
+					plain, _ = d.flexTime(v)
+					plainSeen = true
+				}
+				if !escapedSeen && d.key(raw, esc) == "rate_limit_reset_at" {
+					escaped, _ = d.flexTime(v)
+					escapedSeen = true
+				}
+				i, done = memberNext(s, i)
+			}
+			if i < 0 {
+				return nil, -1
+			}
+			if plainSeen {
+				l.ResetAt = unlessZero(plain, true)
+			} else {
+				l.ResetAt = unlessZero(escaped, true)
+			}
+		} else if _, i = scalarAt(s, at, 4); i < 0 {
+			return nil, -1
+		}
+		out = append(out, l)
+		i, done = memberNext(s, i)
+	}
+	return out, i
 }
 
-// textOf renders any scalar as sanitised text that outlives the parser; objects and
+// textOf renders any scalar as sanitised text that outlives the decode; objects and
 // arrays are not text.
-func textOf(v *fastjson.Value) string {
-	switch v.Type() {
-	case fastjson.TypeString:
-		s := model.Sanitize(view(v))
-		if known, ok := vocabulary[s]; ok {
+func (d *Decoder) textOf(v jval) string {
+	switch v.kind {
+	case jString:
+		s := model.Sanitize(d.view(v))
+		if known, ok := interned(s); ok {
 			return known
 		}
 		return strings.Clone(s)
-	case fastjson.TypeNumber, fastjson.TypeTrue, fastjson.TypeFalse:
-		return v.String()
+	case jNumber:
+		return strings.Clone(v.raw)
+	case jTrue:
+		return "true"
+	case jFalse:
+		return "false"
 	}
 	return ""
 }
 
-// vocabulary holds the values most accounts share, so decoding them allocates nothing.
-var vocabulary = func() map[string]string {
-	m := map[string]string{}
-	for _, s := range []string{"openai", "anthropic", "gemini", "antigravity", "grok", "kimi", "zhipu",
-		"oauth", "setup-token", "apikey", "bedrock", "upstream", "active", "inactive", "disabled", "error", ""} {
-		m[s] = s
+// interned returns the shared copy of the values most accounts hold, so decoding them
+// allocates nothing.
+func interned(s string) (string, bool) {
+	switch s {
+	case "openai":
+		return "openai", true
+	case "anthropic":
+		return "anthropic", true
+	case "gemini":
+		return "gemini", true
+	case "antigravity":
+		return "antigravity", true
+	case "grok":
+		return "grok", true
+	case "kimi":
+		return "kimi", true
+	case "zhipu":
+		return "zhipu", true
+	case "oauth":
+		return "oauth", true
+	case "setup-token":
+		return "setup-token", true
+	case "apikey":
+		return "apikey", true
+	case "bedrock":
+		return "bedrock", true
+	case "upstream":
+		return "upstream", true
+	case "active":
+		return "active", true
+	case "inactive":
+		return "inactive", true
+	case "disabled":
+		return "disabled", true
+	case "error":
+		return "error", true
+	case "":
+		return "", true
 	}
-	return m
-}()
-
-// view is a string value without copying: it aliases the parser's buffer, so it is only
-// for reading during the decode (parsing a number or a time); textOf copies what it keeps.
-func view(v *fastjson.Value) string {
-	b, _ := v.StringBytes()
-	return unsafe.String(unsafe.SliceData(b), len(b))
+	return "", false
 }
 
-func arrayOf(v *fastjson.Value) []*fastjson.Value {
-	a, _ := v.Array()
-	return a
-}
-
-func intOf(v *fastjson.Value) (int64, bool) {
-	switch v.Type() {
-	case fastjson.TypeNumber:
-		if n, err := v.Int64(); err == nil {
+// intOf reads an integer: a number that is one (or a whole float), or a string
+// ParseInt accepts after trimming.
+func (d *Decoder) intOf(v jval) (int64, bool) {
+	switch v.kind {
+	case jNumber:
+		if n, ok := plainInt(v.raw); ok {
 			return n, true
 		}
-		f, err := v.Float64()
+		if n, err := fastfloat.ParseInt64(v.raw); err == nil {
+			return n, true
+		}
+		f, err := v.float()
 		return int64(f), err == nil && f == float64(int64(f))
-	case fastjson.TypeString:
-		n, err := strconv.ParseInt(strings.TrimSpace(view(v)), 10, 64)
+	case jString:
+		n, err := strconv.ParseInt(strings.TrimSpace(d.view(v)), 10, 64)
 		return n, err == nil
 	}
 	return 0, false
 }
 
+// plainInt reads up to 18 digits with an optional minus, the common case, without the
+// error fastfloat would build for anything else.
+func plainInt(s string) (int64, bool) {
+	neg := len(s) > 0 && s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	if len(s) == 0 || len(s) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
 // flexBool mirrors the gateway's resolveAccountExtraBool: true, a string that
 // strconv.ParseBool accepts as true, or a non-zero number.
-func flexBool(v *fastjson.Value) bool {
-	if v == nil {
-		return false
-	}
-	switch v.Type() {
-	case fastjson.TypeTrue:
+func (d *Decoder) flexBool(v jval) bool {
+	switch v.kind {
+	case jTrue:
 		return true
-	case fastjson.TypeString:
-		t, err := strconv.ParseBool(strings.TrimSpace(view(v)))
+	case jString:
+		t, err := strconv.ParseBool(strings.TrimSpace(d.view(v)))
 		return err == nil && t
-	case fastjson.TypeNumber:
-		f, err := v.Float64()
+	case jNumber:
+		f, err := v.float()
 		return err == nil && f != 0 && !math.IsInf(f, 0)
 	}
 	return false
@@ -298,16 +513,16 @@ func flexBool(v *fastjson.Value) bool {
 // does: a JSON number out of float64's range fails the gateway's decoding and reads as
 // missing; a string "NaN" never reaches a threshold, like 0; "Infinity" exceeds every
 // threshold, like the largest float.
-func flexNumber(v *fastjson.Value) (float64, bool) {
-	switch v.Type() {
-	case fastjson.TypeNumber:
-		f, err := v.Float64()
+func (d *Decoder) flexNumber(v jval) (float64, bool) {
+	switch v.kind {
+	case jNumber:
+		f, err := v.float()
 		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 			return 0, false
 		}
 		return f, true
-	case fastjson.TypeString:
-		f, err := strconv.ParseFloat(strings.TrimSpace(view(v)), 64)
+	case jString:
+		f, err := strconv.ParseFloat(strings.TrimSpace(d.view(v)), 64)
 		if err != nil {
 			return 0, false
 		}
@@ -330,16 +545,16 @@ func finite(f float64) float64 {
 }
 
 // flexInt mirrors parseExtraInt: a number truncated to an int, or a string Atoi accepts.
-func flexInt(v *fastjson.Value) int {
-	switch v.Type() {
-	case fastjson.TypeNumber:
-		f, err := v.Float64()
+func (d *Decoder) flexInt(v jval) int {
+	switch v.kind {
+	case jNumber:
+		f, err := v.float()
 		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 			return 0
 		}
 		return int(f)
-	case fastjson.TypeString:
-		n, err := strconv.Atoi(strings.TrimSpace(view(v)))
+	case jString:
+		n, err := strconv.Atoi(strings.TrimSpace(d.view(v)))
 		if err != nil {
 			return 0
 		}
@@ -350,17 +565,20 @@ func flexInt(v *fastjson.Value) int {
 
 // flexTime mirrors the gateway's parseTime on a string value; ok is false for anything
 // else. A stored zero time parses: the gateway takes it as a real, very old time.
-func flexTime(v *fastjson.Value) (time.Time, bool) {
-	if v == nil || v.Type() != fastjson.TypeString {
+func (d *Decoder) flexTime(v jval) (time.Time, bool) {
+	if v.kind != jString {
 		return time.Time{}, false
 	}
-	return model.ParseGatewayTime(view(v))
+	return model.ParseGatewayTime(d.view(v))
 }
 
-// unlessZero is for the account's own time fields, where Go's zero time means unset.
+// unlessZero is for the account's own time fields, where Go's zero time means unset:
+// any time in year 1 (t.Year() <= 1 for the UTC times ParseGatewayTime returns).
 func unlessZero(t time.Time, _ bool) time.Time {
-	if t.Year() <= 1 {
+	if t.Before(yearTwo) {
 		return time.Time{}
 	}
 	return t
 }
+
+var yearTwo = time.Date(2, time.January, 1, 0, 0, 0, 0, time.UTC)

@@ -235,3 +235,17 @@ func dump(a model.Account) string {
 	}
 	return b.String()
 }
+
+// A decoded account shares no bytes with the value it came from or with the decoder's
+// buffers: the fastjson decoder once kept the provider of a Kimi account as a slice of
+// its parser's buffer, which the next value overwrote.
+func TestDecodedAccountOutlivesTheDecoder(t *testing.T) {
+	var d Decoder
+	kimi := d.Decode("sched:meta:1", `{"ID":1,"Platform":"kimi","Extra":{"kimi_5h_used_percent":50,"zh\u0069pu_weekly_used_percent":1}}`)
+	for range 3 {
+		d.Decode("sched:meta:2", `{"ID":2,"Name":"xxxxxxxxxxxxxxxxxxxxxxxxxxxx","Extra":{"\u0078xxxxxxxxxxxxxxxxxxxxxxxxx":1}}`)
+	}
+	if u := kimi.ProviderUsage; u == nil || u.Provider != "zhipu" || !u.Windows[1].HasUsed {
+		t.Fatalf("provider usage %+v", u)
+	}
+}

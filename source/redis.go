@@ -307,21 +307,22 @@ func (d *Decoder) decodeBatch(keys []string, metas, lastUsed []any) []model.Acco
 		if !ok {
 			continue
 		}
-		var a model.Account
+		// decoded in place: an Account is a few hundred bytes, not worth copying twice
+		out = out[:len(out)+1]
+		a := &out[len(out)-1]
 		var rev uint64
 		found := false
 		if d.memo != nil {
 			rev = d.memo.rev(s)
-			a, found = d.memo.lookup(k, rev)
+			*a, found = d.memo.lookup(k, rev)
 		}
 		if !found {
-			a = d.decode(k, s)
+			d.decode(a, k, s)
 			a.Rev = rev
 		}
 		if t, ok := parseUnixMillis(lastUsed[i]); ok && t.After(a.LastUsedAt) {
 			a.LastUsedAt = t
 		}
-		out = append(out, a)
 	}
 	return out
 }

@@ -178,8 +178,8 @@ func (s *API) decodePage(raw []byte) (*apiPage, error) {
 	}
 	list, _ := items.Array()
 	p := &apiPage{accounts: make([]model.Account, 0, len(list))}
-	p.total, _ = intOf(orNull(v.Get("total")))
-	pages, _ := intOf(orNull(v.Get("pages")))
+	p.total, _ = fjInt(orNull(v.Get("total")))
+	pages, _ := fjInt(orNull(v.Get("pages")))
 	p.pages = int(pages)
 	if p.total < 0 {
 		p.total = 0

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/quotatop/quotatop/model"
+	"github.com/valyala/fastjson"
 )
 
 // listGateway serves GET /api/v1/admin/accounts the way sub2api 0.1.179 does: pages of
@@ -317,8 +318,8 @@ func TestDTOJudgesLikeMeta(t *testing.T) {
 
 func decodeDTOString(t *testing.T, d *Decoder, s string) model.Account {
 	t.Helper()
-	var pageDecoder Decoder
-	v, err := pageDecoder.parser.Parse(s)
+	var page fastjson.Parser
+	v, err := page.Parse(s)
 	if err != nil {
 		t.Fatal(err)
 	}

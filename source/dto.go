@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/quotatop/quotatop/model"
 	"github.com/valyala/fastjson"
@@ -42,7 +43,7 @@ func decodeDTO(d *Decoder, v *fastjson.Value) model.Account {
 		return model.Account{Key: "api:account:?", Invalid: "an account in the list is not a JSON object but " + v.Type().String()}
 	}
 	key := "api:account:?"
-	if id, ok := intOf(orNull(obj.Get("id"))); ok {
+	if id, ok := fjInt(orNull(obj.Get("id"))); ok {
 		key = APIKey(id)
 	}
 	meta := make([]byte, 0, 2048)
@@ -94,7 +95,7 @@ func boolByte(b bool) byte {
 // appendUnixAsTime writes Unix seconds as the RFC 3339 string the meta form carries;
 // anything else becomes null, which the decoder reads as no time.
 func appendUnixAsTime(b []byte, v *fastjson.Value) []byte {
-	n, ok := intOf(v)
+	n, ok := fjInt(v)
 	if !ok || v.Type() != fastjson.TypeNumber || n < -62135596800 || n > 253402300799 {
 		return append(b, "null"...)
 	}
@@ -114,7 +115,7 @@ func thresholdOverride(v *fastjson.Value) int {
 	case fastjson.TypeNumber:
 		f = v.GetFloat64()
 	case fastjson.TypeString:
-		s := strings.TrimSpace(view(v))
+		s := strings.TrimSpace(fjString(v))
 		if n, err := strconv.Atoi(s); err == nil {
 			f = float64(n)
 		} else if f, err = strconv.ParseFloat(s, 64); err != nil {
@@ -160,10 +161,33 @@ func identityMismatch(creds, extra *fastjson.Value) bool {
 func firstString(v *fastjson.Value, keys []string) string {
 	for _, k := range keys {
 		if s := v.Get(k); s != nil && s.Type() == fastjson.TypeString {
-			if t := strings.TrimSpace(view(s)); t != "" {
+			if t := strings.TrimSpace(fjString(s)); t != "" {
 				return t
 			}
 		}
 	}
 	return ""
+}
+
+// fjInt reads an ID or a count: a whole JSON number, or a string of digits.
+func fjInt(v *fastjson.Value) (int64, bool) {
+	switch v.Type() {
+	case fastjson.TypeNumber:
+		if n, err := v.Int64(); err == nil {
+			return n, true
+		}
+		f, err := v.Float64()
+		return int64(f), err == nil && f == float64(int64(f))
+	case fastjson.TypeString:
+		n, err := strconv.ParseInt(strings.TrimSpace(fjString(v)), 10, 64)
+		return n, err == nil
+	}
+	return 0, false
+}
+
+// fjString is a string value without copying: only for reading while the parser's
+// buffer is alive.
+func fjString(v *fastjson.Value) string {
+	b, _ := v.StringBytes()
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }

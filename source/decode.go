@@ -304,6 +304,7 @@ func (d *Decoder) window(q *model.Quota, key, s string, i int, has *bool) int {
 	case "threshold":
 		t, _ := d.flexNumber(v)
 		w.Threshold = model.ClampRatio(t)
+		w.ThresholdNaN = v.kind == jString && isNaNText(d.view(v))
 	case "disabled":
 		w.Disabled = d.flexBool(v)
 	}
@@ -529,6 +530,13 @@ func (d *Decoder) flexNumber(v jval) (float64, bool) {
 		return finite(f), true
 	}
 	return 0, false
+}
+
+// isNaNText reports whether ParseFloat reads s (trimmed) as NaN, as the gateway's
+// resolveAccountExtraNumber does before its clamp keeps the NaN (model.WindowSnapshot).
+func isNaNText(s string) bool {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	return err == nil && math.IsNaN(f)
 }
 
 // finite maps NaN to 0 and the infinities to the largest floats of their sign.

@@ -128,3 +128,24 @@ func FuzzDecodeJudge(f *testing.F) {
 		}
 	})
 }
+
+// "NaN" as a per-account threshold: the gateway parses it, its clamp keeps NaN, and the
+// window then never pauses, not even at the gateway default.
+func TestNaNThresholdDecoded(t *testing.T) {
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	raw := `{"ID":5,"Platform":"openai","Type":"oauth","Status":"active","Schedulable":true,"Extra":{"codex_5h_used_percent":99,` +
+		`"codex_5h_reset_at":"2026-11-26T12:00:00Z","codex_usage_updated_at":"2026-11-26T09:59:00Z","auto_pause_5h_threshold":" nan "}}`
+	a := DecodeMeta("sched:meta:5", raw)
+	if !a.Quota.Windows[0].ThresholdNaN || a.Quota.Windows[0].Threshold != 0 {
+		t.Fatalf("%+v", a.Quota.Windows[0])
+	}
+	p := model.DefaultPolicy()
+	p.DefaultThreshold = [2]float64{0.9, 0.9}
+	if j := model.Judge(&a, p, now); j.State == model.StatePaused {
+		t.Fatalf("judged %s %v", j.State, j.Reasons)
+	}
+	b := DecodeMeta("sched:meta:5", strings.Replace(raw, `" nan "`, `"0.5"`, 1))
+	if b.Quota.Windows[0].ThresholdNaN || model.Judge(&b, p, now).State != model.StatePaused {
+		t.Fatal("a number threshold is not NaN")
+	}
+}

@@ -173,6 +173,7 @@ func refDecodeExtra(a *model.Account, extra *fastjson.Object, q *model.Quota) bo
 		case "threshold":
 			t, _ := refFlexNumber(v)
 			w.Threshold = model.ClampRatio(t)
+			w.ThresholdNaN = v.Type() == fastjson.TypeString && isNaNText(string(v.GetStringBytes()))
 		case "disabled":
 			w.Disabled = refFlexBool(v)
 		}

@@ -329,6 +329,26 @@ func (r *Redis) readChanged(ctx context.Context, keys []string) ([]model.Account
 	}
 	d := Decoder{memo: r.memo}
 	fresh := d.decodeBatch(b.keys, b.metas, b.lastAt) // vanished keys are left out
+	// The usual poll: a few known keys rewritten, none new, none gone. Then the last
+	// fleet is copied once and the changed accounts are put at their places, found by
+	// the memo's index, without looking up the other 100,000 keys.
+	if len(fresh) == len(keys) {
+		inPlace := true
+		for i := range fresh {
+			if _, ok := r.memo.at[fresh[i].Key]; !ok {
+				inPlace = false
+				break
+			}
+		}
+		if inPlace {
+			out := slices.Clone(prev) // the caller still holds prev: never write it
+			for i := range fresh {
+				out[r.memo.at[fresh[i].Key]] = fresh[i]
+			}
+			r.memo.accounts = out // same keys at the same places: the index stands
+			return out, nil
+		}
+	}
 	byKey := make(map[string]*model.Account, len(fresh))
 	for i := range fresh {
 		byKey[fresh[i].Key] = &fresh[i]
@@ -352,10 +372,6 @@ func (r *Redis) readChanged(ctx context.Context, keys []string) ([]model.Account
 		}
 		slices.SortFunc(out, func(a, b model.Account) int { return strings.Compare(a.Key, b.Key) })
 	}
-	if len(out) == len(prev) && len(byKey) == 0 {
-		r.memo.accounts = out // same keys at the same places: the index stands
-	} else {
-		r.memo.keep(out)
-	}
+	r.memo.keep(out)
 	return out, nil
 }

@@ -38,6 +38,7 @@ type Pipeline struct {
 
 	mu     sync.Mutex
 	recent []events.Event
+	judged judgements // judge.go
 }
 
 // Observe takes one poll's outcome (accounts, or err when the storage failed) and returns
@@ -51,10 +52,7 @@ func (p *Pipeline) Observe(now time.Time, took time.Duration, accounts []model.A
 			p.Metrics.Failed(took, err)
 		}
 	} else {
-		js := make([]model.Judgement, len(accounts))
-		for i := range accounts {
-			js[i] = model.Judge(&accounts[i], p.Policy, now)
-		}
+		js := p.judged.judge(accounts, p.Policy, now)
 		if p.Project != nil {
 			p.Project(now, accounts, js)
 		}

@@ -1,0 +1,40 @@
+package watch
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/quotatop/quotatop/demo"
+	"github.com/quotatop/quotatop/model"
+)
+
+// Reused judgements always equal judging afresh: across unchanged polls, a changed
+// account, the clock passing a window's reset and a policy change.
+func TestJudgementsReuseEqualsJudging(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	accounts := demo.Accounts(t0)
+	for i := range accounts {
+		accounts[i].Rev = uint64(i + 1)
+	}
+	var c judgements
+	p := model.DefaultPolicy()
+	check := func(now time.Time, p model.Policy) {
+		t.Helper()
+		got := c.judge(accounts, p, now)
+		for i := range accounts {
+			if want := model.Judge(&accounts[i], p, now); !reflect.DeepEqual(got[i], want) {
+				t.Fatalf("%s at %v: reused %+v, fresh %+v", accounts[i].Name, now, got[i].State, want.State)
+			}
+		}
+	}
+	check(t0, p)
+	check(t0.Add(2*time.Second), p)
+	accounts[3].Schedulable, accounts[3].Rev = !accounts[3].Schedulable, 9999
+	check(t0.Add(4*time.Second), p)
+	for h := 1; h <= 8; h++ { // resets, staleness and expiries come due
+		check(t0.Add(time.Duration(h)*time.Hour), p)
+	}
+	p.DefaultThreshold = [2]float64{0.5, 0.5}
+	check(t0.Add(8*time.Hour), p)
+}

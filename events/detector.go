@@ -159,7 +159,13 @@ func (d *Detector) Observe(now time.Time, accounts []model.Account, js []model.J
 			if d.cfg.Projector == nil || d.cfg.DryHorizon <= 0 {
 				continue
 			}
-			ttd, ok := d.cfg.Projector.TimeToDry(a.ID, wj.Name, now)
+			// Only an account the gateway still schedules can run dry; a paused one has
+			// had its state change event.
+			var ttd time.Duration
+			ok := Schedulable(j.State)
+			if ok {
+				ttd, ok = d.cfg.Projector.TimeToDry(a.ID, wj.Name, now)
+			}
 			soon := ok && ttd <= d.cfg.DryHorizon
 			if !known {
 				t.dry[w].shown = soon

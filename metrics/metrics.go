@@ -242,7 +242,7 @@ func (c fleetCollector) Collect(ch chan<- prometheus.Metric) {
 			if w.Threshold > 0 {
 				gauge(descThreshold, w.Threshold, id, string(w.Name))
 			}
-			if m.opts.Projector != nil {
+			if m.opts.Projector != nil && events.Schedulable(j.State) {
 				if d, ok := m.opts.Projector.TimeToDry(a.ID, w.Name, now); ok {
 					gauge(descTimeToPause, d.Seconds(), id, string(w.Name))
 				}

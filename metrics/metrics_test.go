@@ -115,7 +115,7 @@ func TestScrape(t *testing.T) {
 	want := map[string][]string{
 		"quotatop_window_used_ratio":            {"account_id=1,window=5h 0.97", "account_id=1,window=7d 0.4"},
 		"quotatop_window_threshold_ratio":       {"account_id=1,window=5h 0.95"},
-		"quotatop_window_time_to_pause_seconds": {"account_id=1,window=7d 1500"},
+		"quotatop_window_time_to_pause_seconds": nil, // account 1 is paused already
 		"quotatop_account_snapshot_age_seconds": {"account_id=1 100"},
 		"quotatop_account_info":                 {"account_id=1,platform=openai 1", "account_id=2,platform=anthropic 1", "account_id=3,platform=openai 1"},
 		"quotatop_group_schedulable_accounts":   {"group=7,platform=anthropic 1", "group=7,platform=openai 0", "group=8,platform=anthropic 1", "group=8,platform=openai 0"},
@@ -234,5 +234,25 @@ func TestShippedRules(t *testing.T) {
 		if !slices.ContainsFunc(exported, func(m string) bool { return strings.Contains(r.Expr, m) }) {
 			t.Errorf("%s uses no exported metric: %s", r.Alert, r.Expr)
 		}
+	}
+}
+
+// A time to pause is exported only for an account the gateway still schedules.
+func TestTimeToPauseWhileScheduled(t *testing.T) {
+	m := New(Options{Projector: projector{}, Clock: func() time.Time { return t0 }})
+	srv, err := m.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(context.Background())
+	accounts, _ := fleet()
+	accounts[0].Quota.Windows[0].UsedPercent = 50
+	js := make([]model.Judgement, len(accounts))
+	for i := range accounts {
+		js[i] = model.Judge(&accounts[i], model.DefaultPolicy(), t0)
+	}
+	m.Update(t0, time.Millisecond, accounts, js)
+	if got := series(scrape(t, "http://"+srv.Addr())["quotatop_window_time_to_pause_seconds"]); !slices.Equal(got, []string{"account_id=1,window=7d 1500"}) {
+		t.Fatalf("got %q", got)
 	}
 }

@@ -223,11 +223,14 @@ func (m Model) pollCmd(gen int) tea.Cmd {
 		defer cancel()
 		accounts, err := reader.Read(ctx)
 		msg := pollDoneMsg{gen: gen, accounts: accounts, err: err, started: started, finished: clock(), readMode: readMode(reader)}
-		if alerts != nil {
-			msg.alerts = alerts.Observe(msg.finished, msg.finished.Sub(started), accounts, policy, err)
-		}
 		if err == nil && hist != nil {
 			msg.trends = project(hist, accounts, policy, msg.finished)
+		}
+		if alerts != nil {
+			if sink, ok := alerts.(ForecastSink); ok && msg.trends != nil {
+				sink.Forecasts(msg.trends.forecasts) // projected once, for the screen and the events
+			}
+			msg.alerts = alerts.Observe(msg.finished, msg.finished.Sub(started), accounts, policy, err)
 		}
 		return msg
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/quotatop/quotatop/model"
+	"github.com/quotatop/quotatop/trend"
 )
 
 // Alert is one event as the monitor shows it.
@@ -25,6 +26,12 @@ type Alerts interface {
 	// p is the policy the screen judges with, which the gateway's thresholds may have
 	// changed since the start: events judge alike.
 	Observe(now time.Time, took time.Duration, accounts []model.Account, p model.Policy, err error) []Alert
+}
+
+// ForecastSink is an Alerts that takes each poll's projections (by account ID) before
+// Observe, for its time-to-dry events and metrics: the poll projects once for both.
+type ForecastSink interface {
+	Forecasts(map[int64]*trend.Forecast)
 }
 
 // eventsLen is how many events the pane keeps.

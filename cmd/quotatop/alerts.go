@@ -24,6 +24,7 @@ import (
 type tuiAlerts struct {
 	mu *sync.Mutex // a context switch may start a poll while the last one ends
 	p  *watch.Pipeline
+	*forecastProjector
 }
 
 func (a tuiAlerts) Observe(now time.Time, took time.Duration, accounts []model.Account, p model.Policy, err error) []tui.Alert {
@@ -102,10 +103,14 @@ type alerting struct {
 	notifier *notify.Dispatcher
 }
 
-// newAlerting builds events, delivery and metrics from the flags. With a working history,
-// each poll is projected for --dry-horizon and the time-to-pause metric; recordHistory
-// also hands every poll to it (watch; the live monitor's screen records its own).
-func newAlerting(cfg config, getenv func(string) string, log *slog.Logger, hist *historyFile, recordHistory bool) (*alerting, error) {
+// projector is where --dry-horizon and the time-to-pause metric get their projections.
+type projector interface {
+	TimeToDry(id int64, w model.WindowName, now time.Time) (time.Duration, bool)
+}
+
+// newAlerting builds events, delivery and metrics from the flags; proj (nil: none) gives
+// --dry-horizon and the time-to-pause metric their projections.
+func newAlerting(cfg config, getenv func(string) string, log *slog.Logger, proj projector) (*alerting, error) {
 	a := cfg.alerts
 	var sinks []notify.Sink
 	if a.notifyExec != "" {
@@ -144,18 +149,10 @@ func newAlerting(cfg config, getenv func(string) string, log *slog.Logger, hist 
 	ec := events.DefaultConfig()
 	ec.Hold, ec.GroupFloor, ec.OutageAfter, ec.WarnPercent = a.hold, a.groupFloor, a.outageAfter, cfg.policy.WarnPercent
 	ec.DryHorizon = a.dryHorizon
-	var proj *dryProjector
-	if hist != nil && hist.store != nil {
-		proj = &dryProjector{hist: hist, record: recordHistory}
+	if proj != nil {
 		ec.Projector = proj
 	}
 	al := &alerting{pipeline: &watch.Pipeline{Policy: cfg.policy, Detector: events.New(ec), Log: log}}
-	if proj != nil {
-		pl := al.pipeline
-		pl.Project = func(now time.Time, accounts []model.Account, js []model.Judgement) {
-			proj.project(pl.Policy, now, accounts, js)
-		}
-	}
 	if a.metricsListen != "" {
 		mo := metrics.Options{AccountNames: a.metricsNames}
 		if proj != nil {

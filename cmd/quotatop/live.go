@@ -70,13 +70,14 @@ func live(cfg config, args []string, g *gateway, stderr io.Writer, getenv func(s
 	}
 	// The screen owns the terminal: the pipeline logs nowhere, and events reach the
 	// operator through the pane, the bell and the notifiers.
-	al, err := newAlerting(cfg, getenv, newLogger(io.Discard, false), g.history, false)
+	fp := &forecastProjector{}
+	al, err := newAlerting(cfg, getenv, newLogger(io.Discard, false), fp)
 	if err != nil {
 		fmt.Fprintf(stderr, "quotatop: %v\n", err)
 		return exitUsage
 	}
 	defer al.close()
-	opts.Alerts = tuiAlerts{mu: new(sync.Mutex), p: al.pipeline}
+	opts.Alerts = tuiAlerts{mu: new(sync.Mutex), p: al.pipeline, forecastProjector: fp}
 	opts.NotifyTerminal = !cfg.alerts.noTerminal && term.IsTerminal(os.Stdout.Fd())
 	err = tui.Run(context.Background(), opts, os.Stdin, os.Stdout)
 	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {

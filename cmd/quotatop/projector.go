@@ -58,3 +58,36 @@ func (d *dryProjector) TimeToDry(id int64, w model.WindowName, now time.Time) (t
 	}
 	return max(t.Sub(now), 0), true
 }
+
+// forecastProjector answers from the live monitor's own projections, handed over by each
+// poll before its events are detected, so the poll projects once for the screen and the
+// events.
+type forecastProjector struct {
+	mu        sync.Mutex
+	forecasts map[int64]*trend.Forecast
+}
+
+// Forecasts takes a poll's projections (tui.ForecastSink).
+func (f *forecastProjector) Forecasts(m map[int64]*trend.Forecast) {
+	f.mu.Lock()
+	f.forecasts = m
+	f.mu.Unlock()
+}
+
+// TimeToDry is how long until the window crosses its pause point, as last projected.
+func (f *forecastProjector) TimeToDry(id int64, w model.WindowName, now time.Time) (time.Duration, bool) {
+	f.mu.Lock()
+	fc := f.forecasts[id]
+	f.mu.Unlock()
+	if fc == nil {
+		return 0, false
+	}
+	t := fc.Windows[0].PauseAt
+	if w == model.Window7d {
+		t = fc.Windows[1].PauseAt
+	}
+	if t.IsZero() {
+		return 0, false
+	}
+	return max(t.Sub(now), 0), true
+}

@@ -48,7 +48,13 @@ func runWatch(args []string, stdout, stderr io.Writer, getenv func(string) strin
 	defer g.close()
 	g.history = openHistory(cfg, g, getenv, stderr)
 	defer g.history.close()
-	al, err := newAlerting(cfg, getenv, log, g.history, true)
+	var proj projector
+	var dry *dryProjector
+	if g.history != nil && g.history.store != nil {
+		dry = &dryProjector{hist: g.history, record: true}
+		proj = dry
+	}
+	al, err := newAlerting(cfg, getenv, log, proj)
 	if err != nil {
 		fmt.Fprintf(stderr, "quotatop watch: %v\n", err)
 		return exitUsage
@@ -59,6 +65,12 @@ func runWatch(args []string, stdout, stderr io.Writer, getenv func(string) strin
 		attrs = append(attrs, "metrics", "http://"+al.server.Addr()+"/metrics")
 	}
 	log.Info("watching", attrs...)
+	if dry != nil {
+		pl := al.pipeline
+		pl.Project = func(now time.Time, accounts []model.Account, js []model.Judgement) {
+			dry.project(pl.Policy, now, accounts, js)
+		}
+	}
 	loop := watch.Loop{Reader: g.reader, Pipeline: al.pipeline, Interval: cfg.interval, Timeout: pollTimeout(cfg, g.reader), Log: log}
 	if g.admin != nil {
 		loop.BeforePoll = refreshThresholds(cfg.policy, g, al.pipeline, log)

@@ -224,7 +224,9 @@ func TestLiveMonitorServesMetrics(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if !strings.Contains(string(body), `quotatop_accounts{state="paused"}`) || !strings.Contains(string(body), "quotatop_storage_up 1") {
+	// The time to pause comes from the screen's own projections of the demo's history.
+	if !strings.Contains(string(body), `quotatop_accounts{state="paused"}`) || !strings.Contains(string(body), "quotatop_storage_up 1") ||
+		!strings.Contains(string(body), "quotatop_window_time_to_pause_seconds{") {
 		t.Fatalf("/metrics of the live monitor:\n%.2000s", body)
 	}
 	tm.keys("e")

@@ -22,7 +22,7 @@ func Project(rows []Row, samples func(id int64) []trend.Sample, p model.Policy, 
 			s = samples(r.Account.ID)
 		}
 		r.Forecast = trend.Project(r.Account, r.Judgement, s, p, o, now)
-		members[i] = trend.Member{Account: r.Account, Judgement: r.Judgement, Forecast: r.Forecast}
+		members[i] = trend.Member{Account: r.Account, Judgement: &r.Judgement, Forecast: &r.Forecast}
 	}
 	return trend.Groups(members, p, o, now)
 }

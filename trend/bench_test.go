@@ -27,7 +27,8 @@ func BenchmarkProject10k(b *testing.B) {
 		members := make([]Member, n)
 		for i, a := range accounts {
 			j := model.Judge(a, p, now)
-			members[i] = Member{Account: a, Judgement: j, Forecast: Project(a, j, samples[i], p, DefaultOptions(), now)}
+			f := Project(a, j, samples[i], p, DefaultOptions(), now)
+			members[i] = Member{Account: a, Judgement: &j, Forecast: &f}
 		}
 		Groups(members, p, DefaultOptions(), now)
 	}

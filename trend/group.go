@@ -10,9 +10,11 @@ import (
 
 // Member is one account as the group projection reads it.
 type Member struct {
+	// Pointers, not copies: a member is built per account per poll, and copying a
+	// judgement and a forecast was a tenth of a 10,000-account one-shot.
 	Account   *model.Account
-	Judgement model.Judgement
-	Forecast  Forecast
+	Judgement *model.Judgement
+	Forecast  *Forecast
 }
 
 // Group is one scheduling bucket's capacity now and ahead. sub2api schedules per group

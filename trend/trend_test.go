@@ -146,7 +146,8 @@ func TestGroups(t *testing.T) {
 			mod(a)
 		}
 		j := model.Judge(a, p, now)
-		return Member{Account: a, Judgement: j, Forecast: Project(a, j, hist, p, DefaultOptions(), now)}
+		f := Project(a, j, hist, p, DefaultOptions(), now)
+		return Member{Account: a, Judgement: &j, Forecast: &f}
 	}
 	members := []Member{
 		// Group 3: one account pauses in 1h, one in 1h30, one is blocked for 3h.
@@ -160,7 +161,7 @@ func TestGroups(t *testing.T) {
 	}
 	// A group's accounts of another platform are another bucket.
 	members = append(members, Member{Account: &model.Account{ID: 9, Platform: "anthropic", Status: "active", Schedulable: true, GroupIDs: []int64{3}},
-		Judgement: model.Judgement{State: model.StateOK}})
+		Judgement: &model.Judgement{State: model.StateOK}, Forecast: &Forecast{}})
 	groups := Groups(members, p, DefaultOptions(), now)
 	if len(groups) != 4 || groups[2].ID != 3 || groups[2].Platform != "anthropic" || groups[2].Schedulable != 1 || groups[1].Platform != "openai" {
 		t.Fatalf("groups: %+v", groups)

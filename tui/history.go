@@ -43,7 +43,7 @@ func project(h History, accounts []model.Account, p model.Policy, now time.Time)
 		}
 		f := trend.Project(a, j, samples, p, o, now)
 		t.forecasts[a.ID] = &f
-		members = append(members, trend.Member{Account: a, Judgement: j, Forecast: f})
+		members = append(members, trend.Member{Account: a, Judgement: &j, Forecast: &f})
 	}
 	t.groups = trend.Groups(members, p, o, now)
 	return t

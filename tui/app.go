@@ -93,7 +93,8 @@ type (
 	pollDoneMsg struct {
 		gen               int
 		accounts          []model.Account
-		trends            *trends // history.go
+		trends            *trends // history.go; nil when this poll did not project
+		projectTook       time.Duration
 		err               error
 		started, finished time.Time
 		readMode          string // how the reader polls, when it says (see tracking.go)
@@ -153,6 +154,11 @@ type Model struct {
 	switcher *switcher
 	// trends are the last poll's projections (history.go).
 	trends *trends
+	// projectedAt is when the shown projections were made and projectTook how long they
+	// took: a fleet whose projection is slow is projected every projectEvery, not every
+	// poll (history.go).
+	projectedAt time.Time
+	projectTook time.Duration
 	// events is the events pane's state (see events.go).
 	events eventsPane
 }
@@ -217,14 +223,19 @@ func (m *Model) startPoll() tea.Cmd {
 func (m Model) pollCmd(gen int) tea.Cmd {
 	reader, clock, timeout, alerts := m.opts.Reader, m.opts.Clock, m.opts.PollTimeout, m.opts.Alerts
 	hist, policy := m.opts.History, m.ctx.Policy
+	projectNow := m.projectDue()
 	return func() tea.Msg {
 		started := clock()
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		accounts, err := reader.Read(ctx)
 		msg := pollDoneMsg{gen: gen, accounts: accounts, err: err, started: started, finished: clock(), readMode: readMode(reader)}
-		if err == nil && hist != nil {
+		switch {
+		case err == nil && hist != nil && projectNow:
 			msg.trends = project(hist, accounts, policy, msg.finished)
+			msg.projectTook = clock().Sub(msg.finished)
+		case err == nil && hist != nil:
+			hist.Record(accounts, policy, msg.finished) // the history samples every poll
 		}
 		if alerts != nil {
 			if sink, ok := alerts.(ForecastSink); ok && msg.trends != nil {
@@ -351,6 +362,9 @@ func (m Model) pollDone(msg pollDoneMsg) (tea.Model, tea.Cmd) {
 		m.haveData, m.lastGood, m.lastTook = true, msg.finished, msg.finished.Sub(msg.started)
 		m.readMode = msg.readMode
 		m.fleet.SetAccounts(msg.accounts, m.ctx.Policy, m.ctx.Now)
+		if msg.trends != nil {
+			m.projectedAt, m.projectTook = msg.finished, msg.projectTook
+		}
 		m.setTrends(msg.trends) // history.go
 		delay = m.stretch(m.lastTook)
 	}

@@ -179,3 +179,28 @@ func findName(m Model, name string) (*row, bool) {
 	}
 	return nil, false
 }
+
+// A slow projection (a large fleet) is made every projectEvery, a cheap one every poll; a
+// poll that does not project leaves the last projections on screen.
+func TestProjectDue(t *testing.T) {
+	m := newTestModel(t, 120, 30, false)
+	now := m.ctx.Now
+	m.trends = &trends{forecasts: map[int64]*trend.Forecast{}}
+	m.projectedAt, m.projectTook = now.Add(-10*time.Second), time.Second
+	if m.projectDue() {
+		t.Fatal("a slow projection made again after 10 s")
+	}
+	m.projectedAt = now.Add(-projectEvery)
+	if !m.projectDue() {
+		t.Fatal("a slow projection not made again after projectEvery")
+	}
+	m.projectedAt, m.projectTook = now, 5*time.Millisecond
+	if !m.projectDue() {
+		t.Fatal("a cheap projection skipped")
+	}
+	before := m.trends
+	m.setTrends(nil)
+	if m.trends != before {
+		t.Fatal("a poll without projections dropped the last ones")
+	}
+}

@@ -21,13 +21,16 @@ type ContextInfo struct {
 
 // Target is one gateway as the monitor watches it: what Options.Switch opens.
 type Target struct {
-	Context    ContextInfo
-	Reader     Reader
-	Source     SourceInfo
-	Policy     model.Policy
-	Interval   time.Duration
-	Actions    *action.Dispatcher
-	Thresholds func(context.Context) ([2]float64, error)
+	Context  ContextInfo
+	Reader   Reader
+	Source   SourceInfo
+	Policy   model.Policy
+	Interval time.Duration
+	// PollTimeout bounds one read (an admin-API read of many pages takes longer than a
+	// Redis one); 0 keeps the monitor's.
+	PollTimeout time.Duration
+	Actions     *action.Dispatcher
+	Thresholds  func(context.Context) ([2]float64, error)
 	// Gateway reads the gateway's scheduling thresholds and version (nil without --api).
 	Gateway func(context.Context) GatewayInfo
 	// History is the gateway's sample store, nil for none.
@@ -175,6 +178,9 @@ func (m Model) contextSwitched(msg contextSwitchedMsg) (tea.Model, tea.Cmd) {
 	m.ctx.Source, m.ctx.Policy = t.Source, t.Policy
 	if t.Interval > 0 {
 		m.interval = t.Interval
+	}
+	if t.PollTimeout > 0 {
+		m.opts.PollTimeout = t.PollTimeout
 	}
 	acts := t.Actions != nil && t.Actions.ReadOnly() == ""
 	for _, b := range []*key.Binding{&m.ctx.Keys.Mark, &m.ctx.Keys.MarkAll, &m.ctx.Keys.Probe, &m.ctx.Keys.Unpause} {

@@ -33,7 +33,7 @@ func switchingModel(t *testing.T, closed *[]string) Model {
 		Switch: func(name string) (Target, error) {
 			return Target{Context: ContextInfo{Name: name}, Reader: namedReader{name},
 				Source: SourceInfo{Address: "redis://" + name + ":6379/0", Prefix: "sched:"}, Policy: model.DefaultPolicy(),
-				Interval: 15 * time.Second, Close: func() { *closed = append(*closed, name) }}, nil
+				Interval: 15 * time.Second, PollTimeout: time.Minute, Close: func() { *closed = append(*closed, name) }}, nil
 		}})
 	m = update(t, m, tea.WindowSizeMsg{Width: 100, Height: 24})
 	accs, _ := namedReader{"prod"}.Read(context.Background())
@@ -98,7 +98,7 @@ func TestContextSwitchKeepsOnePoller(t *testing.T) {
 	// prod's late answer is dropped: its generation is old.
 	m = update(t, m, exec(inflight)...)
 	v := view(m)
-	if !strings.Contains(strings.Split(v, "\n")[0], "staging") || !strings.Contains(v, "staging-") || strings.Contains(v, "prod-") || m.interval != 15*time.Second {
+	if !strings.Contains(strings.Split(v, "\n")[0], "staging") || !strings.Contains(v, "staging-") || strings.Contains(v, "prod-") || m.interval != 15*time.Second || m.opts.PollTimeout != time.Minute {
 		t.Fatalf("after the switch:\n%s", v)
 	}
 }

@@ -92,7 +92,7 @@ func target(cfg config, g *gateway, getenv func(string) string) tui.Target {
 	reader := g.reader
 	t := tui.Target{
 		Context: tui.ContextInfo{Name: cfg.contextName, Color: cfg.contextColor},
-		Reader:  reader, Policy: cfg.policy, Interval: cfg.interval,
+		Reader:  reader, Policy: cfg.policy, Interval: cfg.interval, PollTimeout: pollTimeout(cfg, reader),
 		Source: tui.SourceInfo{Address: reader.Address(), Prefix: reader.Prefix()},
 	}
 	switch r := reader.(type) {

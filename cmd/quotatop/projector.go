@@ -8,17 +8,15 @@ import (
 	"github.com/quotatop/quotatop/trend"
 )
 
-// dryProjector gives the events' --dry-horizon and the metrics' time to pause their
-// projections: the pipeline's Project hook projects each good poll from the history, and
-// TimeToDry answers from the latest one. Only accounts the gateway still schedules have a
-// time to dry: a paused one has its state change event instead.
+// dryProjector gives `watch`'s --dry-horizon and time-to-pause metric their projections:
+// the pipeline's Project hook projects each good poll from the history, and TimeToDry
+// (forecastProjector's) answers from the latest one. Accounts the gateway no longer
+// schedules are not projected: a paused one has its state change event instead.
 type dryProjector struct {
 	hist *historyFile
 	// record hands each poll to the history too: `watch` has no screen doing it.
 	record bool
-
-	mu      sync.Mutex
-	pauseAt map[int64][2]time.Time
+	forecastProjector
 }
 
 // project is the pipeline's Project hook.
@@ -27,36 +25,17 @@ func (d *dryProjector) project(p model.Policy, now time.Time, accounts []model.A
 		d.hist.Record(accounts, p, now)
 	}
 	o := trend.DefaultOptions()
-	pauseAt := make(map[int64][2]time.Time, len(accounts))
+	forecasts := make(map[int64]*trend.Forecast)
 	for i := range accounts {
 		a := &accounts[i]
 		if a.Invalid != "" || (js[i].State != model.StateOK && js[i].State != model.StateWarn) {
 			continue
 		}
-		f := trend.Project(a, js[i], d.hist.Samples(a.ID), p, o, now)
-		if f.PauseAt.IsZero() {
-			continue
+		if f := trend.Project(a, js[i], d.hist.Samples(a.ID), p, o, now); !f.PauseAt.IsZero() {
+			forecasts[a.ID] = &f
 		}
-		pauseAt[a.ID] = [2]time.Time{f.Windows[0].PauseAt, f.Windows[1].PauseAt}
 	}
-	d.mu.Lock()
-	d.pauseAt = pauseAt
-	d.mu.Unlock()
-}
-
-// TimeToDry is how long until the window crosses its pause point, as last projected.
-func (d *dryProjector) TimeToDry(id int64, w model.WindowName, now time.Time) (time.Duration, bool) {
-	d.mu.Lock()
-	at := d.pauseAt[id]
-	d.mu.Unlock()
-	t := at[0]
-	if w == model.Window7d {
-		t = at[1]
-	}
-	if t.IsZero() {
-		return 0, false
-	}
-	return max(t.Sub(now), 0), true
+	d.Forecasts(forecasts)
 }
 
 // forecastProjector answers from the live monitor's own projections, handed over by each

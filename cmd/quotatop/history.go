@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/quotatop/quotatop/history"
@@ -88,22 +90,42 @@ func (h *historyFile) Note() string {
 	return h.store.Note()
 }
 
-// project fills the rows' forecasts from the history, records this poll and waits for it
-// to be written (a one-shot run ends right after), and returns the groups' capacity.
+// project fills the rows' forecasts from the history and returns the groups' capacity.
 func (h *historyFile) project(accounts []model.Account, rows []report.Row, p model.Policy, now time.Time) []trend.Group {
 	var samples func(int64) []trend.Sample
 	if h != nil && h.store != nil {
 		samples = h.store.Samples
 	}
-	groups := report.Project(rows, samples, p, now)
-	if h != nil && h.store != nil {
-		h.store.Record(accounts, p, now)
-		h.store.Flush()
-		if n := h.store.Note(); n != "" {
-			fmt.Fprintf(h.warn, "quotatop: warning: %s\n", n)
-		}
+	return report.Project(rows, samples, p, now)
+}
+
+// flush waits until every recorded poll is written (a one-shot run ends right after) and
+// reports a write problem.
+func (h *historyFile) flush() {
+	if h == nil || h.store == nil {
+		return
 	}
-	return groups
+	h.store.Flush()
+	if n := h.store.Note(); n != "" {
+		fmt.Fprintf(h.warn, "quotatop: warning: %s\n", n)
+	}
+}
+
+// openHistoryAsync opens the history on a goroutine of its own; the function it returns
+// waits for it. What opening says goes to stderr when it is waited for, not in the middle
+// of another message.
+func openHistoryAsync(cfg config, g *gateway, getenv func(string) string, stderr io.Writer) func() *historyFile {
+	var said bytes.Buffer
+	done := make(chan *historyFile, 1)
+	go func() { done <- openHistory(cfg, g, getenv, &said) }()
+	return sync.OnceValue(func() *historyFile {
+		h := <-done
+		stderr.Write(said.Bytes())
+		if h != nil {
+			h.warn = stderr
+		}
+		return h
+	})
 }
 
 func (h *historyFile) close() {

@@ -54,15 +54,18 @@ func start(cfg config, args []string, stdout, stderr io.Writer, getenv func(stri
 	}
 	defer func() { g.close() }() // the live monitor may swap in an idempotent close
 
-	g.history = openHistory(cfg, g, getenv, stderr)
-	defer g.history.close()
 	if cfg.once {
 		oneShotMemory()
+		// The history file opens (and loads its recent samples) while the fleet is read.
+		hist := openHistoryAsync(cfg, g, getenv, stderr)
+		defer func() { hist().close() }()
 		var facts gatewayFacts
 		cfg.policy, facts = readGatewayFacts(cfg.policy, g.admin)
 		warnFacts(facts, stderr)
-		return once(cfg, g.reader, facts, g.history, stdout, stderr)
+		return once(cfg, g.reader, facts, hist, stdout, stderr)
 	}
+	g.history = openHistory(cfg, g, getenv, stderr)
+	defer g.history.close()
 	if g.admin != nil {
 		cfg.policy = withGatewayThresholds(cfg.policy, g.admin, stderr)
 	}
@@ -194,7 +197,8 @@ func tokenFrom(cfg config, getenv func(string) string) string {
 }
 
 // once prints the fleet a single time, for scripts.
-func once(cfg config, reader fleetReader, facts gatewayFacts, hist *historyFile, stdout, stderr io.Writer) int {
+// hist waits for the history file to be open.
+func once(cfg config, reader fleetReader, facts gatewayFacts, hist func() *historyFile, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(context.Background(), pollTimeout(cfg, reader))
 	defer cancel()
 	if r, ok := reader.(*source.Redis); ok && cfg.output != "json" {
@@ -213,8 +217,12 @@ func once(cfg config, reader fleetReader, facts gatewayFacts, hist *historyFile,
 	_, fromAPI := reader.(*source.API)
 	h := report.Header{GeneratedAt: now, Source: reader.Address(), Prefix: reader.Prefix(), API: fromAPI,
 		ThresholdsSource: facts.thresholdsSource, ThresholdsError: facts.thresholdsError, GatewayVersion: facts.version,
-		Groups: hist.project(accounts, rows, cfg.policy, now)}
-	if err := report.Write(stdout, cfg.output, h, rows); err != nil {
+		Groups: hist().project(accounts, rows, cfg.policy, now)}
+	// The history writes this poll while the output is written; the run ends when both have.
+	hist().Record(accounts, cfg.policy, now)
+	err = report.Write(stdout, cfg.output, h, rows)
+	hist().flush()
+	if err != nil {
 		fmt.Fprintf(stderr, "quotatop: write output: %v\n", err)
 		return exitUsage
 	}

@@ -2,23 +2,34 @@ package main
 
 import (
 	"os"
+	"runtime"
 	"runtime/pprof"
 )
 
-// startProfile writes a CPU profile to $QUOTATOP_CPUPROFILE while quotatop runs, for
-// finding where an idle monitor spends its time.
+// startProfile writes a CPU profile to $QUOTATOP_CPUPROFILE while quotatop runs, and a
+// heap profile to $QUOTATOP_MEMPROFILE when it ends, for finding where an idle monitor
+// spends its time and keeps its memory.
 func startProfile(getenv func(string) string) func() {
-	path := getenv("QUOTATOP_CPUPROFILE")
-	if path == "" {
-		return func() {}
+	stopCPU := func() {}
+	if path := getenv("QUOTATOP_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			if err := pprof.StartCPUProfile(f); err != nil {
+				f.Close()
+			} else {
+				stopCPU = func() { pprof.StopCPUProfile(); f.Close() }
+			}
+		}
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return func() {}
+	heapPath := getenv("QUOTATOP_MEMPROFILE")
+	return func() {
+		stopCPU()
+		if heapPath == "" {
+			return
+		}
+		if f, err := os.Create(heapPath); err == nil {
+			runtime.GC() // the profile shows what is live, not what awaits collection
+			pprof.Lookup("heap").WriteTo(f, 0)
+			f.Close()
+		}
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return func() {}
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }
 }

@@ -180,8 +180,8 @@ func findName(m Model, name string) (*row, bool) {
 	return nil, false
 }
 
-// A slow projection (a large fleet) is made every projectEvery, a cheap one every poll; a
-// poll that does not project leaves the last projections on screen.
+// A projection is made again after projectBudget times what the last one took, at most
+// projectEvery later; a poll that does not project leaves the last projections on screen.
 func TestProjectDue(t *testing.T) {
 	m := newTestModel(t, 120, 30, false)
 	now := m.ctx.Now
@@ -194,7 +194,15 @@ func TestProjectDue(t *testing.T) {
 	if !m.projectDue() {
 		t.Fatal("a slow projection not made again after projectEvery")
 	}
-	m.projectedAt, m.projectTook = now, 5*time.Millisecond
+	m.projectedAt, m.projectTook = now.Add(-2*time.Second), 15*time.Millisecond
+	if m.projectDue() {
+		t.Fatal("a 15 ms projection made again after 2 s")
+	}
+	m.projectedAt = now.Add(-6 * time.Second)
+	if !m.projectDue() {
+		t.Fatal("a 15 ms projection not made again after 6 s")
+	}
+	m.projectedAt, m.projectTook = now.Add(-time.Second), 100*time.Microsecond
 	if !m.projectDue() {
 		t.Fatal("a cheap projection skipped")
 	}

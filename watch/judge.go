@@ -12,9 +12,12 @@ import (
 // due to change (model.NextChange): at 100,000 accounts with a few rewritten per poll,
 // judging everything again was a third of the live monitor's CPU.
 //
-// Two buffers alternate: the metrics keep the last poll's judgements for scrapes until
-// this poll's replace them, so this poll never writes the slice they read.
+// With shared set, two buffers alternate: the metrics keep the last poll's judgements for
+// scrapes until this poll's replace them, so this poll never writes the slice they read.
+// Without anyone keeping them, one buffer is judged in place (100,000 judgements are
+// 45 MB).
 type judgements struct {
+	shared bool
 	bufs   [2][]model.Judgement
 	cur    int
 	keys   []string
@@ -25,7 +28,9 @@ type judgements struct {
 
 func (c *judgements) judge(accounts []model.Account, p model.Policy, now time.Time) []model.Judgement {
 	prev := c.bufs[c.cur]
-	c.cur ^= 1
+	if c.shared {
+		c.cur ^= 1
+	}
 	js := c.bufs[c.cur]
 	if cap(js) < len(accounts) {
 		js = make([]model.Judgement, len(accounts))

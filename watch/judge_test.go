@@ -2,6 +2,7 @@ package watch
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -12,12 +13,20 @@ import (
 // Reused judgements always equal judging afresh: across unchanged polls, a changed
 // account, the clock passing a window's reset and a policy change.
 func TestJudgementsReuseEqualsJudging(t *testing.T) {
+	for _, shared := range []bool{false, true} {
+		t.Run(map[bool]string{false: "in place", true: "alternating"}[shared], func(t *testing.T) {
+			testJudgementsReuse(t, shared)
+		})
+	}
+}
+
+func testJudgementsReuse(t *testing.T, shared bool) {
 	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	accounts := demo.Accounts(t0)
 	for i := range accounts {
 		accounts[i].Rev = uint64(i + 1)
 	}
-	var c judgements
+	c := judgements{shared: shared}
 	p := model.DefaultPolicy()
 	check := func(now time.Time, p model.Policy) {
 		t.Helper()
@@ -37,4 +46,13 @@ func TestJudgementsReuseEqualsJudging(t *testing.T) {
 	}
 	p.DefaultThreshold = [2]float64{0.5, 0.5}
 	check(t0.Add(8*time.Hour), p)
+
+	// Shared, the last poll's slice stays as it was while the next poll is judged.
+	last := c.judge(accounts, p, t0.Add(9*time.Hour))
+	kept := slices.Clone(last)
+	accounts[5].Schedulable, accounts[5].Rev = !accounts[5].Schedulable, 8888
+	c.judge(accounts, p, t0.Add(10*time.Hour))
+	if same := reflect.DeepEqual(last, kept); same != shared {
+		t.Fatalf("shared=%v, yet the last poll's judgements unchanged=%v", shared, same)
+	}
 }

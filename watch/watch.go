@@ -52,6 +52,7 @@ func (p *Pipeline) Observe(now time.Time, took time.Duration, accounts []model.A
 			p.Metrics.Failed(took, err)
 		}
 	} else {
+		p.judged.shared = p.Metrics != nil // scrapes read the last poll's judgements
 		js := p.judged.judge(accounts, p.Policy, now)
 		if p.Project != nil {
 			p.Project(now, accounts, js)

@@ -17,12 +17,8 @@ func Project(rows []Row, samples func(id int64) []trend.Sample, p model.Policy, 
 	members := make([]trend.Member, len(rows))
 	for i := range rows {
 		r := &rows[i]
-		var s []trend.Sample
-		if samples != nil {
-			s = samples(r.Account.ID)
-		}
-		r.Forecast = trend.Project(r.Account, r.Judgement, s, p, o, now)
 		members[i] = trend.Member{Account: r.Account, Judgement: &r.Judgement, Forecast: &r.Forecast}
 	}
+	trend.ProjectAll(members, samples, p, o, now)
 	return trend.Groups(members, p, o, now)
 }

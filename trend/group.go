@@ -122,19 +122,24 @@ func Groups(members []Member, p model.Policy, o Options, now time.Time) []Group 
 		return a
 	}
 	until := now.Add(o.Ahead)
+	// Each member's timeline (most of the work) on every core; the sums after, in order.
+	timelines := make([][]change, len(members))
+	inParallel(len(members), func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			m := &members[k]
+			if m.Account.Invalid == "" {
+				s := m.Judgement.State
+				timelines[k] = timeline(m, p, now, until, s == model.StateOK || s == model.StateWarn)
+			}
+		}
+	})
 	for k := range members {
 		m := &members[k]
 		if m.Account.Invalid != "" {
 			continue // an unreadable value's groups are unknown
 		}
 		ids := groupIDs(m.Account.GroupIDs)
-		var changes []change
-		now0 := false
-		switch m.Judgement.State {
-		case model.StateOK, model.StateWarn:
-			now0 = true
-		}
-		changes = timeline(m, p, now, until, now0)
+		changes := timelines[k]
 		for _, id := range ids {
 			a := get(id, m.Account.Platform)
 			a.g.Accounts++

@@ -40,14 +40,14 @@ func project(h History, accounts []model.Account, p model.Policy, now time.Time)
 	for i := range accounts {
 		a := &accounts[i]
 		js[i] = model.Judge(a, p, now)
-		var samples []trend.Sample
-		if h != nil {
-			samples = h.Samples(a.ID)
-		}
-		fs[i] = trend.Project(a, js[i], samples, p, o, now)
 		t.forecasts[a.ID] = &fs[i]
 		members[i] = trend.Member{Account: a, Judgement: &js[i], Forecast: &fs[i]}
 	}
+	var samples func(int64) []trend.Sample
+	if h != nil {
+		samples = h.Samples
+	}
+	trend.ProjectAll(members, samples, p, o, now)
 	t.groups = trend.Groups(members, p, o, now)
 	return t
 }

@@ -67,6 +67,11 @@ type accountTrack struct {
 	state damped[model.State]
 	warn  [2]damped[bool]
 	dry   [2]damped[bool]
+	// The account's buckets as last seen, kept so an unchanged account finds its group
+	// tracks without a map lookup per group.
+	platform string
+	groupIDs []int64
+	buckets  []*groupTrack
 }
 
 type groupTrack struct {
@@ -82,6 +87,10 @@ type Detector struct {
 	gen      uint32
 	accounts map[int64]*accountTrack
 	groups   map[GroupKey]*groupTrack
+	// ids and tracks are the last poll's accounts in order: a poll that returns the same
+	// IDs in the same places (the usual one) finds each track without a map lookup.
+	ids    []int64
+	tracks []*accountTrack
 
 	failing   bool
 	failSince time.Time
@@ -136,15 +145,32 @@ func (d *Detector) Observe(now time.Time, accounts []model.Account, js []model.J
 	for _, g := range d.groups {
 		g.schedulable, g.total = 0, 0
 	}
+	sameOrder := slices.EqualFunc(accounts, d.ids, func(a model.Account, id int64) bool { return a.ID == id })
+	if !sameOrder {
+		d.ids, d.tracks = d.ids[:0], d.tracks[:0]
+	}
 	for i := range accounts {
 		a, j := &accounts[i], &js[i]
-		t, known := d.accounts[a.ID]
-		if !known {
+		var t *accountTrack
+		known := true
+		if sameOrder {
+			t = d.tracks[i]
+		} else if t, known = d.accounts[a.ID]; !known {
 			t = &accountTrack{}
 			d.accounts[a.ID] = t
 			t.state.shown = j.State
 		}
+		if !sameOrder {
+			d.ids, d.tracks = append(d.ids, a.ID), append(d.tracks, t)
+		}
+		// A second key with the same ID (flagged on screen) is counted in its groups but
+		// not observed twice: one track per ID.
+		dup := t.seen == d.gen
 		t.seen = d.gen
+		if dup {
+			d.count(t, a, j)
+			continue
+		}
 		if from, ok := t.state.observe(j.State, hold); ok {
 			states = append(states, AccountChange{ID: a.ID, Name: model.Sanitize(a.DisplayName()), From: from, To: j.State, Reasons: j.Reasons})
 		}
@@ -173,25 +199,13 @@ func (d *Detector) Observe(now time.Time, accounts []model.Account, js []model.J
 				dries = append(dries, WindowChange{ID: a.ID, Name: model.Sanitize(a.DisplayName()), Window: wj.Name, Up: soon, UsedPercent: wj.UsedPercent, TimeToDry: ttd})
 			}
 		}
-		sched := Schedulable(j.State)
-		GroupKeys(a, func(k GroupKey) {
-			g := d.groups[k]
-			if g == nil {
-				g = &groupTrack{}
-				d.groups[k] = g
-			}
-			if g.seen != d.gen {
-				g.seen, g.schedulable, g.total = d.gen, 0, 0
-			}
-			g.total++
-			if sched {
-				g.schedulable++
-			}
-		})
+		d.count(t, a, j)
 	}
-	for id, t := range d.accounts {
-		if t.seen != d.gen {
-			delete(d.accounts, id) // gone from the storage: a return starts a new baseline
+	if !sameOrder { // else every track was seen
+		for id, t := range d.accounts {
+			if t.seen != d.gen {
+				delete(d.accounts, id) // gone from the storage: a return starts a new baseline
+			}
 		}
 	}
 	var groups []GroupChange
@@ -222,6 +236,41 @@ func (d *Detector) Observe(now time.Time, accounts []model.Account, js []model.J
 		out = append(out, windowEvent(now, KindDry, dries, 0))
 	}
 	return out
+}
+
+// count adds the account to its groups' totals.
+func (d *Detector) count(t *accountTrack, a *model.Account, j *model.Judgement) {
+	sched := Schedulable(j.State)
+	for _, g := range d.bucketsOf(t, a) {
+		if g.seen != d.gen {
+			g.seen, g.schedulable, g.total = d.gen, 0, 0
+		}
+		g.total++
+		if sched {
+			g.schedulable++
+		}
+	}
+}
+
+// bucketsOf is the account's group tracks, looked up again only when its platform or
+// groups changed. A cached track is never one deleted since: a group with a member this
+// poll is seen this poll.
+func (d *Detector) bucketsOf(t *accountTrack, a *model.Account) []*groupTrack {
+	if t.buckets != nil && t.platform == a.Platform && slices.Equal(t.groupIDs, a.GroupIDs) {
+		return t.buckets
+	}
+	t.platform, t.groupIDs, t.buckets = a.Platform, slices.Clone(a.GroupIDs), t.buckets[:0]
+	GroupKeys(a, func(k GroupKey) {
+		g := d.groups[k]
+		if g == nil {
+			g = &groupTrack{}
+			d.groups[k] = g
+		}
+		if !slices.Contains(t.buckets, g) {
+			t.buckets = append(t.buckets, g)
+		}
+	})
+	return t.buckets
 }
 
 func (d *Detector) level(schedulable int) GroupLevel {

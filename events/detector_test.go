@@ -102,6 +102,21 @@ func TestDetector(t *testing.T) {
 			},
 		},
 		{
+			// The same IDs in the same places reuse each account's group tracks: a move
+			// to another group must still be counted where the account now is.
+			name: "an account that changes group in place is counted in its new group",
+			cfg:  Config{Hold: 1},
+			polls: []poll{
+				{accounts: []acct{ok(1, 5), ok(2, 5)}}, {accounts: []acct{ok(1, 5), ok(2, 5)}},
+				{accounts: []acct{paused(1, 5), ok(2, 6)}},
+				{accounts: []acct{paused(1, 5), ok(2, 5)}},
+			},
+			want: map[int][]string{
+				2: {"account_state critical 1:ok>paused", "group critical g5:ok>zero(0/1)"},
+				3: {"group resolved g5:zero>ok(1/2)"},
+			},
+		},
+		{
 			name: "flapping is damped",
 			cfg:  Config{Hold: 2},
 			polls: []poll{

@@ -1,0 +1,22 @@
+package events
+
+import (
+	"testing"
+
+	"github.com/quotatop/quotatop/model"
+)
+
+// BenchmarkObserve10k is one quiet poll of 10,000 accounts in 20 groups: what the live
+// monitor and `watch` pay every poll when nothing changes.
+func BenchmarkObserve10k(b *testing.B) {
+	as := make([]acct, 10000)
+	for i := range as {
+		as[i] = acct{id: int64(i + 1), state: model.StateOK, used5h: float64(i % 90), groups: []int64{int64(i % 20)}, platform: "openai"}
+	}
+	accounts, js := judged(as)
+	d := New(DefaultConfig())
+	d.Observe(t0, accounts, js)
+	for b.Loop() {
+		d.Observe(t0, accounts, js)
+	}
+}

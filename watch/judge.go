@@ -44,7 +44,9 @@ func (c *judgements) judge(accounts []model.Account, p model.Policy, now time.Ti
 	for i := range accounts {
 		a := &accounts[i]
 		if reuse && a.Rev != 0 && c.revs[i] == a.Rev && c.keys[i] == a.Key && (c.next[i].IsZero() || now.Before(c.next[i])) {
-			js[i] = prev[i]
+			if c.shared {
+				js[i] = prev[i] // in place it is there already
+			}
 			if js[i].HasTimestamp {
 				js[i].Age = now.Sub(a.Quota.UpdatedAt)
 			}

@@ -44,6 +44,7 @@ func main() {
 	warmup := flag.Duration("warmup", 10*time.Second, "live monitor warm-up")
 	interval := flag.Duration("interval", 2*time.Second, "live monitor poll interval")
 	skipOnce := flag.Bool("skip-once", false, "measure only the live monitor")
+	liveRuns := flag.Int("live-runs", 1, "alternated live measures per build (medians are reported)")
 	churn := flag.Int("churn", 20, "snapshots the gateway rewrites per second while the live monitor runs")
 	serve := flag.Bool("serve", false, "seed the first size, print the Redis URL and wait for ctrl+c (for profiling by hand)")
 	flag.Parse()
@@ -84,8 +85,14 @@ func main() {
 			measureOnce(t, admin, n, *runs, self, bins, srv, strings.Split(*formats, ","))
 		}
 		if *liveFor > 0 {
-			for _, b := range bins {
-				measureLive(t, admin, n, b, srv.URL(), *interval, *warmup, *liveFor, *churn)
+			results := make([][]liveResult, len(bins))
+			for range *liveRuns { // alternated, so a noisy minute hits every build alike
+				for i, b := range bins {
+					results[i] = append(results[i], measureLive(t, admin, n, b, srv.URL(), *interval, *warmup, *liveFor, *churn))
+				}
+			}
+			for i, b := range bins {
+				printLive(results[i], n, b, *interval, *warmup, *liveFor, *churn)
 			}
 		}
 	}
@@ -160,7 +167,13 @@ var sessions int
 // measureLive runs the real monitor in a detached tmux session (a real pty), lets it warm
 // up, then reads its CPU time and RSS from /proc over the window, and Redis's own
 // command counts.
-func measureLive(t *runner, admin *redis.Client, n int, bin, url string, interval, warmup, window time.Duration, churn int) {
+// liveResult is one live measure.
+type liveResult struct {
+	cpuPercent, rssMedian, rssMax float64
+	perMin                        map[string]int64
+}
+
+func measureLive(t *runner, admin *redis.Client, n int, bin, url string, interval, warmup, window time.Duration, churn int) liveResult {
 	// The gateway rewrites a few snapshots a second, as live traffic does.
 	stop := make(chan struct{})
 	defer close(stop)
@@ -190,8 +203,7 @@ func measureLive(t *runner, admin *redis.Client, n int, bin, url string, interva
 		return strings.TrimSpace(string(out)), err
 	}
 	if _, err := tmux("new-session", "-d", "-x", "160", "-y", "50", "exec "+bin+" --redis "+url+" --interval "+interval.String()+" --timeout 60s"); err != nil {
-		fmt.Printf("live monitor: tmux unavailable (%v), skipped\n\n", err)
-		return
+		t.Fatalf("live monitor: tmux unavailable (%v)", err)
 	}
 	t.Cleanup(func() { tmux("kill-server") })
 	pidText, err := tmux("list-panes", "-F", "#{pane_pid}")
@@ -213,10 +225,18 @@ func measureLive(t *runner, admin *redis.Client, n int, bin, url string, interva
 		perMin[k] = int64(float64(v) * float64(time.Minute) / float64(took))
 	}
 	slices.Sort(rss)
-	fmt.Printf("### live monitor (%s), %d accounts, --interval %s, %d snapshots rewritten a second, %s after %s warm-up\n\n", filepath.Base(bin), n, interval, churn, window, warmup)
+	return liveResult{cpuPercent: 100 * float64(cpu1-cpu0) / float64(took), rssMedian: rss[len(rss)/2], rssMax: rss[len(rss)-1], perMin: perMin}
+}
+
+// printLive reports a build's live measures: medians over the runs (each run's RSS is
+// itself the median of its once-a-second readings), and the first run's Redis counts.
+func printLive(rs []liveResult, n int, bin string, interval, warmup, window time.Duration, churn int) {
+	fmt.Printf("### live monitor (%s), %d accounts, --interval %s, %d snapshots rewritten a second, %s after %s warm-up, median of %d\n\n", filepath.Base(bin), n, interval, churn, window, warmup, len(rs))
 	fmt.Println("| CPU % of a core | RSS MB (median) | RSS MB (max) | Redis commands per minute |")
 	fmt.Println("|---:|---:|---:|---|")
-	fmt.Printf("| %.2f | %.0f | %.0f | %s |\n\n", 100*float64(cpu1-cpu0)/float64(took), rss[len(rss)/2], rss[len(rss)-1], formatStats(perMin))
+	cpu, rss := median(rs, func(r liveResult) float64 { return r.cpuPercent }), median(rs, func(r liveResult) float64 { return r.rssMedian })
+	top := median(rs, func(r liveResult) float64 { return r.rssMax })
+	fmt.Printf("| %.2f | %.0f | %.0f | %s |\n\n", cpu, rss, top, formatStats(rs[0].perMin))
 }
 
 // procCPU is the process's user+system CPU time, from /proc/PID/stat.
@@ -284,7 +304,7 @@ func formatStats(m map[string]int64) string {
 	return strings.Join(parts, ", ")
 }
 
-func median(s []sample, f func(sample) float64) float64 {
+func median[T any](s []T, f func(T) float64) float64 {
 	v := make([]float64, len(s))
 	for i := range s {
 		v[i] = f(s[i])

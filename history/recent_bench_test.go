@@ -52,10 +52,12 @@ func heapInUse() uint64 {
 }
 
 // BenchmarkOpen10k times opening a file holding Recent of samples of 10,000 accounts
-// (what a one-shot does first) and reports the heap the open store holds per account.
+// (what a one-shot does first) and reports the heap the open store holds per account,
+// right after opening and after a first poll in which every snapshot changed.
 func BenchmarkOpen10k(b *testing.B) {
 	path, now := generateRecent(b, benchAccounts)
-	var held uint64
+	poll := job{accounts: changingFleet(benchAccounts, now.Add(time.Minute)), policy: model.DefaultPolicy(), now: now.Add(time.Minute)}
+	var opened, polled uint64
 	for b.Loop() {
 		b.StopTimer()
 		before := heapInUse()
@@ -65,14 +67,34 @@ func BenchmarkOpen10k(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StopTimer()
-		held = heapInUse() - before
+		opened = heapInUse() - before
 		if len(s.Samples(1)) == 0 {
 			b.Fatal("no samples loaded")
 		}
+		s.changes(poll)
+		polled = heapInUse() - before
 		s.Close()
 		b.StartTimer()
 	}
-	b.ReportMetric(float64(held)/benchAccounts, "heap-B/account")
+	b.ReportMetric(float64(opened)/benchAccounts, "heap-B/account")
+	b.ReportMetric(float64(polled)/benchAccounts, "polled-B/account")
+}
+
+// BenchmarkSamples10k times what a projection reads: every account's samples.
+func BenchmarkSamples10k(b *testing.B) {
+	path, now := generateRecent(b, benchAccounts)
+	s := open(b, path, now)
+	defer s.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		for id := int64(1); id <= benchAccounts; id++ {
+			n += len(s.Samples(id))
+		}
+		if n < benchAccounts {
+			b.Fatalf("%d samples", n)
+		}
+	}
 }
 
 // BenchmarkChanges10k times the writer's search for changes among 10,000 accounts:

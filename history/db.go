@@ -169,7 +169,7 @@ func (s *Store) load(since time.Time) error {
 		return err
 	}
 	for i, n := range counts {
-		s.accounts[i].recent = make([]packed, 0, n)
+		s.accounts[i].recent = make([]packed, 0, int(n)+headroom(int(n)))
 	}
 	for _, chunk := range chunks {
 		for _, r := range chunk {

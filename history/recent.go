@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"hash/maphash"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/quotatop/quotatop/model"
@@ -58,7 +59,16 @@ func (a *account) remember(p packed) {
 	if k > 0 {
 		rs = rs[:copy(rs, rs[k:])]
 	}
+	if len(rs) == cap(rs) {
+		rs = slices.Grow(rs, headroom(len(rs)))
+	}
 	a.recent = append(rs, p)
+}
+
+// headroom is the room for samples beyond n an account's slice is given: appending
+// would double it, and an account's count over Recent stays about the same.
+func headroom(n int) int {
+	return n/4 + 2
 }
 
 // pack turns a sample into the precision the file stores. A used percent beyond
@@ -85,16 +95,20 @@ func hundredths(percent float64) int32 {
 	return int32(min(max(h, -math.MaxInt32), math.MaxInt32))
 }
 
-// unpack is the inverse of pack. The caller holds s.mu.
-func (s *Store) unpack(p packed) trend.Sample {
-	at := time.Unix(p.at, 0).UTC()
-	smp := trend.Sample{At: at, ResetAt: unpackResets(at, int64(p.resets)), State: s.names[p.state]}
+// unpack is the inverse of pack, into *smp (which Samples allocates zeroed, all its
+// samples at once). The caller holds s.mu.
+func (s *Store) unpack(p packed, smp *trend.Sample) {
+	smp.At, smp.State = time.Unix(p.at, 0).UTC(), s.names[p.state]
+	for i, at := range resetInstants(p) {
+		if at != math.MinInt64 {
+			smp.ResetAt[i] = time.Unix(at, 0).UTC()
+		}
+	}
 	for i, u := range p.used {
 		if u != noUse {
 			smp.Present[i], smp.Used[i] = true, float64(u)/100
 		}
 	}
-	return smp
 }
 
 // stateIndex is a state's index in s.names, adding it when new. The caller holds s.mu

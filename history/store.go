@@ -150,7 +150,7 @@ func (s *Store) Samples(id int64) []trend.Sample {
 	rs := s.accounts[i].recent
 	out := make([]trend.Sample, len(rs))
 	for k, p := range rs {
-		out[k] = s.unpack(p)
+		s.unpack(p, &out[k])
 	}
 	return out
 }

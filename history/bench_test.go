@@ -95,7 +95,7 @@ func generateWeekAt(tb testing.TB, accounts int, path string) (int64, int) {
 				Used: [2]float64{float64(int(minute*0.37)%95) + 0.5, float64(int(minute*0.011) % 99)},
 				ResetAt: [2]time.Time{t.Add(time.Duration(18000-int(minute*60)%18000) * time.Second),
 					t.Add(time.Duration(604800-int(minute*60)%604800) * time.Second)}}
-			rows = append(rows, stored{int64(id), normalize(smp)})
+			rows = append(rows, stored{int64(id), s.pack(smp)})
 		}
 		if err := s.insert(rows); err != nil {
 			tb.Fatal(err)

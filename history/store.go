@@ -9,7 +9,6 @@ package history
 import (
 	"database/sql"
 	"fmt"
-	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -54,15 +53,19 @@ type Store struct {
 	done    chan struct{}
 	dropped atomic.Int64
 
-	mu     sync.RWMutex
-	recent map[int64][]trend.Sample
-	last   map[int64]trend.Sample // newest sample per account, to find changes
-	raw    map[int64]rawKey       // the snapshot values last seen (writer only)
+	mu sync.RWMutex
+	// accounts are indexed by ID in index: one small struct an account, its samples
+	// packed, since a live monitor keeps them for every account.
+	index    map[int64]int32
+	accounts []account
+	// names are the states of packed samples, by index (stateIndexes is the reverse).
+	names        []model.State
+	stateIndexes map[model.State]uint16
 	// problem is the last write error, "" once a write succeeds again.
 	problem string
 	failed  int64 // samples lost to write errors since the last good write
 
-	states     map[model.State]int64
+	states     map[model.State]int64 // the file's codes (writer only)
 	lastRetain time.Time
 }
 
@@ -91,7 +94,7 @@ func Open(path string, now time.Time) (*Store, error) {
 	// One connection: the writer is the only user, and pragmas hold per connection.
 	db.SetMaxOpenConns(1)
 	s := &Store{path: path, db: db, queue: make(chan job, queueLen), done: make(chan struct{}),
-		recent: map[int64][]trend.Sample{}, last: map[int64]trend.Sample{}, raw: map[int64]rawKey{}, states: map[model.State]int64{}}
+		index: map[int64]int32{}, stateIndexes: map[model.State]uint16{}, states: map[model.State]int64{}}
 	if err := s.init(now); err != nil {
 		db.Close()
 		return nil, explain(path, err)
@@ -136,11 +139,20 @@ func (s *Store) Flush() {
 func (s *Store) Dropped() int64 { return s.dropped.Load() }
 
 // Samples returns an account's recent samples (up to Recent before its newest), oldest
-// first. The slice is shared: callers must not change it.
+// first, in a slice of its own.
 func (s *Store) Samples(id int64) []trend.Sample {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.recent[id]
+	i, ok := s.index[id]
+	if !ok || len(s.accounts[i].recent) == 0 {
+		return nil
+	}
+	rs := s.accounts[i].recent
+	out := make([]trend.Sample, len(rs))
+	for k, p := range rs {
+		s.unpack(p, &out[k])
+	}
+	return out
 }
 
 // Note is one sentence about a problem with the history, "" when all is well.
@@ -208,7 +220,7 @@ func (s *Store) write() {
 
 type stored struct {
 	id int64
-	s  trend.Sample
+	p  packed
 }
 
 // changes finds the accounts whose snapshot changed since their last sample and adds
@@ -219,70 +231,28 @@ func (s *Store) changes(j job) []stored {
 	defer s.mu.Unlock()
 	for i := range j.accounts {
 		a := &j.accounts[i]
-		if a.Invalid != "" {
-			continue
-		}
-		if a.Quota == nil {
+		if a.Invalid != "" || a.Quota == nil {
 			continue
 		}
 		// Most snapshots did not change since the last poll: compare the stored values
 		// before judging anything.
-		raw := rawOf(a.Quota)
-		if prev, ok := s.raw[a.ID]; ok && prev == raw {
+		key := snapshotKey(a.Quota)
+		acc := &s.accounts[s.slot(a.ID)]
+		if acc.snapshot == key {
 			continue
 		}
-		s.raw[a.ID] = raw
-		jd := model.Judge(a, j.policy, j.now)
-		smp, _ := trend.SampleOf(a, jd, j.now)
-		smp = normalize(smp)
-		if prev, seen := s.last[a.ID]; seen && (prev.Same(smp) || (!a.Quota.HasUpdatedAt && sameValues(prev, smp))) {
-			continue
+		acc.snapshot = key
+		smp, _ := trend.SampleOf(a, model.Judge(a, j.policy, j.now), j.now)
+		p := s.pack(smp)
+		// The newest sample stands for the last one recorded: an older snapshot than
+		// it is written (it is news to the file) but not remembered.
+		if n := len(acc.recent); n > 0 {
+			if last := acc.recent[n-1]; last == p || (!a.Quota.HasUpdatedAt && sameValues(last, p)) {
+				continue
+			}
 		}
-		s.last[a.ID] = smp
-		s.remember(a.ID, smp)
-		out = append(out, stored{a.ID, smp})
+		acc.remember(p)
+		out = append(out, stored{a.ID, p})
 	}
 	return out
-}
-
-// rawKey is what a snapshot stores that a sample depends on.
-type rawKey struct {
-	updatedAt int64
-	has       bool
-	windows   [2]model.WindowSnapshot
-}
-
-func rawOf(q *model.Quota) rawKey {
-	return rawKey{updatedAt: q.UpdatedAt.UnixNano(), has: q.HasUpdatedAt, windows: q.Windows}
-}
-
-// sameValues ignores the time: a snapshot without one gets the poll's time each poll.
-func sameValues(a, b trend.Sample) bool {
-	b.At = a.At
-	return a.Same(b)
-}
-
-// remember adds a sample to an account's recent ones, dropping those older than Recent
-// before it. Slices handed out are never written to, only appended past their length.
-func (s *Store) remember(id int64, smp trend.Sample) {
-	rs := s.recent[id]
-	if n := len(rs); n > 0 && smp.At.Before(rs[n-1].At) {
-		return // an older snapshot than one already seen: not news
-	}
-	k := 0
-	for k < len(rs) && smp.At.Sub(rs[k].At) > Recent {
-		k++
-	}
-	s.recent[id] = append(rs[k:], smp)
-}
-
-// normalize keeps a sample at the precision the file stores, so that a sample read back
-// equals the one written.
-func normalize(s trend.Sample) trend.Sample {
-	s.At = s.At.Truncate(time.Second).UTC()
-	for i := range s.Used {
-		s.Used[i] = math.Round(s.Used[i]*100) / 100
-	}
-	s.ResetAt = unpackResets(s.At, packResets(s))
-	return s
 }

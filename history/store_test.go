@@ -104,8 +104,7 @@ func TestRetention(t *testing.T) {
 	start := t0.Add(-10 * 24 * time.Hour)
 	var rows []stored
 	for at := start; at.Before(t0); at = at.Add(10 * time.Minute) {
-		smp := normalize(trendSample(at, 50))
-		rows = append(rows, stored{1, smp})
+		rows = append(rows, stored{1, s.pack(trendSample(at, 50))})
 	}
 	if err := s.insert(rows); err != nil {
 		t.Fatal(err)

@@ -95,10 +95,10 @@ func hundredths(percent float64) int32 {
 	return int32(min(max(h, -math.MaxInt32), math.MaxInt32))
 }
 
-// unpack is the inverse of pack, into *smp (which Samples allocates zeroed, all its
-// samples at once). The caller holds s.mu.
+// unpack is the inverse of pack, into *smp, which it overwrites whole. The caller holds
+// s.mu.
 func (s *Store) unpack(p packed, smp *trend.Sample) {
-	smp.At, smp.State = time.Unix(p.at, 0).UTC(), s.names[p.state]
+	*smp = trend.Sample{At: time.Unix(p.at, 0).UTC(), State: s.names[p.state]} // dst may be reused
 	for i, at := range resetInstants(p) {
 		if at != math.MinInt64 {
 			smp.ResetAt[i] = time.Unix(at, 0).UTC()

@@ -61,11 +61,19 @@ func TestPackedRoundTrip(t *testing.T) {
 	}
 	check := func(when string, s *Store) {
 		t.Helper()
+		// A reused buffer (as projections use AppendSamples) holds the last account's
+		// sample: nothing of it may show through.
+		buf := []trend.Sample{{At: t0, Present: [2]bool{true, true}, Used: [2]float64{42, 42}, ResetAt: [2]time.Time{t0, t0}, State: "dirty"}}
 		for i, c := range cases {
 			got := s.Samples(int64(i + 1))
 			if len(got) != 1 || !reflect.DeepEqual(got[0], c.want) {
 				t.Errorf("%s, %s: got %+v, want %+v", when, c.name, got, c.want)
 			}
+			buf = s.AppendSamples(buf[:0], int64(i+1))
+			if len(buf) != 1 || !reflect.DeepEqual(buf[0], c.want) {
+				t.Errorf("%s, %s, into a reused buffer: got %+v, want %+v", when, c.name, buf, c.want)
+			}
+			buf = buf[:cap(buf)] // the next case writes over this one
 		}
 	}
 	check("recorded", s)

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -140,19 +141,25 @@ func (s *Store) Dropped() int64 { return s.dropped.Load() }
 
 // Samples returns an account's recent samples (up to Recent before its newest), oldest
 // first, in a slice of its own.
-func (s *Store) Samples(id int64) []trend.Sample {
+func (s *Store) Samples(id int64) []trend.Sample { return s.AppendSamples(nil, id) }
+
+// AppendSamples appends an account's recent samples to dst: a caller projecting every
+// account reuses one buffer rather than allocate a slice per account (10,000 accounts
+// with two hours of samples were 30 MB of garbage per projection).
+func (s *Store) AppendSamples(dst []trend.Sample, id int64) []trend.Sample {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	i, ok := s.index[id]
 	if !ok || len(s.accounts[i].recent) == 0 {
-		return nil
+		return dst
 	}
 	rs := s.accounts[i].recent
-	out := make([]trend.Sample, len(rs))
+	n := len(dst)
+	dst = slices.Grow(dst, len(rs))[:n+len(rs)]
 	for k, p := range rs {
-		s.unpack(p, &out[k])
+		s.unpack(p, &dst[n+k])
 	}
-	return out
+	return dst
 }
 
 // Note is one sentence about a problem with the history, "" when all is well.

@@ -12,7 +12,7 @@ import (
 
 // Project fills each row's forecast from its samples (samples may be nil: no history)
 // and returns the groups' capacity.
-func Project(rows []Row, samples func(id int64) []trend.Sample, p model.Policy, now time.Time) []trend.Group {
+func Project(rows []Row, samples trend.SampleSource, p model.Policy, now time.Time) []trend.Group {
 	o := trend.DefaultOptions()
 	members := make([]trend.Member, len(rows))
 	for i := range rows {

@@ -24,11 +24,11 @@ func TestJSONProjections(t *testing.T) {
 	accounts := []model.Account{acc(1, 75), acc(2, 10)}
 	past := trend.Sample{At: now.Add(-time.Hour), Present: [2]bool{true, true}, Used: [2]float64{55, 5}, ResetAt: [2]time.Time{reset, now.Add(90 * time.Hour)}}
 	rows := Judge(accounts, model.DefaultPolicy(), now)
-	groups := Project(rows, func(id int64) []trend.Sample {
+	groups := Project(rows, func(dst []trend.Sample, id int64) []trend.Sample {
 		if id == 1 {
-			return []trend.Sample{past}
+			return append(dst, past)
 		}
-		return nil
+		return dst
 	}, model.DefaultPolicy(), now)
 	var buf bytes.Buffer
 	if err := Write(&buf, "json", Header{GeneratedAt: now, Groups: groups}, rows); err != nil {

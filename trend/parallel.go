@@ -8,18 +8,21 @@ import (
 	"github.com/quotatop/quotatop/model"
 )
 
+// SampleSource appends an account's recent samples, oldest first, to dst.
+type SampleSource func(dst []Sample, id int64) []Sample
+
 // ProjectAll fills every member's Forecast from its samples (samples may be nil: no
 // history). A large fleet is projected on every core: a one-shot run waits for it.
-// samples must be safe for concurrent use.
-func ProjectAll(members []Member, samples func(id int64) []Sample, p model.Policy, o Options, now time.Time) {
+// samples must be safe for concurrent use; each goroutine reuses one buffer with it.
+func ProjectAll(members []Member, samples SampleSource, p model.Policy, o Options, now time.Time) {
 	inParallel(len(members), func(lo, hi int) {
+		var buf []Sample
 		for i := lo; i < hi; i++ {
 			m := &members[i]
-			var s []Sample
 			if samples != nil {
-				s = samples(m.Account.ID)
+				buf = samples(buf[:0], m.Account.ID)
 			}
-			*m.Forecast = Project(m.Account, *m.Judgement, s, p, o, now)
+			*m.Forecast = Project(m.Account, *m.Judgement, buf, p, o, now)
 		}
 	})
 }

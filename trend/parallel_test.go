@@ -36,7 +36,7 @@ func TestParallelProjectionEqualsSerial(t *testing.T) {
 			js[i] = model.Judge(a, p, now)
 			members[i] = Member{Account: a, Judgement: &js[i], Forecast: &fs[i]}
 		}
-		ProjectAll(members, func(id int64) []Sample { return samples[id] }, p, DefaultOptions(), now)
+		ProjectAll(members, func(dst []Sample, id int64) []Sample { return append(dst, samples[id]...) }, p, DefaultOptions(), now)
 		return fs, Groups(members, p, DefaultOptions(), now)
 	}
 	fs, groups := project()

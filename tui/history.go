@@ -12,7 +12,7 @@ import (
 // each poll is handed over without waiting, and the recent samples feed the projections.
 type History interface {
 	Record(accounts []model.Account, p model.Policy, now time.Time)
-	Samples(id int64) []trend.Sample
+	AppendSamples(dst []trend.Sample, id int64) []trend.Sample
 	// Note is one sentence about a problem with the history, "" when there is none.
 	Note() string
 }
@@ -43,9 +43,9 @@ func project(h History, accounts []model.Account, p model.Policy, now time.Time)
 		t.forecasts[a.ID] = &fs[i]
 		members[i] = trend.Member{Account: a, Judgement: &js[i], Forecast: &fs[i]}
 	}
-	var samples func(int64) []trend.Sample
+	var samples trend.SampleSource
 	if h != nil {
-		samples = h.Samples
+		samples = h.AppendSamples
 	}
 	trend.ProjectAll(members, samples, p, o, now)
 	t.groups = trend.Groups(members, p, o, now)

@@ -17,8 +17,10 @@ type fakeHistory struct {
 }
 
 func (h *fakeHistory) Record([]model.Account, model.Policy, time.Time) { h.recorded++ }
-func (h *fakeHistory) Samples(id int64) []trend.Sample                 { return h.samples[id] }
-func (h *fakeHistory) Note() string                                    { return "" }
+func (h *fakeHistory) AppendSamples(dst []trend.Sample, id int64) []trend.Sample {
+	return append(dst, h.samples[id]...)
+}
+func (h *fakeHistory) Note() string { return "" }
 
 // demoHistory is the hour of samples the demo seeds its history with.
 func demoHistory(now time.Time) *fakeHistory {

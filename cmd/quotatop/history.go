@@ -71,12 +71,12 @@ func (h *historyFile) Record(accounts []model.Account, p model.Policy, now time.
 	}
 }
 
-// Samples are an account's recent samples (tui.History).
-func (h *historyFile) Samples(id int64) []trend.Sample {
+// AppendSamples appends an account's recent samples to dst (tui.History).
+func (h *historyFile) AppendSamples(dst []trend.Sample, id int64) []trend.Sample {
 	if h == nil || h.store == nil {
-		return nil
+		return dst
 	}
-	return h.store.Samples(id)
+	return h.store.AppendSamples(dst, id)
 }
 
 // Note says what is wrong with the history, "" when nothing is (tui.History).
@@ -92,9 +92,9 @@ func (h *historyFile) Note() string {
 
 // project fills the rows' forecasts from the history and returns the groups' capacity.
 func (h *historyFile) project(accounts []model.Account, rows []report.Row, p model.Policy, now time.Time) []trend.Group {
-	var samples func(int64) []trend.Sample
+	var samples trend.SampleSource
 	if h != nil && h.store != nil {
-		samples = h.store.Samples
+		samples = h.store.AppendSamples
 	}
 	return report.Project(rows, samples, p, now)
 }

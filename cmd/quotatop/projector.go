@@ -26,12 +26,14 @@ func (d *dryProjector) project(p model.Policy, now time.Time, accounts []model.A
 	}
 	o := trend.DefaultOptions()
 	forecasts := make(map[int64]*trend.Forecast)
+	var buf []trend.Sample
 	for i := range accounts {
 		a := &accounts[i]
 		if a.Invalid != "" || (js[i].State != model.StateOK && js[i].State != model.StateWarn) {
 			continue
 		}
-		if f := trend.Project(a, js[i], d.hist.Samples(a.ID), p, o, now); !f.PauseAt.IsZero() {
+		buf = d.hist.AppendSamples(buf[:0], a.ID)
+		if f := trend.Project(a, js[i], buf, p, o, now); !f.PauseAt.IsZero() {
 			forecasts[a.ID] = &f
 		}
 	}

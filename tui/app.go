@@ -154,11 +154,12 @@ type Model struct {
 	switcher *switcher
 	// trends are the last poll's projections (history.go).
 	trends *trends
-	// projectedAt is when the shown projections were made and projectTook how long they
-	// took: a fleet whose projection is slow is projected every projectEvery, not every
-	// poll (history.go).
-	projectedAt time.Time
-	projectTook time.Duration
+	// projectedAt is when the shown projections were made, projectTook how long they
+	// took and projectedStates the fleet's stateChanges they saw: a fleet whose projection
+	// is slow is projected less often than every poll (history.go).
+	projectedAt     time.Time
+	projectTook     time.Duration
+	projectedStates uint64
 	// events is the events pane's state (see events.go).
 	events eventsPane
 }
@@ -363,7 +364,7 @@ func (m Model) pollDone(msg pollDoneMsg) (tea.Model, tea.Cmd) {
 		m.readMode = msg.readMode
 		m.fleet.SetAccounts(msg.accounts, m.ctx.Policy, m.ctx.Now)
 		if msg.trends != nil {
-			m.projectedAt, m.projectTook = msg.finished, msg.projectTook
+			m.projectedAt, m.projectTook, m.projectedStates = msg.finished, msg.projectTook, m.fleet.stateChanges
 		}
 		m.setTrends(msg.trends) // history.go
 		delay = m.stretch(m.lastTook)

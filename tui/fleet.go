@@ -118,6 +118,9 @@ type Fleet struct {
 	nextChange time.Time
 
 	// The cursor and marks follow storage keys: two keys may claim one account ID.
+	// stateChanges counts the rows whose state changed when judged: a change makes the
+	// projections due sooner (history.go).
+	stateChanges uint64
 	// dryAt is each group's dry time from the last poll's projections (history.go).
 	dryAt map[string]time.Time
 
@@ -254,7 +257,11 @@ func searchText(a *model.Account) string {
 // judge judges row i at now and refreshes its summary.
 func (f *Fleet) judge(i int, p model.Policy, now time.Time) {
 	r := &f.rows[i]
+	was := r.j.State
 	r.j = model.Judge(r.acc, p, now)
+	if r.j.State != was {
+		f.stateChanges++
+	}
 	r.prov = nil
 	if pj, ok := model.JudgeProvider(r.acc, p, now); ok {
 		r.prov = &pj

@@ -188,6 +188,7 @@ func TestProjectDue(t *testing.T) {
 	m := newTestModel(t, 120, 30, false)
 	now := m.ctx.Now
 	m.trends = &trends{forecasts: map[int64]*trend.Forecast{}}
+	m.projectedStates = m.fleet.stateChanges
 	m.projectedAt, m.projectTook = now.Add(-10*time.Second), time.Second
 	if m.projectDue() {
 		t.Fatal("a slow projection made again after 10 s")
@@ -196,17 +197,29 @@ func TestProjectDue(t *testing.T) {
 	if !m.projectDue() {
 		t.Fatal("a slow projection not made again after projectEvery")
 	}
-	m.projectedAt, m.projectTook = now.Add(-2*time.Second), 15*time.Millisecond
+	m.projectedAt, m.projectTook = now.Add(-5*time.Second), 15*time.Millisecond
 	if m.projectDue() {
-		t.Fatal("a 15 ms projection made again after 2 s")
+		t.Fatal("a 15 ms projection made again after 5 s")
 	}
-	m.projectedAt = now.Add(-6 * time.Second)
+	m.projectedAt = now.Add(-15 * time.Second)
 	if !m.projectDue() {
-		t.Fatal("a 15 ms projection not made again after 6 s")
+		t.Fatal("a 15 ms projection not made again after 15 s")
 	}
 	m.projectedAt, m.projectTook = now.Add(-time.Second), 100*time.Microsecond
 	if !m.projectDue() {
 		t.Fatal("a cheap projection skipped")
+	}
+
+	// An account that changes state makes it due after a sixth of the wait.
+	m.projectedAt, m.projectTook = now.Add(-3*time.Second), 15*time.Millisecond
+	if m.projectDue() {
+		t.Fatal("a 15 ms projection made again after 3 s with no state changed")
+	}
+	r := &m.fleet.rows[0]
+	r.acc.Schedulable = !r.acc.Schedulable
+	m.fleet.judge(0, m.ctx.Policy, now)
+	if !m.projectDue() {
+		t.Fatalf("a state change (now %s) did not make the projection due after 3 s", r.j.State)
 	}
 	before := m.trends
 	m.setTrends(nil)

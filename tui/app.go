@@ -121,7 +121,7 @@ type Model struct {
 	scroll    int         // detail/help scroll
 
 	// Rendered rows (without the cursor) for the current data, tick, size and marks.
-	rowCache map[string]string // by storage key
+	rowCache map[string]cachedRow // by storage key
 	layout   layout
 
 	// Polling: one poll in flight at most; the next is armed when it finishes.
@@ -193,7 +193,7 @@ func New(opts Options) Model {
 		fleet:           NewFleet(),
 		filter:          ti,
 		interval:        opts.Interval,
-		rowCache:        map[string]string{},
+		rowCache:        map[string]cachedRow{},
 		pollGen:         1,
 		polling:         true,
 		inFlight:        map[int64]bool{},
@@ -272,8 +272,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.message = ""
 		}
 		m.ctx.Now = msg.now
-		m.fleet.Tick(m.ctx.Policy, m.ctx.Now)
-		m.invalidate() // ages moved
+		m.fleet.Tick(m.ctx.Policy, m.ctx.Now) // ages moved: cachedLine sees which rows' text did
 		m.keepCursorVisible()
 		return m, m.tick()
 	case pollDueMsg:
@@ -369,8 +368,7 @@ func (m Model) pollDone(msg pollDoneMsg) (tea.Model, tea.Cmd) {
 		m.setTrends(msg.trends) // history.go
 		delay = m.stretch(m.lastTook)
 	}
-	m.invalidate()
-	m.keepCursorVisible()
+	m.keepCursorVisible() // the rows' cache checks each row's text (cachedLine)
 	if m.pollAgain {
 		m.pollAgain = false
 		return m, tea.Batch(notice, m.startPoll())
@@ -588,6 +586,26 @@ func (m *Model) invalidate() {
 	m.layout = newLayout(m.ctx.Width)
 }
 
+// cachedRow is a drawn row and its text without colours, which says whether it is still
+// the row's: styling a row costs several times what its text does, and a tick or a poll
+// changes the text of few visible rows.
+type cachedRow struct{ plain, styled string }
+
+// cachedLine draws a row that is not under the cursor, styling it again only when its
+// text changed. The cache is cleared by invalidate and kept across ticks and polls.
+func (m Model) cachedLine(r *row, marked bool) string {
+	text := m.layout.line(&m.ctx, r, plain, marked)
+	if c, ok := m.rowCache[r.acc.Key]; ok && c.plain == text {
+		return c.styled
+	}
+	if len(m.rowCache) > 4*max(m.ctx.Height, 25) { // rows scrolled past
+		clear(m.rowCache)
+	}
+	line := m.layout.line(&m.ctx, r, styled, marked)
+	m.rowCache[r.acc.Key] = cachedRow{text, line}
+	return line
+}
+
 func (m Model) tooSmall() bool { return m.ctx.Width < minWidth || m.ctx.Height < minHeight }
 
 // chrome is the number of lines around the table: two header lines, the status line,
@@ -802,12 +820,7 @@ func (m Model) tableView() string {
 			lines = append(lines, m.layout.render(ctx, r, true, f.Marked(r.acc.Key)))
 			continue
 		}
-		line, ok := m.rowCache[r.acc.Key]
-		if !ok {
-			line = m.layout.render(ctx, r, false, f.Marked(r.acc.Key))
-			m.rowCache[r.acc.Key] = line
-		}
-		lines = append(lines, line)
+		lines = append(lines, m.cachedLine(r, f.Marked(r.acc.Key)))
 	}
 	if f.Len() == 0 {
 		msg := "no accounts match"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -410,5 +411,44 @@ func TestAPISourcePageFailureKeepsTheFleet(t *testing.T) {
 	}
 	if !strings.Contains(out, "quotatop · admin API https://gw.example.com") || strings.Contains(out, "gw.example.com ·  ") {
 		t.Fatalf("header:\n%s", out)
+	}
+}
+
+// The rows' cache never shows what a row no longer says: across ticks (ages move, windows
+// reset) and polls (usage and states change), the screen drawn from it equals the screen
+// drawn afresh, in colour.
+func TestRowCacheMatchesFreshDraw(t *testing.T) {
+	m := newTestModel(t, 160, 40, true)
+	accounts := demo.Accounts(t0)
+	check := func(when string) {
+		t.Helper()
+		cached := m.render()
+		clear(m.rowCache)
+		if fresh := m.render(); cached != fresh {
+			t.Fatalf("%s: the screen drawn from the rows' cache differs from a fresh one", when)
+		}
+	}
+	check("start")
+	now := t0
+	for step := range 24 {
+		now = now.Add(97 * time.Second)
+		m = update(t, m, tickMsg{now: now})
+		m.render() // fill the cache with this tick's rows
+		check(fmt.Sprintf("tick %d", step))
+		if step%3 == 0 { // the gateway probed some accounts and an operator paused one
+			accounts = slices.Clone(accounts)
+			for i := step % 4; i < len(accounts); i += 4 {
+				a := &accounts[i]
+				if a.Quota != nil {
+					q := *a.Quota
+					q.UpdatedAt, q.Windows[0].UsedPercent = now, float64((step*7+i)%101)
+					a.Quota = &q
+				}
+				a.Schedulable = step%2 == 0 || i%3 != 0
+				a.Rev++
+			}
+			m = update(t, m, pollDoneMsg{gen: m.pollGen, accounts: accounts, started: now, finished: now})
+			check(fmt.Sprintf("poll %d", step))
+		}
 	}
 }

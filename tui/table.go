@@ -120,10 +120,14 @@ func (l layout) header(ctx *Context) string {
 
 // render draws one row; cursor rows are drawn plain under the cursor style.
 func (l layout) render(ctx *Context, r *row, cursor, marked bool) string {
-	p := paint(styled)
 	if cursor {
-		p = plain
+		return ctx.Styles.Cursor.Render(l.line(ctx, r, plain, marked))
 	}
+	return l.line(ctx, r, styled, marked)
+}
+
+// line is one row's cells painted with p.
+func (l layout) line(ctx *Context, r *row, p paint, marked bool) string {
 	var b strings.Builder
 	if marked {
 		b.WriteString(p(ctx.Styles.Marked, "*"))
@@ -135,9 +139,6 @@ func (l layout) render(ctx *Context, r *row, cursor, marked bool) string {
 			b.WriteByte(' ')
 		}
 		b.WriteString(fit(c.cell(ctx, r, p, l.widths[i]), l.widths[i], c.right))
-	}
-	if cursor {
-		return ctx.Styles.Cursor.Render(b.String())
 	}
 	return b.String()
 }

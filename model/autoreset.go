@@ -86,14 +86,14 @@ func (r *AutoReset) threshold(i int) float64 {
 
 // judgeAutoReset runs the new first branch of shouldAutoPauseOpenAIAccountByQuota over
 // the windows already judged by the ordinary rule. Usage counts only where the ordinary
-// rule would look at it: used > 0, not reset, snapshot not stale.
-func judgeAutoReset(a *Account, ws *[2]WindowJudgement, p Policy, now time.Time) [2]AutoResetVerdict {
+// rule would look at it: used > 0, not reset, snapshot not stale (stale is Judgement.Stale).
+func judgeAutoReset(a *Account, ws *[2]WindowJudgement, p Policy, now time.Time, stale bool) [2]AutoResetVerdict {
 	var out [2]AutoResetVerdict
 	if !autoResetApplies(a) {
 		return out
 	}
-	r, q := a.Quota.AutoReset, a.Quota
-	usable := func(i int) bool { return ws[i].UsedPercent > 0 && !ws[i].Reset && !snapshotStale(q, p, now) }
+	r := a.Quota.AutoReset
+	usable := func(i int) bool { return ws[i].UsedPercent > 0 && !ws[i].Reset && !stale }
 	// 1. the card threshold, even for a window exempt from auto-pause
 	for i := range ws {
 		if r.windowOn(i, p) && usable(i) && ws[i].UsedPercent/100 >= r.threshold(i) {

@@ -25,29 +25,32 @@ const (
 	VerdictNotQuota Verdict = "notquota" // the gateway does not quota-pause this platform
 )
 
-// WindowJudgement is one window as the gateway sees it at a given time.
+// WindowJudgement is one window as the gateway sees it at a given time. The booleans
+// come last, where they share one word.
 type WindowJudgement struct {
 	Name        WindowName
-	Present     bool
 	UsedPercent float64
 	// Threshold is the effective ratio (account, else gateway default), clamped to [0,1].
 	Threshold       float64
 	ThresholdSource ThresholdSource
-	Disabled        bool
 	// ResetAt is when the window rolls over: codex_<w>_reset_at, else derived from
 	// reset_after_seconds and the snapshot time; zero when unknown.
 	ResetAt time.Time
-	Reset   bool // ResetAt has passed: UsedPercent is no longer true
-	// Over says used has reached the effective threshold (what step 6 compares).
-	Over    bool
 	Verdict Verdict
+
+	Present  bool
+	Disabled bool
+	Reset    bool // ResetAt has passed: UsedPercent is no longer true
+	// Over says used has reached the effective threshold (what step 6 compares).
+	Over bool
 }
 
 // judgeWindow mirrors the gateway's per-window quota check (sub2api.md section 2),
-// step for step, and keeps the intermediate facts so they can be shown.
-func judgeWindow(q *Quota, i int, isOpenAI bool, p Policy, now time.Time) WindowJudgement {
-	w := q.Windows[i]
-	j := WindowJudgement{Name: WindowNames[i], Present: w.Present, UsedPercent: w.UsedPercent, Disabled: w.Disabled}
+// step for step, and keeps the intermediate facts so they can be shown. It fills j, a
+// zero WindowJudgement; stale is step 5's verdict on the snapshot (Judgement.Stale).
+func judgeWindow(j *WindowJudgement, q *Quota, i int, isOpenAI bool, p Policy, now time.Time, stale bool) {
+	w := &q.Windows[i]
+	j.Name, j.Present, j.UsedPercent, j.Disabled = WindowNames[i], w.Present, w.UsedPercent, w.Disabled
 
 	// Step 1: the account's threshold if > 0, else the gateway default; clamp to [0,1].
 	switch {
@@ -76,19 +79,18 @@ func judgeWindow(q *Quota, i int, isOpenAI bool, p Policy, now time.Time) Window
 		if j.Over {
 			j.Verdict = VerdictReset
 		}
-	case snapshotStale(q, p, now): // step 5
+	case stale: // step 5
 		if j.Over {
 			j.Verdict = VerdictStale
 		}
 	case j.Over: // step 6
 		j.Verdict = VerdictPaused
 	}
-	return j
 }
 
 // windowReset follows the gateway: an absolute reset_at wins; otherwise reset_after_seconds
 // counted from the snapshot time, or from now when there is none (which never resets).
-func windowReset(q *Quota, w WindowSnapshot, now time.Time) (time.Time, bool) {
+func windowReset(q *Quota, w *WindowSnapshot, now time.Time) (time.Time, bool) {
 	if w.HasResetAt {
 		return w.ResetAt, !now.Before(w.ResetAt)
 	}
@@ -100,14 +102,6 @@ func windowReset(q *Quota, w WindowSnapshot, now time.Time) (time.Time, bool) {
 	}
 	at := q.UpdatedAt.Add(time.Duration(w.ResetAfterSeconds) * time.Second)
 	return at, !now.Before(at)
-}
-
-// snapshotStale is step 5: the gateway stops trusting a snapshot this old.
-func snapshotStale(q *Quota, p Policy, now time.Time) bool {
-	if !q.HasUpdatedAt {
-		return p.MissingTimestampStale
-	}
-	return now.Sub(q.UpdatedAt) >= p.StaleAfter
 }
 
 // ClampRatio clamps a threshold ratio to [0,1] as the gateway does (NaN counts as 0).

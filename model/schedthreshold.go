@@ -31,7 +31,8 @@ type SchedThresholdJudgement struct {
 // key exists, it has not reset and the snapshot is not stale (the quota rule's steps 4 and
 // 5), its reset_at is in the future, and used >= threshold percent. auto_pause_<w>_disabled
 // is not consulted. Of several windows the latest reset wins, then the higher usage.
-func judgeSchedThreshold(a *Account, p Policy, now time.Time) SchedThresholdJudgement {
+// stale is Judgement.Stale.
+func judgeSchedThreshold(a *Account, p Policy, now time.Time, stale bool) SchedThresholdJudgement {
 	platform, threshold, ok := schedThreshold(a, p)
 	if !ok {
 		return SchedThresholdJudgement{}
@@ -51,11 +52,15 @@ func judgeSchedThreshold(a *Account, p Policy, now time.Time) SchedThresholdJudg
 		if q == nil || a.IdentityMismatch {
 			return win
 		}
-		for i, w := range q.Windows {
+		if stale {
+			return win
+		}
+		for i := range q.Windows {
+			w := &q.Windows[i]
 			if !w.HasUsed {
 				continue
 			}
-			if _, reset := windowReset(q, w, now); reset || snapshotStale(q, p, now) {
+			if _, reset := windowReset(q, w, now); reset {
 				continue
 			}
 			consider(i, w.UsedPercent, w.SchedResetAt, w.HasSchedResetAt)

@@ -95,32 +95,35 @@ const (
 	ReasonModelRateLimited   Reason = "model_rate_limited"
 )
 
+// Each window's reason of each kind, 5h first (arrays, not maps: Judge runs per account
+// per poll).
 var (
-	quotaReason     = [2]Reason{ReasonQuota5h, ReasonQuota7d}
-	staleReason     = [2]Reason{ReasonStale5h, ReasonStale7d}
-	nearReason      = [2]Reason{ReasonNear5h, ReasonNear7d}
-	schedReason     = [2]Reason{ReasonSchedThreshold5h, ReasonSchedThreshold7d}
-	autoResetReason = map[AutoResetVerdict][2]Reason{
-		AutoResetPending: {ReasonAutoResetPending5h, ReasonAutoResetPending7d},
-		AutoResetCheck:   {ReasonAutoResetCheck5h, ReasonAutoResetCheck7d},
-		AutoResetReady:   {ReasonAutoResetReady5h, ReasonAutoResetReady7d},
-	}
+	quotaReason   = [2]Reason{ReasonQuota5h, ReasonQuota7d}
+	staleReason   = [2]Reason{ReasonStale5h, ReasonStale7d}
+	nearReason    = [2]Reason{ReasonNear5h, ReasonNear7d}
+	schedReason   = [2]Reason{ReasonSchedThreshold5h, ReasonSchedThreshold7d}
+	pendingReason = [2]Reason{ReasonAutoResetPending5h, ReasonAutoResetPending7d}
+	checkReason   = [2]Reason{ReasonAutoResetCheck5h, ReasonAutoResetCheck7d}
+	readyReason   = [2]Reason{ReasonAutoResetReady5h, ReasonAutoResetReady7d}
 )
 
 // Judgement is everything quotatop concludes about one account at one instant.
+// The booleans come last, where they share one word: the live monitor and the
+// metrics keep a judgement per account.
 type Judgement struct {
 	State   State
 	Reasons []Reason // most decisive first; empty for a healthy account
 
-	HasSnapshot  bool          // the account carries a Codex snapshot
-	HasTimestamp bool          // ...with a usable codex_usage_updated_at
-	Age          time.Duration // now - UpdatedAt, when HasTimestamp
-	Stale        bool          // the gateway no longer trusts the snapshot
-	Windows      [2]WindowJudgement
+	Age     time.Duration // now - UpdatedAt, when HasTimestamp
+	Windows [2]WindowJudgement
 
 	LocalQuota     LocalQuotaJudgement     // apikey and bedrock accounts
 	SchedThreshold SchedThresholdJudgement // the gateway's per-platform threshold
 	AutoReset      [2]AutoResetVerdict     // the reset-credit branch, per window
+
+	HasSnapshot  bool // the account carries a Codex snapshot
+	HasTimestamp bool // ...with a usable codex_usage_updated_at
+	Stale        bool // the gateway no longer trusts the snapshot
 }
 
 // MainReason is the reason an operator should read first, or "" when there is none.
@@ -149,9 +152,12 @@ func Judge(a *Account, p Policy, now time.Time) Judgement {
 		j.State, j.Reasons = StateInvalid, []Reason{ReasonInvalid}
 		return j
 	}
+	// the reasons gather on the stack; the judgement gets one slice of the right size
+	var buf [16]Reason
+	reasons := buf[:0]
 	add := func(ok bool, r Reason) {
 		if ok {
-			j.Reasons = append(j.Reasons, r)
+			reasons = append(reasons, r)
 		}
 	}
 
@@ -167,51 +173,60 @@ func Judge(a *Account, p Policy, now time.Time) Judgement {
 		j.LocalQuota = judgeLocalQuota(a.LocalQuota, now)
 		add(j.LocalQuota.Exceeded, ReasonLocalQuota)
 	}
-	blocks := len(j.Reasons)
+	blocks := len(reasons)
+
+	// Step 5, once for every window and threshold: the gateway stops trusting a snapshot
+	// this old.
+	q := a.Quota
+	if q != nil {
+		j.HasSnapshot, j.HasTimestamp = true, q.HasTimestamp()
+		j.Stale = p.MissingTimestampStale
+		if j.HasTimestamp {
+			j.Age = now.Sub(q.UpdatedAt)
+			j.Stale = j.Age >= p.StaleAfter
+		}
+	}
 
 	// The scheduling threshold is listed right after the quota reasons.
-	j.SchedThreshold = judgeSchedThreshold(a, p, now)
+	j.SchedThreshold = judgeSchedThreshold(a, p, now, j.Stale)
 	addSched := func() {
 		for i, w := range WindowNames {
 			add(j.SchedThreshold.Tripped && j.SchedThreshold.Window == w, schedReason[i])
 		}
 	}
 
-	if q := a.Quota; q != nil {
-		j.HasSnapshot, j.HasTimestamp = true, q.HasTimestamp()
-		if j.HasTimestamp {
-			j.Age = now.Sub(q.UpdatedAt)
-		}
-		j.Stale = snapshotStale(q, p, now)
+	if q != nil {
 		isOpenAI := a.Platform == "openai"
 		for i := range WindowNames {
-			j.Windows[i] = judgeWindow(q, i, isOpenAI, p, now)
+			judgeWindow(&j.Windows[i], q, i, isOpenAI, p, now, j.Stale)
 		}
-		j.AutoReset = judgeAutoReset(a, &j.Windows, p, now)
+		j.AutoReset = judgeAutoReset(a, &j.Windows, p, now, j.Stale)
 		// 5h before 7d within each kind, as the gateway evaluates them. The
 		// reset-credit branch runs first and replaces the ordinary reason.
-		for i, w := range j.Windows {
-			add(w.Verdict == VerdictPaused && j.AutoReset[i] == AutoResetNone, quotaReason[i])
+		ws := &j.Windows // ranged by index: a WindowJudgement is worth not copying
+		for i := range ws {
+			add(ws[i].Verdict == VerdictPaused && j.AutoReset[i] == AutoResetNone, quotaReason[i])
 		}
-		for _, v := range []AutoResetVerdict{AutoResetPending, AutoResetCheck} {
-			for i := range j.Windows {
-				add(j.AutoReset[i] == v, autoResetReason[v][i])
-			}
+		for i := range ws {
+			add(j.AutoReset[i] == AutoResetPending, pendingReason[i])
+		}
+		for i := range ws {
+			add(j.AutoReset[i] == AutoResetCheck, checkReason[i])
 		}
 		addSched()
-		for i, w := range j.Windows {
-			add(w.Verdict == VerdictStale, staleReason[i])
+		for i := range ws {
+			add(ws[i].Verdict == VerdictStale, staleReason[i])
 		}
-		for i, w := range j.Windows {
+		for i := range ws {
+			w := &ws[i]
 			decided := w.Verdict == VerdictPaused || w.Verdict == VerdictStale
 			add(!decided && w.Present && !w.Reset && p.WarnPercent > 0 && w.UsedPercent >= p.WarnPercent, nearReason[i])
 		}
-		for i := range j.Windows {
-			add(j.AutoReset[i] == AutoResetReady, autoResetReason[AutoResetReady][i])
+		for i := range ws {
+			add(j.AutoReset[i] == AutoResetReady, readyReason[i])
 		}
 		add(!j.HasTimestamp, ReasonNoTimestamp)
-	}
-	if a.Quota == nil {
+	} else {
 		addSched() // Kimi and Zhipu carry no Codex snapshot
 	}
 	for _, m := range a.ModelLimits {
@@ -221,34 +236,48 @@ func Judge(a *Account, p Policy, now time.Time) Judgement {
 		}
 	}
 
-	j.State = stateFor(j.Reasons, blocks)
+	j.State = stateFor(reasons, blocks)
+	if len(reasons) > 0 {
+		j.Reasons = append([]Reason(nil), reasons...)
+	}
 	return j
 }
 
+// stateFor is the most severe state the reasons call for; the first blocks of them are
+// the blocks.
 func stateFor(reasons []Reason, blocks int) State {
-	has := func(rs ...Reason) bool {
-		for _, r := range reasons {
-			for _, x := range rs {
-				if r == x {
-					return true
-				}
-			}
+	// one pass, each reason ranked by the state it calls for (lower is more severe)
+	const disabled, errored, paused, staleProbe, warn, ok = 0, 1, 2, 3, 4, 5
+	best := ok
+	for _, r := range reasons {
+		rank := ok
+		switch r {
+		case ReasonDisabled:
+			rank = disabled
+		case ReasonError:
+			rank = errored
+		case ReasonQuota5h, ReasonQuota7d, ReasonSchedThreshold5h, ReasonSchedThreshold7d,
+			ReasonAutoResetPending5h, ReasonAutoResetPending7d, ReasonAutoResetCheck5h, ReasonAutoResetCheck7d:
+			rank = paused
+		case ReasonStale5h, ReasonStale7d:
+			rank = staleProbe
+		case ReasonNear5h, ReasonNear7d, ReasonAutoResetReady5h, ReasonAutoResetReady7d:
+			rank = warn
 		}
-		return false
+		best = min(best, rank)
 	}
 	switch {
-	case has(ReasonDisabled):
+	case best == disabled:
 		return StateDisabled
-	case has(ReasonError):
+	case best == errored:
 		return StateError
 	case blocks > 0:
 		return StateBlocked
-	case has(ReasonQuota5h, ReasonQuota7d, ReasonSchedThreshold5h, ReasonSchedThreshold7d,
-		ReasonAutoResetPending5h, ReasonAutoResetPending7d, ReasonAutoResetCheck5h, ReasonAutoResetCheck7d):
+	case best == paused:
 		return StatePaused
-	case has(ReasonStale5h, ReasonStale7d):
+	case best == staleProbe:
 		return StateStaleProbe
-	case has(ReasonNear5h, ReasonNear7d, ReasonAutoResetReady5h, ReasonAutoResetReady7d):
+	case best == warn:
 		return StateWarn
 	default:
 		return StateOK
@@ -270,7 +299,8 @@ func NextChange(a *Account, p Policy, now time.Time) time.Time {
 		if q.HasUpdatedAt {
 			consider(q.UpdatedAt.Add(p.StaleAfter))
 		}
-		for _, w := range q.Windows {
+		for i := range q.Windows {
+			w := &q.Windows[i]
 			if at, _ := windowReset(q, w, now); !at.IsZero() {
 				consider(at)
 			}

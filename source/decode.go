@@ -21,7 +21,9 @@ type Decoder struct {
 	valBuf    []byte // the last escaped string value, unescaped
 	reasonBuf []byte // TempUnschedulableReason while its own JSON is read
 	q         model.Quota
-	memo      *memo // the Redis reader's, read-only while decoding
+	memo      *memo    // the Redis reader's, read-only while decoding
+	top       keyShape // the value's members, as the last value stored them
+	extraKeys keyShape // Extra's members, likewise
 }
 
 // DecodeMeta decodes one value with a fresh Decoder.
@@ -66,15 +68,21 @@ func (d *Decoder) decode(a *model.Account, key, raw string) {
 	idSeen := false
 	var problems []string
 	i, done := objectStart(s, i)
-	for !done && i >= 0 {
-		raw, esc, at := memberKey(s, i)
-		if at < 0 {
-			i = -1
-			break
+	for m := 0; !done && i >= 0; m++ {
+		_, kind, at, ok := d.top.match(m, s, i)
+		if !ok {
+			var raw string
+			var esc bool
+			if raw, esc, at = memberKey(s, i); at < 0 {
+				i = -1
+				break
+			}
+			kind = topKind(d.key(raw, esc))
+			d.top.learn(m, s, i, raw, esc, kind)
 		}
 		var v jval
-		switch d.key(raw, esc) {
-		case "ID":
+		switch kind {
+		case fID:
 			if v, i = scalarAt(s, at, 2); i >= 0 {
 				if id, ok := d.intOf(v); ok {
 					a.ID, idSeen = id, true
@@ -82,64 +90,64 @@ func (d *Decoder) decode(a *model.Account, key, raw string) {
 					problems = append(problems, "ID is not a number")
 				}
 			}
-		case "Name":
+		case fName:
 			v, i = scalarAt(s, at, 2)
 			a.Name = d.textOf(v)
-		case "Platform":
+		case fPlatform:
 			v, i = scalarAt(s, at, 2)
 			a.Platform = d.textOf(v)
-		case "Type":
+		case fType:
 			v, i = scalarAt(s, at, 2)
 			a.Type = d.textOf(v)
-		case "Status":
+		case fStatus:
 			v, i = scalarAt(s, at, 2)
 			a.Status = d.textOf(v)
-		case "Schedulable":
+		case fSchedulable:
 			v, i = scalarAt(s, at, 2)
 			a.Schedulable = d.flexBool(v)
-		case "Priority":
+		case fPriority:
 			v, i = scalarAt(s, at, 2)
 			n, _ := d.intOf(v)
 			a.Priority = int(n)
-		case "Concurrency":
+		case fConcurrency:
 			v, i = scalarAt(s, at, 2)
 			n, _ := d.intOf(v)
 			a.Concurrency = int(n)
-		case "GroupIDs":
+		case fGroupIDs:
 			i = d.groupIDs(a, s, at)
-		case "LastUsedAt":
+		case fLastUsedAt:
 			v, i = scalarAt(s, at, 2)
 			a.LastUsedAt = unlessZero(d.flexTime(v))
-		case "ExpiresAt":
+		case fExpiresAt:
 			v, i = scalarAt(s, at, 2)
 			a.ExpiresAt = unlessZero(d.flexTime(v))
-		case "AutoPauseOnExpired":
+		case fAutoPauseOnExpired:
 			v, i = scalarAt(s, at, 2)
 			a.AutoPauseOnExpired = d.flexBool(v)
-		case "RateLimitedAt":
+		case fRateLimitedAt:
 			v, i = scalarAt(s, at, 2)
 			a.RateLimitedAt = unlessZero(d.flexTime(v))
-		case "RateLimitResetAt":
+		case fRateLimitResetAt:
 			v, i = scalarAt(s, at, 2)
 			a.RateLimitResetAt = unlessZero(d.flexTime(v))
-		case "OverloadUntil":
+		case fOverloadUntil:
 			v, i = scalarAt(s, at, 2)
 			a.OverloadUntil = unlessZero(d.flexTime(v))
-		case "TempUnschedulableUntil":
+		case fTempUnschedulableUntil:
 			v, i = scalarAt(s, at, 2)
 			a.TempUnschedulableUntil = unlessZero(d.flexTime(v))
-		case "SessionWindowEnd":
+		case fSessionWindowEnd:
 			v, i = scalarAt(s, at, 2)
 			if t, ok := d.flexTime(v); ok && (a.Platform == "anthropic" || a.Platform == "") {
 				if u := anthropicUsage(a); u != nil {
 					u.Windows[0].ResetAt, u.Windows[0].HasResetAt = t, true
 				}
 			}
-		case "TempUnschedulableReason":
+		case fTempUnschedulableReason:
 			v, i = scalarAt(s, at, 2)
 			a.TempUnschedulableReason = d.textOf(v)
 			a.TempBlock = d.tempBlock(v)
-		case "Extra":
+		case fExtra:
 			i = d.extra(a, s, at)
 		default:
 			i = skipAny(s, at, 2)
@@ -156,6 +164,76 @@ func (d *Decoder) decode(a *model.Account, key, raw string) {
 	if len(problems) > 0 {
 		a.Invalid = strings.Join(problems, "; ")
 	}
+}
+
+// The members of a value the decoder reads, by the kind its key switch gives them
+// (fSkip: any other key, whose value is only validated).
+const (
+	fSkip uint8 = iota
+	fID
+	fName
+	fPlatform
+	fType
+	fStatus
+	fSchedulable
+	fPriority
+	fConcurrency
+	fGroupIDs
+	fLastUsedAt
+	fExpiresAt
+	fAutoPauseOnExpired
+	fRateLimitedAt
+	fRateLimitResetAt
+	fOverloadUntil
+	fTempUnschedulableUntil
+	fSessionWindowEnd
+	fTempUnschedulableReason
+	fExtra
+)
+
+// topKind is the kind of a value's member, by its key (unescaped).
+func topKind(key string) uint8 {
+	switch key {
+	case "ID":
+		return fID
+	case "Name":
+		return fName
+	case "Platform":
+		return fPlatform
+	case "Type":
+		return fType
+	case "Status":
+		return fStatus
+	case "Schedulable":
+		return fSchedulable
+	case "Priority":
+		return fPriority
+	case "Concurrency":
+		return fConcurrency
+	case "GroupIDs":
+		return fGroupIDs
+	case "LastUsedAt":
+		return fLastUsedAt
+	case "ExpiresAt":
+		return fExpiresAt
+	case "AutoPauseOnExpired":
+		return fAutoPauseOnExpired
+	case "RateLimitedAt":
+		return fRateLimitedAt
+	case "RateLimitResetAt":
+		return fRateLimitResetAt
+	case "OverloadUntil":
+		return fOverloadUntil
+	case "TempUnschedulableUntil":
+		return fTempUnschedulableUntil
+	case "SessionWindowEnd":
+		return fSessionWindowEnd
+	case "TempUnschedulableReason":
+		return fTempUnschedulableReason
+	case "Extra":
+		return fExtra
+	}
+	return fSkip
 }
 
 // groupIDs appends the numeric members of the GroupIDs array at i; anything else there
@@ -203,68 +281,46 @@ func (d *Decoder) extra(a *model.Account, s string, i int) int {
 	q := &d.q
 	has := false
 	i, done := objectStart(s, i)
-	for !done && i >= 0 {
-		raw, esc, at := memberKey(s, i)
-		if at < 0 {
-			return -1
+	for m := 0; !done && i >= 0; m++ {
+		key, kind, at, ok := d.extraKeys.match(m, s, i)
+		if !ok {
+			var raw string
+			var esc bool
+			if raw, esc, at = memberKey(s, i); at < 0 {
+				return -1
+			}
+			key = d.key(raw, esc)
+			kind = extraKind(key)
+			d.extraKeys.learn(m, s, i, raw, esc, kind)
 		}
-		key := d.key(raw, esc)
-		if len(key) < len("kimi_") {
-			i = skipAny(s, at, 3)
-			i, done = memberNext(s, i)
-			continue
-		}
-		// the first byte picks the family; within it, the fastjson decoder's order
 		var v jval
-		switch key[0] {
-		case 'm':
-			if key == "model_rate_limits" {
-				a.ModelLimits, i = d.modelLimits(s, at)
-			} else {
-				i = skipAny(s, at, 3)
-			}
-		case 'c':
-			switch {
-			case key == "codex_usage_updated_at":
-				v, i = scalarAt(s, at, 3)
-				q.UpdatedAt, q.HasUpdatedAt = d.flexTime(v)
-				has = true
-			case key == "codex_auto_reset_credit_state":
-				r := autoReset(q)
-				r.Card, i = d.cardState(s, at)
-			default:
-				i = d.window(q, key, s, at, &has)
-			}
-		case 'a':
-			if strings.HasPrefix(key, "auto_reset_credit_") {
-				v, i = scalarAt(s, at, 3)
-				d.decodeAutoReset(q, key, v)
-			} else {
-				i = d.window(q, key, s, at, &has)
-			}
-		case 'q':
-			if strings.HasPrefix(key, "quota_") {
-				v, i = scalarAt(s, at, 3)
-				d.decodeLocalQuota(a, key, v)
-			} else {
-				i = skipAny(s, at, 3)
-			}
-		case 's', 'p':
-			if key == "session_window_utilization" || strings.HasPrefix(key, "passive_usage_") {
-				v, i = scalarAt(s, at, 3)
-				d.decodeAnthropicUsage(a, key, v)
-			} else {
-				i = skipAny(s, at, 3)
-			}
-		case 'k', 'z':
-			if strings.HasPrefix(key, "kimi_") || strings.HasPrefix(key, "zhipu_") {
-				v, i = scalarAt(s, at, 3)
-				d.decodeProviderUsage(a, key, v)
-			} else {
-				i = skipAny(s, at, 3)
-			}
-		default:
+		switch kind {
+		case xModelLimits:
+			a.ModelLimits, i = d.modelLimits(s, at)
+		case xUpdatedAt:
+			v, i = scalarAt(s, at, 3)
+			q.UpdatedAt, q.HasUpdatedAt = d.flexTime(v)
+			has = true
+		case xCardState:
+			r := autoReset(q)
+			r.Card, i = d.cardState(s, at)
+		case xAutoReset:
+			v, i = scalarAt(s, at, 3)
+			d.decodeAutoReset(q, key, v)
+		case xLocalQuota:
+			v, i = scalarAt(s, at, 3)
+			d.decodeLocalQuota(a, key, v)
+		case xAnthropicUsage:
+			v, i = scalarAt(s, at, 3)
+			d.decodeAnthropicUsage(a, key, v)
+		case xProviderUsage:
+			v, i = scalarAt(s, at, 3)
+			d.decodeProviderUsage(a, key, v)
+		case xSkip:
 			i = skipAny(s, at, 3)
+		default:
+			v, i = scalarAt(s, at, 3)
+			d.window(&q.Windows[(kind-xWindow)/windowFields], (kind-xWindow)%windowFields, v, &has)
 		}
 		i, done = memberNext(s, i)
 	}
@@ -275,20 +331,102 @@ func (d *Decoder) extra(a *model.Account, s string, i int) int {
 	return i
 }
 
-// window reads the value at i when key is codex_<w>_<field> or auto_pause_<w>_<field>
-// and skips it otherwise. It returns the index after the value, or -1.
-func (d *Decoder) window(q *model.Quota, key, s string, i int, has *bool) int {
+// The members of Extra the decoder reads, by the kind its key gives them (xSkip: any
+// other key). A window's key is xWindow + window*windowFields + its field.
+const (
+	xSkip uint8 = iota
+	xModelLimits
+	xUpdatedAt
+	xCardState
+	xAutoReset
+	xLocalQuota
+	xAnthropicUsage
+	xProviderUsage
+	xWindow
+)
+
+// The fields of codex_<w>_<field> and auto_pause_<w>_<field>, either prefix for any.
+const (
+	wUsedPercent uint8 = iota
+	wResetAt
+	wResetAfterSeconds
+	wThreshold
+	wDisabled
+	windowFields
+)
+
+// extraKind is the kind of an Extra member, by its key (unescaped): the first byte picks
+// the family; within it, the fastjson decoder's order.
+func extraKind(key string) uint8 {
+	if len(key) < len("kimi_") {
+		return xSkip
+	}
+	switch key[0] {
+	case 'm':
+		if key == "model_rate_limits" {
+			return xModelLimits
+		}
+	case 'c':
+		switch key {
+		case "codex_usage_updated_at":
+			return xUpdatedAt
+		case "codex_auto_reset_credit_state":
+			return xCardState
+		}
+		return windowKind(key)
+	case 'a':
+		if strings.HasPrefix(key, "auto_reset_credit_") {
+			return xAutoReset
+		}
+		return windowKind(key)
+	case 'q':
+		if strings.HasPrefix(key, "quota_") {
+			return xLocalQuota
+		}
+	case 's', 'p':
+		if key == "session_window_utilization" || strings.HasPrefix(key, "passive_usage_") {
+			return xAnthropicUsage
+		}
+	case 'k', 'z':
+		if strings.HasPrefix(key, "kimi_") || strings.HasPrefix(key, "zhipu_") {
+			return xProviderUsage
+		}
+	}
+	return xSkip
+}
+
+// windowKind is the kind of a codex_<w>_<field> or auto_pause_<w>_<field> key; xSkip for
+// any other key, or another field (whose value is read and dropped).
+func windowKind(key string) uint8 {
 	n, field, ok := windowField(key)
 	if !ok {
-		return skipAny(s, i, 3)
+		return xSkip
 	}
-	v, i := scalarAt(s, i, 3)
-	w := &q.Windows[n]
+	var f uint8
 	switch field {
 	case "used_percent":
+		f = wUsedPercent
+	case "reset_at":
+		f = wResetAt
+	case "reset_after_seconds":
+		f = wResetAfterSeconds
+	case "threshold":
+		f = wThreshold
+	case "disabled":
+		f = wDisabled
+	default:
+		return xSkip
+	}
+	return xWindow + uint8(n)*windowFields + f
+}
+
+// window stores a window's field from its value v.
+func (d *Decoder) window(w *model.WindowSnapshot, field uint8, v jval, has *bool) {
+	switch field {
+	case wUsedPercent:
 		w.UsedPercent, _ = d.flexNumber(v)
 		w.Present, w.HasUsed, *has = true, true, true
-	case "reset_at":
+	case wResetAt:
 		w.ResetAt, w.HasResetAt = d.flexTime(v)
 		if v.kind == jString && !v.esc && v.raw != "" && v.raw[0] > ' ' && v.raw[0] < utf8.RuneSelf &&
 			v.raw[len(v.raw)-1] > ' ' && v.raw[len(v.raw)-1] < utf8.RuneSelf {
@@ -298,17 +436,16 @@ func (d *Decoder) window(q *model.Quota, key, s string, i int, has *bool) int {
 			w.SchedResetAt, w.HasSchedResetAt = d.schedResetAt(v)
 		}
 		w.Present, *has = true, true
-	case "reset_after_seconds":
+	case wResetAfterSeconds:
 		w.ResetAfterSeconds = d.flexInt(v)
 		w.Present, *has = true, true
-	case "threshold":
+	case wThreshold:
 		t, _ := d.flexNumber(v)
 		w.Threshold = model.ClampRatio(t)
 		w.ThresholdNaN = v.kind == jString && isNaNText(d.view(v))
-	case "disabled":
+	case wDisabled:
 		w.Disabled = d.flexBool(v)
 	}
-	return i
 }
 
 // windowField splits codex_<w>_<field> and auto_pause_<w>_<field> keys.

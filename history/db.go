@@ -73,18 +73,6 @@ func packResets(s trend.Sample) int64 {
 	return m[0] + resetBase*m[1]
 }
 
-// unpackResets is the inverse of packResets.
-func unpackResets(at time.Time, v int64) [2]time.Time {
-	var out [2]time.Time
-	if m := v % resetBase; m != unknown5h {
-		out[0] = at.Add(time.Duration(m) * time.Minute)
-	}
-	if m := v / resetBase; m != unknown7d {
-		out[1] = at.Add(time.Duration(m) * time.Minute)
-	}
-	return out
-}
-
 const columns = "at, account_id, used_5h, used_7d, resets, state"
 
 // init creates the schema when needed and loads the samples of the last Recent.

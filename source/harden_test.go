@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -211,6 +212,31 @@ func TestNonStringValuesAndVanishedKeys(t *testing.T) {
 		}
 		if _, err := r.fetch(ctx, []string{"sched:meta:1", "sched:meta:999"}); err != nil || r.Vanished() != 1 {
 			t.Fatalf("cluster=%v: vanished %d, err %v", cluster, r.Vanished(), err)
+		}
+	}
+}
+
+// Keys that vanish in several batches leave no gap, zero account or duplicate: the fleet is
+// every account still there, in the order of the keys.
+func TestVanishedKeysAcrossBatches(t *testing.T) {
+	srv := redistest.Start(t)
+	n := 2*fetchBatch + 100
+	redistest.Seed(t, srv.Client(), redistest.Fleet(n, "sched:", time.Now()))
+	r := open(t, srv.URL(), "sched:")
+	var keys []string
+	for i := 1; i <= n; i++ {
+		keys = append(keys, fmt.Sprintf("sched:meta:%d", i))
+		if i == 10 || i == fetchBatch+5 || i == 2*fetchBatch+1 {
+			keys = append(keys, fmt.Sprintf("sched:meta:%d", 1_000_000+i)) // gone
+		}
+	}
+	accounts, err := r.fetch(context.Background(), keys)
+	if err != nil || r.Vanished() != 3 || len(accounts) != n {
+		t.Fatalf("%d accounts, %d vanished, err %v; want %d, 3", len(accounts), r.Vanished(), err, n)
+	}
+	for i, a := range accounts {
+		if a.ID != int64(i+1) || a.Key != fmt.Sprintf("sched:meta:%d", i+1) {
+			t.Fatalf("account %d is ID %d (%s)", i, a.ID, a.Key)
 		}
 	}
 }

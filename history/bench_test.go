@@ -65,7 +65,6 @@ func BenchmarkPoll(b *testing.B) {
 	b.ReportMetric(float64(on)/float64(off), "x-off")
 	b.ReportMetric(float64(off.Microseconds())/1000/float64(b.N), "off-ms")
 	b.ReportMetric(float64(on.Microseconds())/1000/float64(b.N), "on-ms")
-	b.ReportMetric(float64(store.Dropped()), "dropped")
 }
 
 // generateWeek writes eight days of accounts changing once per 5 minutes through the

@@ -56,7 +56,7 @@ func heapInUse() uint64 {
 // right after opening and after a first poll in which every snapshot changed.
 func BenchmarkOpen10k(b *testing.B) {
 	path, now := generateRecent(b, benchAccounts)
-	poll := job{accounts: changingFleet(benchAccounts, now.Add(time.Minute)), policy: model.DefaultPolicy(), now: now.Add(time.Minute)}
+	pollAccounts, pollAt := changingFleet(benchAccounts, now.Add(time.Minute)), now.Add(time.Minute)
 	var opened, polled uint64
 	for b.Loop() {
 		b.StopTimer()
@@ -71,7 +71,7 @@ func BenchmarkOpen10k(b *testing.B) {
 		if len(s.Samples(1)) == 0 {
 			b.Fatal("no samples loaded")
 		}
-		s.changes(poll)
+		s.changes(pollAccounts, model.DefaultPolicy(), pollAt)
 		polled = heapInUse() - before
 		s.Close()
 		b.StartTimer()
@@ -115,7 +115,7 @@ func BenchmarkChanges10k(b *testing.B) {
 				b.StopTimer()
 				s := open(b, path, now)
 				b.StartTimer()
-				out := s.changes(job{accounts: accounts, policy: policy, now: now})
+				out := s.changes(accounts, policy, now)
 				b.StopTimer()
 				if changed := c.taken.After(end); (len(out) == benchAccounts) != changed {
 					b.Fatalf("%d changes", len(out))
@@ -130,7 +130,7 @@ func BenchmarkChanges10k(b *testing.B) {
 		defer s.Close()
 		now := end.Add(time.Minute)
 		accounts := changingFleet(benchAccounts, now)
-		s.changes(job{accounts: accounts, policy: policy, now: now})
+		s.changes(accounts, policy, now)
 		next := 0
 		for b.Loop() {
 			now = now.Add(2 * time.Second)
@@ -140,7 +140,7 @@ func BenchmarkChanges10k(b *testing.B) {
 				q.Windows[0].UsedPercent += 0.5
 				next = (next + 1) % len(accounts)
 			}
-			s.changes(job{accounts: accounts, policy: policy, now: now})
+			s.changes(accounts, policy, now)
 		}
 	})
 }

@@ -1,9 +1,9 @@
 // Package history keeps every change of every account's quota snapshot in an embedded
 // SQLite file, so rates and projections survive restarts and a cron job running
-// `quotatop --once` builds history too. Writes happen on a goroutine of their own: a poll
-// hands its accounts over and goes on; if the writer is behind, the poll's batch is
-// dropped and counted (the next poll's changes are still caught, since changes are found
-// by comparing with the last recorded sample).
+// `quotatop --once` builds history too. A poll finds which snapshots changed (comparing
+// each with the last recorded one, in memory) and hands only those samples to a writer
+// goroutine; it never waits for the file. Samples a write could not store wait for the
+// next, up to a bound.
 package history
 
 import (
@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/quotatop/quotatop/model"
@@ -37,8 +36,6 @@ const Recent = 2 * time.Hour
 var busyTimeout = 5 * time.Second
 
 // queueLen is how many polls may wait for the writer before one is dropped.
-const queueLen = 4
-
 // maxPending bounds the samples kept for a retry while the file cannot be written.
 const maxPending = 200_000
 
@@ -50,9 +47,10 @@ type Store struct {
 	path string
 	db   *sql.DB
 
-	queue   chan job
-	done    chan struct{}
-	dropped atomic.Int64
+	wake    chan struct{}      // one pending signal: the backlog grew
+	flushes chan chan struct{} // Flush's requests, answered once the backlog is written
+	stop    chan struct{}      // closed by Close
+	done    chan struct{}      // closed when the writer has ended
 
 	mu sync.RWMutex
 	// accounts are indexed by ID in index: one small struct an account, its samples
@@ -62,19 +60,16 @@ type Store struct {
 	// names are the states of packed samples, by index (stateIndexes is the reverse).
 	names        []model.State
 	stateIndexes map[model.State]uint16
+	// backlog holds the samples found by Record and not yet written; lastPoll is the
+	// newest poll's time, which paces the retention.
+	backlog  []stored
+	lastPoll time.Time
 	// problem is the last write error, "" once a write succeeds again.
 	problem string
 	failed  int64 // samples lost to write errors since the last good write
 
 	states     map[model.State]int64 // the file's codes (writer only)
 	lastRetain time.Time
-}
-
-type job struct {
-	accounts []model.Account
-	policy   model.Policy
-	now      time.Time
-	flushed  chan struct{} // closed when everything before it is written
 }
 
 // Open opens (creating if needed) the history file at path and loads the recent samples.
@@ -94,7 +89,7 @@ func Open(path string, now time.Time) (*Store, error) {
 	}
 	// One connection: the writer is the only user, and pragmas hold per connection.
 	db.SetMaxOpenConns(1)
-	s := &Store{path: path, db: db, queue: make(chan job, queueLen), done: make(chan struct{}),
+	s := &Store{path: path, db: db, wake: make(chan struct{}, 1), flushes: make(chan chan struct{}), stop: make(chan struct{}), done: make(chan struct{}),
 		index: map[int64]int32{}, stateIndexes: map[model.State]uint16{}, states: map[model.State]int64{}}
 	if err := s.init(now); err != nil {
 		db.Close()
@@ -119,25 +114,36 @@ func explain(path string, err error) error {
 // Path is the file the store writes.
 func (s *Store) Path() string { return s.path }
 
-// Record hands a poll's accounts to the writer without waiting; when the writer is
-// behind, the batch is dropped and counted. The accounts must not change afterwards.
+// Record finds the poll's changed snapshots and hands their samples to the writer without
+// waiting for the file. It keeps nothing of accounts: the caller may reuse the slice.
 func (s *Store) Record(accounts []model.Account, p model.Policy, now time.Time) {
+	rows := s.changes(accounts, p, now)
+	s.mu.Lock()
+	s.backlog = append(s.backlog, rows...)
+	s.lastPoll = now
+	s.trimBacklog()
+	s.mu.Unlock()
 	select {
-	case s.queue <- job{accounts: accounts, policy: p, now: now}:
-	default:
-		s.dropped.Add(1)
+	case s.wake <- struct{}{}:
+	default: // the writer is already due to look
 	}
 }
 
-// Flush waits until every batch handed over so far is written.
-func (s *Store) Flush() {
-	j := job{flushed: make(chan struct{})}
-	s.queue <- j
-	<-j.flushed
+// trimBacklog drops the oldest samples past maxPending (the file has been failing for a
+// long while) and counts them as lost. The caller holds s.mu.
+func (s *Store) trimBacklog() {
+	if over := len(s.backlog) - maxPending; over > 0 {
+		s.backlog = slices.Delete(s.backlog, 0, over)
+		s.failed += int64(over)
+	}
 }
 
-// Dropped counts the polls not recorded because the writer was behind.
-func (s *Store) Dropped() int64 { return s.dropped.Load() }
+// Flush waits until every sample recorded so far is written (or its write failed).
+func (s *Store) Flush() {
+	done := make(chan struct{})
+	s.flushes <- done
+	<-done
+}
 
 // Samples returns an account's recent samples (up to Recent before its newest), oldest
 // first, in a slice of its own.
@@ -173,19 +179,12 @@ func (s *Store) Note() string {
 			n += fmt.Sprintf(", %d sample(s) lost", s.failed)
 		}
 	}
-	if d := s.dropped.Load(); d > 0 {
-		if n != "" {
-			n += "; "
-		}
-		n += fmt.Sprintf("history: %d poll(s) skipped while the writer was behind", d)
-	}
 	return n
 }
 
 // Close writes what is queued and closes the file.
 func (s *Store) Close() error {
-	s.Flush()
-	close(s.queue)
+	close(s.stop) // the writer writes what is left, then ends
 	<-s.done
 	return s.db.Close()
 }
@@ -193,36 +192,53 @@ func (s *Store) Close() error {
 // write is the writer goroutine.
 func (s *Store) write() {
 	defer close(s.done)
-	var pending []stored
-	for j := range s.queue {
-		if j.flushed != nil {
-			close(j.flushed)
-			continue
+	for {
+		var flushed chan struct{}
+		select {
+		case <-s.wake:
+		case flushed = <-s.flushes:
+		case <-s.stop:
+			s.writeBacklog()
+			return
 		}
-		// Samples a failed write could not store wait for the next one.
-		pending = append(pending, s.changes(j)...)
-		if over := len(pending) - maxPending; over > 0 {
-			pending = pending[over:]
-			s.mu.Lock()
-			s.failed += int64(over)
-			s.mu.Unlock()
+		s.writeBacklog()
+		if flushed != nil {
+			close(flushed)
 		}
-		err := s.insert(pending)
-		if err == nil {
-			pending = pending[:0]
-			if j.now.Sub(s.lastRetain) >= retainEvery {
-				err = s.Retain(j.now)
-				s.lastRetain = j.now
-			}
-		}
-		s.mu.Lock()
-		if err != nil {
-			s.problem = model.Sanitize(err.Error())
-		} else {
-			s.problem, s.failed = "", 0
-		}
-		s.mu.Unlock()
 	}
+}
+
+// writeBacklog writes the samples recorded so far in one transaction, and applies the
+// retention when it is due. Samples a failed write could not store go back to the front
+// of the backlog for the next try.
+func (s *Store) writeBacklog() {
+	s.mu.Lock()
+	rows, now := s.backlog, s.lastPoll
+	s.backlog = nil
+	s.mu.Unlock()
+	if len(rows) == 0 && now.Sub(s.lastRetain) < retainEvery {
+		return
+	}
+	err := s.insert(rows)
+	if err != nil {
+		s.mu.Lock()
+		s.problem = model.Sanitize(err.Error())
+		s.backlog = append(rows, s.backlog...)
+		s.trimBacklog()
+		s.mu.Unlock()
+		return
+	}
+	if now.Sub(s.lastRetain) >= retainEvery {
+		err = s.Retain(now)
+		s.lastRetain = now
+	}
+	s.mu.Lock()
+	if err != nil {
+		s.problem = model.Sanitize(err.Error())
+	} else {
+		s.problem, s.failed = "", 0
+	}
+	s.mu.Unlock()
 }
 
 type stored struct {
@@ -232,12 +248,12 @@ type stored struct {
 
 // changes finds the accounts whose snapshot changed since their last sample and adds
 // their new samples to the recent ones.
-func (s *Store) changes(j job) []stored {
+func (s *Store) changes(accounts []model.Account, p model.Policy, now time.Time) []stored {
 	var out []stored
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i := range j.accounts {
-		a := &j.accounts[i]
+	for i := range accounts {
+		a := &accounts[i]
 		if a.Invalid != "" || a.Quota == nil {
 			continue
 		}
@@ -249,7 +265,7 @@ func (s *Store) changes(j job) []stored {
 			continue
 		}
 		acc.snapshot = key
-		smp, _ := trend.SampleOf(a, model.Judge(a, j.policy, j.now), j.now)
+		smp, _ := trend.SampleOf(a, model.Judge(a, p, now), now)
 		p := s.pack(smp)
 		// The newest sample stands for the last one recorded: an older snapshot than
 		// it is written (it is news to the file) but not remembered.

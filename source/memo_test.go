@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -98,4 +99,69 @@ func commandCalls(t *testing.T, c *redis.Client, name string) int {
 	}
 	n, _ := strconv.Atoi(rest[:strings.IndexByte(rest, ',')])
 	return n
+}
+
+// A remembering reader builds each result in the one before last, never in the last one:
+// a caller may keep the latest result while the next Read runs (the live monitor draws
+// it meanwhile). Both full reads and tracked reads of a few changed keys recycle.
+func TestReadRecyclesTheResultBeforeLast(t *testing.T) {
+	srv := redistest.Start(t)
+	admin := srv.Client()
+	ctx := context.Background()
+	now := time.Now()
+	redistest.Seed(t, admin, redistest.DirtyFleet(300, "sched:", now))
+	fresh := open(t, srv.URL(), "sched:")
+	fresh.SkipLastUsed()
+	check := func(name string, r *Redis, next func(step int) []model.Account) {
+		t.Helper()
+		var results [][]model.Account
+		var kept [][]model.Account // deep enough: the accounts' values as returned
+		for step := range 4 {
+			got := next(step)
+			if n := len(results); n > 0 && !reflect.DeepEqual(results[n-1], kept[n-1]) {
+				t.Fatalf("%s, read %d: the previous result changed under its caller", name, step)
+			}
+			want := read(t, fresh)
+			for i := range got {
+				g := got[i]
+				g.Rev = 0
+				if !reflect.DeepEqual(g, want[i]) {
+					t.Fatalf("%s, read %d: %s differs from a plain read", name, step, g.Key)
+				}
+			}
+			results, kept = append(results, got), append(kept, slices.Clone(got))
+		}
+		if &results[3][0] != &results[1][0] {
+			t.Fatalf("%s: the fourth result was not built in the second's memory", name)
+		}
+	}
+
+	full := open(t, srv.URL(), "sched:")
+	full.Remember()
+	full.SkipLastUsed()
+	check("full reads", full, func(int) []model.Account { return read(t, full) })
+
+	tracked := open(t, srv.URL(), "sched:")
+	tracked.Track()
+	tracked.SkipLastUsed()
+	check("tracked reads", tracked, func(step int) []model.Account {
+		if step == 0 {
+			return read(t, tracked)
+		}
+		name := "renamed-" + strconv.Itoa(step)
+		admin.Set(ctx, "sched:meta:5", strings.Replace(redistest.MetaValue(5, now, 99, 1, time.Minute), "codex-pro-00005", name, 1), 0)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			got := read(t, tracked)
+			for _, a := range got {
+				if a.Key == "sched:meta:5" && a.Name == name {
+					return got
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the change never arrived")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
 }

@@ -191,7 +191,7 @@ type batch struct {
 func (r *Redis) fetch(ctx context.Context, keys []string) ([]model.Account, error) {
 	// Each batch decodes into its own stretch of the fleet, so the fleet is not copied
 	// together afterwards (10,000 accounts are 4 MB).
-	all := make([]model.Account, len(keys))
+	all := r.memo.take(len(keys))
 	var batches []*batch
 	for at := 0; at < len(keys); at += fetchBatch {
 		end := min(at+fetchBatch, len(keys))

@@ -341,11 +341,12 @@ func (r *Redis) readChanged(ctx context.Context, keys []string) ([]model.Account
 			}
 		}
 		if inPlace {
-			out := slices.Clone(prev) // the caller still holds prev: never write it
+			out := r.memo.take(len(prev)) // the caller still holds prev: never write it
+			copy(out, prev)
 			for i := range fresh {
 				out[r.memo.at[fresh[i].Key]] = fresh[i]
 			}
-			r.memo.accounts = out // same keys at the same places: the index stands
+			r.memo.advance(out) // same keys at the same places: the index stands
 			return out, nil
 		}
 	}

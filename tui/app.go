@@ -122,6 +122,7 @@ type Model struct {
 
 	// Rendered rows (without the cursor) for the current data, tick, size and marks.
 	rowCache map[string]cachedRow // by storage key
+	rowsGen  uint64               // moves on with each tick and poll: cached rows are checked again
 	layout   layout
 
 	// Polling: one poll in flight at most; the next is armed when it finishes.
@@ -272,7 +273,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.message = ""
 		}
 		m.ctx.Now = msg.now
-		m.fleet.Tick(m.ctx.Policy, m.ctx.Now) // ages moved: cachedLine sees which rows' text did
+		m.fleet.Tick(m.ctx.Policy, m.ctx.Now)
+		m.rowsGen++ // ages moved: cachedLine sees which rows' text did
 		m.keepCursorVisible()
 		return m, m.tick()
 	case pollDueMsg:
@@ -368,7 +370,8 @@ func (m Model) pollDone(msg pollDoneMsg) (tea.Model, tea.Cmd) {
 		m.setTrends(msg.trends) // history.go
 		delay = m.stretch(m.lastTook)
 	}
-	m.keepCursorVisible() // the rows' cache checks each row's text (cachedLine)
+	m.rowsGen++ // the rows' cache checks each row's text (cachedLine)
+	m.keepCursorVisible()
 	if m.pollAgain {
 		m.pollAgain = false
 		return m, tea.Batch(notice, m.startPoll())
@@ -588,21 +591,32 @@ func (m *Model) invalidate() {
 
 // cachedRow is a drawn row and its text without colours, which says whether it is still
 // the row's: styling a row costs several times what its text does, and a tick or a poll
-// changes the text of few visible rows.
-type cachedRow struct{ plain, styled string }
+// changes the text of few visible rows. gen is the rowsGen it was last checked at.
+type cachedRow struct {
+	plain, styled string
+	gen           uint64
+}
 
-// cachedLine draws a row that is not under the cursor, styling it again only when its
-// text changed. The cache is cleared by invalidate and kept across ticks and polls.
-func (m Model) cachedLine(r *row, marked bool) string {
+// cachedLine draws a row that is not under the cursor. Within one rowsGen (between ticks
+// and polls, when the screen is drawn for keys and frames) a cached row is used as is;
+// after, it is checked against its text and styled again only when that changed. The
+// cache is cleared by invalidate.
+func (m *Model) cachedLine(r *row, marked bool) string {
+	c, ok := m.rowCache[r.acc.Key]
+	if ok && c.gen == m.rowsGen {
+		return c.styled
+	}
 	text := m.layout.line(&m.ctx, r, plain, marked)
-	if c, ok := m.rowCache[r.acc.Key]; ok && c.plain == text {
+	if ok && c.plain == text {
+		c.gen = m.rowsGen
+		m.rowCache[r.acc.Key] = c
 		return c.styled
 	}
 	if len(m.rowCache) > 4*max(m.ctx.Height, 25) { // rows scrolled past
 		clear(m.rowCache)
 	}
 	line := m.layout.line(&m.ctx, r, styled, marked)
-	m.rowCache[r.acc.Key] = cachedRow{text, line}
+	m.rowCache[r.acc.Key] = cachedRow{text, line, m.rowsGen}
 	return line
 }
 

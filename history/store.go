@@ -35,7 +35,6 @@ const Recent = 2 * time.Hour
 // is retried with the next poll).
 var busyTimeout = 5 * time.Second
 
-// queueLen is how many polls may wait for the writer before one is dropped.
 // maxPending bounds the samples kept for a retry while the file cannot be written.
 const maxPending = 200_000
 

@@ -29,8 +29,11 @@ type account struct {
 	// is the one new snapshots are compared with.
 	recent []packed
 	// snapshot is a hash of the snapshot values last seen (0: none), so that an
-	// unchanged snapshot is not judged again. Only the writer uses it.
+	// unchanged snapshot is not judged again; rev is the stored value's fingerprint
+	// (model.Account.Rev) it came from, which spares the hash when it is the same.
+	// Only Record uses them.
 	snapshot uint64
+	rev      uint64
 }
 
 // slot is the index of an account in s.accounts, adding it when new. The caller holds

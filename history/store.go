@@ -63,6 +63,9 @@ type Store struct {
 	// newest poll's time, which paces the retention.
 	backlog  []stored
 	lastPoll time.Time
+	// polledIDs and polledSlots are the last recorded poll's accounts and their slots.
+	polledIDs   []int64
+	polledSlots []int32
 	// problem is the last write error, "" once a write succeeds again.
 	problem string
 	failed  int64 // samples lost to write errors since the last good write
@@ -251,15 +254,31 @@ func (s *Store) changes(accounts []model.Account, p model.Policy, now time.Time)
 	var out []stored
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// A poll usually lists the same IDs in the same order as the last: then each
+	// account's slot is where it was, without a map lookup.
+	sameOrder := slices.EqualFunc(accounts, s.polledIDs, func(a model.Account, id int64) bool { return a.ID == id })
+	if !sameOrder {
+		s.polledIDs, s.polledSlots = s.polledIDs[:0], s.polledSlots[:0]
+		for i := range accounts {
+			s.polledIDs, s.polledSlots = append(s.polledIDs, accounts[i].ID), append(s.polledSlots, -1)
+		}
+	}
 	for i := range accounts {
 		a := &accounts[i]
 		if a.Invalid != "" || a.Quota == nil {
 			continue
 		}
-		// Most snapshots did not change since the last poll: compare the stored values
-		// before judging anything.
+		if s.polledSlots[i] < 0 { // found once, then kept (slots are never reused)
+			s.polledSlots[i] = s.slot(a.ID)
+		}
+		acc := &s.accounts[s.polledSlots[i]]
+		// Most snapshots did not change since the last poll: the same stored value (Rev)
+		// holds the same snapshot; else compare the snapshot's values before judging.
+		if a.Rev != 0 && a.Rev == acc.rev {
+			continue
+		}
+		acc.rev = a.Rev
 		key := snapshotKey(a.Quota)
-		acc := &s.accounts[s.slot(a.ID)]
 		if acc.snapshot == key {
 			continue
 		}

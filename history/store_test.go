@@ -290,3 +290,42 @@ func TestLockedAtOpen(t *testing.T) {
 	}
 	conn.ExecContext(t.Context(), "ROLLBACK")
 }
+
+// Accounts carrying a fingerprint (Rev) are compared by it, and by position while the
+// poll lists the same IDs in the same order: a changed value is still recorded for the
+// right account after the order changes, an invalid account in the list shifts nothing,
+// and an unchanged Rev is not recorded again.
+func TestRecordByRevAndPosition(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "h.db"), t0)
+	defer s.Close()
+	p := model.DefaultPolicy()
+	poll := func(at time.Time, used float64, revs ...uint64) []model.Account {
+		accounts := fleet(len(revs), at, used)
+		for i := range accounts {
+			accounts[i].Rev = revs[i]
+		}
+		return accounts
+	}
+	first := poll(t0, 10, 11, 21, 31)
+	s.Record(first, p, t0)
+	s.Record(first, p, t0.Add(2*time.Second)) // same values, same Revs
+	// Account 2 changes (new Rev); the list is reversed and an unreadable value joins it.
+	second := poll(t0.Add(time.Minute), 40, 11, 22, 31)
+	second[0].Quota, second[2].Quota = first[0].Quota, first[2].Quota
+	reversed := []model.Account{{ID: 9, Invalid: "not JSON"}, second[2], second[1], second[0]}
+	s.Record(reversed, p, t0.Add(time.Minute))
+	s.Record(reversed, p, t0.Add(time.Minute+2*time.Second))
+	// Same length, another order: account 1 changes.
+	third := poll(t0.Add(2*time.Minute), 50, 12)
+	shuffled := []model.Account{second[1], third[0], reversed[0], second[2]}
+	s.Record(shuffled, p, t0.Add(2*time.Minute))
+	s.Flush()
+	for id, want := range map[int64]int{1: 2, 2: 2, 3: 1, 9: 0} {
+		if got := len(s.Samples(id)); got != want {
+			t.Errorf("account %d: %d samples, want %d", id, got, want)
+		}
+	}
+	if got := s.Samples(2); len(got) == 2 && got[1].Used[0] != 40.1 {
+		t.Errorf("account 2's new sample reads %v %%, want 40.1", got[1].Used[0])
+	}
+}

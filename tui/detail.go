@@ -165,15 +165,20 @@ func windowLine(ctx *Context, w model.WindowJudgement) string {
 	default:
 		parts = append(parts, fmt.Sprintf("threshold %s from the %s", model.FormatPercent(model.ThresholdPercent(w.Threshold)), thresholdSource(w.ThresholdSource)))
 	}
-	switch {
-	case w.ResetAt.IsZero():
-		parts = append(parts, "reset time unknown")
-	case w.Reset:
-		parts = append(parts, fmt.Sprintf("reset at %s (%s)", clock(ctx, w.ResetAt), relative(ctx, w.ResetAt)))
-	default:
-		parts = append(parts, fmt.Sprintf("resets %s (%s)", clock(ctx, w.ResetAt), relative(ctx, w.ResetAt)))
-	}
+	parts = append(parts, resetPhrase(ctx, w.ResetAt, w.Reset))
 	return strings.Join(parts, " · ")
+}
+
+// resetPhrase says when a window resets, or that it already has (reset: the snapshot's
+// numbers predate it).
+func resetPhrase(ctx *Context, at time.Time, reset bool) string {
+	switch {
+	case at.IsZero():
+		return "reset time unknown"
+	case reset:
+		return fmt.Sprintf("reset at %s (%s)", clock(ctx, at), relative(ctx, at))
+	}
+	return fmt.Sprintf("resets %s (%s)", clock(ctx, at), relative(ctx, at))
 }
 
 func thresholdSource(s model.ThresholdSource) string {

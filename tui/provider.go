@@ -102,14 +102,7 @@ func providerWindowLine(ctx *Context, p *model.ProviderJudgement, i int) string 
 	if w.Over {
 		parts = append(parts, "at or over the scheduling threshold")
 	}
-	switch {
-	case w.ResetAt.IsZero():
-		parts = append(parts, "reset time unknown")
-	case w.Reset:
-		parts = append(parts, fmt.Sprintf("reset at %s (%s)", clock(ctx, w.ResetAt), relative(ctx, w.ResetAt)))
-	default:
-		parts = append(parts, fmt.Sprintf("resets %s (%s)", clock(ctx, w.ResetAt), relative(ctx, w.ResetAt)))
-	}
+	parts = append(parts, resetPhrase(ctx, w.ResetAt, w.Reset))
 	if p.HasSampledAt {
 		parts = append(parts, "sampled "+sampledAgo(ctx, p.SampledAt))
 	}

@@ -232,18 +232,25 @@ func (m Model) pollCmd(gen int) tea.Cmd {
 		defer cancel()
 		accounts, err := reader.Read(ctx)
 		msg := pollDoneMsg{gen: gen, accounts: accounts, err: err, started: started, finished: clock(), readMode: readMode(reader)}
-		switch {
-		case err == nil && hist != nil && projectNow:
-			msg.trends = project(hist, accounts, policy, msg.finished)
-			msg.projectTook = clock().Sub(msg.finished)
-		case err == nil && hist != nil:
-			hist.Record(accounts, policy, msg.finished) // the history samples every poll
-		}
-		if alerts != nil {
-			if sink, ok := alerts.(ForecastSink); ok && msg.trends != nil {
-				sink.Forecasts(msg.trends.forecasts) // projected once, for the screen and the events
+		// judged runs between the judging and the events: the accounts are judged once,
+		// for the events, the projections and (through them) the screen.
+		judged := func(js []model.Judgement) {
+			switch {
+			case hist != nil && projectNow:
+				msg.trends = project(hist, accounts, js, policy, msg.finished)
+				msg.projectTook = clock().Sub(msg.finished)
+				if sink, ok := alerts.(ForecastSink); ok {
+					sink.Forecasts(msg.trends.forecasts) // projected once, for the screen and the events
+				}
+			case hist != nil:
+				hist.Record(accounts, policy, msg.finished) // the history samples every poll
 			}
-			msg.alerts = alerts.Observe(msg.finished, msg.finished.Sub(started), accounts, policy, err)
+		}
+		switch {
+		case alerts != nil:
+			msg.alerts = alerts.Observe(msg.finished, msg.finished.Sub(started), accounts, policy, err, judged)
+		case err == nil:
+			judged(judgeAll(accounts, policy, msg.finished))
 		}
 		return msg
 	}

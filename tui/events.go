@@ -24,8 +24,10 @@ type Alert struct {
 // inside the poll command, never in Update, one call at a time.
 type Alerts interface {
 	// p is the policy the screen judges with, which the gateway's thresholds may have
-	// changed since the start: events judge alike.
-	Observe(now time.Time, took time.Duration, accounts []model.Account, p model.Policy, err error) []Alert
+	// changed since the start: events judge alike. For a good poll, judged gets the
+	// accounts' judgements (parallel to accounts) before events are detected, valid only
+	// during the call: the poll projects from them instead of judging again.
+	Observe(now time.Time, took time.Duration, accounts []model.Account, p model.Policy, err error, judged func([]model.Judgement)) []Alert
 }
 
 // ForecastSink is an Alerts that takes each poll's projections (by account ID) before

@@ -18,8 +18,11 @@ type fakeAlerts struct {
 	seen *int
 }
 
-func (f fakeAlerts) Observe(now time.Time, _ time.Duration, accounts []model.Account, _ model.Policy, err error) []Alert {
+func (f fakeAlerts) Observe(now time.Time, _ time.Duration, accounts []model.Account, p model.Policy, err error, judged func([]model.Judgement)) []Alert {
 	*f.seen = len(accounts)
+	if err == nil {
+		judged(judgeAll(accounts, p, now))
+	}
 	return f.out
 }
 

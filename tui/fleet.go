@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,10 +14,14 @@ import (
 	"github.com/quotatop/quotatop/trend"
 )
 
-// row is one account and its judgement at the last tick.
-type row struct {
+// entry is what the fleet keeps of one account. Its judgement is not kept: a row judges
+// the account again, at the instant it was last judged, when it is drawn or acted on
+// (100,000 kept judgements were 41 MB; a screen of rows is judged in microseconds).
+type entry struct {
 	acc *model.Account
-	j   model.Judgement
+	// at is when the account was last judged, in unix ns; with the fleet's policy it
+	// gives the judgement back exactly.
+	at int64
 	// search is the lower-cased text the filter matches against, built once per poll.
 	search string
 	// dup names another storage key that claims the same account ID, "" when none: the
@@ -24,8 +29,29 @@ type row struct {
 	dup string
 	// f is the account's projection from the last poll (history.go); nil without one.
 	f *trend.Forecast
+}
+
+// row is an entry with its judgement, as drawing and actions read it.
+type row struct {
+	*entry
+	j model.Judgement
 	// prov is another platform's usage judged with j (provider.go); nil without one.
 	prov *model.ProviderJudgement
+}
+
+// judged is entry e judged under policy p at instant at.
+func judged(e *entry, p model.Policy, at time.Time) *row {
+	r := &row{entry: e, j: model.Judge(e.acc, p, at)}
+	if pj, ok := model.JudgeProvider(e.acc, p, at); ok {
+		r.prov = &pj
+	}
+	return r
+}
+
+// rowAt is entry i with the judgement it was last given.
+func (f *Fleet) rowAt(i int) *row {
+	e := &f.rows[i]
+	return judged(e, f.policy, time.Unix(0, e.at))
 }
 
 // summary is what filtering and sorting read, kept apart from the (large) rows so that
@@ -100,7 +126,10 @@ func (f stateFilter) admits(s model.State) bool {
 // the cursor and marks, which belong to account IDs so they survive polls, sorting and
 // filtering.
 type Fleet struct {
-	rows   []row
+	rows []entry
+	// policy is what every entry was last judged under (SetAccounts, Tick and Rejudge
+	// judge them all again when it changes).
+	policy model.Policy
 	sums   []summary // parallel to rows: what filtering and sorting read
 	view   []int     // indexes into rows, filtered and sorted
 	packed []uint64  // sort keys packed with row indexes, reused between sorts
@@ -140,6 +169,10 @@ func NewFleet() *Fleet {
 // judgement, search text and summary; when none changed, filtering and sorting are not
 // redone either, so an idle poll of 10,000 accounts costs one pass over the rows.
 func (f *Fleet) SetAccounts(accounts []model.Account, p model.Policy, now time.Time) {
+	if !samePolicy(p, f.policy) {
+		f.rows, f.sums = nil, nil // judged under another policy: judge them all
+		f.policy = p
+	}
 	// ID order lets a row's index break sort ties (see rebuild). Sort indexes, not rows.
 	// A poll usually returns the same keys in the same order as the last one: then the
 	// last order still sorts them, and checking that is cheaper than sorting 100,000.
@@ -174,7 +207,7 @@ func (f *Fleet) SetAccounts(accounts []model.Account, p model.Policy, now time.T
 	}
 
 	old, oldSums := f.rows, f.sums
-	f.rows, f.sums = make([]row, len(accounts)), make([]summary, len(accounts))
+	f.rows, f.sums = make([]entry, len(accounts)), make([]summary, len(accounts))
 	k := 0
 	for n, i := range order {
 		a := &accounts[i]
@@ -182,17 +215,17 @@ func (f *Fleet) SetAccounts(accounts []model.Account, p model.Policy, now time.T
 			k++
 		}
 		if k < len(old) && a.Rev != 0 && old[k].acc.Rev == a.Rev && old[k].acc.ID == a.ID && old[k].acc.Key == a.Key {
-			f.rows[n] = row{acc: a, j: old[k].j, search: old[k].search, prov: old[k].prov}
+			f.rows[n] = entry{acc: a, at: old[k].at, search: old[k].search}
 			f.sums[n] = oldSums[k]
 			k++
 			continue
 		}
-		f.rows[n] = row{acc: a, search: searchText(a)}
+		f.rows[n] = entry{acc: a, search: searchText(a)}
 		f.judge(n, p, now)
 	}
 	f.flagDuplicates()
 	for key := range f.marks {
-		if _, ok := f.FindKey(key); !ok {
+		if f.indexOfKey(key) < 0 {
 			delete(f.marks, key)
 		}
 	}
@@ -222,7 +255,7 @@ func (f *Fleet) flagDuplicates() {
 }
 
 // sameIDs reports whether accounts, in order, hold the IDs of rows at the same places.
-func sameIDs(accounts []model.Account, order []int32, rows []row) bool {
+func sameIDs(accounts []model.Account, order []int32, rows []entry) bool {
 	for n, i := range order {
 		if accounts[i].ID != rows[n].acc.ID || accounts[i].Key != rows[n].acc.Key {
 			return false
@@ -254,17 +287,14 @@ func searchText(a *model.Account) string {
 	return b.String()
 }
 
-// judge judges row i at now and refreshes its summary.
+// judge judges row i at now under p (the fleet's policy) and refreshes its summary.
 func (f *Fleet) judge(i int, p model.Policy, now time.Time) {
-	r := &f.rows[i]
-	was := r.j.State
-	r.j = model.Judge(r.acc, p, now)
-	if r.j.State != was {
+	e := &f.rows[i]
+	was, first := model.States[f.sums[i].severity], e.at == 0
+	e.at = now.UnixNano()
+	r := judged(e, p, now)
+	if first || r.j.State != was {
 		f.stateChanges++
-	}
-	r.prov = nil
-	if pj, ok := model.JudgeProvider(r.acc, p, now); ok {
-		r.prov = &pj
 	}
 	s := summary{severity: int8(r.j.State.Severity()), used: [2]float32{float32(usedKey(r, 0)), float32(usedKey(r, 1))},
 		taken: noTime, reset: noTime}
@@ -280,7 +310,7 @@ func (f *Fleet) judge(i int, p model.Policy, now time.Time) {
 		s.next = t.UnixNano()
 	}
 	f.sums[i] = s
-	f.trendSums(i)
+	f.trendSums(i, r.j.State)
 }
 
 // settle recounts states, finds the next instant a judgement may change, and rebuilds
@@ -305,6 +335,7 @@ func (f *Fleet) settle(now time.Time) {
 // Rejudge re-evaluates every account at now (the policy changed, or a poll failed and
 // the data ages) and rebuilds the view.
 func (f *Fleet) Rejudge(p model.Policy, now time.Time) {
+	f.policy = p
 	for i := range f.rows {
 		f.judge(i, p, now)
 	}
@@ -314,6 +345,10 @@ func (f *Fleet) Rejudge(p model.Policy, now time.Time) {
 // Tick re-judges the rows whose judgement is due to change (a snapshot goes stale, a
 // window resets, a block ends) and reports whether any was.
 func (f *Fleet) Tick(p model.Policy, now time.Time) bool {
+	if !samePolicy(p, f.policy) {
+		f.Rejudge(p, now)
+		return true
+	}
 	if f.nextChange.IsZero() || now.Before(f.nextChange) {
 		return false
 	}
@@ -434,7 +469,7 @@ func (f *Fleet) admits(i int) bool {
 			}
 			continue
 		}
-		if !strings.Contains(r.search, term) && !strings.Contains(string(r.j.State), term) {
+		if !strings.Contains(r.search, term) && !strings.Contains(string(model.States[f.sums[i].severity]), term) {
 			return false
 		}
 	}
@@ -490,14 +525,14 @@ func (f *Fleet) Cursor() (*row, bool) {
 	if len(f.view) == 0 {
 		return nil, false
 	}
-	return &f.rows[f.view[f.cursorPos]], true
+	return f.rowAt(f.view[f.cursorPos]), true
 }
 
 // CursorPos is the cursor's index among the shown rows.
 func (f *Fleet) CursorPos() int { return f.cursorPos }
 
 // Row returns the i-th shown row.
-func (f *Fleet) Row(i int) *row { return &f.rows[f.view[i]] }
+func (f *Fleet) Row(i int) *row { return f.rowAt(f.view[i]) }
 
 // Move moves the cursor by delta rows, clamped.
 func (f *Fleet) Move(delta int) {
@@ -573,7 +608,7 @@ func (f *Fleet) Targets() []*row {
 	if len(f.marks) > 0 {
 		for i := range f.rows {
 			if f.marks[f.rows[i].acc.Key] {
-				out = append(out, &f.rows[i])
+				out = append(out, f.rowAt(i))
 			}
 		}
 		return out
@@ -587,10 +622,10 @@ func (f *Fleet) Targets() []*row {
 // FindAt returns the row of account id read from key, by binary search (the detail
 // view looks its account up every frame).
 func (f *Fleet) FindAt(id int64, key string) (*row, bool) {
-	i, _ := slices.BinarySearchFunc(f.rows, id, func(r row, id int64) int { return cmp.Compare(r.acc.ID, id) })
+	i, _ := slices.BinarySearchFunc(f.rows, id, func(e entry, id int64) int { return cmp.Compare(e.acc.ID, id) })
 	for ; i < len(f.rows) && f.rows[i].acc.ID == id; i++ {
 		if f.rows[i].acc.Key == key {
-			return &f.rows[i], true
+			return f.rowAt(i), true
 		}
 	}
 	return nil, false
@@ -598,20 +633,31 @@ func (f *Fleet) FindAt(id int64, key string) (*row, bool) {
 
 // FindKey returns the row of the account at a storage key.
 func (f *Fleet) FindKey(key string) (*row, bool) {
-	for i := range f.rows {
-		if f.rows[i].acc.Key == key {
-			return &f.rows[i], true
-		}
+	if i := f.indexOfKey(key); i >= 0 {
+		return f.rowAt(i), true
 	}
 	return nil, false
+}
+
+// indexOfKey is the index of the entry read from a storage key, -1 when none is.
+func (f *Fleet) indexOfKey(key string) int {
+	for i := range f.rows {
+		if f.rows[i].acc.Key == key {
+			return i
+		}
+	}
+	return -1
 }
 
 // Find returns the row of an account (the first, should two keys claim its ID).
 func (f *Fleet) Find(id int64) (*row, bool) {
 	// Rows are in ID order: the detail view looks its account up every frame.
-	i, ok := slices.BinarySearchFunc(f.rows, id, func(r row, id int64) int { return cmp.Compare(r.acc.ID, id) })
+	i, ok := slices.BinarySearchFunc(f.rows, id, func(e entry, id int64) int { return cmp.Compare(e.acc.ID, id) })
 	if !ok {
 		return nil, false
 	}
-	return &f.rows[i], true
+	return f.rowAt(i), true
 }
+
+// samePolicy reports whether two policies judge alike.
+func samePolicy(a, b model.Policy) bool { return reflect.DeepEqual(a, b) }

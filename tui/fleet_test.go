@@ -72,7 +72,7 @@ func TestIncrementalFleetMatchesFresh(t *testing.T) {
 	same := dirtyAccounts(600, t0)
 	inc.SetAccounts(same, p, now)
 	for i := range inc.rows {
-		if r := &inc.rows[i]; r.j.HasTimestamp && r.j.Age != t0.Sub(r.acc.Quota.UpdatedAt) {
+		if r := inc.rowAt(i); r.j.HasTimestamp && r.j.Age != t0.Sub(r.acc.Quota.UpdatedAt) {
 			t.Fatalf("#%d was judged again though its value did not change", r.acc.ID)
 		}
 	}
@@ -90,4 +90,32 @@ func TestIncrementalFleetMatchesFresh(t *testing.T) {
 		inc.Tick(p, now)
 	}
 	check(changed, now)
+}
+
+// A poll judged under another policy (the gateway's thresholds changed) judges every row
+// again, even one whose stored value did not change: rows keep no judgement of their
+// own, and must never show one from the policy before.
+func TestSetAccountsUnderANewPolicy(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	accounts := dirtyAccounts(300, t0)
+	p := model.DefaultPolicy()
+	f := NewFleet()
+	f.SetAccounts(accounts, p, t0)
+	strict := p
+	strict.DefaultThreshold = [2]float64{0.05, 0.05}
+	f.SetAccounts(slices.Clone(accounts), strict, t0.Add(2*time.Second))
+	paused := 0
+	for i := range f.Total() {
+		r := f.rowAt(i)
+		want := model.Judge(r.acc, strict, t0.Add(2*time.Second))
+		if r.j.State != want.State || !slices.Equal(r.j.Reasons, want.Reasons) {
+			t.Fatalf("#%d: %s %v under the new policy, want %s %v", r.acc.ID, r.j.State, r.j.Reasons, want.State, want.Reasons)
+		}
+		if r.j.State == model.StatePaused {
+			paused++
+		}
+	}
+	if before := model.Judge(f.rowAt(0).acc, p, t0); paused == 0 || f.Counts()[model.StatePaused] != paused {
+		t.Fatalf("%d paused under a 5%% threshold, counted %d (first row was %s)", paused, f.Counts()[model.StatePaused], before.State)
+	}
 }

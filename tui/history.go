@@ -24,9 +24,10 @@ type trends struct {
 	note      string
 }
 
-// project records a poll and projects it. It runs inside the poll's command, off the
-// UI loop: 10,000 accounts take a few milliseconds.
-func project(h History, accounts []model.Account, p model.Policy, now time.Time) *trends {
+// project records a poll and projects it from its judgements (js, parallel to
+// accounts). It runs inside the poll's command, off the UI loop: 10,000 accounts take a
+// few milliseconds.
+func project(h History, accounts []model.Account, js []model.Judgement, p model.Policy, now time.Time) *trends {
 	t := &trends{forecasts: make(map[int64]*trend.Forecast, len(accounts))}
 	if h != nil {
 		h.Record(accounts, p, now)
@@ -35,11 +36,9 @@ func project(h History, accounts []model.Account, p model.Policy, now time.Time)
 	o := trend.DefaultOptions()
 	// One allocation each rather than one per account: fewer objects for the collector.
 	members := make([]trend.Member, len(accounts))
-	js := make([]model.Judgement, len(accounts))
 	fs := make([]trend.Forecast, len(accounts))
 	for i := range accounts {
 		a := &accounts[i]
-		js[i] = model.Judge(a, p, now)
 		t.forecasts[a.ID] = &fs[i]
 		members[i] = trend.Member{Account: a, Judgement: &js[i], Forecast: &fs[i]}
 	}
@@ -50,6 +49,15 @@ func project(h History, accounts []model.Account, p model.Policy, now time.Time)
 	trend.ProjectAll(members, samples, p, o, now)
 	t.groups = trend.Groups(members, p, o, now)
 	return t
+}
+
+// judgeAll judges a poll where no event pipeline does (tests and embedders without one).
+func judgeAll(accounts []model.Account, p model.Policy, now time.Time) []model.Judgement {
+	js := make([]model.Judgement, len(accounts))
+	for i := range accounts {
+		js[i] = model.Judge(&accounts[i], p, now)
+	}
+	return js
 }
 
 // setTrends takes a poll's projections; a new problem with the history is said once on
@@ -77,13 +85,14 @@ func pauseIn(r *row, now time.Time) (time.Duration, bool) {
 	return max(r.f.PauseAt.Sub(now), 0), true
 }
 
-// unusedLeft is the most quota left at a near reset among the row's windows, 0 if none.
-func unusedLeft(r *row) float64 {
-	if r.f == nil || !schedulable(r.j.State) {
+// unusedLeft is the most quota left at a near reset among an account's windows, 0 if
+// none; state is the account's.
+func unusedLeft(e *entry, state model.State) float64 {
+	if e.f == nil || !schedulable(state) {
 		return 0
 	}
 	left := 0.0
-	for _, w := range r.f.Windows {
+	for _, w := range e.f.Windows {
 		if w.Unused {
 			left = max(left, w.Left)
 		}
@@ -94,16 +103,16 @@ func unusedLeft(r *row) float64 {
 // bucketOf names a group and platform: sub2api schedules per both.
 func bucketOf(id int64, platform string) string { return platform + "/" + strconv.FormatInt(id, 10) }
 
-// pauseAt is when the row's account is projected to pause, noTime when none is due.
-func pauseAt(r *row) int64 {
-	if r.f == nil || r.f.PauseAt.IsZero() || !schedulable(r.j.State) {
+// pauseAt is when an account in state is projected to pause, noTime when none is due.
+func pauseAt(e *entry, state model.State) int64 {
+	if e.f == nil || e.f.PauseAt.IsZero() || !schedulable(state) {
 		return noTime
 	}
-	return r.f.PauseAt.UnixNano()
+	return e.f.PauseAt.UnixNano()
 }
 
-// dryAtOf is when the first of the row's groups runs dry, noTime when none is due.
-func (f *Fleet) dryAtOf(r *row) int64 {
+// dryAtOf is when the first of the account's groups runs dry, noTime when none is due.
+func (f *Fleet) dryAtOf(r *entry) int64 {
 	best := int64(noTime)
 	ids := r.acc.GroupIDs
 	if len(ids) == 0 {
@@ -117,10 +126,10 @@ func (f *Fleet) dryAtOf(r *row) int64 {
 	return best
 }
 
-// trendSums fills summary i's projection keys from its row.
-func (f *Fleet) trendSums(i int) {
-	r := &f.rows[i]
-	f.sums[i].pause, f.sums[i].dry, f.sums[i].unused = pauseAt(r), f.dryAtOf(r), float32(unusedLeft(r))
+// trendSums fills summary i's projection keys from its entry; state is its account's.
+func (f *Fleet) trendSums(i int, state model.State) {
+	e := &f.rows[i]
+	f.sums[i].pause, f.sums[i].dry, f.sums[i].unused = pauseAt(e, state), f.dryAtOf(e), float32(unusedLeft(e, state))
 }
 
 // SetTrends attaches a poll's projections to the rows and re-sorts; rows keep them
@@ -137,7 +146,7 @@ func (f *Fleet) SetTrends(t *trends, now time.Time) {
 	}
 	for i := range f.rows {
 		f.rows[i].f = t.forecasts[f.rows[i].acc.ID]
-		f.trendSums(i)
+		f.trendSums(i, model.States[f.sums[i].severity])
 	}
 	f.rebuild(now)
 }

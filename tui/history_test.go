@@ -60,7 +60,7 @@ func TestETAColumnAndPauseSort(t *testing.T) {
 	}
 	first := rowLine(t, out, "codex-plus-19")
 	plus19, _ := findName(m, "codex-plus-19")
-	if !strings.Contains(first, " 6m ") || pauseAt(m.fleet.Row(0)) > pauseAt(plus19) {
+	if !strings.Contains(first, " 6m ") || pauseAt(m.fleet.Row(0).entry, m.fleet.Row(0).j.State) > pauseAt(plus19.entry, plus19.j.State) {
 		t.Fatalf("time to pause order or ETA: first %s, row %q\n%s", m.fleet.Row(0).acc.Name, first, out)
 	}
 	if r := rowLine(t, out, "codex-pro-18"); !strings.Contains(r, " 10h ") {
@@ -118,13 +118,14 @@ func TestUnusedSort(t *testing.T) {
 		m = keys(t, m, "s")
 	}
 	idle, ok := findName(m, "codex-idle-44")
-	if !ok || unusedLeft(idle) < 80 {
-		t.Fatalf("codex-idle-44 (12%% used, resets in 40m) is not unused: %v", unusedLeft(idle))
+	if !ok || unusedLeft(idle.entry, idle.j.State) < 80 {
+		t.Fatalf("codex-idle-44 (12%% used, resets in 40m) is not unused: %v", unusedLeft(idle.entry, idle.j.State))
 	}
 	// Most left first; accounts with nothing going unused last.
 	prev := 1000.0
 	for i := range m.fleet.Len() {
-		left := unusedLeft(m.fleet.Row(i))
+		r := m.fleet.Row(i)
+		left := unusedLeft(r.entry, r.j.State)
 		if left > prev {
 			t.Fatalf("row %d (%s) has %v left after %v", i, m.fleet.Row(i).acc.Name, left, prev)
 		}
@@ -134,7 +135,8 @@ func TestUnusedSort(t *testing.T) {
 
 func TestProjectRecords(t *testing.T) {
 	h := &fakeHistory{}
-	tr := project(h, demo.Accounts(t0), model.DefaultPolicy(), t0)
+	accounts := demo.Accounts(t0)
+	tr := project(h, accounts, judgeAll(accounts, model.DefaultPolicy(), t0), model.DefaultPolicy(), t0)
 	if h.recorded != 1 || len(tr.forecasts) != 55 || len(tr.groups) == 0 {
 		t.Fatalf("recorded %d, %d forecasts, %d groups", h.recorded, len(tr.forecasts), len(tr.groups))
 	}
@@ -153,7 +155,7 @@ func TestHistoryProblemIsSaid(t *testing.T) {
 	h := &brokenHistory{}
 	m.opts.History = h
 	accounts := demo.Accounts(t0)
-	m = update(t, m, pollDoneMsg{gen: 1, accounts: accounts, trends: project(h, accounts, m.ctx.Policy, t0), started: t0, finished: t0})
+	m = update(t, m, pollDoneMsg{gen: 1, accounts: accounts, trends: project(h, accounts, judgeAll(accounts, m.ctx.Policy, t0), m.ctx.Policy, t0), started: t0, finished: t0})
 	if out := view(m); !strings.Contains(out, "» history file /x.db is damaged") || !strings.Contains(out, "55 accounts") {
 		t.Fatalf("the problem is not said:\n%s", out)
 	}
@@ -175,8 +177,8 @@ func TestSparkline(t *testing.T) {
 // findName is the row of the account with that name.
 func findName(m Model, name string) (*row, bool) {
 	for i := range m.fleet.Total() {
-		if r := &m.fleet.rows[i]; r.acc.Name == name {
-			return r, true
+		if m.fleet.rows[i].acc.Name == name {
+			return m.fleet.rowAt(i), true
 		}
 	}
 	return nil, false
@@ -215,9 +217,10 @@ func TestProjectDue(t *testing.T) {
 	if m.projectDue() {
 		t.Fatal("a 15 ms projection made again after 3 s with no state changed")
 	}
-	r := &m.fleet.rows[0]
+	r := m.fleet.rowAt(0)
 	r.acc.Schedulable = !r.acc.Schedulable
 	m.fleet.judge(0, m.ctx.Policy, now)
+	r = m.fleet.rowAt(0)
 	if !m.projectDue() {
 		t.Fatalf("a state change (now %s) did not make the projection due after 3 s", r.j.State)
 	}

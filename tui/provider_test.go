@@ -68,10 +68,10 @@ func TestProviderWindowsAsBars(t *testing.T) {
 	if strings.Contains(rowOf(t, m, "kimi"), barMark) {
 		t.Error("anthropic's threshold is marked on a kimi account")
 	}
-	if j := m.fleet.rows[0].j; j.State != model.StatePaused || j.MainReason() != model.ReasonSchedThreshold7d {
+	if j := m.fleet.rowAt(0).j; j.State != model.StatePaused || j.MainReason() != model.ReasonSchedThreshold7d {
 		t.Fatalf("claude at 96%% of a 95%% threshold: %s %v", j.State, j.Reasons)
 	}
-	if w := m.fleet.rows[0].window(1); !w.over || w.mark != 0.95 {
+	if w := m.fleet.rowAt(0).window(1); !w.over || w.mark != 0.95 {
 		t.Errorf("7d window: %+v", w)
 	}
 }

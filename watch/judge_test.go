@@ -1,12 +1,14 @@
 package watch
 
 import (
+	"errors"
 	"reflect"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/quotatop/quotatop/demo"
+	"github.com/quotatop/quotatop/events"
 	"github.com/quotatop/quotatop/model"
 )
 
@@ -54,5 +56,31 @@ func testJudgementsReuse(t *testing.T, shared bool) {
 	c.judge(accounts, p, t0.Add(10*time.Hour))
 	if same := reflect.DeepEqual(last, kept); same != shared {
 		t.Fatalf("shared=%v, yet the last poll's judgements unchanged=%v", shared, same)
+	}
+}
+
+// ObserveWith hands a good poll's judgements to its hook before the events are detected,
+// and a failed poll none: the live monitor projects from them instead of judging again.
+func TestObserveWithHandsTheJudgementsOver(t *testing.T) {
+	accounts := demo.Accounts(t0)
+	p := model.DefaultPolicy()
+	pl := &Pipeline{Policy: p, Detector: events.New(events.DefaultConfig())}
+	calls := 0
+	pl.ObserveWith(t0, time.Millisecond, accounts, nil, func(js []model.Judgement) {
+		calls++
+		if len(js) != len(accounts) {
+			t.Fatalf("%d judgements for %d accounts", len(js), len(accounts))
+		}
+		for i := range accounts {
+			if want := model.Judge(&accounts[i], p, t0); !reflect.DeepEqual(js[i], want) {
+				t.Fatalf("%s: handed %s, judged afresh %s", accounts[i].Name, js[i].State, want.State)
+			}
+		}
+	})
+	pl.ObserveWith(t0.Add(time.Second), time.Millisecond, nil, errors.New("connection refused"), func([]model.Judgement) {
+		t.Fatal("a failed poll handed judgements over")
+	})
+	if calls != 1 {
+		t.Fatalf("hook called %d times for one good poll", calls)
 	}
 }

@@ -45,6 +45,14 @@ type Pipeline struct {
 // the events it caused, after counting, logging and queueing them for delivery. Calls
 // must not overlap.
 func (p *Pipeline) Observe(now time.Time, took time.Duration, accounts []model.Account, err error) []events.Event {
+	return p.ObserveWith(now, took, accounts, err, nil)
+}
+
+// ObserveWith is Observe that also hands a good poll's judgements (parallel to accounts)
+// to judged, after Project and before events are detected: the live monitor projects
+// from them rather than judging every account a second time. They are valid only
+// during the call: the next poll judges into the same memory.
+func (p *Pipeline) ObserveWith(now time.Time, took time.Duration, accounts []model.Account, err error, judged func([]model.Judgement)) []events.Event {
 	var evs []events.Event
 	if err != nil {
 		evs = p.Detector.Fail(now, err)
@@ -56,6 +64,9 @@ func (p *Pipeline) Observe(now time.Time, took time.Duration, accounts []model.A
 		js := p.judged.judge(accounts, p.Policy, now)
 		if p.Project != nil {
 			p.Project(now, accounts, js)
+		}
+		if judged != nil {
+			judged(js)
 		}
 		evs = p.Detector.Observe(now, accounts, js)
 		if p.Metrics != nil {

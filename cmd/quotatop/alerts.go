@@ -27,10 +27,10 @@ type tuiAlerts struct {
 	*forecastProjector
 }
 
-func (a tuiAlerts) Observe(now time.Time, took time.Duration, accounts []model.Account, p model.Policy, err error) []tui.Alert {
+func (a tuiAlerts) Observe(now time.Time, took time.Duration, accounts []model.Account, p model.Policy, err error, judged func([]model.Judgement)) []tui.Alert {
 	a.mu.Lock()
 	a.p.Policy = p
-	evs := a.p.Observe(now, took, accounts, err)
+	evs := a.p.ObserveWith(now, took, accounts, err, judged)
 	a.mu.Unlock()
 	out := make([]tui.Alert, len(evs))
 	for i, e := range evs {

@@ -240,7 +240,7 @@ func (m Model) pollCmd(gen int) tea.Cmd {
 				msg.trends = project(hist, accounts, js, policy, msg.finished)
 				msg.projectTook = clock().Sub(msg.finished)
 				if sink, ok := alerts.(ForecastSink); ok {
-					sink.Forecasts(msg.trends.forecasts) // projected once, for the screen and the events
+					sink.PauseTimes(msg.trends.pauses) // projected once, for the screen and the events
 				}
 			case hist != nil:
 				hist.Record(accounts, policy, msg.finished) // the history samples every poll

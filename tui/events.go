@@ -7,7 +7,6 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/quotatop/quotatop/model"
-	"github.com/quotatop/quotatop/trend"
 )
 
 // Alert is one event as the monitor shows it.
@@ -30,10 +29,11 @@ type Alerts interface {
 	Observe(now time.Time, took time.Duration, accounts []model.Account, p model.Policy, err error, judged func([]model.Judgement)) []Alert
 }
 
-// ForecastSink is an Alerts that takes each poll's projections (by account ID) before
-// Observe, for its time-to-dry events and metrics: the poll projects once for both.
+// ForecastSink is an Alerts that takes each poll's projected crossing times (per window,
+// by account ID, only accounts with one due) before its events are detected, for its
+// time-to-dry events and metrics: the poll projects once for both.
 type ForecastSink interface {
-	Forecasts(map[int64]*trend.Forecast)
+	PauseTimes(map[int64][2]time.Time)
 }
 
 // eventsLen is how many events the pane keeps.

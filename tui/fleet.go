@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/quotatop/quotatop/model"
-	"github.com/quotatop/quotatop/trend"
 )
 
 // entry is what the fleet keeps of one account. Its judgement is not kept: a row judges
@@ -27,8 +26,8 @@ type entry struct {
 	// dup names another storage key that claims the same account ID, "" when none: the
 	// gateway's admin API addresses accounts by ID, so neither may be acted on.
 	dup string
-	// f is the account's projection from the last poll (history.go); nil without one.
-	f *trend.Forecast
+	// o is what the table keeps of the account's last projection (history.go).
+	o outlook
 }
 
 // row is an entry with its judgement, as drawing and actions read it.

@@ -173,5 +173,5 @@ func (m Model) trendDetail(r *row) []string {
 	if m.opts.History == nil {
 		note = "History is off (--history off): no pace or pause time, only resets and block expiries."
 	}
-	return trendLines(&m.ctx, r, m.trends, note)
+	return trendLines(&m.ctx, r, m.forecastOf(r), m.trends, note)
 }

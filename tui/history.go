@@ -17,18 +17,46 @@ type History interface {
 	Note() string
 }
 
-// trends are one poll's projections: per account (by ID) and per group.
+// trends are one poll's projections: what the table needs per account (by ID) and per
+// group. A full forecast is 350 bytes with its sparkline points; the detail view
+// projects its one account again instead (forecastOf).
 type trends struct {
-	forecasts map[int64]*trend.Forecast
-	groups    []trend.Group
-	note      string
+	outlooks map[int64]outlook
+	// pauses are the windows' crossing times of the accounts with one due, for the
+	// events' time to dry (ForecastSink).
+	pauses map[int64][2]time.Time
+	groups []trend.Group
+	note   string
+}
+
+// outlook is what the table keeps of an account's projection, for the ETA column and the
+// pause and unused sorts. Accounts with neither a pause due nor quota going unused have
+// none (the zero outlook).
+type outlook struct {
+	pause  int64   // earliest crossing in unix ns, 0 when none is due before a reset
+	unused float32 // most quota left at a near reset, 0 when none goes unused
+	stale  bool    // projected from stale data
+}
+
+// outlookOf keeps what the table shows of a forecast.
+func outlookOf(f *trend.Forecast) outlook {
+	o := outlook{stale: f.Stale}
+	if !f.PauseAt.IsZero() {
+		o.pause = f.PauseAt.UnixNano()
+	}
+	for _, w := range f.Windows {
+		if w.Unused {
+			o.unused = max(o.unused, float32(w.Left))
+		}
+	}
+	return o
 }
 
 // project records a poll and projects it from its judgements (js, parallel to
 // accounts). It runs inside the poll's command, off the UI loop: 10,000 accounts take a
 // few milliseconds.
 func project(h History, accounts []model.Account, js []model.Judgement, p model.Policy, now time.Time) *trends {
-	t := &trends{forecasts: make(map[int64]*trend.Forecast, len(accounts))}
+	t := &trends{outlooks: map[int64]outlook{}, pauses: map[int64][2]time.Time{}}
 	if h != nil {
 		h.Record(accounts, p, now)
 		t.note = h.Note()
@@ -38,9 +66,7 @@ func project(h History, accounts []model.Account, js []model.Judgement, p model.
 	members := make([]trend.Member, len(accounts))
 	fs := make([]trend.Forecast, len(accounts))
 	for i := range accounts {
-		a := &accounts[i]
-		t.forecasts[a.ID] = &fs[i]
-		members[i] = trend.Member{Account: a, Judgement: &js[i], Forecast: &fs[i]}
+		members[i] = trend.Member{Account: &accounts[i], Judgement: &js[i], Forecast: &fs[i]}
 	}
 	var samples trend.SampleSource
 	if h != nil {
@@ -48,7 +74,27 @@ func project(h History, accounts []model.Account, js []model.Judgement, p model.
 	}
 	trend.ProjectAll(members, samples, p, o, now)
 	t.groups = trend.Groups(members, p, o, now)
+	for i := range fs {
+		f, id := &fs[i], accounts[i].ID
+		if ol := outlookOf(f); ol.pause != 0 || ol.unused != 0 {
+			t.outlooks[id] = ol
+		}
+		if w := f.Windows; !w[0].PauseAt.IsZero() || !w[1].PauseAt.IsZero() {
+			t.pauses[id] = [2]time.Time{w[0].PauseAt, w[1].PauseAt}
+		}
+	}
 	return t
+}
+
+// forecastOf projects the row's account afresh, in full, for the detail view: nil before
+// the first projection, as the table has none either.
+func (m Model) forecastOf(r *row) *trend.Forecast {
+	if m.trends == nil || m.opts.History == nil {
+		return nil
+	}
+	j := model.Judge(r.acc, m.ctx.Policy, m.ctx.Now)
+	f := trend.Project(r.acc, j, m.opts.History.AppendSamples(nil, r.acc.ID), m.ctx.Policy, trend.DefaultOptions(), m.ctx.Now)
+	return &f
 }
 
 // judgeAll judges a poll where no event pipeline does (tests and embedders without one).
@@ -79,25 +125,19 @@ func schedulable(s model.State) bool { return s == model.StateOK || s == model.S
 
 // pauseIn is the time until the row's account pauses, false when none is due.
 func pauseIn(r *row, now time.Time) (time.Duration, bool) {
-	if r.f == nil || r.f.PauseAt.IsZero() || !schedulable(r.j.State) {
+	if r.o.pause == 0 || !schedulable(r.j.State) {
 		return 0, false
 	}
-	return max(r.f.PauseAt.Sub(now), 0), true
+	return max(time.Unix(0, r.o.pause).Sub(now), 0), true
 }
 
 // unusedLeft is the most quota left at a near reset among an account's windows, 0 if
 // none; state is the account's.
 func unusedLeft(e *entry, state model.State) float64 {
-	if e.f == nil || !schedulable(state) {
+	if !schedulable(state) {
 		return 0
 	}
-	left := 0.0
-	for _, w := range e.f.Windows {
-		if w.Unused {
-			left = max(left, w.Left)
-		}
-	}
-	return left
+	return float64(e.o.unused)
 }
 
 // bucketOf names a group and platform: sub2api schedules per both.
@@ -105,10 +145,10 @@ func bucketOf(id int64, platform string) string { return platform + "/" + strcon
 
 // pauseAt is when an account in state is projected to pause, noTime when none is due.
 func pauseAt(e *entry, state model.State) int64 {
-	if e.f == nil || e.f.PauseAt.IsZero() || !schedulable(state) {
+	if e.o.pause == 0 || !schedulable(state) {
 		return noTime
 	}
-	return e.f.PauseAt.UnixNano()
+	return e.o.pause
 }
 
 // dryAtOf is when the first of the account's groups runs dry, noTime when none is due.
@@ -145,7 +185,7 @@ func (f *Fleet) SetTrends(t *trends, now time.Time) {
 		}
 	}
 	for i := range f.rows {
-		f.rows[i].f = t.forecasts[f.rows[i].acc.ID]
+		f.rows[i].o = t.outlooks[f.rows[i].acc.ID]
 		f.trendSums(i, model.States[f.sums[i].severity])
 	}
 	f.rebuild(now)

@@ -133,12 +133,40 @@ func TestUnusedSort(t *testing.T) {
 	}
 }
 
+// A poll's projection records the poll, and keeps of each account's forecast exactly what
+// the table and the events read: the outlook, and the windows' crossing times.
 func TestProjectRecords(t *testing.T) {
-	h := &fakeHistory{}
+	h := demoHistory(t0)
 	accounts := demo.Accounts(t0)
-	tr := project(h, accounts, judgeAll(accounts, model.DefaultPolicy(), t0), model.DefaultPolicy(), t0)
-	if h.recorded != 1 || len(tr.forecasts) != 55 || len(tr.groups) == 0 {
-		t.Fatalf("recorded %d, %d forecasts, %d groups", h.recorded, len(tr.forecasts), len(tr.groups))
+	p := model.DefaultPolicy()
+	js := judgeAll(accounts, p, t0)
+	tr := project(h, accounts, js, p, t0)
+	if h.recorded != 1 || len(tr.groups) == 0 {
+		t.Fatalf("recorded %d, %d groups", h.recorded, len(tr.groups))
+	}
+	pausing, unused := 0, 0
+	for i := range accounts {
+		a := &accounts[i]
+		f := trend.Project(a, js[i], h.AppendSamples(nil, a.ID), p, trend.DefaultOptions(), t0)
+		want := outlookOf(&f)
+		if want.pause == 0 && want.unused == 0 {
+			want = outlook{}
+		}
+		if got := tr.outlooks[a.ID]; got != want {
+			t.Errorf("%s: outlook %+v, want %+v", a.Name, got, want)
+		}
+		if got, want := tr.pauses[a.ID], [2]time.Time{f.Windows[0].PauseAt, f.Windows[1].PauseAt}; got != want {
+			t.Errorf("%s: crossings %v, want %v", a.Name, got, want)
+		}
+		if want.pause != 0 {
+			pausing++
+		}
+		if want.unused != 0 {
+			unused++
+		}
+	}
+	if pausing == 0 || unused == 0 || len(tr.outlooks) >= len(accounts) {
+		t.Fatalf("%d pausing, %d with unused quota, %d outlooks kept of %d accounts: the demo should have some of each and not all", pausing, unused, len(tr.outlooks), len(accounts))
 	}
 }
 
@@ -189,7 +217,7 @@ func findName(m Model, name string) (*row, bool) {
 func TestProjectDue(t *testing.T) {
 	m := newTestModel(t, 120, 30, false)
 	now := m.ctx.Now
-	m.trends = &trends{forecasts: map[int64]*trend.Forecast{}}
+	m.trends = &trends{}
 	m.projectedStates = m.fleet.stateChanges
 	m.projectedAt, m.projectTook = now.Add(-10*time.Second), time.Second
 	if m.projectDue() {

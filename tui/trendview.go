@@ -21,13 +21,13 @@ func etaCell(ctx *Context, r *row, p paint, _ int) string {
 		text = "now"
 	}
 	limit := 5
-	if r.f.Stale {
+	if r.o.stale {
 		limit = 4
 	}
 	if len(text) > limit { // "10h04m" -> "10h": the column is five cells
 		text = text[:strings.IndexAny(text, "hd")+1]
 	}
-	if r.f.Stale {
+	if r.o.stale {
 		text = "~" + text
 	}
 	style := ctx.Styles.State[model.StateWarn]
@@ -80,20 +80,20 @@ func sparkline(pts []trend.Point, width int) string {
 // trendLines say where the account is heading: per window a sparkline of its recent
 // readings, the pace, when it crosses its pause point and the use at the reset; then
 // quota about to go unused and the groups that run dry.
-func trendLines(ctx *Context, r *row, t *trends, note string) []string {
+func trendLines(ctx *Context, r *row, f *trend.Forecast, t *trends, note string) []string {
 	st := ctx.Styles
 	lines := []string{st.Bold.Render("Where it is heading")}
 	if note != "" {
 		lines = append(lines, "  "+st.Notice.Render(note))
 	}
-	if r.f == nil || !r.j.HasSnapshot {
+	if f == nil || !r.j.HasSnapshot {
 		return append(lines, "  No Codex usage snapshot: nothing to project.")
 	}
-	for i, w := range r.f.Windows {
+	for i, w := range f.Windows {
 		name := string(model.WindowNames[i])
-		lines = append(lines, fmt.Sprintf("  %-3s %s", name, windowTrend(ctx, w, r.f.Stale)))
+		lines = append(lines, fmt.Sprintf("  %-3s %s", name, windowTrend(ctx, w, f.Stale)))
 	}
-	for i, w := range r.f.Windows {
+	for i, w := range f.Windows {
 		if w.Unused && schedulable(r.j.State) {
 			lines = append(lines, fmt.Sprintf("  Unused: the %s window resets %s (%s) with about %s of its quota left.",
 				model.WindowNames[i], clock(ctx, w.ResetAt), relative(ctx, w.ResetAt), model.FormatPercent(w.Left)))

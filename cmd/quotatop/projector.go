@@ -25,7 +25,7 @@ func (d *dryProjector) project(p model.Policy, now time.Time, accounts []model.A
 		d.hist.Record(accounts, p, now)
 	}
 	o := trend.DefaultOptions()
-	forecasts := make(map[int64]*trend.Forecast)
+	pauses := make(map[int64][2]time.Time)
 	var buf []trend.Sample
 	for i := range accounts {
 		a := &accounts[i]
@@ -34,38 +34,35 @@ func (d *dryProjector) project(p model.Policy, now time.Time, accounts []model.A
 		}
 		buf = d.hist.AppendSamples(buf[:0], a.ID)
 		if f := trend.Project(a, js[i], buf, p, o, now); !f.PauseAt.IsZero() {
-			forecasts[a.ID] = &f
+			pauses[a.ID] = [2]time.Time{f.Windows[0].PauseAt, f.Windows[1].PauseAt}
 		}
 	}
-	d.Forecasts(forecasts)
+	d.PauseTimes(pauses)
 }
 
 // forecastProjector answers from the live monitor's own projections, handed over by each
 // poll before its events are detected, so the poll projects once for the screen and the
 // events.
 type forecastProjector struct {
-	mu        sync.Mutex
-	forecasts map[int64]*trend.Forecast
+	mu     sync.Mutex
+	pauses map[int64][2]time.Time // per window, the accounts with a crossing due
 }
 
-// Forecasts takes a poll's projections (tui.ForecastSink).
-func (f *forecastProjector) Forecasts(m map[int64]*trend.Forecast) {
+// PauseTimes takes a poll's projected crossing times (tui.ForecastSink).
+func (f *forecastProjector) PauseTimes(m map[int64][2]time.Time) {
 	f.mu.Lock()
-	f.forecasts = m
+	f.pauses = m
 	f.mu.Unlock()
 }
 
 // TimeToDry is how long until the window crosses its pause point, as last projected.
 func (f *forecastProjector) TimeToDry(id int64, w model.WindowName, now time.Time) (time.Duration, bool) {
 	f.mu.Lock()
-	fc := f.forecasts[id]
+	at := f.pauses[id]
 	f.mu.Unlock()
-	if fc == nil {
-		return 0, false
-	}
-	t := fc.Windows[0].PauseAt
+	t := at[0]
 	if w == model.Window7d {
-		t = fc.Windows[1].PauseAt
+		t = at[1]
 	}
 	if t.IsZero() {
 		return 0, false

@@ -608,11 +608,14 @@ type cachedRow struct {
 // and polls, when the screen is drawn for keys and frames) a cached row is used as is;
 // after, it is checked against its text and styled again only when that changed. The
 // cache is cleared by invalidate.
-func (m *Model) cachedLine(r *row, marked bool) string {
-	c, ok := m.rowCache[r.acc.Key]
+func (m *Model) cachedLine(f *Fleet, i int) string {
+	e := f.Entry(i)
+	c, ok := m.rowCache[e.acc.Key]
 	if ok && c.gen == m.rowsGen {
-		return c.styled
+		return c.styled // not even judged again
 	}
+	rv := f.rowValue(f.view[i])
+	r, marked := &rv, f.Marked(e.acc.Key)
 	text := m.layout.line(&m.ctx, r, plain, marked)
 	if ok && c.plain == text {
 		c.gen = m.rowsGen
@@ -836,12 +839,12 @@ func (m Model) tableView() string {
 	f := m.fleet
 	cursor := f.CursorPos()
 	for i := m.offset; i < min(m.offset+rows, f.Len()); i++ {
-		r := f.Row(i)
 		if i == cursor {
+			r := f.Row(i)
 			lines = append(lines, m.layout.render(ctx, r, true, f.Marked(r.acc.Key)))
 			continue
 		}
-		lines = append(lines, m.cachedLine(r, f.Marked(r.acc.Key)))
+		lines = append(lines, m.cachedLine(f, i))
 	}
 	if f.Len() == 0 {
 		msg := "no accounts match"

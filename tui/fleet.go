@@ -38,9 +38,10 @@ type row struct {
 	prov *model.ProviderJudgement
 }
 
-// judged is entry e judged under policy p at instant at.
-func judged(e *entry, p model.Policy, at time.Time) *row {
-	r := &row{entry: e, j: model.Judge(e.acc, p, at)}
+// judged is entry e judged under policy p at instant at. A value, not a pointer: rows
+// are judged for every drawn line and poll, and need not outlive the caller.
+func judged(e *entry, p model.Policy, at time.Time) row {
+	r := row{entry: e, j: model.Judge(e.acc, p, at)}
 	if pj, ok := model.JudgeProvider(e.acc, p, at); ok {
 		r.prov = &pj
 	}
@@ -49,9 +50,18 @@ func judged(e *entry, p model.Policy, at time.Time) *row {
 
 // rowAt is entry i with the judgement it was last given.
 func (f *Fleet) rowAt(i int) *row {
+	r := f.rowValue(i)
+	return &r
+}
+
+// rowValue is rowAt for callers that keep the row on their stack.
+func (f *Fleet) rowValue(i int) row {
 	e := &f.rows[i]
 	return judged(e, f.policy, time.Unix(0, e.at))
 }
+
+// Entry returns the i-th shown account without judging it.
+func (f *Fleet) Entry(i int) *entry { return &f.rows[f.view[i]] }
 
 // summary is what filtering and sorting read, kept apart from the (large) rows so that
 // 100,000 of them fit in a few megabytes of cache-friendly memory.
@@ -291,7 +301,8 @@ func (f *Fleet) judge(i int, p model.Policy, now time.Time) {
 	e := &f.rows[i]
 	was, first := model.States[f.sums[i].severity], e.at == 0
 	e.at = now.UnixNano()
-	r := judged(e, p, now)
+	rv := judged(e, p, now)
+	r := &rv
 	if first || r.j.State != was {
 		f.stateChanges++
 	}

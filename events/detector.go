@@ -64,7 +64,7 @@ func (d *damped[T]) observe(v T, hold int) (from T, changed bool) {
 
 type accountTrack struct {
 	seen  uint32
-	state damped[model.State]
+	state damped[int8] // the state's index in model.States: a byte, not a string, per account
 	warn  [2]damped[bool]
 	dry   [2]damped[bool]
 	// The account's buckets as last seen, kept so an unchanged account finds its group
@@ -158,7 +158,7 @@ func (d *Detector) Observe(now time.Time, accounts []model.Account, js []model.J
 		} else if t, known = d.accounts[a.ID]; !known {
 			t = &accountTrack{}
 			d.accounts[a.ID] = t
-			t.state.shown = j.State
+			t.state.shown = int8(j.State.Severity())
 		}
 		if !sameOrder {
 			d.ids, d.tracks = append(d.ids, a.ID), append(d.tracks, t)
@@ -171,8 +171,8 @@ func (d *Detector) Observe(now time.Time, accounts []model.Account, js []model.J
 			d.count(t, a, j)
 			continue
 		}
-		if from, ok := t.state.observe(j.State, hold); ok {
-			states = append(states, AccountChange{ID: a.ID, Name: model.Sanitize(a.DisplayName()), From: from, To: j.State, Reasons: j.Reasons})
+		if from, ok := t.state.observe(int8(j.State.Severity()), hold); ok {
+			states = append(states, AccountChange{ID: a.ID, Name: model.Sanitize(a.DisplayName()), From: model.States[from], To: j.State, Reasons: j.Reasons})
 		}
 		for w := range j.Windows {
 			wj := &j.Windows[w]

@@ -20,3 +20,19 @@ func BenchmarkObserve10k(b *testing.B) {
 		d.Observe(t0, accounts, js)
 	}
 }
+
+// BenchmarkObserveUnchanged10k is the same quiet poll told that nothing changed, as the
+// pipeline tells it.
+func BenchmarkObserveUnchanged10k(b *testing.B) {
+	as := make([]acct, 10000)
+	for i := range as {
+		as[i] = acct{id: int64(i + 1), state: model.StateOK, used5h: float64(i % 90), groups: []int64{int64(i % 20)}, platform: "openai"}
+	}
+	accounts, js := judged(as)
+	d := New(DefaultConfig())
+	d.Observe(t0, accounts, js)
+	u := Unchanged{Same: true, Fresh: make([]bool, len(accounts))}
+	for b.Loop() {
+		d.ObserveUnchanged(t0, accounts, js, u)
+	}
+}

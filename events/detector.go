@@ -63,10 +63,12 @@ func (d *damped[T]) observe(v T, hold int) (from T, changed bool) {
 }
 
 type accountTrack struct {
-	seen  uint32
-	state damped[int8] // the state's index in model.States: a byte, not a string, per account
-	warn  [2]damped[bool]
-	dry   [2]damped[bool]
+	seen uint32
+	// shared says two storage keys claim the account's ID (see Observe).
+	shared bool
+	state  damped[int8] // the state's index in model.States: a byte, not a string, per account
+	warn   [2]damped[bool]
+	dry    [2]damped[bool]
 	// The account's buckets as last seen, kept so an unchanged account finds its group
 	// tracks without a map lookup per group.
 	platform string
@@ -128,6 +130,21 @@ func (d *Detector) Fail(now time.Time, err error) []Event {
 // Observe takes one successful poll: the accounts and their judgements (parallel slices)
 // at time now, and returns the events it caused, at most one per kind.
 func (d *Detector) Observe(now time.Time, accounts []model.Account, js []model.Judgement) []Event {
+	return d.ObserveUnchanged(now, accounts, js, Unchanged{})
+}
+
+// Unchanged says what a poll shares with the one before it: Same, that it lists the same
+// storage keys in the same order; then Fresh[i] is false for an account judged exactly
+// as in the last poll (its stored value did not change and nothing about it came due).
+type Unchanged struct {
+	Same  bool
+	Fresh []bool
+}
+
+// ObserveUnchanged is Observe told which accounts cannot have changed: those it counts in
+// their groups and asks the projector about, without reading their account or
+// judgement again. At 100,000 accounts, reading them all was a sixth of the monitor's CPU.
+func (d *Detector) ObserveUnchanged(now time.Time, accounts []model.Account, js []model.Judgement, u Unchanged) []Event {
 	var out []Event
 	if d.failing {
 		if d.announced {
@@ -145,11 +162,20 @@ func (d *Detector) Observe(now time.Time, accounts []model.Account, js []model.J
 	for _, g := range d.groups {
 		g.schedulable, g.total = 0, 0
 	}
-	sameOrder := slices.EqualFunc(accounts, d.ids, func(a model.Account, id int64) bool { return a.ID == id })
+	quietOK := u.Same && len(u.Fresh) == len(accounts) && len(d.ids) == len(accounts)
+	sameOrder := quietOK || slices.EqualFunc(accounts, d.ids, func(a model.Account, id int64) bool { return a.ID == id })
+	dryOn := d.cfg.Projector != nil && d.cfg.DryHorizon > 0
 	if !sameOrder {
 		d.ids, d.tracks = d.ids[:0], d.tracks[:0]
 	}
 	for i := range accounts {
+		if quietOK && !u.Fresh[i] {
+			if t := d.tracks[i]; t.seen != d.gen && t.quiet() {
+				t.seen = d.gen
+				dries = d.quietPoll(now, t, i, accounts, js, dryOn, dries)
+				continue
+			}
+		}
 		a, j := &accounts[i], &js[i]
 		var t *accountTrack
 		known := true
@@ -168,6 +194,7 @@ func (d *Detector) Observe(now time.Time, accounts []model.Account, js []model.J
 		dup := t.seen == d.gen
 		t.seen = d.gen
 		if dup {
+			t.shared = true // its buckets may be the other key's: never quiet again
 			d.count(t, a, j)
 			continue
 		}
@@ -182,7 +209,7 @@ func (d *Detector) Observe(now time.Time, accounts []model.Account, js []model.J
 			} else if _, ok := t.warn[w].observe(over, hold); ok {
 				windows = append(windows, WindowChange{ID: a.ID, Name: model.Sanitize(a.DisplayName()), Window: wj.Name, Up: over, UsedPercent: wj.UsedPercent})
 			}
-			if d.cfg.Projector == nil || d.cfg.DryHorizon <= 0 {
+			if !dryOn {
 				continue
 			}
 			// Only an account the gateway still schedules can run dry; a paused one has
@@ -190,7 +217,7 @@ func (d *Detector) Observe(now time.Time, accounts []model.Account, js []model.J
 			var ttd time.Duration
 			ok := Schedulable(j.State)
 			if ok {
-				ttd, ok = d.cfg.Projector.TimeToDry(a.ID, wj.Name, now)
+				ttd, ok = d.cfg.Projector.TimeToDry(a.ID, model.WindowNames[w], now)
 			}
 			soon := ok && ttd <= d.cfg.DryHorizon
 			if !known {
@@ -236,6 +263,42 @@ func (d *Detector) Observe(now time.Time, accounts []model.Account, js []model.J
 		out = append(out, windowEvent(now, KindDry, dries, 0))
 	}
 	return out
+}
+
+// quiet reports whether no change of state or warn level is waiting out its hold: then an
+// account judged as last poll sees exactly what it saw then.
+func (t *accountTrack) quiet() bool {
+	return !t.shared && t.state.count == 0 && t.warn[0].count == 0 && t.warn[1].count == 0
+}
+
+// quietPoll observes account i, judged exactly as last poll and with nothing waiting:
+// only its projection can have moved, and its groups count it as before.
+func (d *Detector) quietPoll(now time.Time, t *accountTrack, i int, accounts []model.Account, js []model.Judgement, dryOn bool, dries []WindowChange) []WindowChange {
+	sched := Schedulable(model.States[t.state.shown])
+	if dryOn {
+		for w := range t.dry {
+			var ttd time.Duration
+			ok := sched
+			if ok {
+				ttd, ok = d.cfg.Projector.TimeToDry(d.ids[i], model.WindowNames[w], now)
+			}
+			soon := ok && ttd <= d.cfg.DryHorizon
+			if _, changed := t.dry[w].observe(soon, d.cfg.Hold); changed {
+				a, wj := &accounts[i], &js[i].Windows[w]
+				dries = append(dries, WindowChange{ID: a.ID, Name: model.Sanitize(a.DisplayName()), Window: wj.Name, Up: soon, UsedPercent: wj.UsedPercent, TimeToDry: ttd})
+			}
+		}
+	}
+	for _, g := range t.buckets {
+		if g.seen != d.gen {
+			g.seen, g.schedulable, g.total = d.gen, 0, 0
+		}
+		g.total++
+		if sched {
+			g.schedulable++
+		}
+	}
+	return dries
 }
 
 // count adds the account to its groups' totals.

@@ -3,6 +3,7 @@ package events
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -291,4 +292,81 @@ func TestBatchJSON(t *testing.T) {
 	if b.Severity() != Critical {
 		t.Errorf("severity %s", b.Severity())
 	}
+}
+
+// Told which accounts are judged as in the last poll, the detector announces exactly
+// what it announces reading them all: over random polls with state and warn changes
+// under a hold of 2, group moves, reorders, duplicate IDs, failures and projections that
+// come and go.
+func TestObserveUnchangedEqualsObserve(t *testing.T) {
+	for seed := range int64(40) {
+		rng := rand.New(rand.NewPCG(uint64(seed), 7))
+		proj := fakeProjector{}
+		cfg := Config{Hold: 2, WarnPercent: 80, GroupFloor: 1, OutageAfter: time.Minute, DryHorizon: 30 * time.Minute, Projector: proj}
+		full, hinted := New(cfg), New(cfg)
+		n := 30 + rng.IntN(30)
+		cur := make([]acct, n)
+		for i := range cur {
+			cur[i] = acct{id: int64(i + 1), state: model.StateOK, used5h: float64(rng.IntN(100)), groups: []int64{int64(rng.IntN(4))}, platform: "openai"}
+		}
+		var last []acct
+		now := t0
+		for step := range 60 {
+			now = now.Add(2 * time.Second)
+			next := slices.Clone(cur)
+			for range rng.IntN(4) { // a few accounts change
+				k := rng.IntN(len(next))
+				a := next[k]
+				switch rng.IntN(4) {
+				case 0:
+					a.state = []model.State{model.StateOK, model.StatePaused, model.StateWarn, model.StateBlocked}[rng.IntN(4)]
+				case 1:
+					a.used5h = float64(rng.IntN(100))
+				case 2:
+					a.groups = []int64{int64(rng.IntN(4))}
+				case 3:
+					a.platform = []string{"openai", "anthropic"}[rng.IntN(2)]
+				}
+				next[k] = a
+			}
+			switch rng.IntN(20) {
+			case 0: // reordered
+				rng.Shuffle(len(next), func(i, j int) { next[i], next[j] = next[j], next[i] })
+			case 1: // a second key claims an ID
+				d := next[rng.IntN(len(next))]
+				d.groups = []int64{int64(rng.IntN(4))}
+				next = append(next, d)
+			case 2: // the storage fails this poll
+				full.Fail(now, errors.New("down"))
+				hinted.Fail(now, errors.New("down"))
+				continue
+			}
+			for range rng.IntN(3) { // projections come and go
+				id := int64(rng.IntN(n) + 1)
+				if rng.IntN(2) == 0 {
+					proj[id] = time.Duration(rng.IntN(60)) * time.Minute
+				} else {
+					delete(proj, id)
+				}
+			}
+			u := Unchanged{Same: len(last) == len(next), Fresh: make([]bool, len(next))}
+			for i := range next {
+				if u.Same && last[i].id != next[i].id {
+					u.Same = false
+				}
+				u.Fresh[i] = i >= len(last) || !sameAcct(last[i], next[i])
+			}
+			accounts, js := judged(next)
+			want := sig(full.Observe(now, accounts, js))
+			got := sig(hinted.ObserveUnchanged(now, accounts, js, u))
+			if !slices.Equal(got, want) {
+				t.Fatalf("seed %d step %d: told what was unchanged, %q; reading all, %q", seed, step, got, want)
+			}
+			cur, last = next, next
+		}
+	}
+}
+
+func sameAcct(a, b acct) bool {
+	return a.id == b.id && a.state == b.state && a.used5h == b.used5h && slices.Equal(a.groups, b.groups) && a.platform == b.platform
 }

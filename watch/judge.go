@@ -2,8 +2,10 @@ package watch
 
 import (
 	"reflect"
+	"slices"
 	"time"
 
+	"github.com/quotatop/quotatop/events"
 	"github.com/quotatop/quotatop/model"
 )
 
@@ -24,6 +26,8 @@ type judgements struct {
 	revs   []uint64
 	next   []time.Time
 	policy model.Policy
+	// unchanged is what the last judge kept from the poll before (the detector skips it).
+	unchanged events.Unchanged
 }
 
 func (c *judgements) judge(accounts []model.Account, p model.Policy, now time.Time) []model.Judgement {
@@ -41,18 +45,25 @@ func (c *judgements) judge(accounts []model.Account, p model.Policy, now time.Ti
 	if len(c.revs) != len(accounts) {
 		c.keys, c.revs, c.next = make([]string, len(accounts)), make([]uint64, len(accounts)), make([]time.Time, len(accounts))
 	}
+	u := &c.unchanged
+	u.Same = reuse
+	u.Fresh = slices.Grow(u.Fresh[:0], len(accounts))[:len(accounts)]
 	for i := range accounts {
 		a := &accounts[i]
+		if c.keys[i] != a.Key {
+			u.Same = false
+		}
+		// A reused judgement keeps the Age it was judged with: nothing downstream reads
+		// it, and refreshing it read every account's snapshot every poll.
 		if reuse && a.Rev != 0 && c.revs[i] == a.Rev && c.keys[i] == a.Key && (c.next[i].IsZero() || now.Before(c.next[i])) {
 			if c.shared {
 				js[i] = prev[i] // in place it is there already
 			}
-			if js[i].HasTimestamp {
-				js[i].Age = now.Sub(a.Quota.UpdatedAt)
-			}
+			u.Fresh[i] = false
 			continue
 		}
 		js[i] = model.Judge(a, p, now)
+		u.Fresh[i] = true
 		c.keys[i], c.revs[i], c.next[i] = a.Key, a.Rev, model.NextChange(a, p, now)
 	}
 	c.policy = p

@@ -68,7 +68,7 @@ func (p *Pipeline) ObserveWith(now time.Time, took time.Duration, accounts []mod
 		if judged != nil {
 			judged(js)
 		}
-		evs = p.Detector.Observe(now, accounts, js)
+		evs = p.Detector.ObserveUnchanged(now, accounts, js, p.judged.unchanged)
 		if p.Metrics != nil {
 			p.Metrics.Update(now, took, accounts, js)
 		}

@@ -71,7 +71,7 @@ func BenchmarkOpen10k(b *testing.B) {
 		if len(s.Samples(1)) == 0 {
 			b.Fatal("no samples loaded")
 		}
-		s.changes(pollAccounts, model.DefaultPolicy(), pollAt)
+		s.changes(pollAccounts, nil, model.DefaultPolicy(), pollAt)
 		polled = heapInUse() - before
 		s.Close()
 		b.StartTimer()
@@ -115,7 +115,7 @@ func BenchmarkChanges10k(b *testing.B) {
 				b.StopTimer()
 				s := open(b, path, now)
 				b.StartTimer()
-				out := s.changes(accounts, policy, now)
+				out := s.changes(accounts, nil, policy, now)
 				b.StopTimer()
 				if changed := c.taken.After(end); (len(out) == benchAccounts) != changed {
 					b.Fatalf("%d changes", len(out))
@@ -130,7 +130,7 @@ func BenchmarkChanges10k(b *testing.B) {
 		defer s.Close()
 		now := end.Add(time.Minute)
 		accounts := changingFleet(benchAccounts, now)
-		s.changes(accounts, policy, now)
+		s.changes(accounts, nil, policy, now)
 		next := 0
 		for b.Loop() {
 			now = now.Add(2 * time.Second)
@@ -140,7 +140,7 @@ func BenchmarkChanges10k(b *testing.B) {
 				q.Windows[0].UsedPercent += 0.5
 				next = (next + 1) % len(accounts)
 			}
-			s.changes(accounts, policy, now)
+			s.changes(accounts, nil, policy, now)
 		}
 	})
 }

@@ -119,7 +119,15 @@ func (s *Store) Path() string { return s.path }
 // Record finds the poll's changed snapshots and hands their samples to the writer without
 // waiting for the file. It keeps nothing of accounts: the caller may reuse the slice.
 func (s *Store) Record(accounts []model.Account, p model.Policy, now time.Time) {
-	rows := s.changes(accounts, p, now)
+	s.RecordChanged(accounts, nil, p, now)
+}
+
+// RecordChanged is Record told which accounts changed: fresh lists (as indexes into
+// accounts) every account whose stored value may differ from the last poll's, which
+// listed the same keys in the same order; nil says nothing is known. The others are not
+// read at all.
+func (s *Store) RecordChanged(accounts []model.Account, fresh []int32, p model.Policy, now time.Time) {
+	rows := s.changes(accounts, fresh, p, now)
 	s.mu.Lock()
 	s.backlog = append(s.backlog, rows...)
 	s.lastPoll = now
@@ -250,10 +258,16 @@ type stored struct {
 
 // changes finds the accounts whose snapshot changed since their last sample and adds
 // their new samples to the recent ones.
-func (s *Store) changes(accounts []model.Account, p model.Policy, now time.Time) []stored {
+func (s *Store) changes(accounts []model.Account, fresh []int32, p model.Policy, now time.Time) []stored {
 	var out []stored
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if fresh != nil && len(s.polledIDs) == len(accounts) {
+		for _, i := range fresh {
+			out = s.change(out, &accounts[i], int(i), p, now)
+		}
+		return out
+	}
 	// A poll usually lists the same IDs in the same order as the last: then each
 	// account's slot is where it was, without a map lookup.
 	sameOrder := slices.EqualFunc(accounts, s.polledIDs, func(a model.Account, id int64) bool { return a.ID == id })
@@ -264,36 +278,41 @@ func (s *Store) changes(accounts []model.Account, p model.Policy, now time.Time)
 		}
 	}
 	for i := range accounts {
-		a := &accounts[i]
-		if a.Invalid != "" || a.Quota == nil {
-			continue
-		}
-		if s.polledSlots[i] < 0 { // found once, then kept (slots are never reused)
-			s.polledSlots[i] = s.slot(a.ID)
-		}
-		acc := &s.accounts[s.polledSlots[i]]
-		// Most snapshots did not change since the last poll: the same stored value (Rev)
-		// holds the same snapshot; else compare the snapshot's values before judging.
-		if a.Rev != 0 && a.Rev == acc.rev {
-			continue
-		}
-		acc.rev = a.Rev
-		key := snapshotKey(a.Quota)
-		if acc.snapshot == key {
-			continue
-		}
-		acc.snapshot = key
-		smp, _ := trend.SampleOf(a, model.Judge(a, p, now), now)
-		p := s.pack(smp)
-		// The newest sample stands for the last one recorded: an older snapshot than
-		// it is written (it is news to the file) but not remembered.
-		if n := len(acc.recent); n > 0 {
-			if last := acc.recent[n-1]; last == p || (!a.Quota.HasUpdatedAt && sameValues(last, p)) {
-				continue
-			}
-		}
-		acc.remember(p)
-		out = append(out, stored{a.ID, p})
+		out = s.change(out, &accounts[i], i, p, now)
 	}
 	return out
+}
+
+// change adds account a's sample to out when its snapshot changed since its last one; i
+// is its place in the poll. The caller holds s.mu.
+func (s *Store) change(out []stored, a *model.Account, i int, p model.Policy, now time.Time) []stored {
+	if a.Invalid != "" || a.Quota == nil {
+		return out
+	}
+	if s.polledSlots[i] < 0 { // found once, then kept (slots are never reused)
+		s.polledSlots[i] = s.slot(a.ID)
+	}
+	acc := &s.accounts[s.polledSlots[i]]
+	// Most snapshots did not change since the last poll: the same stored value (Rev)
+	// holds the same snapshot; else compare the snapshot's values before judging.
+	if a.Rev != 0 && a.Rev == acc.rev {
+		return out
+	}
+	acc.rev = a.Rev
+	key := snapshotKey(a.Quota)
+	if acc.snapshot == key {
+		return out
+	}
+	acc.snapshot = key
+	smp, _ := trend.SampleOf(a, model.Judge(a, p, now), now)
+	pk := s.pack(smp)
+	// The newest sample stands for the last one recorded: an older snapshot than
+	// it is written (it is news to the file) but not remembered.
+	if n := len(acc.recent); n > 0 {
+		if last := acc.recent[n-1]; last == pk || (!a.Quota.HasUpdatedAt && sameValues(last, pk)) {
+			return out
+		}
+	}
+	acc.remember(pk)
+	return append(out, stored{a.ID, pk})
 }

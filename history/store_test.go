@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -327,5 +328,50 @@ func TestRecordByRevAndPosition(t *testing.T) {
 	}
 	if got := s.Samples(2); len(got) == 2 && got[1].Used[0] != 40.1 {
 		t.Errorf("account 2's new sample reads %v %%, want 40.1", got[1].Used[0])
+	}
+}
+
+// Told which accounts may have changed, RecordChanged keeps exactly the samples Record
+// keeps reading every account, over polls where a few snapshots move at a time.
+func TestRecordChangedEqualsRecord(t *testing.T) {
+	dir := t.TempDir()
+	all, told := open(t, filepath.Join(dir, "all.db"), t0), open(t, filepath.Join(dir, "told.db"), t0)
+	defer all.Close()
+	defer told.Close()
+	p := model.DefaultPolicy()
+	accounts := fleet(50, t0, 10)
+	for i := range accounts {
+		accounts[i].Rev = uint64(1000 + i)
+	}
+	all.Record(accounts, p, t0)
+	told.RecordChanged(accounts, nil, p, t0)
+	for step := 1; step <= 20; step++ {
+		at := t0.Add(time.Duration(step) * time.Minute)
+		next := slices.Clone(accounts)
+		var fresh []int32
+		for i := step % 7; i < len(next); i += 9 {
+			q := *next[i].Quota
+			q.UpdatedAt, q.Windows[0].UsedPercent = at, q.Windows[0].UsedPercent+float64(step)
+			next[i].Quota, next[i].Rev = &q, next[i].Rev+100
+			fresh = append(fresh, int32(i))
+		}
+		all.Record(next, p, at)
+		told.RecordChanged(next, fresh, p, at)
+		accounts = next
+	}
+	all.Flush()
+	told.Flush()
+	moved := 0
+	for _, a := range accounts {
+		got, want := told.Samples(a.ID), all.Samples(a.ID)
+		if !slices.Equal(got, want) {
+			t.Fatalf("account %d: told %d samples %v, reading all %d %v", a.ID, len(got), got, len(want), want)
+		}
+		if len(want) > 1 {
+			moved++
+		}
+	}
+	if moved < 10 {
+		t.Fatalf("only %d accounts have more than one sample: the polls changed too little to compare", moved)
 	}
 }

@@ -99,6 +99,9 @@ type (
 		started, finished time.Time
 		readMode          string // how the reader polls, when it says (see tracking.go)
 		alerts            []Alert
+		// fresh lists the accounts (indexes) not judged as in the last poll, which the
+		// poll lists in the same order; nil when unknown (see Fleet.SetPoll).
+		fresh []int32
 	}
 	pollDueMsg struct{ gen int }
 	tickMsg    struct{ now time.Time }
@@ -234,23 +237,24 @@ func (m Model) pollCmd(gen int) tea.Cmd {
 		msg := pollDoneMsg{gen: gen, accounts: accounts, err: err, started: started, finished: clock(), readMode: readMode(reader)}
 		// judged runs between the judging and the events: the accounts are judged once,
 		// for the events, the projections and (through them) the screen.
-		judged := func(js []model.Judgement) {
+		judged := func(jd Judged) {
+			msg.fresh = freshIndexes(jd)
 			switch {
 			case hist != nil && projectNow:
-				msg.trends = project(hist, accounts, js, policy, msg.finished)
+				msg.trends = project(hist, accounts, msg.fresh, jd.Judgements, policy, msg.finished)
 				msg.projectTook = clock().Sub(msg.finished)
 				if sink, ok := alerts.(ForecastSink); ok {
 					sink.PauseTimes(msg.trends.pauses) // projected once, for the screen and the events
 				}
 			case hist != nil:
-				hist.Record(accounts, policy, msg.finished) // the history samples every poll
+				hist.RecordChanged(accounts, msg.fresh, policy, msg.finished) // the history samples every poll
 			}
 		}
 		switch {
 		case alerts != nil:
 			msg.alerts = alerts.Observe(msg.finished, msg.finished.Sub(started), accounts, policy, err, judged)
 		case err == nil:
-			judged(judgeAll(accounts, policy, msg.finished))
+			judged(Judged{Judgements: judgeAll(accounts, policy, msg.finished)})
 		}
 		return msg
 	}
@@ -370,7 +374,7 @@ func (m Model) pollDone(msg pollDoneMsg) (tea.Model, tea.Cmd) {
 		m.failures, m.lastErr = 0, ""
 		m.haveData, m.lastGood, m.lastTook = true, msg.finished, msg.finished.Sub(msg.started)
 		m.readMode = msg.readMode
-		m.fleet.SetAccounts(msg.accounts, m.ctx.Policy, m.ctx.Now)
+		m.fleet.SetPoll(msg.accounts, msg.fresh, m.ctx.Policy, m.ctx.Now)
 		if msg.trends != nil {
 			m.projectedAt, m.projectTook, m.projectedStates = msg.finished, msg.projectTook, m.fleet.stateChanges
 		}

@@ -30,7 +30,7 @@ func newTestModel(t testing.TB, width, height int, color bool) Model {
 	m = update(t, m, tea.WindowSizeMsg{Width: width, Height: height})
 	accounts := demo.Accounts(t0)
 	m.opts.History = demoHistory(t0) // history_test.go: the demo's seeded hour
-	return update(t, m, pollDoneMsg{gen: 1, accounts: accounts, trends: project(m.opts.History, accounts, judgeAll(accounts, m.ctx.Policy, t0), m.ctx.Policy, t0),
+	return update(t, m, pollDoneMsg{gen: 1, accounts: accounts, trends: project(m.opts.History, accounts, nil, judgeAll(accounts, m.ctx.Policy, t0), m.ctx.Policy, t0),
 		started: t0.Add(-12 * time.Millisecond), finished: t0})
 }
 

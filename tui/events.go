@@ -26,7 +26,17 @@ type Alerts interface {
 	// changed since the start: events judge alike. For a good poll, judged gets the
 	// accounts' judgements (parallel to accounts) before events are detected, valid only
 	// during the call: the poll projects from them instead of judging again.
-	Observe(now time.Time, took time.Duration, accounts []model.Account, p model.Policy, err error, judged func([]model.Judgement)) []Alert
+	Observe(now time.Time, took time.Duration, accounts []model.Account, p model.Policy, err error, judged func(Judged)) []Alert
+}
+
+// Judged is a poll's judgements, parallel to its accounts, and what the poll shares with
+// the one before: Same says it lists the same storage keys in the same order, and then
+// Fresh[i] is false for an account judged exactly as before. All of it is valid only
+// while the hook runs.
+type Judged struct {
+	Judgements []model.Judgement
+	Same       bool
+	Fresh      []bool
 }
 
 // ForecastSink is an Alerts that takes each poll's projected crossing times (per window,

@@ -18,10 +18,10 @@ type fakeAlerts struct {
 	seen *int
 }
 
-func (f fakeAlerts) Observe(now time.Time, _ time.Duration, accounts []model.Account, p model.Policy, err error, judged func([]model.Judgement)) []Alert {
+func (f fakeAlerts) Observe(now time.Time, _ time.Duration, accounts []model.Account, p model.Policy, err error, judged func(Judged)) []Alert {
 	*f.seen = len(accounts)
 	if err == nil {
-		judged(judgeAll(accounts, p, now))
+		judged(Judged{Judgements: judgeAll(accounts, p, now)})
 	}
 	return f.out
 }

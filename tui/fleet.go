@@ -142,7 +142,8 @@ type Fleet struct {
 	sums   []summary // parallel to rows: what filtering and sorting read
 	view   []int     // indexes into rows, filtered and sorted
 	packed []uint64  // sort keys packed with row indexes, reused between sorts
-	order  []int32   // scratch for SetAccounts
+	order  []int32   // row n shows accounts[order[n]] of the last poll
+	pos    []int32   // the inverse: account i of the last poll is row pos[i]
 
 	counts map[model.State]int
 
@@ -178,6 +179,57 @@ func NewFleet() *Fleet {
 // judgement, search text and summary; when none changed, filtering and sorting are not
 // redone either, so an idle poll of 10,000 accounts costs one pass over the rows.
 func (f *Fleet) SetAccounts(accounts []model.Account, p model.Policy, now time.Time) {
+	f.SetPoll(accounts, nil, p, now)
+}
+
+// freshLimit is the share of a poll's accounts above which SetPoll is told nothing: past
+// it, checking every row costs no more.
+const freshLimit = 4
+
+// freshIndexes lists the accounts a poll did not judge as the last one did, nil when the
+// poll lists other keys or too many changed.
+func freshIndexes(jd Judged) []int32 {
+	if !jd.Same || len(jd.Fresh) != len(jd.Judgements) {
+		return nil
+	}
+	fresh := []int32{}
+	for i, f := range jd.Fresh {
+		if f {
+			if len(fresh) > len(jd.Fresh)/freshLimit {
+				return nil
+			}
+			fresh = append(fresh, int32(i))
+		}
+	}
+	return fresh
+}
+
+// SetPoll is SetAccounts told which accounts changed: fresh lists (as indexes into
+// accounts) the ones not judged as in the last poll, which listed the same keys in the
+// same order; nil says nothing is known. Then only those rows are judged again, and the
+// others are not read at all: at 100,000 accounts, comparing every row was a tenth of
+// the monitor's CPU.
+func (f *Fleet) SetPoll(accounts []model.Account, fresh []int32, p model.Policy, now time.Time) {
+	if fresh != nil && samePolicy(p, f.policy) && len(accounts) == len(f.rows) && len(f.order) == len(accounts) && len(f.pos) == len(accounts) {
+		for n, i := range f.order {
+			f.rows[n].acc = &accounts[i]
+		}
+		changed := false
+		for _, i := range fresh {
+			n := int(f.pos[i])
+			e := &f.rows[n]
+			if s := searchText(e.acc); s != e.search {
+				e.search, changed = s, true
+			}
+			old := f.sums[n]
+			f.judge(n, p, now)
+			changed = changed || f.sums[n] != old
+		}
+		if changed {
+			f.settle(now)
+		}
+		return
+	}
 	if !samePolicy(p, f.policy) {
 		f.rows, f.sums = nil, nil // judged under another policy: judge them all
 		f.policy = p
@@ -193,6 +245,10 @@ func (f *Fleet) SetAccounts(accounts []model.Account, p model.Policy, now time.T
 		}
 		slices.SortStableFunc(order, func(a, b int32) int { return compareAccounts(&accounts[a], &accounts[b]) })
 		f.order = order
+		f.pos = slices.Grow(f.pos[:0], len(order))[:len(order)]
+		for n, i := range order {
+			f.pos[i] = int32(n)
+		}
 	}
 
 	if len(accounts) == len(f.rows) && sameIDs(accounts, order, f.rows) {

@@ -119,3 +119,47 @@ func TestSetAccountsUnderANewPolicy(t *testing.T) {
 		t.Fatalf("%d paused under a 5%% threshold, counted %d (first row was %s)", paused, f.Counts()[model.StatePaused], before.State)
 	}
 }
+
+// Told which accounts changed, a poll that lists the same keys judges only those, and
+// the fleet reads exactly as one built from scratch: rows, order under every sort, and
+// counts. A change that moves no sort key leaves the order as it was.
+func TestSetPollMatchesFresh(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	p := model.DefaultPolicy()
+	first := dirtyAccounts(600, t0)
+	inc := NewFleet()
+	inc.SetPoll(first, nil, p, t0)
+
+	next := slices.Clone(first)
+	var fresh []int32
+	for i := 3; i < len(next); i += 97 {
+		a := &next[i]
+		a.Schedulable, a.Rev = !a.Schedulable, a.Rev+1
+		fresh = append(fresh, int32(i))
+	}
+	now := t0.Add(2 * time.Second)
+	inc.SetPoll(next, fresh, p, now)
+	want := NewFleet()
+	want.SetAccounts(slices.Clone(next), p, now)
+	for sort := range sortKeys {
+		inc.sortBy, want.sortBy = sort, sort
+		inc.rebuild(now)
+		want.rebuild(now)
+		for i := range want.Len() {
+			g, w := inc.Row(i), want.Row(i)
+			if g.acc.Key != w.acc.Key || g.j.State != w.j.State || !slices.Equal(g.j.Reasons, w.j.Reasons) || g.search != w.search {
+				t.Fatalf("sort %d, row %d: got #%d %s %v, want #%d %s %v", sort, i, g.acc.ID, g.j.State, g.j.Reasons, w.acc.ID, w.j.State, w.j.Reasons)
+			}
+		}
+	}
+	for _, s := range model.States {
+		if inc.Counts()[s] != want.Counts()[s] {
+			t.Fatalf("%s: %d, want %d", s, inc.Counts()[s], want.Counts()[s])
+		}
+	}
+	for n, e := range inc.rows {
+		if e.acc != &next[inc.order[n]] {
+			t.Fatalf("row %d still shows the last poll's account", n)
+		}
+	}
+}

@@ -11,7 +11,10 @@ import (
 // History is the sample store as the monitor needs it (package history implements it):
 // each poll is handed over without waiting, and the recent samples feed the projections.
 type History interface {
-	Record(accounts []model.Account, p model.Policy, now time.Time)
+	// RecordChanged takes a poll; fresh lists the accounts (indexes) that may have
+	// changed since the last, which listed the same keys in the same order, nil when
+	// that is not known (see Fleet.SetPoll).
+	RecordChanged(accounts []model.Account, fresh []int32, p model.Policy, now time.Time)
 	AppendSamples(dst []trend.Sample, id int64) []trend.Sample
 	// Note is one sentence about a problem with the history, "" when there is none.
 	Note() string
@@ -52,13 +55,13 @@ func outlookOf(f *trend.Forecast) outlook {
 	return o
 }
 
-// project records a poll and projects it from its judgements (js, parallel to
-// accounts). It runs inside the poll's command, off the UI loop: 10,000 accounts take a
+// project records a poll (fresh as History.RecordChanged has it) and projects it from
+// its judgements (js, parallel to accounts). It runs inside the poll's command, off the UI loop: 10,000 accounts take a
 // few milliseconds.
-func project(h History, accounts []model.Account, js []model.Judgement, p model.Policy, now time.Time) *trends {
+func project(h History, accounts []model.Account, fresh []int32, js []model.Judgement, p model.Policy, now time.Time) *trends {
 	t := &trends{outlooks: map[int64]outlook{}, pauses: map[int64][2]time.Time{}}
 	if h != nil {
-		h.Record(accounts, p, now)
+		h.RecordChanged(accounts, fresh, p, now)
 		t.note = h.Note()
 	}
 	o := trend.DefaultOptions()

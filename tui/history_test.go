@@ -16,7 +16,9 @@ type fakeHistory struct {
 	recorded int
 }
 
-func (h *fakeHistory) Record([]model.Account, model.Policy, time.Time) { h.recorded++ }
+func (h *fakeHistory) RecordChanged([]model.Account, []int32, model.Policy, time.Time) {
+	h.recorded++
+}
 func (h *fakeHistory) AppendSamples(dst []trend.Sample, id int64) []trend.Sample {
 	return append(dst, h.samples[id]...)
 }
@@ -140,7 +142,7 @@ func TestProjectRecords(t *testing.T) {
 	accounts := demo.Accounts(t0)
 	p := model.DefaultPolicy()
 	js := judgeAll(accounts, p, t0)
-	tr := project(h, accounts, js, p, t0)
+	tr := project(h, accounts, nil, js, p, t0)
 	if h.recorded != 1 || len(tr.groups) == 0 {
 		t.Fatalf("recorded %d, %d groups", h.recorded, len(tr.groups))
 	}
@@ -183,7 +185,7 @@ func TestHistoryProblemIsSaid(t *testing.T) {
 	h := &brokenHistory{}
 	m.opts.History = h
 	accounts := demo.Accounts(t0)
-	m = update(t, m, pollDoneMsg{gen: 1, accounts: accounts, trends: project(h, accounts, judgeAll(accounts, m.ctx.Policy, t0), m.ctx.Policy, t0), started: t0, finished: t0})
+	m = update(t, m, pollDoneMsg{gen: 1, accounts: accounts, trends: project(h, accounts, nil, judgeAll(accounts, m.ctx.Policy, t0), m.ctx.Policy, t0), started: t0, finished: t0})
 	if out := view(m); !strings.Contains(out, "» history file /x.db is damaged") || !strings.Contains(out, "55 accounts") {
 		t.Fatalf("the problem is not said:\n%s", out)
 	}

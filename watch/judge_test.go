@@ -69,7 +69,7 @@ func TestObserveWithHandsTheJudgementsOver(t *testing.T) {
 	p := model.DefaultPolicy()
 	pl := &Pipeline{Policy: p, Detector: events.New(events.DefaultConfig())}
 	calls := 0
-	pl.ObserveWith(t0, time.Millisecond, accounts, nil, func(js []model.Judgement) {
+	pl.ObserveWith(t0, time.Millisecond, accounts, nil, func(js []model.Judgement, _ events.Unchanged) {
 		calls++
 		if len(js) != len(accounts) {
 			t.Fatalf("%d judgements for %d accounts", len(js), len(accounts))
@@ -80,7 +80,7 @@ func TestObserveWithHandsTheJudgementsOver(t *testing.T) {
 			}
 		}
 	})
-	pl.ObserveWith(t0.Add(time.Second), time.Millisecond, nil, errors.New("connection refused"), func([]model.Judgement) {
+	pl.ObserveWith(t0.Add(time.Second), time.Millisecond, nil, errors.New("connection refused"), func([]model.Judgement, events.Unchanged) {
 		t.Fatal("a failed poll handed judgements over")
 	})
 	if calls != 1 {

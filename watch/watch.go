@@ -49,10 +49,10 @@ func (p *Pipeline) Observe(now time.Time, took time.Duration, accounts []model.A
 }
 
 // ObserveWith is Observe that also hands a good poll's judgements (parallel to accounts)
-// to judged, after Project and before events are detected: the live monitor projects
-// from them rather than judging every account a second time. They are valid only
-// during the call: the next poll judges into the same memory.
-func (p *Pipeline) ObserveWith(now time.Time, took time.Duration, accounts []model.Account, err error, judged func([]model.Judgement)) []events.Event {
+// to judged, with what they share with the last poll's, after Project and before events
+// are detected: the live monitor projects from them rather than judging every account a
+// second time. Both are valid only during the call: the next poll reuses the memory.
+func (p *Pipeline) ObserveWith(now time.Time, took time.Duration, accounts []model.Account, err error, judged func([]model.Judgement, events.Unchanged)) []events.Event {
 	var evs []events.Event
 	if err != nil {
 		evs = p.Detector.Fail(now, err)
@@ -66,7 +66,7 @@ func (p *Pipeline) ObserveWith(now time.Time, took time.Duration, accounts []mod
 			p.Project(now, accounts, js)
 		}
 		if judged != nil {
-			judged(js)
+			judged(js, p.judged.unchanged)
 		}
 		evs = p.Detector.ObserveUnchanged(now, accounts, js, p.judged.unchanged)
 		if p.Metrics != nil {

@@ -27,10 +27,12 @@ type tuiAlerts struct {
 	*forecastProjector
 }
 
-func (a tuiAlerts) Observe(now time.Time, took time.Duration, accounts []model.Account, p model.Policy, err error, judged func([]model.Judgement)) []tui.Alert {
+func (a tuiAlerts) Observe(now time.Time, took time.Duration, accounts []model.Account, p model.Policy, err error, judged func(tui.Judged)) []tui.Alert {
 	a.mu.Lock()
 	a.p.Policy = p
-	evs := a.p.ObserveWith(now, took, accounts, err, judged)
+	evs := a.p.ObserveWith(now, took, accounts, err, func(js []model.Judgement, u events.Unchanged) {
+		judged(tui.Judged{Judgements: js, Same: u.Same, Fresh: u.Fresh})
+	})
 	a.mu.Unlock()
 	out := make([]tui.Alert, len(evs))
 	for i, e := range evs {

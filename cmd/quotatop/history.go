@@ -66,8 +66,13 @@ func openHistory(cfg config, g *gateway, getenv func(string) string, stderr io.W
 
 // Record hands a poll to the store (tui.History).
 func (h *historyFile) Record(accounts []model.Account, p model.Policy, now time.Time) {
+	h.RecordChanged(accounts, nil, p, now)
+}
+
+// RecordChanged is Record told which accounts may have changed (tui.History).
+func (h *historyFile) RecordChanged(accounts []model.Account, fresh []int32, p model.Policy, now time.Time) {
 	if h != nil && h.store != nil {
-		h.store.Record(accounts, p, now)
+		h.store.RecordChanged(accounts, fresh, p, now)
 	}
 }
 

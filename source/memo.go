@@ -16,6 +16,12 @@ type memo struct {
 	// spare is the Read's result before the last: the next Read builds in it rather than
 	// allocate a fleet (10,000 accounts are 4 MB a changed poll, and the collector's work).
 	spare []model.Account
+	// changed lists the places where the last result differs from the spare, when it was
+	// made from the one before by putting a few changed accounts in place (patched):
+	// then the next such Read brings the spare up to date with those alone rather than
+	// clear and copy the whole fleet (100,000 accounts are 40 MB).
+	changed []int32
+	patched bool
 }
 
 // Remember makes every later Read reuse the decoded account of each value whose bytes
@@ -71,7 +77,29 @@ func (m *memo) advance(accounts []model.Account) {
 	if len(accounts) > 0 && len(m.accounts) > 0 && &accounts[0] == &m.accounts[0] {
 		return // the same result again (nothing changed): it is no spare
 	}
-	m.spare, m.accounts = m.accounts, accounts
+	m.spare, m.accounts, m.patched = m.accounts, accounts, false
+}
+
+// advancePatched makes accounts, the last result with the places changed replaced, the
+// last result.
+func (m *memo) advancePatched(accounts []model.Account, changed []int32) {
+	m.advance(accounts)
+	m.changed, m.patched = append(m.changed[:0], changed...), true
+}
+
+// takePatched returns the spare brought up to date with the last result, n accounts
+// long, when the last result was patched from it; else false, and the caller builds the
+// next result from scratch.
+func (m *memo) takePatched(n int) ([]model.Account, bool) {
+	if m == nil || !m.patched || len(m.spare) != n || len(m.accounts) != n {
+		return nil, false
+	}
+	s := m.spare
+	for _, i := range m.changed {
+		s[i] = m.accounts[i]
+	}
+	m.spare = nil // handed out once
+	return s, true
 }
 
 // take returns n zeroed accounts to build the next result in: the spare when it is big

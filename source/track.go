@@ -341,12 +341,18 @@ func (r *Redis) readChanged(ctx context.Context, keys []string) ([]model.Account
 			}
 		}
 		if inPlace {
-			out := r.memo.take(len(prev)) // the caller still holds prev: never write it
-			copy(out, prev)
-			for i := range fresh {
-				out[r.memo.at[fresh[i].Key]] = fresh[i]
+			// The caller still holds prev: never write it.
+			out, ok := r.memo.takePatched(len(prev))
+			if !ok {
+				out = r.memo.take(len(prev))
+				copy(out, prev)
 			}
-			r.memo.advance(out) // same keys at the same places: the index stands
+			changed := make([]int32, len(fresh))
+			for i := range fresh {
+				changed[i] = r.memo.at[fresh[i].Key]
+				out[changed[i]] = fresh[i]
+			}
+			r.memo.advancePatched(out, changed) // same keys at the same places: the index stands
 			return out, nil
 		}
 	}

@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -225,3 +226,45 @@ func TestTrackingBehindASentinel(t *testing.T) {
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Round after round of rewritten values, each tracked poll builds its fleet in the one
+// before last, brought up to date with the last poll's changes alone, and reads like a
+// plain full read.
+func TestTrackedPollsPatchTheSpare(t *testing.T) {
+	srv := redistest.Start(t)
+	admin := srv.Client()
+	ctx := context.Background()
+	now := time.Now()
+	redistest.Seed(t, admin, redistest.DirtyFleet(200, "sched:", now))
+	r := open(t, srv.URL(), "sched:")
+	r.Remember()
+	r.Track()
+	r.SkipLastUsed()
+	plain := open(t, srv.URL(), "sched:")
+	plain.SkipLastUsed()
+	read(t, r)
+	for round := range 6 {
+		for k := range 3 {
+			id := int64(1 + (round*37+k*53)%200)
+			admin.Set(ctx, fmt.Sprintf("sched:meta:%d", id), redistest.MetaValue(id, now, float64(10*round+k), 1, time.Minute), 0)
+		}
+		want := read(t, plain)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			got := read(t, r)
+			same := len(got) == len(want)
+			for i := 0; same && i < len(got); i++ {
+				g := got[i]
+				g.Rev = 0
+				same = reflect.DeepEqual(g, want[i])
+			}
+			if same {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: the tracked fleet never matched a plain read", round)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}

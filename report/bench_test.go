@@ -43,6 +43,18 @@ func BenchmarkJudge(b *testing.B) {
 	}
 }
 
+// BenchmarkJudgeSerial is BenchmarkJudge's work on one goroutine, as Judge did it before
+// it used every core.
+func BenchmarkJudgeSerial(b *testing.B) {
+	now := time.Now()
+	accounts := dirtyAccounts(10000, now)
+	p := model.DefaultPolicy()
+	b.ReportAllocs()
+	for b.Loop() {
+		serialJudge(accounts, p, now)
+	}
+}
+
 // BenchmarkWrite prints 10,000 judged accounts in every format.
 func BenchmarkWrite(b *testing.B) {
 	now := time.Now()

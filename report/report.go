@@ -26,22 +26,52 @@ type Row struct {
 	Forecast trend.Forecast // see Project; zero without one
 }
 
-// Judge judges every account at now, ordered by ID.
+// Judge judges every account at now, ordered by ID. A large fleet is judged on every core.
 func Judge(accounts []model.Account, p model.Policy, now time.Time) []Row {
-	// Sort indexes, then judge in order: moving judged rows costs more than the sort.
-	order := make([]int32, len(accounts))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(x, y int32) int { return cmp.Compare(accounts[x].ID, accounts[y].ID) })
+	order := byID(accounts)
 	rows := make([]Row, len(accounts))
-	for n, i := range order {
-		rows[n] = Row{Account: &accounts[i], Judgement: model.Judge(&accounts[i], p, now)}
-		if pj, ok := model.JudgeProvider(&accounts[i], p, now); ok {
-			rows[n].Provider = &pj
+	eachChunk(len(rows), judgeChunk, func(lo, hi int) { judgeRange(rows[lo:hi], accounts, order[lo:hi], p, now) })
+	return rows
+}
+
+// judgeChunk is how many rows a goroutine judges at a time: enough to make handing out
+// a chunk cheap, few enough to keep the cores busy to the end.
+const judgeChunk = 512
+
+// idIndex is an account's ID beside its index: sorting these compares IDs without
+// reaching into the accounts, which are hundreds of bytes apart.
+type idIndex struct {
+	id int64
+	i  int32
+}
+
+// byID is the accounts' indexes ordered by ID. The sort moves elements by the comparisons'
+// results alone, so accounts that share an ID come out as when bare indexes were sorted.
+func byID(accounts []model.Account) []idIndex {
+	order := make([]idIndex, len(accounts))
+	for i := range accounts {
+		order[i] = idIndex{accounts[i].ID, int32(i)}
+	}
+	slices.SortFunc(order, func(x, y idIndex) int { return cmp.Compare(x.id, y.id) })
+	return order
+}
+
+// judgeRange fills rows with the accounts at order. Provider judgements come from slabs
+// rather than one allocation each.
+func judgeRange(rows []Row, accounts []model.Account, order []idIndex, p model.Policy, now time.Time) {
+	var slab []model.ProviderJudgement
+	for n, o := range order {
+		a := &accounts[o.i]
+		r := &rows[n]
+		r.Account, r.Judgement = a, model.Judge(a, p, now)
+		if pj, ok := model.JudgeProvider(a, p, now); ok {
+			if len(slab) == cap(slab) {
+				slab = make([]model.ProviderJudgement, 0, min(len(order)-n, 64))
+			}
+			slab = append(slab, pj)
+			r.Provider = &slab[len(slab)-1]
 		}
 	}
-	return rows
 }
 
 // Header says what was read and when.

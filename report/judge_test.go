@@ -2,6 +2,8 @@ package report
 
 import (
 	"cmp"
+	"math"
+	"math/rand/v2"
 	"reflect"
 	"runtime"
 	"slices"
@@ -69,6 +71,41 @@ func TestJudgeMatchesSerial(t *testing.T) {
 			}
 			if n == len(accounts) && providers == 0 {
 				t.Fatal("the fleet has no provider judgements to compare")
+			}
+		}
+	}
+}
+
+// byID orders accounts as sorting their indexes by ID did, with distinct IDs (the
+// radix sort) and with shared ones, negative and huge IDs among them.
+func TestByIDMatchesIndexSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, c := range []struct {
+		n    int
+		span int64 // IDs drawn from [-span/2, span/2), 0 for any int64
+	}{{0, 0}, {1, 0}, {radixFrom - 1, 0}, {radixFrom, 0}, {5000, 0}, {5000, 1 << 20}, {5000, 6000}, {5000, 40}, {3000, 1 << 40}} {
+		for range 5 {
+			accounts := make([]model.Account, c.n)
+			for i := range accounts {
+				if c.span == 0 {
+					accounts[i].ID = int64(rng.Uint64())
+				} else {
+					accounts[i].ID = rng.Int64N(c.span) - c.span/2
+				}
+			}
+			if c.n > 10 && rng.IntN(2) == 0 {
+				accounts[3].ID, accounts[7].ID = math.MinInt64, math.MaxInt64
+			}
+			want := make([]int32, len(accounts))
+			for i := range want {
+				want[i] = int32(i)
+			}
+			slices.SortFunc(want, func(x, y int32) int { return cmp.Compare(accounts[x].ID, accounts[y].ID) })
+			got := byID(accounts)
+			for i := range want {
+				if got[i].i != want[i] || got[i].id != accounts[want[i]].ID {
+					t.Fatalf("%d accounts, span %d: position %d holds index %d (ID %d), want %d (ID %d)", c.n, c.span, i, got[i].i, got[i].id, want[i], accounts[want[i]].ID)
+				}
 			}
 		}
 	}

@@ -45,15 +45,73 @@ type idIndex struct {
 	i  int32
 }
 
-// byID is the accounts' indexes ordered by ID. The sort moves elements by the comparisons'
-// results alone, so accounts that share an ID come out as when bare indexes were sorted.
+// byID is the accounts' indexes ordered by ID, as sorting the indexes by ID orders them.
 func byID(accounts []model.Account) []idIndex {
 	order := make([]idIndex, len(accounts))
 	for i := range accounts {
 		order[i] = idIndex{accounts[i].ID, int32(i)}
 	}
+	if len(order) >= radixFrom {
+		// Distinct IDs have one sorted order, whichever sort finds it; a radix sort finds
+		// it in a few linear passes. Shared IDs fall through to the comparison sort,
+		// which orders them as it always has.
+		sorted := radixSort(order, make([]idIndex, len(order)))
+		if !sharesID(sorted) {
+			return sorted
+		}
+		for i := range order {
+			order[i] = idIndex{accounts[i].ID, int32(i)}
+		}
+	}
+	// The sort moves elements by the comparisons' results alone, so accounts that share
+	// an ID come out as when bare indexes were sorted.
 	slices.SortFunc(order, func(x, y idIndex) int { return cmp.Compare(x.id, y.id) })
 	return order
+}
+
+// radixFrom is the fleet size from which byID tries the radix sort first.
+const radixFrom = 256
+
+// radixSort sorts order by ID a byte at a time, using tmp (as long) as the other buffer,
+// and returns whichever of the two holds the result. It skips a byte all IDs share:
+// IDs are small, so most passes are skipped.
+func radixSort(order, tmp []idIndex) []idIndex {
+	var counts [8][256]int
+	for _, o := range order {
+		k := uint64(o.id) ^ 1<<63 // negative IDs first
+		for d := range counts {
+			counts[d][byte(k>>(8*d))]++
+		}
+	}
+	src, dst := order, tmp
+	for d := range counts {
+		c := &counts[d]
+		if c[byte((uint64(src[0].id)^1<<63)>>(8*d))] == len(src) {
+			continue
+		}
+		at := 0
+		for b, n := range c {
+			c[b] = at
+			at += n
+		}
+		for _, o := range src {
+			b := byte((uint64(o.id) ^ 1<<63) >> (8 * d))
+			dst[c[b]] = o
+			c[b]++
+		}
+		src, dst = dst, src
+	}
+	return src
+}
+
+// sharesID reports whether two of the sorted accounts have the same ID.
+func sharesID(sorted []idIndex) bool {
+	for i := 1; i < len(sorted); i++ {
+		if sorted[i].id == sorted[i-1].id {
+			return true
+		}
+	}
+	return false
 }
 
 // judgeRange fills rows with the accounts at order. Provider judgements come from slabs

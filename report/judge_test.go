@@ -30,6 +30,18 @@ func serialJudge(accounts []model.Account, p model.Policy, now time.Time) []Row 
 	return rows
 }
 
+// withProviders gives every 31st account other platforms' usage instead of a Codex
+// snapshot, which the dirty fleet lacks.
+func withProviders(accounts []model.Account, now time.Time) {
+	for i := 1; i < len(accounts); i += 31 {
+		a := &accounts[i]
+		a.Quota, a.Platform = nil, []string{"anthropic", "kimi", "zhipu"}[i%3]
+		a.ProviderUsage = &model.ProviderUsage{Provider: a.Platform, SampledAt: now.Add(-time.Duration(i) * time.Second), HasSampledAt: i%2 == 0,
+			Windows: [2]model.ProviderWindow{{HasUsed: true, UsedPercent: float64(i % 101), ResetAt: now.Add(time.Duration(i%7-3) * time.Hour), HasResetAt: i%5 != 0},
+				{HasUsed: i%3 != 0, UsedPercent: float64(i % 89)}}}
+	}
+}
+
 // Judging in parallel gives the rows judging one by one gave, in the same order, also
 // for accounts that share an ID (a dirty store can hold them).
 func TestJudgeMatchesSerial(t *testing.T) {
@@ -41,13 +53,8 @@ func TestJudgeMatchesSerial(t *testing.T) {
 		if i%97 == 0 { // share an ID with another account
 			a.ID = int64(i % 500)
 		}
-		if i%31 == 1 { // other platforms' usage, which the dirty fleet lacks
-			a.Quota, a.Platform = nil, []string{"anthropic", "kimi", "zhipu"}[i%3]
-			a.ProviderUsage = &model.ProviderUsage{Provider: a.Platform, SampledAt: now.Add(-time.Duration(i) * time.Second), HasSampledAt: i%2 == 0,
-				Windows: [2]model.ProviderWindow{{HasUsed: true, UsedPercent: float64(i % 101), ResetAt: now.Add(time.Duration(i%7-3) * time.Hour), HasResetAt: i%5 != 0},
-					{HasUsed: i%3 != 0, UsedPercent: float64(i % 89)}}}
-		}
 	}
+	withProviders(accounts, now)
 	accounts = append(accounts, model.Account{ID: -1}, model.Account{ID: 0, Invalid: "x"}, model.Account{ID: 1 << 62})
 	thresholds := map[string]float64{"openai": 100, "anthropic": 90, "kimi": 50}
 	for _, p := range []model.Policy{model.DefaultPolicy(), {StaleAfter: time.Minute, DefaultThreshold: [2]float64{0.5, 0.8}, WarnPercent: 10, MissingTimestampStale: true, SchedulingThresholds: thresholds}} {

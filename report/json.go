@@ -23,7 +23,7 @@ func writeJSON(w io.Writer, h Header, rows []Row) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	e := jsonWriter{b: make([]byte, 0, 4096)}
 	e.b = append(e.b, "{\n  \"generated_at\": "...)
-	e.time(h.GeneratedAt.UTC())
+	e.time(h.GeneratedAt)
 	e.b = append(e.b, ",\n  \"source\": "...)
 	e.str(h.Source)
 	e.b = append(e.b, ",\n  \"prefix\": "...)
@@ -296,7 +296,7 @@ func (e *jsonWriter) modelLimits(a *model.Account, now time.Time) {
 		e.b = append(e.b, "\n        "...)
 		e.str(m.Model)
 		e.b = append(e.b, ": "...)
-		e.time(m.ResetAt.UTC())
+		e.time(m.ResetAt)
 	}
 	e.b = append(e.b, "\n      }"...)
 }
@@ -309,25 +309,24 @@ func (e *jsonWriter) field(name, value string) {
 	e.str(value)
 }
 
-// timeOrNull writes a set time in UTC, else null.
+// timeOrNull writes a set time, else null.
 func (e *jsonWriter) timeOrNull(t time.Time) {
 	if t.IsZero() {
 		e.b = append(e.b, "null"...)
 		return
 	}
-	e.time(t.UTC())
+	e.time(t)
 }
 
-// time writes t as time.Time.MarshalJSON does, including its refusal of years it cannot
-// represent in RFC 3339.
+// time writes t in UTC as time.Time.MarshalJSON does, including its refusal of years it
+// cannot represent in RFC 3339.
 func (e *jsonWriter) time(t time.Time) {
-	if y := t.Year(); y < 0 || y > 9999 {
+	b, ok := appendRFC3339(append(e.b, '"'), t)
+	if !ok {
 		e.fail(fmt.Errorf("json: error calling MarshalJSON for type *time.Time: Time.MarshalJSON: year outside of range [0,9999]"))
 		return
 	}
-	e.b = append(e.b, '"')
-	e.b = t.AppendFormat(e.b, time.RFC3339Nano)
-	e.b = append(e.b, '"')
+	e.b = append(b, '"')
 }
 
 // float writes f as encoding/json does: shortest 'f' form, 'e' form outside [1e-6, 1e21).

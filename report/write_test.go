@@ -37,8 +37,16 @@ func writeOn(t *testing.T, procs int, format string, h Header, rows []Row) []byt
 	return b.Bytes()
 }
 
+// references are the writers that defined each format.
+var references = map[string]func(io.Writer, Header, []Row) error{
+	"json":  referenceJSON,
+	"table": referenceTable,
+	"csv":   func(w io.Writer, _ Header, rows []Row) error { return referenceCSV(w, rows) },
+}
+
 // A large fleet is written on every core; the document is the one a single goroutine
-// writes, byte for byte, in every format and at every size around the chunk edges.
+// writes and the one the format's reference writes, byte for byte, in every format and
+// at sizes around the chunk edges.
 func TestWriteInParallelMatchesSerial(t *testing.T) {
 	h, all := largeRows(7000)
 	for _, n := range []int{parallelFrom - 1, parallelFrom, parallelFrom + jsonChunk*3 + 1, len(all)} {
@@ -50,14 +58,12 @@ func TestWriteInParallelMatchesSerial(t *testing.T) {
 					t.Fatalf("%s, %d accounts on %d cores: %s", format, n, procs, firstDifference(got, serial))
 				}
 			}
-			if format == "json" {
-				var want bytes.Buffer
-				if err := referenceJSON(&want, h, rows); err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(serial, want.Bytes()) {
-					t.Fatalf("json, %d accounts: %s", n, firstDifference(serial, want.Bytes()))
-				}
+			var want bytes.Buffer
+			if err := references[format](&want, h, rows); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(serial, want.Bytes()) {
+				t.Fatalf("%s, %d accounts, against the reference: %s", format, n, firstDifference(serial, want.Bytes()))
 			}
 		}
 	}

@@ -115,3 +115,16 @@ func BenchmarkJSON(b *testing.B) {
 		}
 	})
 }
+
+// A time past year 9999 is refused as the reference encoder refuses it.
+func TestJSONRefusesUnwritableYears(t *testing.T) {
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	for _, at := range []time.Time{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 12, 31, 23, 59, 59, 0, time.UTC)} {
+		rows := Judge([]model.Account{{ID: 1, LastUsedAt: at}}, model.DefaultPolicy(), now)
+		h := Header{GeneratedAt: now}
+		got, want := writeJSON(io.Discard, h, rows), referenceJSON(io.Discard, h, rows)
+		if got == nil || want == nil || got.Error() != want.Error() {
+			t.Fatalf("%v: got %v, want %v", at, got, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@
 package report
 
 import (
+	"bufio"
 	"cmp"
 	"encoding/csv"
 	"fmt"
@@ -26,22 +27,110 @@ type Row struct {
 	Forecast trend.Forecast // see Project; zero without one
 }
 
-// Judge judges every account at now, ordered by ID.
+// Judge judges every account at now, ordered by ID. A large fleet is judged on every core.
 func Judge(accounts []model.Account, p model.Policy, now time.Time) []Row {
-	// Sort indexes, then judge in order: moving judged rows costs more than the sort.
-	order := make([]int32, len(accounts))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(x, y int32) int { return cmp.Compare(accounts[x].ID, accounts[y].ID) })
+	order := byID(accounts)
 	rows := make([]Row, len(accounts))
-	for n, i := range order {
-		rows[n] = Row{Account: &accounts[i], Judgement: model.Judge(&accounts[i], p, now)}
-		if pj, ok := model.JudgeProvider(&accounts[i], p, now); ok {
-			rows[n].Provider = &pj
+	eachChunk(len(rows), judgeChunk, func(lo, hi int) { judgeRange(rows[lo:hi], accounts, order[lo:hi], p, now) })
+	return rows
+}
+
+// judgeChunk is how many rows a goroutine judges at a time: enough to make handing out
+// a chunk cheap, few enough to keep the cores busy to the end.
+const judgeChunk = 512
+
+// idIndex is an account's ID beside its index: sorting these compares IDs without
+// reaching into the accounts, which are hundreds of bytes apart.
+type idIndex struct {
+	id int64
+	i  int32
+}
+
+// byID is the accounts' indexes ordered by ID, as sorting the indexes by ID orders them.
+func byID(accounts []model.Account) []idIndex {
+	order := make([]idIndex, len(accounts))
+	for i := range accounts {
+		order[i] = idIndex{accounts[i].ID, int32(i)}
+	}
+	if len(order) >= radixFrom {
+		// Distinct IDs have one sorted order, whichever sort finds it; a radix sort finds
+		// it in a few linear passes. Shared IDs fall through to the comparison sort,
+		// which orders them as it always has.
+		sorted := radixSort(order, make([]idIndex, len(order)))
+		if !sharesID(sorted) {
+			return sorted
+		}
+		for i := range order {
+			order[i] = idIndex{accounts[i].ID, int32(i)}
 		}
 	}
-	return rows
+	// The sort moves elements by the comparisons' results alone, so accounts that share
+	// an ID come out as when bare indexes were sorted.
+	slices.SortFunc(order, func(x, y idIndex) int { return cmp.Compare(x.id, y.id) })
+	return order
+}
+
+// radixFrom is the fleet size from which byID tries the radix sort first.
+const radixFrom = 256
+
+// radixSort sorts order by ID a byte at a time, using tmp (as long) as the other buffer,
+// and returns whichever of the two holds the result. It skips a byte all IDs share:
+// IDs are small, so most passes are skipped.
+func radixSort(order, tmp []idIndex) []idIndex {
+	var counts [8][256]int
+	for _, o := range order {
+		k := uint64(o.id) ^ 1<<63 // negative IDs first
+		for d := range counts {
+			counts[d][byte(k>>(8*d))]++
+		}
+	}
+	src, dst := order, tmp
+	for d := range counts {
+		c := &counts[d]
+		if c[byte((uint64(src[0].id)^1<<63)>>(8*d))] == len(src) {
+			continue
+		}
+		at := 0
+		for b, n := range c {
+			c[b] = at
+			at += n
+		}
+		for _, o := range src {
+			b := byte((uint64(o.id) ^ 1<<63) >> (8 * d))
+			dst[c[b]] = o
+			c[b]++
+		}
+		src, dst = dst, src
+	}
+	return src
+}
+
+// sharesID reports whether two of the sorted accounts have the same ID.
+func sharesID(sorted []idIndex) bool {
+	for i := 1; i < len(sorted); i++ {
+		if sorted[i].id == sorted[i-1].id {
+			return true
+		}
+	}
+	return false
+}
+
+// judgeRange fills rows with the accounts at order. Provider judgements come from slabs
+// rather than one allocation each.
+func judgeRange(rows []Row, accounts []model.Account, order []idIndex, p model.Policy, now time.Time) {
+	var slab []model.ProviderJudgement
+	for n, o := range order {
+		a := &accounts[o.i]
+		r := &rows[n]
+		r.Account, r.Judgement = a, model.Judge(a, p, now)
+		if pj, ok := model.JudgeProvider(a, p, now); ok {
+			if len(slab) == cap(slab) {
+				slab = make([]model.ProviderJudgement, 0, min(len(order)-n, 64))
+			}
+			slab = append(slab, pj)
+			r.Provider = &slab[len(slab)-1]
+		}
+	}
 }
 
 // Header says what was read and when.
@@ -99,39 +188,73 @@ var csvHeader = []string{"id", "name", "platform", "type", "status", "schedulabl
 	"used_5h", "threshold_5h", "threshold_source_5h", "reset_at_5h", "reset_5h",
 	"used_7d", "threshold_7d", "threshold_source_7d", "reset_at_7d", "reset_7d", "key"}
 
+// writeCSV writes through encoding/csv, a large fleet's chunks on every core
+// (writeChunks), each chunk's records through a csv.Writer of its own.
 func writeCSV(w io.Writer, rows []Row) error {
-	cw := csv.NewWriter(w)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	cw := csv.NewWriter(bw)
 	cw.Write(csvHeader)
-	for n := range rows {
-		r := &rows[n]
-		a, j := r.Account, &r.Judgement
-		reasons := make([]string, len(j.Reasons))
-		for i, x := range j.Reasons {
-			reasons[i] = string(x)
-		}
-		rec := []string{strconv.FormatInt(a.ID, 10), cell(a.Name), cell(a.Platform), cell(a.Type), cell(a.Status),
-			strconv.FormatBool(a.Schedulable), string(j.State), strings.Join(reasons, ";"), "", "", strconv.FormatBool(j.Stale)}
-		if at, age, ok := r.sampled(); ok {
-			rec[8], rec[9] = at.UTC().Format(time.RFC3339), strconv.FormatInt(int64(age/time.Second), 10)
-		}
-		for i := range j.Windows {
-			if !r.hasWindows() {
-				rec = append(rec, "", "", "", "", "")
-				continue
-			}
-			w, _ := r.window(i)
-			reset := ""
-			if !w.resetAt.IsZero() {
-				reset = w.resetAt.UTC().Format(time.RFC3339)
-			}
-			rec = append(rec, strconv.FormatFloat(w.used, 'f', -1, 64), strconv.FormatFloat(w.threshold, 'f', -1, 64),
-				string(w.source), reset, strconv.FormatBool(w.reset))
-		}
-		rec = append(rec, cell(a.Key))
-		cw.Write(rec)
-	}
 	cw.Flush()
-	return cw.Error()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	err := writeChunks(bw, len(rows), csvChunk, func() encodeFunc {
+		var out appendWriter
+		cw := csv.NewWriter(&out)
+		rec := make([]string, 0, len(csvHeader))
+		var reasons []string
+		return func(b []byte, lo, hi int) ([]byte, error) {
+			out.b = b
+			for n := lo; n < hi; n++ {
+				rec, reasons = csvRecord(rec[:0], reasons[:0], &rows[n])
+				cw.Write(rec)
+			}
+			cw.Flush()
+			return out.b, cw.Error()
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// csvChunk is how many records a goroutine writes at a time, about 11 kB.
+const csvChunk = 64
+
+// csvRecord appends r's fields to rec; reasons is scratch for the reasons field.
+func csvRecord(rec, reasons []string, r *Row) ([]string, []string) {
+	a, j := r.Account, &r.Judgement
+	for _, x := range j.Reasons {
+		reasons = append(reasons, string(x))
+	}
+	rec = append(rec, strconv.FormatInt(a.ID, 10), cell(a.Name), cell(a.Platform), cell(a.Type), cell(a.Status),
+		strconv.FormatBool(a.Schedulable), string(j.State), strings.Join(reasons, ";"), "", "", strconv.FormatBool(j.Stale))
+	if at, age, ok := r.sampled(); ok {
+		rec[8], rec[9] = at.UTC().Format(time.RFC3339), strconv.FormatInt(int64(age/time.Second), 10)
+	}
+	for i := range j.Windows {
+		if !r.hasWindows() {
+			rec = append(rec, "", "", "", "", "")
+			continue
+		}
+		w, _ := r.window(i)
+		reset := ""
+		if !w.resetAt.IsZero() {
+			reset = w.resetAt.UTC().Format(time.RFC3339)
+		}
+		rec = append(rec, strconv.FormatFloat(w.used, 'f', -1, 64), strconv.FormatFloat(w.threshold, 'f', -1, 64),
+			string(w.source), reset, strconv.FormatBool(w.reset))
+	}
+	return append(rec, cell(a.Key)), reasons
+}
+
+// appendWriter collects what is written to it in b.
+type appendWriter struct{ b []byte }
+
+func (w *appendWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
 }
 
 // cell keeps a spreadsheet from running a name as a formula.

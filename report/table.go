@@ -2,10 +2,8 @@ package report
 
 import (
 	"bufio"
-	"cmp"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,30 +16,44 @@ import (
 const nameWidth = 20
 
 // writeTable prints the most urgent accounts first, one line each, and a summary line.
+// A large fleet's cells and lines are made on every core.
 func writeTable(w io.Writer, h Header, rows []Row) error {
-	// Order indexes, not rows: a Row with its judgement is a few hundred bytes.
-	order := make([]int32, len(rows))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortStableFunc(order, func(a, b int32) int {
-		return cmp.Compare(rows[a].Judgement.State.Severity(), rows[b].Judgement.State.Severity())
-	})
+	order := bySeverity(rows)
 	const cols = 7
-	cells := make([]string, 0, cols*(len(rows)+1))
-	cells = append(cells, "STATE", "ID", "NAME", "5H", "7D", "AGE", "REASON")
-	for _, i := range order {
-		r := &rows[i]
-		a, j := r.Account, &r.Judgement
-		age := "-"
-		if _, d, ok := r.sampled(); ok {
-			age = model.FormatSnapshotAge(d)
+	// Cells row by row, cols to a row, the header first; their display widths beside.
+	cells := make([]string, cols*(len(rows)+1))
+	cellWidths := make([]int32, len(cells))
+	copy(cells, []string{"STATE", "ID", "NAME", "5H", "7D", "AGE", "REASON"})
+	measure(cells[:cols], cellWidths[:cols])
+	eachChunk(len(rows), tableChunk, func(lo, hi int) {
+		for n := lo; n < hi; n++ {
+			r := &rows[order[n]]
+			a, j := r.Account, &r.Judgement
+			age := "-"
+			if _, d, ok := r.sampled(); ok {
+				age = model.FormatSnapshotAge(d)
+			}
+			at := (n + 1) * cols
+			c := cells[at : at+cols]
+			c[0], c[1], c[2], c[3], c[4], c[5], c[6] = stateCell(j.State), strconv.FormatInt(a.ID, 10),
+				runewidth.Truncate(a.DisplayName(), nameWidth, "…"), windowCell(r, 0), windowCell(r, 1), age, string(j.MainReason())
+			measure(c, cellWidths[at:at+cols])
 		}
-		cells = append(cells, j.State.Glyph()+" "+string(j.State), strconv.FormatInt(a.ID, 10),
-			runewidth.Truncate(a.DisplayName(), nameWidth, "…"), windowCell(r, 0), windowCell(r, 1), age, string(j.MainReason()))
+	})
+	widths := make([]int, cols)
+	for i, cw := range cellWidths {
+		widths[i%cols] = max(widths[i%cols], int(cw))
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
-	if err := align(bw, cells, cols); err != nil {
+	err := writeChunks(bw, len(rows)+1, tableChunk, func() encodeFunc {
+		return func(b []byte, lo, hi int) ([]byte, error) {
+			for n := lo; n < hi; n++ {
+				b = appendLine(b, cells[n*cols:(n+1)*cols], cellWidths[n*cols:(n+1)*cols], widths)
+			}
+			return b, nil
+		}
+	})
+	if err != nil {
 		return err
 	}
 	counted := fmt.Sprintf("%d accounts", len(rows))
@@ -58,6 +70,46 @@ func writeTable(w io.Writer, h Header, rows []Row) error {
 	return bw.Flush()
 }
 
+// tableChunk is how many lines a goroutine makes at a time.
+const tableChunk = 256
+
+// bySeverity is the rows' indexes, the most urgent state first and in row order within
+// a state, as a stable sort by severity orders them. Severities are few: it counts.
+func bySeverity(rows []Row) []int32 {
+	starts := make([]int, len(model.States)+2) // Severity is 0 to len(model.States)
+	sev := make([]uint8, len(rows))
+	for i := range rows {
+		sev[i] = uint8(rows[i].Judgement.State.Severity())
+		starts[sev[i]+1]++
+	}
+	for s := 1; s < len(starts); s++ {
+		starts[s] += starts[s-1]
+	}
+	order := make([]int32, len(rows))
+	for i, s := range sev {
+		order[starts[s]] = int32(i)
+		starts[s]++
+	}
+	return order
+}
+
+// stateCells are the STATE column's cells, by severity.
+var stateCells = func() []string {
+	cells := make([]string, len(model.States))
+	for i, s := range model.States {
+		cells[i] = s.Glyph() + " " + string(s)
+	}
+	return cells
+}()
+
+// stateCell is a state's STATE cell: its glyph and its name.
+func stateCell(s model.State) string {
+	if i := s.Severity(); i < len(stateCells) {
+		return stateCells[i]
+	}
+	return s.Glyph() + " " + string(s)
+}
+
 // windowCell shows used percent; a rolled-over window says so instead of its old number.
 func windowCell(r *Row, i int) string {
 	w, present := r.window(i)
@@ -70,40 +122,34 @@ func windowCell(r *Row, i int) string {
 	return model.FormatPercent(w.used)
 }
 
-// align pads columns by display width (text/tabwriter counts runes, which misaligns
-// CJK names) with one space between columns and no trailing blanks. cells holds the
-// table row by row, cols to a row.
-func align(w *bufio.Writer, cells []string, cols int) error {
-	widths := make([]int, cols)
-	cellWidths := make([]int32, len(cells))
+// measure sets each cell's display width: text/tabwriter counts runes, which misaligns
+// CJK names.
+func measure(cells []string, widths []int32) {
 	for i, c := range cells {
 		cw := len(c)
 		if !isASCII(c) {
 			cw = runewidth.StringWidth(c)
 		}
-		cellWidths[i] = int32(cw)
-		widths[i%cols] = max(widths[i%cols], cw)
+		widths[i] = int32(cw)
 	}
-	line := make([]byte, 0, 256)
-	for at := 0; at < len(cells); at += cols {
-		line = line[:0]
-		for i := range cols {
-			line = append(line, cells[at+i]...)
-			if i < cols-1 {
-				for range widths[i] - int(cellWidths[at+i]) + 1 {
-					line = append(line, ' ')
-				}
+}
+
+// appendLine appends one line of cells padded to the columns' widths, with one space
+// between columns and no trailing blanks.
+func appendLine(b []byte, cells []string, cellWidths []int32, widths []int) []byte {
+	start := len(b)
+	for i, c := range cells {
+		b = append(b, c...)
+		if i < len(cells)-1 {
+			for range widths[i] - int(cellWidths[i]) + 1 {
+				b = append(b, ' ')
 			}
 		}
-		for len(line) > 0 && line[len(line)-1] == ' ' {
-			line = line[:len(line)-1]
-		}
-		line = append(line, '\n')
-		if _, err := w.Write(line); err != nil {
-			return err
-		}
 	}
-	return nil
+	for len(b) > start && b[len(b)-1] == ' ' {
+		b = b[:len(b)-1]
+	}
+	return append(b, '\n')
 }
 
 func isASCII(s string) bool {

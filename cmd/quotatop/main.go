@@ -218,9 +218,15 @@ func once(cfg config, reader fleetReader, facts gatewayFacts, hist func() *histo
 	h := report.Header{GeneratedAt: now, Source: reader.Address(), Prefix: reader.Prefix(), API: fromAPI,
 		ThresholdsSource: facts.thresholdsSource, ThresholdsError: facts.thresholdsError, GatewayVersion: facts.version,
 		Groups: hist().project(accounts, rows, cfg.policy, now)}
-	// The history writes this poll while the output is written; the run ends when both have.
-	hist().Record(accounts, cfg.policy, now)
+	// The history takes this poll while the output is written; the run ends when both
+	// are done. Nothing writes the accounts any more, so both may read them at once.
+	recorded := make(chan struct{})
+	go func() {
+		defer close(recorded)
+		hist().Record(accounts, cfg.policy, now)
+	}()
 	err = report.Write(stdout, cfg.output, h, rows)
+	<-recorded
 	hist().flush()
 	if err != nil {
 		fmt.Fprintf(stderr, "quotatop: write output: %v\n", err)

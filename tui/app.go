@@ -6,6 +6,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -163,6 +164,7 @@ type Model struct {
 	// is slow is projected less often than every poll (history.go).
 	projectedAt     time.Time
 	projectTook     time.Duration
+	cores           int // the projection runs on this many (runtime.GOMAXPROCS)
 	projectedStates uint64
 	// events is the events pane's state (see events.go).
 	events eventsPane
@@ -204,6 +206,7 @@ func New(opts Options) Model {
 		running:         map[int64]string{},
 		results:         map[int64]string{},
 		thresholdOrigin: "--default-threshold flags",
+		cores:           runtime.GOMAXPROCS(0),
 	}
 	m.ctx.Running = m.running
 	m.switcher = newSwitcher(opts, m.ctx.Styles, &m.ctx.Keys)

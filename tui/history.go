@@ -195,11 +195,12 @@ func (f *Fleet) SetTrends(t *trends, now time.Time) {
 }
 
 // A projection moves slowly: its times are absolute, so a few seconds old it still reads
-// right. It is made again after projectBudget times what the last one took, capped at
-// projectEvery: a small fleet is projected every poll, 10,000 accounts (about 15 ms)
-// every 15 s, 100,000 every 30 s. What does not wait is a change of state (an account
-// paused or back): the group counts must follow it, so it is projected after a sixth of
-// that wait. At 100,000 accounts, projecting every poll was 40 % of the live monitor's CPU.
+// right. It is made again after projectBudget times the CPU the last one took (its time
+// on every core it ran on), capped at projectEvery: a small fleet is projected every
+// poll, 10,000 accounts (about 15 ms on two cores) every 30 s, 100,000 every 30 s. What
+// does not wait is a change of state (an account paused or back): the group counts must
+// follow it, so it is projected after a sixth of that wait. At 100,000 accounts,
+// projecting every poll was 40 % of the live monitor's CPU.
 const (
 	projectEvery  = 30 * time.Second
 	projectBudget = 1000 // a tenth of a percent of a core
@@ -207,7 +208,7 @@ const (
 
 // projectDue says whether the next poll projects.
 func (m *Model) projectDue() bool {
-	wait := min(projectEvery, projectBudget*m.projectTook)
+	wait := min(projectEvery, projectBudget*m.projectTook*time.Duration(m.cores))
 	if m.fleet.stateChanges != m.projectedStates {
 		wait /= 6
 	}

@@ -218,6 +218,7 @@ func findName(m Model, name string) (*row, bool) {
 // projectEvery later; a poll that does not project leaves the last projections on screen.
 func TestProjectDue(t *testing.T) {
 	m := newTestModel(t, 120, 30, false)
+	m.cores = 1 // the waits below are for a projection on one core
 	now := m.ctx.Now
 	m.trends = &trends{}
 	m.projectedStates = m.fleet.stateChanges
@@ -258,5 +259,20 @@ func TestProjectDue(t *testing.T) {
 	m.setTrends(nil)
 	if m.trends != before {
 		t.Fatal("a poll without projections dropped the last ones")
+	}
+}
+
+// A projection that ran on two cores cost twice its time: it waits twice as long.
+func TestProjectDueCountsCores(t *testing.T) {
+	m := newTestModel(t, 120, 30, false)
+	m.trends, m.projectedStates = &trends{}, m.fleet.stateChanges
+	m.projectTook, m.projectedAt = 10*time.Millisecond, m.ctx.Now.Add(-15*time.Second)
+	m.cores = 1
+	if !m.projectDue() {
+		t.Fatal("10 ms on one core not projected again after 15 s")
+	}
+	m.cores = 2
+	if m.projectDue() {
+		t.Fatal("10 ms on two cores (20 ms of CPU) projected again after 15 s")
 	}
 }

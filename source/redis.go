@@ -100,10 +100,14 @@ func (r *Redis) Read(ctx context.Context) ([]model.Account, error) {
 			return accounts, inertErr(err)
 		}
 	}
+	started := time.Now()
 	keys, err := r.scan(ctx)
 	if err == nil {
 		var accounts []model.Account
 		if accounts, err = r.fetch(ctx, keys); err == nil {
+			if r.track != nil {
+				r.track.tookAll(time.Since(started))
+			}
 			return accounts, nil
 		}
 	}

@@ -13,8 +13,14 @@ import (
 )
 
 // fullEvery is how often a tracking reader still reads every key: the safety net for a
-// lost invalidation.
-const fullEvery = time.Minute
+// lost invalidation. A fleet whose full read is slow waits fullBudget times that read
+// instead, at most fullAtMost: at 100,000 accounts (about a second of reading) the safety
+// net every minute was half of the live monitor's CPU.
+const (
+	fullEvery  = time.Minute
+	fullBudget = 300
+	fullAtMost = 10 * time.Minute
+)
 
 // invalidations is the channel Redis publishes tracking invalidations to in RESP2
 // redirect mode.
@@ -24,7 +30,8 @@ const invalidations = "__redis__:invalidate"
 // only those. Tracking is per node: a standalone server or a Sentinel's master has one
 // nodeTracker, a Cluster one per master (re-listed at every full read; a new topology
 // means a full read). Anything doubtful (a reconnect, a flush, a message it cannot read,
-// a failover) makes the next poll a full one, and a full read comes every minute anyway.
+// a failover) makes the next poll a full one, and a full read comes every minute anyway
+// (longer for a fleet that takes long to read: see every).
 type tracking struct {
 	prefix  string
 	single  *redis.Client        // standalone or Sentinel
@@ -33,8 +40,9 @@ type tracking struct {
 	mu      sync.Mutex
 	nodes   map[string]*nodeTracker // by node address
 	lastAll time.Time
-	off     string // why tracking is off ("" while on)
-	refused bool   // off for good: the server or the ACL refused it
+	allTook time.Duration // how long the last full read took
+	off     string        // why tracking is off ("" while on)
+	refused bool          // off for good: the server or the ACL refused it
 }
 
 // nodeTracker is change tracking on one node: CLIENT TRACKING ON BCAST PREFIX on a
@@ -59,7 +67,7 @@ type nodeTracker struct {
 }
 
 // Track makes later Reads ask Redis for the keys that changed and read only those (with a
-// full read every minute); where the server does not allow it, Reads stay full and
+// full read every minute, or 300 times what the last one took if longer); where the server does not allow it, Reads stay full and
 // TrackingStatus says why. It implies Remember.
 func (r *Redis) Track() {
 	if r.memo == nil {
@@ -249,7 +257,7 @@ func (t *tracking) changed(ctx context.Context, now time.Time) (keys []string, f
 	if t.refused {
 		return nil, true
 	}
-	due := now.Sub(t.lastAll) >= fullEvery
+	due := now.Sub(t.lastAll) >= t.every()
 	if due || len(t.nodes) == 0 {
 		// Re-list the masters at every full read: a failover or a reshard shows here.
 		masters, err := t.masters(ctx)
@@ -293,6 +301,18 @@ func (t *tracking) changed(ctx context.Context, now time.Time) (keys []string, f
 		return nil, true
 	}
 	return keys, false
+}
+
+// every is how long the safety net waits after a full read.
+func (t *tracking) every() time.Duration {
+	return min(max(fullEvery, fullBudget*t.allTook), fullAtMost)
+}
+
+// tookAll records how long a full read took, which sets the safety net's wait.
+func (t *tracking) tookAll(d time.Duration) {
+	t.mu.Lock()
+	t.allTook = d
+	t.mu.Unlock()
 }
 
 // failed makes the next poll a full one.

@@ -268,3 +268,20 @@ func TestTrackedPollsPatchTheSpare(t *testing.T) {
 		}
 	}
 }
+
+// The safety net's full read comes every minute, or after 300 times what the last full
+// read took when that is longer, at most every ten minutes.
+func TestSafetyNetWaitFollowsTheFullRead(t *testing.T) {
+	var tr tracking
+	for _, c := range []struct{ took, want time.Duration }{
+		{0, time.Minute},
+		{80 * time.Millisecond, time.Minute},
+		{time.Second, 5 * time.Minute},
+		{5 * time.Second, 10 * time.Minute},
+	} {
+		tr.tookAll(c.took)
+		if got := tr.every(); got != c.want {
+			t.Errorf("full read of %s: safety net every %s, want %s", c.took, got, c.want)
+		}
+	}
+}

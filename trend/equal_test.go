@@ -52,6 +52,8 @@ func variedFleet(r *rand.Rand, n int, now time.Time) ([]*model.Account, [][]Samp
 		if r.IntN(15) == 0 {
 			// more changes ahead than a timeline follows
 			for k := range 40 {
+				// and an overload ending after the last one followed
+				a.OverloadUntil = now.Add(time.Duration(k+1) * 7 * time.Minute).Add(time.Duration(r.IntN(3)) * time.Hour)
 				a.ModelLimits = append(a.ModelLimits, model.ModelLimit{Model: "m", ResetAt: now.Add(time.Duration(k+1) * 7 * time.Minute)})
 			}
 		}
@@ -170,6 +172,27 @@ func TestProjectionsEqualReference(t *testing.T) {
 		for i := range fs {
 			if !reflect.DeepEqual(fs[i], refFs[i]) {
 				t.Fatalf("seed %d account %d: ProjectAll\n%+v\nwant\n%+v", seed, i+1, fs[i], refFs[i])
+			}
+		}
+		// Forecasts made some other way: crossings after their reset, long past, far
+		// ahead, or at one of the account's own change points.
+		for i := range fs {
+			if r.IntN(8) != 0 && len(accounts[i].ModelLimits) == 0 {
+				continue
+			}
+			w := &fs[i].Windows[r.IntN(2)]
+			w.PauseAt = clock.Add(time.Duration(r.IntN(600)-60) * time.Minute)
+			if r.IntN(4) == 0 {
+				w.PauseAt = clock.Add(time.Duration(r.IntN(40)+1) * 7 * time.Minute)
+			}
+			w.ResetAt = []time.Time{{}, w.PauseAt.Add(-time.Hour), w.PauseAt.Add(time.Hour), w.PauseAt}[r.IntN(4)]
+			refFs[i] = fs[i]
+		}
+		until := clock.Add(o.Ahead)
+		for i := range members {
+			m, was := &members[i], schedulableState(js[i].State)
+			if got, want := timeline(nil, m, p, clock, until, was), refTimeline(m, p, clock, until, was); !reflect.DeepEqual(got, want) && len(got)+len(want) > 0 {
+				t.Fatalf("seed %d account %d: timeline\n%+v\nwant\n%+v", seed, i+1, got, want)
 			}
 		}
 		got, want := Groups(members, p, o, clock), refGroups(ref, p, o, clock)

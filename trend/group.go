@@ -39,19 +39,16 @@ type Group struct {
 	Stale bool
 }
 
-// schedulable is the judgement's answer plus the projection: an account the gateway
-// schedules at t, given that it pauses at a projected crossing until that window resets.
-func schedulable(m *Member, p model.Policy, t time.Time) bool {
-	s := model.Judge(m.Account, p, t).State
-	if s != model.StateOK && s != model.StateWarn {
-		return false
-	}
-	for _, w := range m.Forecast.Windows {
+// pausedAt says a projected crossing stops the account at t: at or after it and before
+// that window resets.
+func pausedAt(f *Forecast, t time.Time) bool {
+	for i := range f.Windows {
+		w := &f.Windows[i]
 		if !w.PauseAt.IsZero() && !t.Before(w.PauseAt) && (w.ResetAt.IsZero() || t.Before(w.ResetAt)) {
-			return false
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // change is one account becoming schedulable (+1) or not (-1) at a time.
@@ -60,25 +57,41 @@ type change struct {
 	delta int
 }
 
-// timeline lists when an account's schedulability flips after now, up to until: at the
-// judgement's own change points (resets, block expiries, staleness) and the projected
-// crossings.
-func timeline(m *Member, p model.Policy, now, until time.Time, was bool) []change {
-	var at []time.Time
-	for t, n := now, 0; n < 32; n++ {
+// maxSteps bounds how many of an account's own change points a timeline follows.
+const maxSteps = 32
+
+// timeline appends to dst when an account's schedulability flips after now, up to
+// until: at the judgement's own change points (resets, block expiries, staleness) and
+// the projected crossings. The gateway schedules an account at t when the judgement
+// says ok or warn and no projected crossing has paused it until its window resets.
+func timeline(dst []change, m *Member, p model.Policy, now, until time.Time, was bool) []change {
+	// The judgement stays the same from one model.NextChange to the next, so it is made
+	// once per change point (and only where no crossing pauses the account anyway), not
+	// at every instant looked at.
+	var steps [maxSteps]time.Time
+	n, followed := 0, true
+	for t := now; ; n++ {
+		if n == maxSteps {
+			followed = false // past the last step the judgement is made at each instant
+			break
+		}
 		t = model.NextChange(m.Account, p, t)
 		if t.IsZero() || t.After(until) {
 			break
 		}
-		at = append(at, t)
+		steps[n] = t
 	}
-	for _, w := range m.Forecast.Windows {
-		if !w.PauseAt.IsZero() {
-			at = append(at, w.PauseAt)
+	var buf [maxSteps + len(Forecast{}.Windows)]time.Time
+	at := append(buf[:0], steps[:n]...)
+	for i := range m.Forecast.Windows {
+		if t := m.Forecast.Windows[i].PauseAt; !t.IsZero() {
+			at = append(at, t)
 		}
 	}
 	slices.SortFunc(at, func(a, b time.Time) int { return a.Compare(b) })
-	var out []change
+	// step is how many change points lie at or before the instant; judged says the
+	// judgement of that stretch is known, and ok is its answer.
+	step, judged, ok := 0, -1, false
 	for k, t := range at {
 		if t.After(until) || (k > 0 && t.Equal(at[k-1])) {
 			continue
@@ -87,17 +100,38 @@ func timeline(m *Member, p model.Policy, now, until time.Time, was bool) []chang
 		if t.Before(now) {
 			t = now
 		}
-		if is := schedulable(m, p, t); is != was {
+		is := !pausedAt(m.Forecast, t)
+		if is {
+			for step < n && !t.Before(steps[step]) {
+				step++
+			}
+			switch {
+			case step == n && !followed:
+				ok = schedulableState(model.Judge(m.Account, p, t).State)
+				judged = -1
+			case step != judged:
+				from := now
+				if step > 0 {
+					from = steps[step-1]
+				}
+				ok, judged = schedulableState(model.Judge(m.Account, p, from).State), step
+			}
+			is = ok
+		}
+		if is != was {
 			d := 1
 			if !is {
 				d = -1
 			}
-			out = append(out, change{t, d})
+			dst = append(dst, change{t, d})
 			was = is
 		}
 	}
-	return out
+	return dst
 }
+
+// schedulableState says the gateway hands requests to an account in state s.
+func schedulableState(s model.State) bool { return s == model.StateOK || s == model.StateWarn }
 
 // Groups projects every group and platform's capacity (accounts whose value cannot be read belong to
 // none, as their groups are unknown), ordered by dry time (soonest first, never-dry
@@ -123,14 +157,23 @@ func Groups(members []Member, p model.Policy, o Options, now time.Time) []Group 
 	}
 	until := now.Add(o.Ahead)
 	// Each member's timeline (most of the work) on every core; the sums after, in order.
+	// Each chunk appends its members' timelines to one slice, then cuts it up.
 	timelines := make([][]change, len(members))
 	inParallel(len(members), func(lo, hi int) {
+		var all []change
+		ends := make([]int, hi-lo)
 		for k := lo; k < hi; k++ {
 			m := &members[k]
 			if m.Account.Invalid == "" {
-				s := m.Judgement.State
-				timelines[k] = timeline(m, p, now, until, s == model.StateOK || s == model.StateWarn)
+				all = timeline(all, m, p, now, until, schedulableState(m.Judgement.State))
 			}
+			ends[k-lo] = len(all)
+		}
+		from := 0
+		for k := lo; k < hi; k++ {
+			end := ends[k-lo]
+			timelines[k] = all[from:end:end]
+			from = end
 		}
 	})
 	for k := range members {

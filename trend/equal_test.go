@@ -188,11 +188,26 @@ func TestProjectionsEqualReference(t *testing.T) {
 			w.ResetAt = []time.Time{{}, w.PauseAt.Add(-time.Hour), w.PauseAt.Add(time.Hour), w.PauseAt}[r.IntN(4)]
 			refFs[i] = fs[i]
 		}
+		// Every timeline, whole and cut at some instant then continued.
 		until := clock.Add(o.Ahead)
 		for i := range members {
 			m, was := &members[i], schedulableState(js[i].State)
-			if got, want := timeline(nil, m, p, clock, until, was), refTimeline(m, p, clock, until, was); !reflect.DeepEqual(got, want) && len(got)+len(want) > 0 {
-				t.Fatalf("seed %d account %d: timeline\n%+v\nwant\n%+v", seed, i+1, got, want)
+			want := refTimeline(m, p, clock, until, was)
+			s := span{p: p, now: clock, split: clock.Add(time.Duration(r.Int64N(int64(o.Ahead)))), until: until}
+			// or exactly at a crossing or a change point
+			if at := m.Forecast.Windows[0].PauseAt; r.IntN(3) == 0 && !at.Before(clock) && !at.After(until) {
+				s.split = at
+			} else if at := model.NextChange(m.Account, p, clock); r.IntN(2) == 0 && !at.IsZero() && !at.After(until) {
+				s.split = at
+			}
+			got := s.timeline(nil, m, was, until, false)
+			head := s.timeline(nil, m, was, s.split, false)
+			if len(head) > 0 {
+				was = head[len(head)-1].delta > 0
+			}
+			cut := s.timeline(head, m, was, until, true)
+			if (len(got) > 0 || len(want) > 0) && (!reflect.DeepEqual(got, want) || !reflect.DeepEqual(cut, want)) {
+				t.Fatalf("seed %d account %d: timeline\n%+v\ncut at %v\n%+v\nwant\n%+v", seed, i+1, got, s.split, cut, want)
 			}
 		}
 		got, want := Groups(members, p, o, clock), refGroups(ref, p, o, clock)
@@ -217,5 +232,44 @@ func TestProjectionsEqualReference(t *testing.T) {
 			t.Fatalf("seed %d: the fleet does not exercise the timelines (%d pausing, %d groups changing, %d running dry)", seed, paused, rising, dry)
 		}
 		t.Logf("seed %d: %d accounts, %d pausing, %d groups, %d running dry ahead, %d changing", seed, n, paused, len(want), dry, rising)
+	}
+}
+
+// Past the last horizon a group runs dry only when its members are down together: ones
+// down at different times keep it up, ones down at once (or one back at the instant
+// another goes) are told apart.
+func TestGroupsPastTheHorizons(t *testing.T) {
+	p := model.DefaultPolicy()
+	var members []Member
+	// down [from, to) hours from now, by a projected 7d crossing until the window resets
+	add := func(group int64, down ...[2]int) {
+		for _, d := range down {
+			a := account(0, 10, 0.95, now.Add(3*time.Hour))
+			a.ID, a.GroupIDs = int64(len(members)+1), []int64{group}
+			a.Quota.Windows[1].ResetAt = now.Add(time.Duration(d[1]) * time.Hour)
+			j := model.Judge(a, p, now)
+			f := Project(a, j, nil, p, DefaultOptions(), now)
+			f.Windows[1].PauseAt = now.Add(time.Duration(d[0]) * time.Hour)
+			members = append(members, Member{Account: a, Judgement: &j, Forecast: &f})
+		}
+	}
+	add(50, [2]int{10, 20}, [2]int{30, 40})
+	add(51, [2]int{10, 20}, [2]int{15, 25})
+	add(52, [2]int{10, 20}, [2]int{20, 30})
+	add(53, [2]int{10, 20}, [2]int{15, 25}, [2]int{18, 19})
+	add(54, [2]int{10, 20}, [2]int{15, 25}, [2]int{30, 40})
+	add(55, [2]int{10, 20}, [2]int{15, 25}, [2]int{16, 26}, [2]int{30, 40}, [2]int{12, 17})
+	groups := Groups(members, p, DefaultOptions(), now)
+	if want := refGroups(members, p, DefaultOptions(), now); !reflect.DeepEqual(groups, want) {
+		t.Fatalf("groups\n%+v\nwant\n%+v", groups, want)
+	}
+	dry := map[int64]time.Duration{}
+	for _, g := range groups {
+		if !g.DryAt.IsZero() {
+			dry[g.ID] = g.DryAt.Sub(now)
+		}
+	}
+	if want := map[int64]time.Duration{51: 15 * time.Hour, 53: 18 * time.Hour}; !reflect.DeepEqual(dry, want) {
+		t.Fatalf("dry at %v, want %v", dry, want)
 	}
 }

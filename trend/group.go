@@ -60,23 +60,32 @@ type change struct {
 // maxSteps bounds how many of an account's own change points a timeline follows.
 const maxSteps = 32
 
-// timeline appends to dst when an account's schedulability flips after now, up to
-// until: at the judgement's own change points (resets, block expiries, staleness) and
-// the projected crossings. The gateway schedules an account at t when the judgement
-// says ok or warn and no projected crossing has paused it until its window resets.
-func timeline(dst []change, m *Member, p model.Policy, now, until time.Time, was bool) []change {
+// span is what the timelines of one projection share: the policy, now, the last
+// horizon (split) and the end of the look-ahead (until).
+type span struct {
+	p                 model.Policy
+	now, split, until time.Time
+}
+
+// timeline appends to dst when an account's schedulability flips after now, up to end:
+// at the judgement's own change points (resets, block expiries, staleness) and the
+// projected crossings. The gateway schedules an account at t when the judgement says ok
+// or warn and no projected crossing has paused it until its window resets. With
+// pastSplit, only the flips after s.split are appended, was being the schedulability
+// there: a timeline cut at the split and then continued is the whole one.
+func (s *span) timeline(dst []change, m *Member, was bool, end time.Time, pastSplit bool) []change {
 	// The judgement stays the same from one model.NextChange to the next, so it is made
 	// once per change point (and only where no crossing pauses the account anyway), not
 	// at every instant looked at.
 	var steps [maxSteps]time.Time
 	n, followed := 0, true
-	for t := now; ; n++ {
+	for t := s.now; ; n++ {
 		if n == maxSteps {
 			followed = false // past the last step the judgement is made at each instant
 			break
 		}
-		t = model.NextChange(m.Account, p, t)
-		if t.IsZero() || t.After(until) {
+		t = model.NextChange(m.Account, s.p, t)
+		if t.IsZero() || t.After(end) {
 			break
 		}
 		steps[n] = t
@@ -93,12 +102,12 @@ func timeline(dst []change, m *Member, p model.Policy, now, until time.Time, was
 	// judgement of that stretch is known, and ok is its answer.
 	step, judged, ok := 0, -1, false
 	for k, t := range at {
-		if t.After(until) || (k > 0 && t.Equal(at[k-1])) {
+		if t.After(end) || (k > 0 && t.Equal(at[k-1])) || (pastSplit && !t.After(s.split)) {
 			continue
 		}
 		// A crossing already due counts from now.
-		if t.Before(now) {
-			t = now
+		if t.Before(s.now) {
+			t = s.now
 		}
 		is := !pausedAt(m.Forecast, t)
 		if is {
@@ -107,14 +116,14 @@ func timeline(dst []change, m *Member, p model.Policy, now, until time.Time, was
 			}
 			switch {
 			case step == n && !followed:
-				ok = schedulableState(model.Judge(m.Account, p, t).State)
+				ok = schedulableState(model.Judge(m.Account, s.p, t).State)
 				judged = -1
 			case step != judged:
-				from := now
+				from := s.now
 				if step > 0 {
 					from = steps[step-1]
 				}
-				ok, judged = schedulableState(model.Judge(m.Account, p, from).State), step
+				ok, judged = schedulableState(model.Judge(m.Account, s.p, from).State), step
 			}
 			is = ok
 		}
@@ -140,6 +149,7 @@ func Groups(members []Member, p model.Policy, o Options, now time.Time) []Group 
 	type acc struct {
 		g       Group
 		changes []change
+		members []int // indices into members, to continue their timelines past the split
 	}
 	type bucket struct {
 		id       int64
@@ -155,17 +165,29 @@ func Groups(members []Member, p model.Policy, o Options, now time.Time) []Group 
 		byID[k] = a
 		return a
 	}
-	until := now.Add(o.Ahead)
-	// Each member's timeline (most of the work) on every core; the sums after, in order.
-	// Each chunk appends its members' timelines to one slice, then cuts it up.
+	s := span{p: p, now: now, until: now.Add(o.Ahead)}
+	// The horizons need every member's timeline up to the last of them; past it only a
+	// dry time is left to find, and most groups keep a member schedulable to the end.
+	s.split = s.until
+	if last := now.Add(slices.Max(o.Horizons[:])); !last.Before(now) && last.Before(s.until) {
+		s.split = last
+	}
+	// Each member's timeline to the split (most of the work) on every core, each chunk
+	// appending to one slice; the sums after, in order.
 	timelines := make([][]change, len(members))
+	up := make([]bool, len(members)) // schedulable at the split
 	inParallel(len(members), func(lo, hi int) {
 		var all []change
 		ends := make([]int, hi-lo)
 		for k := lo; k < hi; k++ {
 			m := &members[k]
 			if m.Account.Invalid == "" {
-				all = timeline(all, m, p, now, until, schedulableState(m.Judgement.State))
+				from := len(all)
+				up[k] = schedulableState(m.Judgement.State)
+				all = s.timeline(all, m, up[k], s.split, false)
+				if len(all) > from {
+					up[k] = all[len(all)-1].delta > 0
+				}
 			}
 			ends[k-lo] = len(all)
 		}
@@ -176,12 +198,14 @@ func Groups(members []Member, p model.Policy, o Options, now time.Time) []Group 
 			from = end
 		}
 	})
+	split := s.split.Before(s.until)
+	var ids []int64
 	for k := range members {
 		m := &members[k]
 		if m.Account.Invalid != "" {
 			continue // an unreadable value's groups are unknown
 		}
-		ids := groupIDs(m.Account.GroupIDs)
+		ids = groupIDs(ids[:0], m.Account.GroupIDs)
 		changes := timelines[k]
 		for _, id := range ids {
 			a := get(id, m.Account.Platform)
@@ -196,8 +220,86 @@ func Groups(members []Member, p model.Policy, o Options, now time.Time) []Group 
 			}
 			a.g.Stale = a.g.Stale || m.Forecast.Stale
 			a.changes = append(a.changes, changes...)
+			if split {
+				a.members = append(a.members, k)
+			}
 		}
 	}
+
+	// The timelines past the split, made when a group needs them, once per member.
+	var tails [][]change
+	var made []bool
+	continueTimelines := func(ks []int) {
+		if tails == nil {
+			tails, made = make([][]change, len(members)), make([]bool, len(members))
+		}
+		var todo []int
+		for _, k := range ks {
+			if !made[k] {
+				todo, made[k] = append(todo, k), true
+			}
+		}
+		inParallel(len(todo), func(lo, hi int) {
+			var all []change
+			for i := lo; i < hi; i++ {
+				from := len(all)
+				all = s.timeline(all, &members[todo[i]], up[todo[i]], s.until, true)
+				tails[todo[i]] = all[from:len(all):len(all)]
+			}
+		})
+	}
+	// staysUp says some of the members schedulable at the split are, together, to the
+	// end: then the group never runs dry. Tried in doubling batches, most groups are
+	// settled by their first such member.
+	staysUp := func(ks []int) bool {
+		var cand []int
+		for _, k := range ks {
+			if up[k] {
+				cand = append(cand, k)
+			}
+		}
+		for tried := 0; tried < len(cand); {
+			batch := cand[tried:min(len(cand), max(2*tried, 1))]
+			continueTimelines(batch)
+			tried += len(batch)
+			for _, k := range batch {
+				if len(tails[k]) == 0 {
+					return true
+				}
+			}
+			var cs []change
+			for _, k := range cand[:tried] {
+				cs = append(cs, tails[k]...)
+			}
+			slices.SortFunc(cs, func(x, y change) int { return x.at.Compare(y.at) })
+			n, covered := tried, true
+			for i, c := range cs {
+				if n += c.delta; n == 0 && (i == len(cs)-1 || !cs[i+1].at.Equal(c.at)) {
+					covered = false
+					break
+				}
+			}
+			if covered {
+				return true
+			}
+		}
+		return false
+	}
+	sweep := func(g *Group, changes []change, n, h int) (int, int) {
+		for k, c := range changes {
+			for h < len(o.Horizons) && c.at.After(now.Add(o.Horizons[h])) {
+				g.Projected[h] = n
+				h++
+			}
+			n += c.delta
+			// Several accounts flipping at one instant count together.
+			if n == 0 && g.DryAt.IsZero() && (k == len(changes)-1 || !changes[k+1].at.Equal(c.at)) {
+				g.DryAt = c.at
+			}
+		}
+		return n, h
+	}
+
 	out := make([]Group, 0, len(byID))
 	for _, a := range byID {
 		g := a.g
@@ -206,17 +308,16 @@ func Groups(members []Member, p model.Policy, o Options, now time.Time) []Group 
 		if n == 0 {
 			g.DryAt = now
 		}
-		h := 0
-		for k, c := range a.changes {
-			for h < len(o.Horizons) && c.at.After(now.Add(o.Horizons[h])) {
-				g.Projected[h] = n
-				h++
+		n, h := sweep(&g, a.changes, n, 0)
+		// Every horizon lies before the split; a dry time may lie past it.
+		if split && g.DryAt.IsZero() && !staysUp(a.members) {
+			continueTimelines(a.members)
+			var rest []change
+			for _, k := range a.members {
+				rest = append(rest, tails[k]...)
 			}
-			n += c.delta
-			// Several accounts flipping at one instant count together.
-			if n == 0 && g.DryAt.IsZero() && (k == len(a.changes)-1 || !a.changes[k+1].at.Equal(c.at)) {
-				g.DryAt = c.at
-			}
+			slices.SortStableFunc(rest, func(x, y change) int { return x.at.Compare(y.at) })
+			n, h = sweep(&g, rest, n, h)
 		}
 		for ; h < len(o.Horizons); h++ {
 			g.Projected[h] = n
@@ -241,18 +342,18 @@ func Groups(members []Member, p model.Policy, o Options, now time.Time) []Group 
 	return out
 }
 
-// groupIDs is the account's groups, with group 0 for an account in none.
-func groupIDs(ids []int64) []int64 {
-	var out []int64
+// groupIDs appends the account's groups to dst, group 0 for an account in none.
+func groupIDs(dst, ids []int64) []int64 {
+	n := len(dst)
 	for _, id := range ids {
-		if id > 0 && !slices.Contains(out, id) {
-			out = append(out, id)
+		if id > 0 && !slices.Contains(dst[n:], id) {
+			dst = append(dst, id)
 		}
 	}
-	if len(out) == 0 {
-		return []int64{0}
+	if len(dst) == n {
+		return append(dst, 0)
 	}
-	return out
+	return dst
 }
 
 // EarliestDry is the soonest dry time among groups, zero when none is due.

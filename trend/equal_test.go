@@ -200,12 +200,12 @@ func TestProjectionsEqualReference(t *testing.T) {
 			} else if at := model.NextChange(m.Account, p, clock); r.IntN(2) == 0 && !at.IsZero() && !at.After(until) {
 				s.split = at
 			}
-			got := s.timeline(nil, m, was, until, false)
-			head := s.timeline(nil, m, was, s.split, false)
+			got := s.timeline(&scratch{}, nil, m, was, until, false)
+			head := s.timeline(&scratch{}, nil, m, was, s.split, false)
 			if len(head) > 0 {
 				was = head[len(head)-1].delta > 0
 			}
-			cut := s.timeline(head, m, was, until, true)
+			cut := s.timeline(&scratch{}, head, m, was, until, true)
 			if (len(got) > 0 || len(want) > 0) && (!reflect.DeepEqual(got, want) || !reflect.DeepEqual(cut, want)) {
 				t.Fatalf("seed %d account %d: timeline\n%+v\ncut at %v\n%+v\nwant\n%+v", seed, i+1, got, s.split, cut, want)
 			}

@@ -73,14 +73,20 @@ type span struct {
 // or warn and no projected crossing has paused it until its window resets. With
 // pastSplit, only the flips after s.split are appended, was being the schedulability
 // there: a timeline cut at the split and then continued is the whole one.
-func (s *span) timeline(dst []change, m *Member, was bool, end time.Time, pastSplit bool) []change {
+// scratch is a timeline's working space, reused from one account to the next (zeroing
+// it per account showed in profiles).
+type scratch struct {
+	steps, at []time.Time
+}
+
+func (s *span) timeline(sc *scratch, dst []change, m *Member, was bool, end time.Time, pastSplit bool) []change {
 	// The judgement stays the same from one model.NextChange to the next, so it is made
 	// once per change point (and only where no crossing pauses the account anyway), not
 	// at every instant looked at.
-	var steps [maxSteps]time.Time
-	n, followed := 0, true
-	for t := s.now; ; n++ {
-		if n == maxSteps {
+	steps := sc.steps[:0]
+	followed := true
+	for t := s.now; ; {
+		if len(steps) == maxSteps {
 			followed = false // past the last step the judgement is made at each instant
 			break
 		}
@@ -88,15 +94,16 @@ func (s *span) timeline(dst []change, m *Member, was bool, end time.Time, pastSp
 		if t.IsZero() || t.After(end) {
 			break
 		}
-		steps[n] = t
+		steps = append(steps, t)
 	}
-	var buf [maxSteps + len(Forecast{}.Windows)]time.Time
-	at := append(buf[:0], steps[:n]...)
+	n := len(steps)
+	at := append(sc.at[:0], steps...)
 	for i := range m.Forecast.Windows {
 		if t := m.Forecast.Windows[i].PauseAt; !t.IsZero() {
 			at = append(at, t)
 		}
 	}
+	sc.steps, sc.at = steps, at
 	slices.SortFunc(at, func(a, b time.Time) int { return a.Compare(b) })
 	// step is how many change points lie at or before the instant; judged says the
 	// judgement of that stretch is known, and ok is its answer.
@@ -178,13 +185,14 @@ func Groups(members []Member, p model.Policy, o Options, now time.Time) []Group 
 	up := make([]bool, len(members)) // schedulable at the split
 	inParallel(len(members), func(lo, hi int) {
 		var all []change
+		var sc scratch
 		ends := make([]int, hi-lo)
 		for k := lo; k < hi; k++ {
 			m := &members[k]
 			if m.Account.Invalid == "" {
 				from := len(all)
 				up[k] = schedulableState(m.Judgement.State)
-				all = s.timeline(all, m, up[k], s.split, false)
+				all = s.timeline(&sc, all, m, up[k], s.split, false)
 				if len(all) > from {
 					up[k] = all[len(all)-1].delta > 0
 				}
@@ -241,9 +249,10 @@ func Groups(members []Member, p model.Policy, o Options, now time.Time) []Group 
 		}
 		inParallel(len(todo), func(lo, hi int) {
 			var all []change
+			var sc scratch
 			for i := lo; i < hi; i++ {
 				from := len(all)
-				all = s.timeline(all, &members[todo[i]], up[todo[i]], s.until, true)
+				all = s.timeline(&sc, all, &members[todo[i]], up[todo[i]], s.until, true)
 				tails[todo[i]] = all[from:len(all):len(all)]
 			}
 		})

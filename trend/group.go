@@ -67,18 +67,18 @@ type span struct {
 	now, split, until time.Time
 }
 
-// timeline appends to dst when an account's schedulability flips after now, up to end:
-// at the judgement's own change points (resets, block expiries, staleness) and the
-// projected crossings. The gateway schedules an account at t when the judgement says ok
-// or warn and no projected crossing has paused it until its window resets. With
-// pastSplit, only the flips after s.split are appended, was being the schedulability
-// there: a timeline cut at the split and then continued is the whole one.
 // scratch is a timeline's working space, reused from one account to the next (zeroing
 // it per account showed in profiles).
 type scratch struct {
 	steps, at []time.Time
 }
 
+// timeline appends to dst when an account's schedulability flips after now, up to end:
+// at the judgement's own change points (resets, block expiries, staleness) and the
+// projected crossings. The gateway schedules an account at t when the judgement says ok
+// or warn and no projected crossing has paused it until its window resets. With
+// pastSplit, only the flips after s.split are appended, was being the schedulability
+// there: a timeline cut at the split and then continued is the whole one.
 func (s *span) timeline(sc *scratch, dst []change, m *Member, was bool, end time.Time, pastSplit bool) []change {
 	// The judgement stays the same from one model.NextChange to the next, so it is made
 	// once per change point (and only where no crossing pauses the account anyway), not

@@ -39,19 +39,16 @@ type Group struct {
 	Stale bool
 }
 
-// schedulable is the judgement's answer plus the projection: an account the gateway
-// schedules at t, given that it pauses at a projected crossing until that window resets.
-func schedulable(m *Member, p model.Policy, t time.Time) bool {
-	s := model.Judge(m.Account, p, t).State
-	if s != model.StateOK && s != model.StateWarn {
-		return false
-	}
-	for _, w := range m.Forecast.Windows {
+// pausedAt says a projected crossing stops the account at t: at or after it and before
+// that window resets.
+func pausedAt(f *Forecast, t time.Time) bool {
+	for i := range f.Windows {
+		w := &f.Windows[i]
 		if !w.PauseAt.IsZero() && !t.Before(w.PauseAt) && (w.ResetAt.IsZero() || t.Before(w.ResetAt)) {
-			return false
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // change is one account becoming schedulable (+1) or not (-1) at a time.
@@ -60,44 +57,97 @@ type change struct {
 	delta int
 }
 
-// timeline lists when an account's schedulability flips after now, up to until: at the
-// judgement's own change points (resets, block expiries, staleness) and the projected
-// crossings.
-func timeline(m *Member, p model.Policy, now, until time.Time, was bool) []change {
-	var at []time.Time
-	for t, n := now, 0; n < 32; n++ {
-		t = model.NextChange(m.Account, p, t)
-		if t.IsZero() || t.After(until) {
+// maxSteps bounds how many of an account's own change points a timeline follows.
+const maxSteps = 32
+
+// span is what the timelines of one projection share: the policy, now, the last
+// horizon (split) and the end of the look-ahead (until).
+type span struct {
+	p                 model.Policy
+	now, split, until time.Time
+}
+
+// scratch is a timeline's working space, reused from one account to the next (zeroing
+// it per account showed in profiles).
+type scratch struct {
+	steps, at []time.Time
+}
+
+// timeline appends to dst when an account's schedulability flips after now, up to end:
+// at the judgement's own change points (resets, block expiries, staleness) and the
+// projected crossings. The gateway schedules an account at t when the judgement says ok
+// or warn and no projected crossing has paused it until its window resets. With
+// pastSplit, only the flips after s.split are appended, was being the schedulability
+// there: a timeline cut at the split and then continued is the whole one.
+func (s *span) timeline(sc *scratch, dst []change, m *Member, was bool, end time.Time, pastSplit bool) []change {
+	// The judgement stays the same from one model.NextChange to the next, so it is made
+	// once per change point (and only where no crossing pauses the account anyway), not
+	// at every instant looked at.
+	steps := sc.steps[:0]
+	followed := true
+	for t := s.now; ; {
+		if len(steps) == maxSteps {
+			followed = false // past the last step the judgement is made at each instant
 			break
 		}
-		at = append(at, t)
+		t = model.NextChange(m.Account, s.p, t)
+		if t.IsZero() || t.After(end) {
+			break
+		}
+		steps = append(steps, t)
 	}
-	for _, w := range m.Forecast.Windows {
-		if !w.PauseAt.IsZero() {
-			at = append(at, w.PauseAt)
+	n := len(steps)
+	at := append(sc.at[:0], steps...)
+	for i := range m.Forecast.Windows {
+		if t := m.Forecast.Windows[i].PauseAt; !t.IsZero() {
+			at = append(at, t)
 		}
 	}
+	sc.steps, sc.at = steps, at
 	slices.SortFunc(at, func(a, b time.Time) int { return a.Compare(b) })
-	var out []change
+	// step is how many change points lie at or before the instant; judged says the
+	// judgement of that stretch is known, and ok is its answer.
+	step, judged, ok := 0, -1, false
 	for k, t := range at {
-		if t.After(until) || (k > 0 && t.Equal(at[k-1])) {
+		if t.After(end) || (k > 0 && t.Equal(at[k-1])) || (pastSplit && !t.After(s.split)) {
 			continue
 		}
 		// A crossing already due counts from now.
-		if t.Before(now) {
-			t = now
+		if t.Before(s.now) {
+			t = s.now
 		}
-		if is := schedulable(m, p, t); is != was {
+		is := !pausedAt(m.Forecast, t)
+		if is {
+			for step < n && !t.Before(steps[step]) {
+				step++
+			}
+			switch {
+			case step == n && !followed:
+				ok = schedulableState(model.Judge(m.Account, s.p, t).State)
+				judged = -1
+			case step != judged:
+				from := s.now
+				if step > 0 {
+					from = steps[step-1]
+				}
+				ok, judged = schedulableState(model.Judge(m.Account, s.p, from).State), step
+			}
+			is = ok
+		}
+		if is != was {
 			d := 1
 			if !is {
 				d = -1
 			}
-			out = append(out, change{t, d})
+			dst = append(dst, change{t, d})
 			was = is
 		}
 	}
-	return out
+	return dst
 }
+
+// schedulableState says the gateway hands requests to an account in state s.
+func schedulableState(s model.State) bool { return s == model.StateOK || s == model.StateWarn }
 
 // Groups projects every group and platform's capacity (accounts whose value cannot be read belong to
 // none, as their groups are unknown), ordered by dry time (soonest first, never-dry
@@ -106,6 +156,7 @@ func Groups(members []Member, p model.Policy, o Options, now time.Time) []Group 
 	type acc struct {
 		g       Group
 		changes []change
+		members []int // indices into members, to continue their timelines past the split
 	}
 	type bucket struct {
 		id       int64
@@ -121,24 +172,48 @@ func Groups(members []Member, p model.Policy, o Options, now time.Time) []Group 
 		byID[k] = a
 		return a
 	}
-	until := now.Add(o.Ahead)
-	// Each member's timeline (most of the work) on every core; the sums after, in order.
+	s := span{p: p, now: now, until: now.Add(o.Ahead)}
+	// The horizons need every member's timeline up to the last of them; past it only a
+	// dry time is left to find, and most groups keep a member schedulable to the end.
+	s.split = s.until
+	if last := now.Add(slices.Max(o.Horizons[:])); !last.Before(now) && last.Before(s.until) {
+		s.split = last
+	}
+	// Each member's timeline to the split (most of the work) on every core, each chunk
+	// appending to one slice; the sums after, in order.
 	timelines := make([][]change, len(members))
+	up := make([]bool, len(members)) // schedulable at the split
 	inParallel(len(members), func(lo, hi int) {
+		var all []change
+		var sc scratch
+		ends := make([]int, hi-lo)
 		for k := lo; k < hi; k++ {
 			m := &members[k]
 			if m.Account.Invalid == "" {
-				s := m.Judgement.State
-				timelines[k] = timeline(m, p, now, until, s == model.StateOK || s == model.StateWarn)
+				from := len(all)
+				up[k] = schedulableState(m.Judgement.State)
+				all = s.timeline(&sc, all, m, up[k], s.split, false)
+				if len(all) > from {
+					up[k] = all[len(all)-1].delta > 0
+				}
 			}
+			ends[k-lo] = len(all)
+		}
+		from := 0
+		for k := lo; k < hi; k++ {
+			end := ends[k-lo]
+			timelines[k] = all[from:end:end]
+			from = end
 		}
 	})
+	split := s.split.Before(s.until)
+	var ids []int64
 	for k := range members {
 		m := &members[k]
 		if m.Account.Invalid != "" {
 			continue // an unreadable value's groups are unknown
 		}
-		ids := groupIDs(m.Account.GroupIDs)
+		ids = groupIDs(ids[:0], m.Account.GroupIDs)
 		changes := timelines[k]
 		for _, id := range ids {
 			a := get(id, m.Account.Platform)
@@ -153,8 +228,87 @@ func Groups(members []Member, p model.Policy, o Options, now time.Time) []Group 
 			}
 			a.g.Stale = a.g.Stale || m.Forecast.Stale
 			a.changes = append(a.changes, changes...)
+			if split {
+				a.members = append(a.members, k)
+			}
 		}
 	}
+
+	// The timelines past the split, made when a group needs them, once per member.
+	var tails [][]change
+	var made []bool
+	continueTimelines := func(ks []int) {
+		if tails == nil {
+			tails, made = make([][]change, len(members)), make([]bool, len(members))
+		}
+		var todo []int
+		for _, k := range ks {
+			if !made[k] {
+				todo, made[k] = append(todo, k), true
+			}
+		}
+		inParallel(len(todo), func(lo, hi int) {
+			var all []change
+			var sc scratch
+			for i := lo; i < hi; i++ {
+				from := len(all)
+				all = s.timeline(&sc, all, &members[todo[i]], up[todo[i]], s.until, true)
+				tails[todo[i]] = all[from:len(all):len(all)]
+			}
+		})
+	}
+	// staysUp says some of the members schedulable at the split are, together, to the
+	// end: then the group never runs dry. Tried in doubling batches, most groups are
+	// settled by their first such member.
+	staysUp := func(ks []int) bool {
+		var cand []int
+		for _, k := range ks {
+			if up[k] {
+				cand = append(cand, k)
+			}
+		}
+		for tried := 0; tried < len(cand); {
+			batch := cand[tried:min(len(cand), max(2*tried, 1))]
+			continueTimelines(batch)
+			tried += len(batch)
+			for _, k := range batch {
+				if len(tails[k]) == 0 {
+					return true
+				}
+			}
+			var cs []change
+			for _, k := range cand[:tried] {
+				cs = append(cs, tails[k]...)
+			}
+			slices.SortFunc(cs, func(x, y change) int { return x.at.Compare(y.at) })
+			n, covered := tried, true
+			for i, c := range cs {
+				if n += c.delta; n == 0 && (i == len(cs)-1 || !cs[i+1].at.Equal(c.at)) {
+					covered = false
+					break
+				}
+			}
+			if covered {
+				return true
+			}
+		}
+		return false
+	}
+	sweep := func(g *Group, changes []change, n, h int) (int, int) {
+		for k, c := range changes {
+			for h < len(o.Horizons) && c.at.After(now.Add(o.Horizons[h])) {
+				g.Projected[h] = n
+				h++
+			}
+			n += c.delta
+			// Several accounts flipping at one instant count together.
+			if n == 0 && g.DryAt.IsZero() && (k == len(changes)-1 || !changes[k+1].at.Equal(c.at)) {
+				g.DryAt = c.at
+			}
+		}
+		return n, h
+	}
+
 	out := make([]Group, 0, len(byID))
 	for _, a := range byID {
 		g := a.g
@@ -163,17 +317,16 @@ func Groups(members []Member, p model.Policy, o Options, now time.Time) []Group 
 		if n == 0 {
 			g.DryAt = now
 		}
-		h := 0
-		for k, c := range a.changes {
-			for h < len(o.Horizons) && c.at.After(now.Add(o.Horizons[h])) {
-				g.Projected[h] = n
-				h++
+		n, h := sweep(&g, a.changes, n, 0)
+		// Every horizon lies before the split; a dry time may lie past it.
+		if split && g.DryAt.IsZero() && !staysUp(a.members) {
+			continueTimelines(a.members)
+			var rest []change
+			for _, k := range a.members {
+				rest = append(rest, tails[k]...)
 			}
-			n += c.delta
-			// Several accounts flipping at one instant count together.
-			if n == 0 && g.DryAt.IsZero() && (k == len(a.changes)-1 || !a.changes[k+1].at.Equal(c.at)) {
-				g.DryAt = c.at
-			}
+			slices.SortStableFunc(rest, func(x, y change) int { return x.at.Compare(y.at) })
+			n, h = sweep(&g, rest, n, h)
 		}
 		for ; h < len(o.Horizons); h++ {
 			g.Projected[h] = n
@@ -198,18 +351,18 @@ func Groups(members []Member, p model.Policy, o Options, now time.Time) []Group 
 	return out
 }
 
-// groupIDs is the account's groups, with group 0 for an account in none.
-func groupIDs(ids []int64) []int64 {
-	var out []int64
+// groupIDs appends the account's groups to dst, group 0 for an account in none.
+func groupIDs(dst, ids []int64) []int64 {
+	n := len(dst)
 	for _, id := range ids {
-		if id > 0 && !slices.Contains(out, id) {
-			out = append(out, id)
+		if id > 0 && !slices.Contains(dst[n:], id) {
+			dst = append(dst, id)
 		}
 	}
-	if len(out) == 0 {
-		return []int64{0}
+	if len(dst) == n {
+		return append(dst, 0)
 	}
-	return out
+	return dst
 }
 
 // EarliestDry is the soonest dry time among groups, zero when none is due.

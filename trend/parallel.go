@@ -17,12 +17,14 @@ type SampleSource func(dst []Sample, id int64) []Sample
 func ProjectAll(members []Member, samples SampleSource, p model.Policy, o Options, now time.Time) {
 	inParallel(len(members), func(lo, hi int) {
 		var buf []Sample
+		var slab []Point // every forecast's points of the chunk, a block at a time
 		for i := lo; i < hi; i++ {
 			m := &members[i]
 			if samples != nil {
 				buf = samples(buf[:0], m.Account.ID)
 			}
-			*m.Forecast = Project(m.Account, *m.Judgement, buf, p, o, now)
+			*m.Forecast = Forecast{}
+			project(m.Forecast, m.Account, m.Judgement, buf, p, o, now, &slab)
 		}
 	})
 }

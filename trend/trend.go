@@ -25,6 +25,11 @@ type Sample struct {
 // SampleOf is the sample an account's current snapshot gives, judged as j; false when it
 // carries no snapshot.
 func SampleOf(a *model.Account, j model.Judgement, now time.Time) (Sample, bool) {
+	return sampleOf(a, &j, now)
+}
+
+// sampleOf is SampleOf without copying the judgement.
+func sampleOf(a *model.Account, j *model.Judgement, now time.Time) (Sample, bool) {
 	if a.Quota == nil {
 		return Sample{}, false
 	}
@@ -32,7 +37,8 @@ func SampleOf(a *model.Account, j model.Judgement, now time.Time) (Sample, bool)
 	if a.Quota.HasUpdatedAt {
 		s.At = a.Quota.UpdatedAt
 	}
-	for i, w := range j.Windows {
+	for i := range j.Windows {
+		w := &j.Windows[i]
 		s.Present[i], s.Used[i], s.ResetAt[i] = w.Present, w.UsedPercent, w.ResetAt
 	}
 	return s, true
@@ -138,28 +144,35 @@ type Forecast struct {
 // newest sample, so an empty history still yields the current facts.
 func Project(a *model.Account, j model.Judgement, samples []Sample, p model.Policy, o Options, now time.Time) Forecast {
 	var f Forecast
-	cur, ok := SampleOf(a, j, now)
+	project(&f, a, &j, samples, p, o, now, nil)
+	return f
+}
+
+// project is Project into f, a zero Forecast, cutting the points from slab when given.
+func project(f *Forecast, a *model.Account, j *model.Judgement, samples []Sample, p model.Policy, o Options, now time.Time, slab *[]Point) {
+	cur, ok := sampleOf(a, j, now)
 	if !ok {
 		for i := range f.Windows {
 			f.Windows[i].Status = StatusNone
 		}
-		return f
+		return
 	}
 	f.Stale = j.Stale || now.Sub(cur.At) >= o.StaleAfter
-	for i, wj := range j.Windows {
-		f.Windows[i] = projectWindow(a, p, i, wj, cur, samples, f.Stale, o, now)
+	pts := windowPoints(j, cur, samples, o, slab)
+	for i := range j.Windows {
+		projectWindow(&f.Windows[i], a, p, &j.Windows[i], cur, pts[i], f.Stale, o, now)
 		if t := f.Windows[i].PauseAt; !t.IsZero() && (f.PauseAt.IsZero() || t.Before(f.PauseAt)) {
 			f.PauseAt = t
 		}
 	}
-	return f
 }
 
-func projectWindow(a *model.Account, p model.Policy, i int, wj model.WindowJudgement, cur Sample, samples []Sample, stale bool, o Options, now time.Time) Window {
-	w := Window{Used: wj.UsedPercent, ResetAt: wj.ResetAt, Target: 100}
+// projectWindow fills w, a zero Window, from the window's judgement and its points.
+func projectWindow(w *Window, a *model.Account, p model.Policy, wj *model.WindowJudgement, cur Sample, points []Point, stale bool, o Options, now time.Time) {
+	w.Used, w.ResetAt, w.Target = wj.UsedPercent, wj.ResetAt, 100
 	// The same threshold the judgement applies; an exempt window or none pauses nowhere
 	// short of upstream's own 100 %.
-	if pct, ok := model.PausePoint(a, p, wj); ok && pct < 100 {
+	if pct, ok := model.PausePoint(a, p, *wj); ok && pct < 100 {
 		w.Target, w.TargetFromThreshold = pct, true
 	} else if ok {
 		w.TargetFromThreshold = true
@@ -167,17 +180,17 @@ func projectWindow(a *model.Account, p model.Policy, i int, wj model.WindowJudge
 	switch {
 	case !wj.Present:
 		w.Status = StatusNone
-		return w
+		return
 	case wj.Reset:
 		w.Status = StatusReset
-		return w
+		return
 	}
-	w.Points = windowPoints(i, cur, samples, o)
+	w.Points = points
 	w.Left = w.Target - w.Used
 	if w.Used >= w.Target {
 		w.Status = StatusCrossed
 		w.Left = 0
-		return w
+		return
 	}
 	w.Status = StatusNoData
 	if rate, span, ok := rateOf(w.Points, o); ok {
@@ -198,7 +211,6 @@ func projectWindow(a *model.Account, p model.Policy, i int, wj model.WindowJudge
 		}
 	}
 	w.Unused = !w.ResetAt.IsZero() && w.ResetAt.Sub(now) <= o.UnusedWithin && w.Left >= o.UnusedPercent
-	return w
 }
 
 // later of two times.
@@ -209,28 +221,78 @@ func later(a, b time.Time) time.Time {
 	return b
 }
 
-// windowPoints are the readings of the current window (the same reset time as the
-// current snapshot), oldest first, ending with the current one. A reading lower than the
-// one after it cannot belong to the same use (a healed snapshot, a quiet reset), so the
-// series restarts after it.
-func windowPoints(i int, cur Sample, samples []Sample, o Options) []Point {
-	pts := make([]Point, 0, len(samples)+1)
-	for _, s := range samples {
-		if !s.Present[i] || !s.At.Before(cur.At) || !sameReset(s.ResetAt[i], cur.ResetAt[i], o.SameReset) {
+// windowPoints are, for each window that is reported and has not reset, the readings of
+// the current window (the same reset time as the current snapshot), oldest first, ending
+// with the current one. A reading lower than the one after it cannot belong to the same
+// use (a healed snapshot, a quiet reset), so the series restarts after it. Both windows
+// are read in one pass and share one allocation (or the slab's).
+func windowPoints(j *model.Judgement, cur Sample, samples []Sample, o Options, slab *[]Point) (out [2][]Point) {
+	var need [2]bool
+	n := 0
+	for i := range j.Windows {
+		if need[i] = j.Windows[i].Present && !j.Windows[i].Reset; need[i] {
+			n += len(samples) + 1
+		}
+	}
+	if n == 0 {
+		return out
+	}
+	buf := take(slab, n)
+	var pts [2][]Point
+	for i, off := 0, 0; i < len(pts); i++ {
+		if need[i] {
+			pts[i] = buf[off : off : off+len(samples)+1]
+			off += len(samples) + 1
+		}
+	}
+	for k := range samples {
+		s := &samples[k]
+		if !s.At.Before(cur.At) {
 			continue
 		}
-		pts = append(pts, Point{At: s.At, Used: s.Used[i]})
-	}
-	pts = append(pts, Point{At: cur.At, Used: cur.Used[i]})
-	for k := len(pts) - 1; k > 0; k-- {
-		if pts[k-1].Used > pts[k].Used {
-			return pts[k:]
+		for i := range pts {
+			if need[i] && s.Present[i] && sameReset(s.ResetAt[i], cur.ResetAt[i], o.SameReset) {
+				pts[i] = append(pts[i], Point{At: s.At, Used: s.Used[i]})
+			}
 		}
 	}
-	return pts
+	for i := range pts {
+		if !need[i] {
+			continue
+		}
+		p := append(pts[i], Point{At: cur.At, Used: cur.Used[i]})
+		for k := len(p) - 1; k > 0; k-- {
+			if p[k-1].Used > p[k].Used {
+				p = p[k:]
+				break
+			}
+		}
+		out[i] = p[:len(p):len(p)] // an append must not run into the next window's
+	}
+	return out
+}
+
+// slabPoints is how many points ProjectAll allocates at a time.
+const slabPoints = 4096
+
+// take is an empty slice with room for n points, cut from slab (a fresh one when nil).
+func take(slab *[]Point, n int) []Point {
+	if slab == nil {
+		return make([]Point, 0, n)
+	}
+	if cap(*slab)-len(*slab) < n {
+		*slab = make([]Point, 0, max(n, slabPoints))
+	}
+	s := *slab
+	*slab = s[:len(s)+n]
+	return s[len(s) : len(s) : len(s)+n]
 }
 
 func sameReset(a, b time.Time, tol time.Duration) bool {
+	if a == b {
+		// The usual case, and the same answer as below without Sub's overflow check.
+		return tol >= 0
+	}
 	d := a.Sub(b)
 	return d <= tol && d >= -tol
 }
@@ -243,8 +305,8 @@ func rateOf(pts []Point, o Options) (rate float64, span time.Duration, ok bool) 
 	}
 	last := pts[len(pts)-1]
 	first := -1
-	for k, p := range pts {
-		if last.At.Sub(p.At) <= o.Span {
+	for k := range pts {
+		if span = last.At.Sub(pts[k].At); span <= o.Span {
 			first = k
 			break
 		}
@@ -252,7 +314,6 @@ func rateOf(pts []Point, o Options) (rate float64, span time.Duration, ok bool) 
 	if first < 0 || first == len(pts)-1 {
 		return 0, 0, false
 	}
-	span = last.At.Sub(pts[first].At)
 	if span < o.MinSpan {
 		return 0, 0, false
 	}

@@ -14,8 +14,8 @@ import (
 
 // fullEvery is how often a tracking reader still reads every key: the safety net for a
 // lost invalidation. A fleet whose full read is slow waits fullBudget times that read
-// instead, at most fullAtMost: at 100,000 accounts (about a second of reading) the safety
-// net every minute was half of the live monitor's CPU.
+// instead, at most fullAtMost: at 100,000 accounts a full read is about 1.4 s of CPU,
+// which every minute is 2 % of a core.
 const (
 	fullEvery  = time.Minute
 	fullBudget = 300

@@ -77,8 +77,9 @@ func (d *Decoder) decode(a *model.Account, key, raw string) {
 	for m := 0; !done && i >= 0; {
 		if n, end := d.run(&d.topMemo, m, s, i); n > 0 {
 			for k := m; k < m+n; k++ {
-				e := &d.topMemo.e[k]
-				applyTop(a, e.kind, &e.r, &idSeen, &problems)
+				if e := &d.topMemo.e[k]; e.kind != fSkip {
+					applyTop(a, e.kind, &e.r, &idSeen, &problems)
+				}
 			}
 			m += n
 			i, done = memberNext(s, end)
@@ -241,8 +242,9 @@ func (d *Decoder) extra(a *model.Account, s string, i int) int {
 	for m := 0; !done && i >= 0; {
 		if n, end := d.run(&d.extraMemo, m, s, i); n > 0 {
 			for k := m; k < m+n; k++ {
-				e := &d.extraMemo.e[k]
-				applyExtra(q, e.kind, &e.r, &has)
+				if e := &d.extraMemo.e[k]; e.kind != xSkip {
+					applyExtra(q, e.kind, &e.r, &has)
+				}
 			}
 			m += n
 			i, done = memberNext(s, end)

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"time"
 	"unsafe"
@@ -108,13 +109,20 @@ func (d *Decoder) run(ms *memos, m int, s string, i int) (n, end int) {
 	}
 }
 
-// commonPrefix is the length of the longest common prefix of a and b.
+// commonPrefix is the length of the longest common prefix of a and b. It reads sixteen
+// bytes a step without bounds checks: runs of members agree for hundreds of bytes.
 func commonPrefix(a, b string) int {
 	n := min(len(a), len(b))
+	pa, pb := unsafe.Pointer(unsafe.StringData(a)), unsafe.Pointer(unsafe.StringData(b))
 	i := 0
-	for ; i+8 <= n; i += 8 {
-		if x := load8(a, i) ^ load8(b, i); x != 0 {
-			return i + bits.TrailingZeros64(x)>>3
+	for ; i+16 <= n; i += 16 {
+		x := le64(unsafe.Add(pa, i)) ^ le64(unsafe.Add(pb, i))
+		y := le64(unsafe.Add(pa, i+8)) ^ le64(unsafe.Add(pb, i+8))
+		if x|y != 0 {
+			if x != 0 {
+				return i + bits.TrailingZeros64(x)>>3
+			}
+			return i + 8 + bits.TrailingZeros64(y)>>3
 		}
 	}
 	for i < n && a[i] == b[i] {
@@ -122,6 +130,9 @@ func commonPrefix(a, b string) int {
 	}
 	return i
 }
+
+// le64 reads the eight bytes at p, the first in the low byte on any machine.
+func le64(p unsafe.Pointer) uint64 { return binary.LittleEndian.Uint64((*[8]byte)(p)[:]) }
 
 // slot is where the m-th member's result is decoded: its memo, forgotten until keep
 // remembers it again, or the scratch one past the bound.

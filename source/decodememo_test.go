@@ -125,3 +125,25 @@ func FuzzDecodeAfterEdit(f *testing.F) {
 		}
 	})
 }
+
+// commonPrefix agrees with a byte-by-byte count wherever the strings first differ and
+// however long they are.
+func TestCommonPrefix(t *testing.T) {
+	base := strings.Repeat("0123456789abcdef", 5)
+	for n := 0; n <= len(base); n++ {
+		for at := 0; at <= n; at++ {
+			a := base[:n]
+			b := []byte(a)
+			if at < n {
+				b[at] ^= 0x80
+			}
+			want := at
+			if got := commonPrefix(a, string(b)); got != want {
+				t.Fatalf("commonPrefix of %d bytes differing at %d = %d", n, at, got)
+			}
+			if got := commonPrefix(a, a[:at]); got != at {
+				t.Fatalf("commonPrefix of %d bytes and its first %d = %d", n, at, got)
+			}
+		}
+	}
+}

@@ -21,9 +21,14 @@ type Decoder struct {
 	valBuf    []byte // the last escaped string value, unescaped
 	reasonBuf []byte // TempUnschedulableReason while its own JSON is read
 	q         model.Quota
-	memo      *memo    // the Redis reader's, read-only while decoding
-	top       keyShape // the value's members, as the last value stored them
-	extraKeys keyShape // Extra's members, likewise
+	memo      *memo     // the Redis reader's, read-only while decoding
+	top       keyShape  // the value's members, as the last value stored them
+	extraKeys keyShape  // Extra's members, likewise
+	topMemo   memos     // the value's members and what they decoded to, as last read
+	extraMemo memos     // Extra's, likewise
+	vals      [2][]byte // copies of the value being read and the one before (decodememo.go)
+	gen       uint64    // how many values were read; vals[gen&1] is the one being read
+	kept      bool      // the value being read is in vals
 }
 
 // DecodeMeta decodes one value with a fresh Decoder.
@@ -68,7 +73,20 @@ func (d *Decoder) decode(a *model.Account, key, raw string) {
 	idSeen := false
 	var problems []string
 	i, done := objectStart(s, i)
-	for m := 0; !done && i >= 0; m++ {
+	d.keepValue(raw)
+	for m := 0; !done && i >= 0; {
+		if n, end := d.run(&d.topMemo, m, s, i); n > 0 {
+			for k := m; k < m+n; k++ {
+				if e := &d.topMemo.e[k]; e.kind != fSkip {
+					applyTop(a, e.kind, &e.r, &idSeen, &problems)
+				}
+			}
+			m += n
+			i, done = memberNext(s, end)
+			d.topMemo.follows(&d.topMemo.e[m-1], i, done)
+			continue
+		}
+		from := i
 		_, kind, at, ok := d.top.match(m, s, i)
 		if !ok {
 			var raw string
@@ -80,79 +98,19 @@ func (d *Decoder) decode(a *model.Account, key, raw string) {
 			kind = topKind(d.key(raw, esc))
 			d.top.learn(m, s, i, raw, esc, kind)
 		}
-		var v jval
-		switch kind {
-		case fID:
-			if v, i = scalarAt(s, at, 2); i >= 0 {
-				if id, ok := d.intOf(v); ok {
-					a.ID, idSeen = id, true
-				} else if v.kind != jNull {
-					problems = append(problems, "ID is not a number")
-				}
-			}
-		case fName:
-			v, i = scalarAt(s, at, 2)
-			a.Name = d.textOf(v)
-		case fPlatform:
-			v, i = scalarAt(s, at, 2)
-			a.Platform = d.textOf(v)
-		case fType:
-			v, i = scalarAt(s, at, 2)
-			a.Type = d.textOf(v)
-		case fStatus:
-			v, i = scalarAt(s, at, 2)
-			a.Status = d.textOf(v)
-		case fSchedulable:
-			v, i = scalarAt(s, at, 2)
-			a.Schedulable = d.flexBool(v)
-		case fPriority:
-			v, i = scalarAt(s, at, 2)
-			n, _ := d.intOf(v)
-			a.Priority = int(n)
-		case fConcurrency:
-			v, i = scalarAt(s, at, 2)
-			n, _ := d.intOf(v)
-			a.Concurrency = int(n)
-		case fGroupIDs:
-			i = d.groupIDs(a, s, at)
-		case fLastUsedAt:
-			v, i = scalarAt(s, at, 2)
-			a.LastUsedAt = unlessZero(d.flexTime(v))
-		case fExpiresAt:
-			v, i = scalarAt(s, at, 2)
-			a.ExpiresAt = unlessZero(d.flexTime(v))
-		case fAutoPauseOnExpired:
-			v, i = scalarAt(s, at, 2)
-			a.AutoPauseOnExpired = d.flexBool(v)
-		case fRateLimitedAt:
-			v, i = scalarAt(s, at, 2)
-			a.RateLimitedAt = unlessZero(d.flexTime(v))
-		case fRateLimitResetAt:
-			v, i = scalarAt(s, at, 2)
-			a.RateLimitResetAt = unlessZero(d.flexTime(v))
-		case fOverloadUntil:
-			v, i = scalarAt(s, at, 2)
-			a.OverloadUntil = unlessZero(d.flexTime(v))
-		case fTempUnschedulableUntil:
-			v, i = scalarAt(s, at, 2)
-			a.TempUnschedulableUntil = unlessZero(d.flexTime(v))
-		case fSessionWindowEnd:
-			v, i = scalarAt(s, at, 2)
-			if t, ok := d.flexTime(v); ok && (a.Platform == "anthropic" || a.Platform == "") {
-				if u := anthropicUsage(a); u != nil {
-					u.Windows[0].ResetAt, u.Windows[0].HasResetAt = t, true
-				}
-			}
-		case fTempUnschedulableReason:
-			v, i = scalarAt(s, at, 2)
-			a.TempUnschedulableReason = d.textOf(v)
-			a.TempBlock = d.tempBlock(v)
-		case fExtra:
+		var e *memberMemo
+		if memoTop(kind) {
+			e = d.topMemo.slot(m)
+			i = d.parseTop(&e.r, kind, s, at)
+			d.keep(&d.topMemo, e, kind, s, from, i)
+			applyTop(a, kind, &e.r, &idSeen, &problems)
+		} else {
+			d.topMemo.forget(m)
 			i = d.extra(a, s, at)
-		default:
-			i = skipAny(s, at, 2)
 		}
 		i, done = memberNext(s, i)
+		d.topMemo.follows(e, i, done)
+		m++
 	}
 	if i < 0 || skipWS(s, i) != len(s) {
 		*a = model.Account{Key: a.Key, ID: keyID, Invalid: syntaxReason(raw)}
@@ -236,36 +194,36 @@ func topKind(key string) uint8 {
 	return fSkip
 }
 
-// groupIDs appends the numeric members of the GroupIDs array at i; anything else there
-// adds nothing. It returns the index after the value, or -1.
-func (d *Decoder) groupIDs(a *model.Account, s string, i int) int {
+// groupIDs appends the numeric members of the GroupIDs array at i to ids; anything else
+// there adds nothing. It returns the index after the value, or -1.
+func (d *Decoder) groupIDs(ids []int64, s string, i int) ([]int64, int) {
 	if i >= len(s) || s[i] != '[' {
 		_, i = scalarAt(s, i, 2)
-		return i
+		return ids, i
 	}
 	i = skipWS(s, i+1)
 	if i < len(s) && s[i] == ']' {
-		return i + 1
+		return ids, i + 1
 	}
 	for {
 		var v jval
 		if v, i = scalarAt(s, i, 3); i < 0 {
-			return -1
+			return ids, -1
 		}
 		if id, ok := d.intOf(v); ok {
-			a.GroupIDs = append(a.GroupIDs, id)
+			ids = append(ids, id)
 		}
 		if i = skipWS(s, i); i >= len(s) {
-			return -1
+			return ids, -1
 		}
 		switch s[i] {
 		case ',':
 			i = skipWS(s, i+1)
 			continue
 		case ']':
-			return i + 1
+			return ids, i + 1
 		}
-		return -1
+		return ids, -1
 	}
 }
 
@@ -281,7 +239,19 @@ func (d *Decoder) extra(a *model.Account, s string, i int) int {
 	q := &d.q
 	has := false
 	i, done := objectStart(s, i)
-	for m := 0; !done && i >= 0; m++ {
+	for m := 0; !done && i >= 0; {
+		if n, end := d.run(&d.extraMemo, m, s, i); n > 0 {
+			for k := m; k < m+n; k++ {
+				if e := &d.extraMemo.e[k]; e.kind != xSkip {
+					applyExtra(q, e.kind, &e.r, &has)
+				}
+			}
+			m += n
+			i, done = memberNext(s, end)
+			d.extraMemo.follows(&d.extraMemo.e[m-1], i, done)
+			continue
+		}
+		from := i
 		key, kind, at, ok := d.extraKeys.match(m, s, i)
 		if !ok {
 			var raw string
@@ -293,14 +263,22 @@ func (d *Decoder) extra(a *model.Account, s string, i int) int {
 			kind = extraKind(key)
 			d.extraKeys.learn(m, s, i, raw, esc, kind)
 		}
+		if memoExtra(kind) {
+			e := d.extraMemo.slot(m)
+			i = d.parseExtra(&e.r, kind, s, at)
+			d.keep(&d.extraMemo, e, kind, s, from, i)
+			applyExtra(q, kind, &e.r, &has)
+			i, done = memberNext(s, i)
+			d.extraMemo.follows(e, i, done)
+			m++
+			continue
+		}
+		d.extraMemo.forget(m)
+		m++
 		var v jval
 		switch kind {
 		case xModelLimits:
 			a.ModelLimits, i = d.modelLimits(s, at)
-		case xUpdatedAt:
-			v, i = scalarAt(s, at, 3)
-			q.UpdatedAt, q.HasUpdatedAt = d.flexTime(v)
-			has = true
 		case xCardState:
 			r := autoReset(q)
 			r.Card, i = d.cardState(s, at)
@@ -316,11 +294,6 @@ func (d *Decoder) extra(a *model.Account, s string, i int) int {
 		case xProviderUsage:
 			v, i = scalarAt(s, at, 3)
 			d.decodeProviderUsage(a, key, v)
-		case xSkip:
-			i = skipAny(s, at, 3)
-		default:
-			v, i = scalarAt(s, at, 3)
-			d.window(&q.Windows[(kind-xWindow)/windowFields], (kind-xWindow)%windowFields, v, &has)
 		}
 		i, done = memberNext(s, i)
 	}
@@ -420,31 +393,48 @@ func windowKind(key string) uint8 {
 	return xWindow + uint8(n)*windowFields + f
 }
 
-// window stores a window's field from its value v.
-func (d *Decoder) window(w *model.WindowSnapshot, field uint8, v jval, has *bool) {
+// parseWindow decodes a window's field from its value v into r.
+func (d *Decoder) parseWindow(r *memoResult, field uint8, v jval) {
 	switch field {
 	case wUsedPercent:
-		w.UsedPercent, _ = d.flexNumber(v)
-		w.Present, w.HasUsed, *has = true, true, true
+		r.f, _ = d.flexNumber(v)
 	case wResetAt:
-		w.ResetAt, w.HasResetAt = d.flexTime(v)
+		r.t, r.ok = d.flexTime(v)
 		if v.kind == jString && !v.esc && v.raw != "" && v.raw[0] > ' ' && v.raw[0] < utf8.RuneSelf &&
 			v.raw[len(v.raw)-1] > ' ' && v.raw[len(v.raw)-1] < utf8.RuneSelf {
 			// nothing for TrimSpace to trim: the scheduling read is the strict one
-			w.SchedResetAt, w.HasSchedResetAt = w.ResetAt, w.HasResetAt
+			r.t2, r.ok2 = r.t, r.ok
 		} else {
-			w.SchedResetAt, w.HasSchedResetAt = d.schedResetAt(v)
+			r.t2, r.ok2 = d.schedResetAt(v)
 		}
-		w.Present, *has = true, true
 	case wResetAfterSeconds:
-		w.ResetAfterSeconds = d.flexInt(v)
-		w.Present, *has = true, true
+		r.n = int64(d.flexInt(v))
 	case wThreshold:
 		t, _ := d.flexNumber(v)
-		w.Threshold = model.ClampRatio(t)
-		w.ThresholdNaN = v.kind == jString && isNaNText(d.view(v))
+		r.f = model.ClampRatio(t)
+		r.b = v.kind == jString && isNaNText(d.view(v))
 	case wDisabled:
-		w.Disabled = d.flexBool(v)
+		r.b = d.flexBool(v)
+	}
+}
+
+// applyWindow stores a window's field, decoded to r, in w.
+func applyWindow(w *model.WindowSnapshot, field uint8, r *memoResult, has *bool) {
+	switch field {
+	case wUsedPercent:
+		w.UsedPercent = r.f
+		w.Present, w.HasUsed, *has = true, true, true
+	case wResetAt:
+		w.ResetAt, w.HasResetAt = r.t, r.ok
+		w.SchedResetAt, w.HasSchedResetAt = r.t2, r.ok2
+		w.Present, *has = true, true
+	case wResetAfterSeconds:
+		w.ResetAfterSeconds = int(r.n)
+		w.Present, *has = true, true
+	case wThreshold:
+		w.Threshold, w.ThresholdNaN = r.f, r.b
+	case wDisabled:
+		w.Disabled = r.b
 	}
 }
 

@@ -197,13 +197,13 @@ var reasonKeys = [...]string{"source", "window", "platform", "error_message", "u
 // key spelled that way without escapes, and once a lookup had to unescape the keys (no
 // plain key matched), this and every later lookup takes the first key that unescapes to
 // the name.
-func (d *Decoder) tempBlock(v jval) *model.TempBlock {
+func (d *Decoder) tempBlock(v jval) (model.TempBlock, bool) {
 	if v.kind != jString {
-		return nil
+		return model.TempBlock{}, false
 	}
 	doc := strings.TrimSpace(d.view(v))
 	if !strings.HasPrefix(doc, "{") {
-		return nil
+		return model.TempBlock{}, false
 	}
 	if v.esc { // doc is in the value buffer, which reading its members reuses
 		d.reasonBuf = append(d.reasonBuf[:0], doc...)
@@ -215,11 +215,11 @@ func (d *Decoder) tempBlock(v jval) *model.TempBlock {
 	for !done && i >= 0 {
 		raw, esc, at := memberKey(doc, i)
 		if at < 0 {
-			return nil
+			return model.TempBlock{}, false
 		}
 		var m jval
 		if m, i = scalarAt(doc, at, 2); i < 0 {
-			return nil
+			return model.TempBlock{}, false
 		}
 		key := d.key(raw, esc)
 		for n, name := range reasonKeys {
@@ -233,7 +233,7 @@ func (d *Decoder) tempBlock(v jval) *model.TempBlock {
 		i, done = memberNext(doc, i)
 	}
 	if i < 0 || skipWS(doc, i) != len(doc) {
-		return nil
+		return model.TempBlock{}, false
 	}
 	unescapedKeys := false
 	get := func(n int) (jval, bool) {
@@ -245,9 +245,9 @@ func (d *Decoder) tempBlock(v jval) *model.TempBlock {
 	}
 	src, ok := get(0)
 	if !ok || src.kind != jString || !model.IsQuotaTempSource(strings.TrimSpace(d.view(src))) {
-		return nil
+		return model.TempBlock{}, false
 	}
-	b := &model.TempBlock{Source: strings.Clone(strings.TrimSpace(d.view(src)))}
+	b := model.TempBlock{Source: strings.Clone(strings.TrimSpace(d.view(src)))}
 	if w, ok := get(1); ok {
 		b.Window = d.textOf(w)
 	}
@@ -263,7 +263,7 @@ func (d *Decoder) tempBlock(v jval) *model.TempBlock {
 	if t, ok := get(5); ok {
 		b.ThresholdPercent, _ = d.flexNumber(t)
 	}
-	return b
+	return b, true
 }
 
 // decodeProviderUsage reads <provider>_{5h,weekly}_{used_percent,reset_at} of Kimi and

@@ -77,7 +77,8 @@ func main() {
 		admin.FlushAll(context.Background())
 		redistest.Seed(t, admin, redistest.DirtyFleet(n, "sched:", time.Now()))
 		if *serve {
-			fmt.Printf("%d accounts at %s; ctrl+c stops it\n", n, srv.URL())
+			fmt.Printf("%d accounts at %s, %d rewritten a second; ctrl+c stops it\n", n, srv.URL(), *churn)
+			rewrite(admin, n, *churn, make(chan struct{}))
 			select {}
 		}
 		bins := strings.Split(*bin, ",")
@@ -174,28 +175,9 @@ type liveResult struct {
 }
 
 func measureLive(t *runner, admin *redis.Client, n int, bin, url string, interval, warmup, window time.Duration, churn int) liveResult {
-	// The gateway rewrites a few snapshots a second, as live traffic does.
 	stop := make(chan struct{})
 	defer close(stop)
-	go func() {
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		next := 1
-		for {
-			select {
-			case <-stop:
-				return
-			case now := <-tick.C:
-				pipe := admin.Pipeline()
-				for range churn {
-					id := int64(next%n + 1)
-					next += 7919 // a prime: every account in turn, spread over the keyspace
-					pipe.Set(context.Background(), "sched:meta:"+strconv.FormatInt(id, 10), redistest.MetaValue(id, now, float64(now.Second()), 40, time.Second), 0)
-				}
-				pipe.Exec(context.Background())
-			}
-		}
-	}()
+	rewrite(admin, n, churn, stop)
 	sessions++
 	sock := fmt.Sprintf("qtbench-%d-%d", os.Getpid(), sessions)
 	tmux := func(args ...string) (string, error) {
@@ -226,6 +208,29 @@ func measureLive(t *runner, admin *redis.Client, n int, bin, url string, interva
 	}
 	slices.Sort(rss)
 	return liveResult{cpuPercent: 100 * float64(cpu1-cpu0) / float64(took), rssMedian: rss[len(rss)/2], rssMax: rss[len(rss)-1], perMin: perMin}
+}
+
+// rewrite rewrites churn snapshots a second until stop closes, as live traffic does.
+func rewrite(admin *redis.Client, n, churn int, stop chan struct{}) {
+	go func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		next := 1
+		for {
+			select {
+			case <-stop:
+				return
+			case now := <-tick.C:
+				pipe := admin.Pipeline()
+				for range churn {
+					id := int64(next%n + 1)
+					next += 7919 // a prime: every account in turn, spread over the keyspace
+					pipe.Set(context.Background(), "sched:meta:"+strconv.FormatInt(id, 10), redistest.MetaValue(id, now, float64(now.Second()), 40, time.Second), 0)
+				}
+				pipe.Exec(context.Background())
+			}
+		}
+	}()
 }
 
 // printLive reports a build's live measures: medians over the runs (each run's RSS is

@@ -374,3 +374,53 @@ func EarliestDry(groups []Group) (Group, bool) {
 	}
 	return Group{}, false
 }
+
+// Recount brings the groups of the last projection up to the accounts' judgements now
+// (js, parallel to accounts): how many accounts each holds, and how many are schedulable,
+// paused and blocked. What was projected ahead (Projected, DryAt, Stale) is kept: it moves
+// slowly, and projecting 100,000 accounts again for every state change was most of the
+// live monitor's CPU. It returns false when only a new projection can answer: a group
+// appeared or emptied, or one ran dry or came back.
+func Recount(groups []Group, accounts []model.Account, js []model.Judgement) ([]Group, bool) {
+	type bucket struct {
+		id       int64
+		platform string
+	}
+	index := make(map[bucket]int, len(groups))
+	out := make([]Group, len(groups))
+	for i, g := range groups {
+		index[bucket{g.ID, g.Platform}] = i
+		out[i] = g
+		out[i].Accounts, out[i].Schedulable, out[i].Paused, out[i].Blocked = 0, 0, 0, 0
+	}
+	var ids []int64
+	for k := range accounts {
+		a := &accounts[k]
+		if a.Invalid != "" {
+			continue // as in Groups: an unreadable value's groups are unknown
+		}
+		ids = groupIDs(ids[:0], a.GroupIDs)
+		for _, id := range ids {
+			i, ok := index[bucket{id, a.Platform}]
+			if !ok {
+				return nil, false
+			}
+			g := &out[i]
+			g.Accounts++
+			switch js[k].State {
+			case model.StateOK, model.StateWarn:
+				g.Schedulable++
+			case model.StatePaused, model.StateStaleProbe:
+				g.Paused++
+			default:
+				g.Blocked++
+			}
+		}
+	}
+	for i := range out {
+		if out[i].Accounts == 0 || (out[i].Schedulable == 0) != (groups[i].Schedulable == 0) {
+			return nil, false
+		}
+	}
+	return out, true
+}

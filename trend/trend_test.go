@@ -183,3 +183,73 @@ func TestGroups(t *testing.T) {
 		t.Fatalf("earliest dry: %+v", g)
 	}
 }
+
+// Recount refreshes a projection's counts now from new judgements, keeps its look ahead,
+// and gives up when the groups themselves changed or one ran dry or came back.
+func TestRecount(t *testing.T) {
+	p := model.DefaultPolicy()
+	reset := now.Add(4 * time.Hour)
+	var accounts []model.Account
+	for id := int64(1); id <= 4; id++ {
+		a := account(0, 10, 0.95, reset)
+		a.ID, a.GroupIDs = id, []int64{3}
+		accounts = append(accounts, *a)
+	}
+	accounts[3].GroupIDs = []int64{3, 4}
+	judge := func() []model.Judgement {
+		js := make([]model.Judgement, len(accounts))
+		for i := range accounts {
+			js[i] = model.Judge(&accounts[i], p, now)
+		}
+		return js
+	}
+	members := func(js []model.Judgement) []Member {
+		ms := make([]Member, len(accounts))
+		fs := make([]Forecast, len(accounts))
+		for i := range accounts {
+			fs[i] = Project(&accounts[i], js[i], nil, p, DefaultOptions(), now)
+			ms[i] = Member{Account: &accounts[i], Judgement: &js[i], Forecast: &fs[i]}
+		}
+		return ms
+	}
+	js := judge()
+	groups := Groups(members(js), p, DefaultOptions(), now)
+
+	// Account 1 pauses: group 3 has one schedulable account fewer, group 4 is as it was.
+	accounts[0].Quota.Windows[0].UsedPercent = 99
+	js = judge()
+	got, ok := Recount(groups, accounts, js)
+	if !ok {
+		t.Fatal("recount gave up on a plain state change")
+	}
+	want := Groups(members(js), p, DefaultOptions(), now)
+	for i := range want {
+		w, g := want[i], got[i]
+		if g.ID != w.ID || g.Accounts != w.Accounts || g.Schedulable != w.Schedulable || g.Paused != w.Paused || g.Blocked != w.Blocked {
+			t.Errorf("group %d: recounted %+v, projected %+v", w.ID, g, w)
+		}
+		if g.Projected != groups[i].Projected || !g.DryAt.Equal(groups[i].DryAt) {
+			t.Errorf("group %d: the look ahead moved: %+v, was %+v", w.ID, g, groups[i])
+		}
+	}
+	if groups[1].Schedulable != 1 || groups[0].Schedulable != 4 {
+		t.Fatalf("the last projection was written to: %+v", groups)
+	}
+
+	// Group 4's only account pauses: it runs dry, which only a projection can date.
+	accounts[3].Quota.Windows[0].UsedPercent = 99
+	if _, ok := Recount(groups, accounts, judge()); ok {
+		t.Error("recount kept a group that ran dry")
+	}
+	accounts[3].Quota.Windows[0].UsedPercent = 10
+	// An account joins a group the projection has not seen.
+	accounts[2].GroupIDs = []int64{5}
+	if _, ok := Recount(groups, accounts, judge()); ok {
+		t.Error("recount kept groups when a new one appeared")
+	}
+	// Group 4 empties.
+	accounts[2].GroupIDs, accounts[3].GroupIDs = []int64{3}, []int64{3}
+	if _, ok := Recount(groups, accounts, judge()); ok {
+		t.Error("recount kept a group that emptied")
+	}
+}

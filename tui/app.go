@@ -18,6 +18,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/quotatop/quotatop/action"
 	"github.com/quotatop/quotatop/model"
+	"github.com/quotatop/quotatop/trend"
 )
 
 // Reader is the snapshot storage as the monitor needs it.
@@ -159,13 +160,14 @@ type Model struct {
 	switcher *switcher
 	// trends are the last poll's projections (history.go).
 	trends *trends
-	// projectedAt is when the shown projections were made, projectTook how long they
-	// took and projectedStates the fleet's stateChanges they saw: a fleet whose projection
-	// is slow is projected less often than every poll (history.go).
-	projectedAt     time.Time
-	projectTook     time.Duration
-	cores           int // the projection runs on this many (runtime.GOMAXPROCS)
-	projectedStates uint64
+	// projectedAt is when the shown projections were made in full and projectTook how
+	// long that took: a fleet whose projection is slow is projected in full less often
+	// than every poll, and in between only what changed (history.go). regroup says the
+	// groups changed in a way only a full projection answers.
+	projectedAt time.Time
+	projectTook time.Duration
+	cores       int // the projection runs on this many (runtime.GOMAXPROCS)
+	regroup     bool
 	// events is the events pane's state (see events.go).
 	events eventsPane
 }
@@ -232,6 +234,10 @@ func (m Model) pollCmd(gen int) tea.Cmd {
 	reader, clock, timeout, alerts := m.opts.Reader, m.opts.Clock, m.opts.PollTimeout, m.opts.Alerts
 	hist, policy := m.opts.History, m.ctx.Policy
 	projectNow := m.projectDue()
+	var lastGroups []trend.Group
+	if m.trends != nil {
+		lastGroups = m.trends.groups // never written: a recount makes a new slice
+	}
 	return func() tea.Msg {
 		started := clock()
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -243,14 +249,18 @@ func (m Model) pollCmd(gen int) tea.Cmd {
 		judged := func(jd Judged) {
 			msg.fresh = freshIndexes(jd)
 			switch {
-			case hist != nil && projectNow:
+			case hist == nil:
+			case projectNow || msg.fresh == nil:
 				msg.trends = project(hist, accounts, msg.fresh, jd.Judgements, policy, msg.finished)
 				msg.projectTook = clock().Sub(msg.finished)
 				if sink, ok := alerts.(ForecastSink); ok {
 					sink.PauseTimes(msg.trends.pauses) // projected once, for the screen and the events
 				}
-			case hist != nil:
-				hist.RecordChanged(accounts, msg.fresh, policy, msg.finished) // the history samples every poll
+			default:
+				msg.trends = projectFresh(hist, accounts, msg.fresh, jd.Judgements, lastGroups, policy, msg.finished)
+				if sink, ok := alerts.(ForecastSink); ok {
+					sink.PatchPauseTimes(msg.trends.pauses)
+				}
 			}
 		}
 		switch {
@@ -378,8 +388,8 @@ func (m Model) pollDone(msg pollDoneMsg) (tea.Model, tea.Cmd) {
 		m.haveData, m.lastGood, m.lastTook = true, msg.finished, msg.finished.Sub(msg.started)
 		m.readMode = msg.readMode
 		m.fleet.SetPoll(msg.accounts, msg.fresh, m.ctx.Policy, m.ctx.Now)
-		if msg.trends != nil {
-			m.projectedAt, m.projectTook, m.projectedStates = msg.finished, msg.projectTook, m.fleet.stateChanges
+		if msg.trends != nil && !msg.trends.partial {
+			m.projectedAt, m.projectTook, m.regroup = msg.finished, msg.projectTook, false
 		}
 		m.setTrends(msg.trends) // history.go
 		delay = m.stretch(m.lastTook)

@@ -44,6 +44,9 @@ type Judged struct {
 // time-to-dry events and metrics: the poll projects once for both.
 type ForecastSink interface {
 	PauseTimes(map[int64][2]time.Time)
+	// PatchPauseTimes takes a partial projection's: only the accounts it projected, a
+	// zero value clearing an account's.
+	PatchPauseTimes(map[int64][2]time.Time)
 }
 
 // eventsLen is how many events the pane keeps.

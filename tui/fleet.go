@@ -156,13 +156,10 @@ type Fleet struct {
 	// moves ages, which are drawn from the clock.
 	nextChange time.Time
 
-	// The cursor and marks follow storage keys: two keys may claim one account ID.
-	// stateChanges counts the rows whose state changed when judged: a change makes the
-	// projections due sooner (history.go).
-	stateChanges uint64
 	// dryAt is each group's dry time from the last poll's projections (history.go).
 	dryAt map[string]time.Time
 
+	// The cursor and marks follow storage keys: two keys may claim one account ID.
 	cursorKey string
 	hasCursor bool
 	cursorPos int // index in view, kept to place the cursor when its account vanishes
@@ -280,7 +277,7 @@ func (f *Fleet) SetPoll(accounts []model.Account, fresh []int32, p model.Policy,
 			k++
 		}
 		if k < len(old) && a.Rev != 0 && old[k].acc.Rev == a.Rev && old[k].acc.ID == a.ID && old[k].acc.Key == a.Key {
-			f.rows[n] = entry{acc: a, at: old[k].at, search: old[k].search}
+			f.rows[n] = entry{acc: a, at: old[k].at, search: old[k].search, o: old[k].o}
 			f.sums[n] = oldSums[k]
 			k++
 			continue
@@ -355,13 +352,9 @@ func searchText(a *model.Account) string {
 // judge judges row i at now under p (the fleet's policy) and refreshes its summary.
 func (f *Fleet) judge(i int, p model.Policy, now time.Time) {
 	e := &f.rows[i]
-	was, first := model.States[f.sums[i].severity], e.at == 0
 	e.at = now.UnixNano()
 	rv := judged(e, p, now)
 	r := &rv
-	if first || r.j.State != was {
-		f.stateChanges++
-	}
 	s := summary{severity: int8(r.j.State.Severity()), used: [2]float32{float32(usedKey(r, 0)), float32(usedKey(r, 1))},
 		taken: noTime, reset: noTime}
 	if t, ok := r.sampledAt(); ok {

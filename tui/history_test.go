@@ -221,7 +221,6 @@ func TestProjectDue(t *testing.T) {
 	m.cores = 1 // the waits below are for a projection on one core
 	now := m.ctx.Now
 	m.trends = &trends{}
-	m.projectedStates = m.fleet.stateChanges
 	m.projectedAt, m.projectTook = now.Add(-10*time.Second), time.Second
 	if m.projectDue() {
 		t.Fatal("a slow projection made again after 10 s")
@@ -243,17 +242,14 @@ func TestProjectDue(t *testing.T) {
 		t.Fatal("a cheap projection skipped")
 	}
 
-	// An account that changes state makes it due after a sixth of the wait.
+	// Groups that only a full projection can answer for make it due at once.
 	m.projectedAt, m.projectTook = now.Add(-3*time.Second), 15*time.Millisecond
 	if m.projectDue() {
-		t.Fatal("a 15 ms projection made again after 3 s with no state changed")
+		t.Fatal("a 15 ms projection made again after 3 s")
 	}
-	r := m.fleet.rowAt(0)
-	r.acc.Schedulable = !r.acc.Schedulable
-	m.fleet.judge(0, m.ctx.Policy, now)
-	r = m.fleet.rowAt(0)
+	m.setTrends(&trends{partial: true, outlooks: map[int64]outlook{}})
 	if !m.projectDue() {
-		t.Fatalf("a state change (now %s) did not make the projection due after 3 s", r.j.State)
+		t.Fatal("a partial projection that could not recount the groups did not make a full one due")
 	}
 	before := m.trends
 	m.setTrends(nil)
@@ -265,7 +261,7 @@ func TestProjectDue(t *testing.T) {
 // A projection that ran on two cores cost twice its time: it waits twice as long.
 func TestProjectDueCountsCores(t *testing.T) {
 	m := newTestModel(t, 120, 30, false)
-	m.trends, m.projectedStates = &trends{}, m.fleet.stateChanges
+	m.trends = &trends{}
 	m.projectTook, m.projectedAt = 10*time.Millisecond, m.ctx.Now.Add(-15*time.Second)
 	m.cores = 1
 	if !m.projectDue() {
@@ -274,5 +270,74 @@ func TestProjectDueCountsCores(t *testing.T) {
 	m.cores = 2
 	if m.projectDue() {
 		t.Fatal("10 ms on two cores (20 ms of CPU) projected again after 15 s")
+	}
+}
+
+// A poll between full projections projects only the accounts that changed and recounts
+// the groups: what the table then holds for every account, and the groups' counts now,
+// are what a full projection of the same poll gives.
+func TestPartialProjectionMatchesFull(t *testing.T) {
+	partial, full := newTestModel(t, 120, 40, false), newTestModel(t, 120, 40, false)
+	partial.projectTook = time.Second // the last full projection is not due again yet
+	p, h := partial.ctx.Policy, partial.opts.History
+	accounts := demo.Accounts(t0)
+	js := judgeAll(accounts, p, t0)
+	// Two schedulable accounts with a snapshot pause; one fresh account stays as it was.
+	var fresh []int32
+	for i := range accounts {
+		if a := &accounts[i]; len(fresh) < 2 && a.Quota != nil && schedulable(js[i].State) && len(a.GroupIDs) > 0 {
+			a.Quota.Windows[0].UsedPercent = 100
+			a.Rev++
+			fresh = append(fresh, int32(i))
+		}
+	}
+	fresh = append(fresh, int32(len(accounts)-1))
+	js = judgeAll(accounts, p, t0)
+	for _, i := range fresh[:2] {
+		if schedulable(js[i].State) {
+			t.Fatalf("%s is still %s", accounts[i].Name, js[i].State)
+		}
+	}
+	tr := projectFresh(h, accounts, fresh, js, partial.trends.groups, p, t0)
+	if tr.groups == nil {
+		t.Fatal("the groups could not be recounted after two accounts paused")
+	}
+	partial = update(t, partial, pollDoneMsg{gen: 1, accounts: accounts, fresh: fresh, trends: tr, started: t0, finished: t0})
+	full = update(t, full, pollDoneMsg{gen: 1, accounts: accounts, trends: project(h, accounts, nil, js, p, t0), started: t0, finished: t0})
+	if partial.projectDue() {
+		t.Fatal("a partial projection made a full one due")
+	}
+	for n := range full.fleet.rows {
+		want, got := full.fleet.rowAt(n), partial.fleet.rowAt(n)
+		if got.acc.ID != want.acc.ID || got.o != want.o || partial.fleet.sums[n] != full.fleet.sums[n] {
+			t.Errorf("%s: partial %+v %+v, full %+v %+v", want.acc.Name, got.o, partial.fleet.sums[n], want.o, full.fleet.sums[n])
+		}
+	}
+	if len(partial.trends.groups) != len(full.trends.groups) {
+		t.Fatalf("%d groups, full projection %d", len(partial.trends.groups), len(full.trends.groups))
+	}
+	counts := func(g trend.Group) [5]int { return [5]int{int(g.ID), g.Accounts, g.Schedulable, g.Paused, g.Blocked} }
+	byBucket := map[string][5]int{}
+	for _, g := range full.trends.groups {
+		byBucket[bucketOf(g.ID, g.Platform)] = counts(g)
+	}
+	for _, g := range partial.trends.groups {
+		if want := byBucket[bucketOf(g.ID, g.Platform)]; counts(g) != want {
+			t.Errorf("group %s: recounted %v, projected %v", bucketOf(g.ID, g.Platform), counts(g), want)
+		}
+	}
+
+	// Every schedulable account pausing empties the groups' capacity: only a full
+	// projection can date that, and the next poll makes one.
+	for i := range accounts {
+		if accounts[i].Quota != nil {
+			accounts[i].Quota.Windows[0].UsedPercent = 100
+		}
+	}
+	js = judgeAll(accounts, p, t0)
+	tr = projectFresh(h, accounts, fresh, js, partial.trends.groups, p, t0)
+	partial = update(t, partial, pollDoneMsg{gen: 1, accounts: accounts, fresh: fresh, trends: tr, started: t0, finished: t0})
+	if tr.groups != nil || !partial.projectDue() {
+		t.Fatal("groups that ran dry did not make a full projection due")
 	}
 }

@@ -55,6 +55,22 @@ func (f *forecastProjector) PauseTimes(m map[int64][2]time.Time) {
 	f.mu.Unlock()
 }
 
+// PatchPauseTimes takes a partial projection's (tui.ForecastSink).
+func (f *forecastProjector) PatchPauseTimes(m map[int64][2]time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.pauses == nil {
+		f.pauses = make(map[int64][2]time.Time, len(m))
+	}
+	for id, at := range m {
+		if at == ([2]time.Time{}) {
+			delete(f.pauses, id)
+		} else {
+			f.pauses[id] = at
+		}
+	}
+}
+
 // TimeToDry is how long until the window crosses its pause point, as last projected.
 func (f *forecastProjector) TimeToDry(id int64, w model.WindowName, now time.Time) (time.Duration, bool) {
 	f.mu.Lock()

@@ -375,52 +375,140 @@ func EarliestDry(groups []Group) (Group, bool) {
 	return Group{}, false
 }
 
-// Recount brings the groups of the last projection up to the accounts' judgements now
-// (js, parallel to accounts): how many accounts each holds, and how many are schedulable,
-// paused and blocked. What was projected ahead (Projected, DryAt, Stale) is kept: it moves
-// slowly, and projecting 100,000 accounts again for every state change was most of the
-// live monitor's CPU. It returns false when only a new projection can answer: a group
-// appeared or emptied, or one ran dry or came back.
-func Recount(groups []Group, accounts []model.Account, js []model.Judgement) ([]Group, bool) {
-	type bucket struct {
-		id       int64
-		platform string
+// Counter keeps the groups of a projection counted as the accounts' judgements change,
+// without projecting again: what each group holds now (Accounts, Schedulable, Paused,
+// Blocked). What was projected ahead (Projected, DryAt, Stale) is kept: it moves slowly,
+// and projecting 100,000 accounts again for every state change was most of the live
+// monitor's CPU. Each update costs only the accounts that changed. A Counter is not safe
+// for concurrent use.
+type Counter struct {
+	groups []Group
+	index  map[bucket]int32
+	// Per account (by index into the accounts it was made from): how it counts (a
+	// class), and in which groups: indexes into groups, account k's being
+	// in[off[k]:off[k+1]] (one slice for all, not one per account, for the collector).
+	class []int8
+	off   []int32
+	in    []int32
+	ok    bool
+}
+
+type bucket struct {
+	id       int64
+	platform string
+}
+
+// Classes of accounts as a group counts them.
+const (
+	classNone int8 = iota // unreadable: in no group
+	classSchedulable
+	classPaused
+	classBlocked
+)
+
+func classOf(a *model.Account, s model.State) int8 {
+	switch {
+	case a.Invalid != "":
+		return classNone
+	case s == model.StateOK || s == model.StateWarn:
+		return classSchedulable
+	case s == model.StatePaused || s == model.StateStaleProbe:
+		return classPaused
 	}
-	index := make(map[bucket]int, len(groups))
-	out := make([]Group, len(groups))
-	for i, g := range groups {
-		index[bucket{g.ID, g.Platform}] = i
-		out[i] = g
-		out[i].Accounts, out[i].Schedulable, out[i].Paused, out[i].Blocked = 0, 0, 0, 0
+	return classBlocked
+}
+
+// NewCounter counts accounts (judged as js says) into the groups Groups made of them.
+func NewCounter(groups []Group, accounts []model.Account, js []model.Judgement) *Counter {
+	c := &Counter{groups: slices.Clone(groups), index: make(map[bucket]int32, len(groups)),
+		class: make([]int8, len(accounts)), off: make([]int32, len(accounts)+1), in: make([]int32, 0, len(accounts)), ok: true}
+	for i, g := range c.groups {
+		c.index[bucket{g.ID, g.Platform}] = int32(i)
 	}
-	var ids []int64
 	for k := range accounts {
 		a := &accounts[k]
-		if a.Invalid != "" {
-			continue // as in Groups: an unreadable value's groups are unknown
+		c.class[k] = classOf(a, js[k].State)
+		var found bool
+		if c.in, found = c.groupsOf(c.in, a, c.class[k]); !found {
+			c.ok = false // not the accounts the groups were made of
+			return c
 		}
-		ids = groupIDs(ids[:0], a.GroupIDs)
-		for _, id := range ids {
-			i, ok := index[bucket{id, a.Platform}]
-			if !ok {
-				return nil, false
-			}
-			g := &out[i]
-			g.Accounts++
-			switch js[k].State {
-			case model.StateOK, model.StateWarn:
-				g.Schedulable++
-			case model.StatePaused, model.StateStaleProbe:
-				g.Paused++
-			default:
-				g.Blocked++
-			}
-		}
+		c.off[k+1] = int32(len(c.in))
 	}
-	for i := range out {
-		if out[i].Accounts == 0 || (out[i].Schedulable == 0) != (groups[i].Schedulable == 0) {
+	return c
+}
+
+// groupsOf appends to dst the indexes of the account's groups, none when it is unreadable;
+// false when one is not among the groups.
+func (c *Counter) groupsOf(dst []int32, a *model.Account, class int8) ([]int32, bool) {
+	if class == classNone {
+		return dst, true
+	}
+	ids := a.GroupIDs
+	if len(ids) == 1 && ids[0] > 0 {
+		i, found := c.index[bucket{ids[0], a.Platform}]
+		return append(dst, i), found
+	}
+	for _, id := range groupIDs(nil, ids) {
+		i, found := c.index[bucket{id, a.Platform}]
+		if !found {
+			return dst, false
+		}
+		dst = append(dst, i)
+	}
+	return dst, true
+}
+
+// Update counts the accounts listed in fresh (indexes into accounts, the same accounts in
+// the same places as before) as js now judges them, and returns the groups so counted,
+// a new slice. It returns false when only a new projection can answer: an account's
+// groups changed (or it became readable or unreadable), a group emptied, or one ran dry
+// or came back. After false the Counter stays unusable.
+func (c *Counter) Update(accounts []model.Account, js []model.Judgement, fresh []int32) ([]Group, bool) {
+	if !c.ok || len(accounts) != len(c.class) {
+		c.ok = false
+		return nil, false
+	}
+	was := make([]int, len(c.groups))
+	for i := range c.groups {
+		was[i] = c.groups[i].Schedulable
+	}
+	var in []int32
+	for _, k := range fresh {
+		a := &accounts[k]
+		class := classOf(a, js[k].State)
+		var found bool
+		in, found = c.groupsOf(in[:0], a, class)
+		groups := c.in[c.off[k]:c.off[k+1]]
+		if !found || !slices.Equal(in, groups) {
+			c.ok = false // its groups changed: they are projected again
+			return nil, false
+		}
+		c.count(c.class[k], groups, -1)
+		c.count(class, groups, 1)
+		c.class[k] = class
+	}
+	for i := range c.groups {
+		if g := &c.groups[i]; g.Accounts == 0 || (g.Schedulable == 0) != (was[i] == 0) {
+			c.ok = false
 			return nil, false
 		}
 	}
-	return out, true
+	return slices.Clone(c.groups), true
+}
+
+// count adds n accounts of class to the groups in.
+func (c *Counter) count(class int8, in []int32, n int) {
+	for _, i := range in {
+		g := &c.groups[i]
+		g.Accounts += n
+		switch class {
+		case classSchedulable:
+			g.Schedulable += n
+		case classPaused:
+			g.Paused += n
+		case classBlocked:
+			g.Blocked += n
+		}
+	}
 }

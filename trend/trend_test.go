@@ -184,18 +184,20 @@ func TestGroups(t *testing.T) {
 	}
 }
 
-// Recount refreshes a projection's counts now from new judgements, keeps its look ahead,
-// and gives up when the groups themselves changed or one ran dry or came back.
-func TestRecount(t *testing.T) {
+// A Counter follows a projection's groups as accounts change state: its counts are what
+// a new projection counts, its look ahead stays, and it gives up when the groups
+// themselves changed or one ran dry or came back.
+func TestCounter(t *testing.T) {
 	p := model.DefaultPolicy()
 	reset := now.Add(4 * time.Hour)
 	var accounts []model.Account
-	for id := int64(1); id <= 4; id++ {
+	for id := int64(1); id <= 5; id++ {
 		a := account(0, 10, 0.95, reset)
 		a.ID, a.GroupIDs = id, []int64{3}
 		accounts = append(accounts, *a)
 	}
 	accounts[3].GroupIDs = []int64{3, 4}
+	accounts[4].GroupIDs = nil // ungrouped: group 0
 	judge := func() []model.Judgement {
 		js := make([]model.Judgement, len(accounts))
 		for i := range accounts {
@@ -203,53 +205,70 @@ func TestRecount(t *testing.T) {
 		}
 		return js
 	}
-	members := func(js []model.Judgement) []Member {
+	groupsOf := func(js []model.Judgement) []Group {
 		ms := make([]Member, len(accounts))
 		fs := make([]Forecast, len(accounts))
 		for i := range accounts {
 			fs[i] = Project(&accounts[i], js[i], nil, p, DefaultOptions(), now)
 			ms[i] = Member{Account: &accounts[i], Judgement: &js[i], Forecast: &fs[i]}
 		}
-		return ms
+		return Groups(ms, p, DefaultOptions(), now)
 	}
 	js := judge()
-	groups := Groups(members(js), p, DefaultOptions(), now)
+	groups := groupsOf(js)
+	c := NewCounter(groups, accounts, js)
+	counts := func(g Group) [5]int { return [5]int{int(g.ID), g.Accounts, g.Schedulable, g.Paused, g.Blocked} }
 
-	// Account 1 pauses: group 3 has one schedulable account fewer, group 4 is as it was.
+	// Account 1 pauses, account 2 is blocked, account 3 is unchanged: group 3 loses
+	// two schedulable accounts, groups 4 and 0 are as they were.
 	accounts[0].Quota.Windows[0].UsedPercent = 99
+	accounts[1].OverloadUntil = now.Add(time.Hour)
 	js = judge()
-	got, ok := Recount(groups, accounts, js)
+	got, ok := c.Update(accounts, js, []int32{0, 1, 2})
 	if !ok {
-		t.Fatal("recount gave up on a plain state change")
+		t.Fatal("the counter gave up on plain state changes")
 	}
-	want := Groups(members(js), p, DefaultOptions(), now)
+	want := groupsOf(js)
+	if len(got) != len(want) {
+		t.Fatalf("%d groups, a projection has %d", len(got), len(want))
+	}
 	for i := range want {
-		w, g := want[i], got[i]
-		if g.ID != w.ID || g.Accounts != w.Accounts || g.Schedulable != w.Schedulable || g.Paused != w.Paused || g.Blocked != w.Blocked {
-			t.Errorf("group %d: recounted %+v, projected %+v", w.ID, g, w)
+		if counts(got[i]) != counts(want[i]) {
+			t.Errorf("group %d: counted %v, projected %v", want[i].ID, counts(got[i]), counts(want[i]))
 		}
-		if g.Projected != groups[i].Projected || !g.DryAt.Equal(groups[i].DryAt) {
-			t.Errorf("group %d: the look ahead moved: %+v, was %+v", w.ID, g, groups[i])
+		if got[i].Projected != groups[i].Projected || !got[i].DryAt.Equal(groups[i].DryAt) {
+			t.Errorf("group %d: the look ahead moved: %+v, was %+v", want[i].ID, got[i], groups[i])
 		}
 	}
-	if groups[1].Schedulable != 1 || groups[0].Schedulable != 4 {
-		t.Fatalf("the last projection was written to: %+v", groups)
+	if groups[1].ID != 3 || groups[1].Schedulable != 4 {
+		t.Fatalf("the projection's groups were written to: %+v", groups)
+	}
+	// Account 1 comes back: counted again from where the last update left it.
+	accounts[0].Quota.Windows[0].UsedPercent = 10
+	js = judge()
+	if got, ok = c.Update(accounts, js, []int32{0}); !ok || counts(got[1]) != counts(groupsOf(js)[1]) {
+		t.Fatalf("after account 1 came back: %v %v, projected %v", ok, got, groupsOf(js))
 	}
 
-	// Group 4's only account pauses: it runs dry, which only a projection can date.
-	accounts[3].Quota.Windows[0].UsedPercent = 99
-	if _, ok := Recount(groups, accounts, judge()); ok {
-		t.Error("recount kept a group that ran dry")
+	// Group 0's only account pauses: the group runs dry, which only a projection dates.
+	accounts[4].Quota.Windows[0].UsedPercent = 99
+	if _, ok := NewCounter(groups, accounts, js).Update(accounts, judge(), []int32{4}); ok {
+		t.Error("the counter kept a group that ran dry")
 	}
-	accounts[3].Quota.Windows[0].UsedPercent = 10
-	// An account joins a group the projection has not seen.
+	accounts[4].Quota.Windows[0].UsedPercent = 10
+	// An account moves to a group the projection has not seen.
 	accounts[2].GroupIDs = []int64{5}
-	if _, ok := Recount(groups, accounts, judge()); ok {
-		t.Error("recount kept groups when a new one appeared")
+	if _, ok := NewCounter(groups, accounts, js).Update(accounts, judge(), []int32{2}); ok {
+		t.Error("the counter kept groups when a new one appeared")
 	}
-	// Group 4 empties.
-	accounts[2].GroupIDs, accounts[3].GroupIDs = []int64{3}, []int64{3}
-	if _, ok := Recount(groups, accounts, judge()); ok {
-		t.Error("recount kept a group that emptied")
+	// An account moves between known groups.
+	accounts[2].GroupIDs = []int64{4}
+	c = NewCounter(groups, accounts, js)
+	accounts[2].GroupIDs = []int64{3}
+	if _, ok := c.Update(accounts, judge(), []int32{2}); ok {
+		t.Error("the counter kept counting an account that changed groups")
+	}
+	if _, ok := c.Update(accounts, judge(), nil); ok {
+		t.Error("a counter that gave up answered again")
 	}
 }

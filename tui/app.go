@@ -234,9 +234,9 @@ func (m Model) pollCmd(gen int) tea.Cmd {
 	reader, clock, timeout, alerts := m.opts.Reader, m.opts.Clock, m.opts.PollTimeout, m.opts.Alerts
 	hist, policy := m.opts.History, m.ctx.Policy
 	projectNow := m.projectDue()
-	var lastGroups []trend.Group
+	var counter *trend.Counter // only polls use it, and they do not overlap
 	if m.trends != nil {
-		lastGroups = m.trends.groups // never written: a recount makes a new slice
+		counter = m.trends.counter
 	}
 	return func() tea.Msg {
 		started := clock()
@@ -257,7 +257,7 @@ func (m Model) pollCmd(gen int) tea.Cmd {
 					sink.PauseTimes(msg.trends.pauses) // projected once, for the screen and the events
 				}
 			default:
-				msg.trends = projectFresh(hist, accounts, msg.fresh, jd.Judgements, lastGroups, policy, msg.finished)
+				msg.trends = projectFresh(hist, accounts, msg.fresh, jd.Judgements, counter, policy, msg.finished)
 				if sink, ok := alerts.(ForecastSink); ok {
 					sink.PatchPauseTimes(msg.trends.pauses)
 				}
@@ -387,6 +387,11 @@ func (m Model) pollDone(msg pollDoneMsg) (tea.Model, tea.Cmd) {
 		m.failures, m.lastErr = 0, ""
 		m.haveData, m.lastGood, m.lastTook = true, msg.finished, msg.finished.Sub(msg.started)
 		m.readMode = msg.readMode
+		if t := msg.trends; t != nil && t.partial && m.trends != nil {
+			// Before the rows are judged, so that they are judged with their new
+			// outlooks and sorted once.
+			m.fleet.takeOutlooks(t.fresh, t.outlooks)
+		}
 		m.fleet.SetPoll(msg.accounts, msg.fresh, m.ctx.Policy, m.ctx.Now)
 		if msg.trends != nil && !msg.trends.partial {
 			m.projectedAt, m.projectTook, m.regroup = msg.finished, msg.projectTook, false

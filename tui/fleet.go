@@ -141,7 +141,13 @@ type Fleet struct {
 	policy model.Policy
 	sums   []summary // parallel to rows: what filtering and sorting read
 	view   []int     // indexes into rows, filtered and sorted
-	packed []uint64  // sort keys packed with row indexes, reused between sorts
+	// sorted are the last sort's keys packed with row indexes, ascending, for the rows
+	// at sortedRows under sortedBy; spare is the other buffer the next sort fills.
+	sorted, spare []uint64
+	sortedRows    *entry
+	sortedBy      sortKey
+	inView        []bool
+	moved         []uint64
 	order  []int32   // row n shows accounts[order[n]] of the last poll
 	pos    []int32   // the inverse: account i of the last poll is row pos[i]
 
@@ -446,20 +452,82 @@ func (f *Fleet) rebuild(now time.Time) {
 		// Pack each row's key and index into one integer and sort those: no comparator
 		// call and no pointer chasing, so 100,000 rows cost about as much as sorting
 		// 100,000 numbers. Rows are in ID order, so the index breaks ties by ID.
-		key := f.sortKeyFunc(now)
-		f.packed = f.packed[:0]
-		for _, i := range f.view {
-			f.packed = append(f.packed, uint64(orderedBits(key(&f.sums[i], i)))<<32|uint64(i))
-		}
-		slices.Sort(f.packed)
-		if f.reverse {
-			slices.Reverse(f.packed)
-		}
-		for n, p := range f.packed {
+		f.sortKeys(f.sortKeyFunc(now))
+		for n, p := range f.sorted {
+			if f.reverse {
+				n = len(f.view) - 1 - n
+			}
 			f.view[n] = int(uint32(p))
 		}
 	}
 	f.placeCursor()
+}
+
+// sortKeys sorts the view's rows by key into f.sorted. Between polls few rows change
+// their key: when the view holds the same rows as at the last sort, the rows whose key
+// did not move keep their order, and only the others are sorted and merged in. At
+// 100,000 rows that is a tenth of sorting them all.
+func (f *Fleet) sortKeys(key func(s *summary, i int) float32) {
+	packed := func(i int) uint64 { return uint64(orderedBits(key(&f.sums[i], i)))<<32 | uint64(i) }
+	last, out := f.sorted, f.spare[:0]
+	same := len(f.rows) > 0 && f.sortedRows == &f.rows[0] && f.sortedBy == f.sortBy && len(last) == len(f.view)
+	if same {
+		f.inView = slices.Grow(f.inView[:0], len(f.rows))[:len(f.rows)]
+		clear(f.inView)
+		for _, i := range f.view {
+			f.inView[i] = true
+		}
+		for _, p := range last {
+			if !f.inView[uint32(p)] {
+				same = false
+				break
+			}
+		}
+	}
+	if !same {
+		for _, i := range f.view {
+			out = append(out, packed(i))
+		}
+		slices.Sort(out)
+	} else {
+		moved := f.moved[:0]
+		for _, p := range last {
+			if q := packed(int(uint32(p))); q == p {
+				out = append(out, q)
+			} else {
+				moved = append(moved, q)
+			}
+		}
+		slices.Sort(moved)
+		out = mergeSorted(out, moved)
+		f.moved = moved
+	}
+	f.sorted, f.spare = out, last
+	f.sortedBy = f.sortBy
+	if len(f.rows) > 0 {
+		f.sortedRows = &f.rows[0]
+	}
+}
+
+// mergeSorted merges b into a, both ascending, in place at a's end.
+func mergeSorted(a, b []uint64) []uint64 {
+	if len(b) == 0 {
+		return a
+	}
+	n := len(a)
+	a = append(a, b...)
+	// From the back: the largest goes last, so a's unread part is never overwritten.
+	i, j := n-1, len(b)-1
+	for k := len(a) - 1; j >= 0; k-- {
+		if i >= 0 && a[i] > b[j] {
+			a[k] = a[i]
+			i--
+		} else {
+			a[k] = b[j]
+			j--
+		}
+	}
+	return a
 }
 
 // orderedBits maps a float32 to a uint32 with the same order.

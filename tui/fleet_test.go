@@ -3,6 +3,7 @@ package tui
 import (
 	"hash/maphash"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -160,6 +161,47 @@ func TestSetPollMatchesFresh(t *testing.T) {
 	for n, e := range inc.rows {
 		if e.acc != &next[inc.order[n]] {
 			t.Fatalf("row %d still shows the last poll's account", n)
+		}
+	}
+}
+
+// Sorting again after a few keys moved merges them into the last order: the result is
+// what sorting everything gives, whatever moved, whichever rows the view holds.
+func TestSortKeysAfterChangesEqualsFullSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	f := NewFleet()
+	f.sortBy = sortUsed5h
+	f.rows, f.sums = make([]entry, 5000), make([]summary, 5000)
+	for i := range f.sums {
+		f.sums[i].used[0] = float32(rng.IntN(100))
+	}
+	key := func(s *summary, _ int) float32 { return -s.used[0] }
+	want := func() []uint64 {
+		var w []uint64
+		for _, i := range f.view {
+			w = append(w, uint64(orderedBits(key(&f.sums[i], i)))<<32|uint64(i))
+		}
+		slices.Sort(w)
+		return w
+	}
+	for round := range 40 {
+		f.view = f.view[:0]
+		for i := range f.rows {
+			if round%10 != 9 || i%3 != 0 { // every tenth round the view loses some rows
+				f.view = append(f.view, i)
+			}
+		}
+		for range rng.IntN(50) * (round % 4) { // some rounds move nothing
+			f.sums[rng.IntN(len(f.sums))].used[0] = float32(rng.IntN(100))
+		}
+		if round == 20 {
+			for i := range f.sums { // every key moves
+				f.sums[i].used[0] = float32(rng.IntN(100))
+			}
+		}
+		f.sortKeys(key)
+		if !slices.Equal(f.sorted, want()) {
+			t.Fatalf("round %d: the merged order is not the sorted one", round)
 		}
 	}
 }

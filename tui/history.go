@@ -35,6 +35,8 @@ type trends struct {
 	// accounts), and groups are nil when they could not be recounted.
 	partial bool
 	fresh   []int32
+	// counter keeps a full projection's groups counted for the partial ones after it.
+	counter *trend.Counter
 }
 
 // outlook is what the table keeps of an account's projection, for the ETA column and the
@@ -82,6 +84,7 @@ func project(h History, accounts []model.Account, fresh []int32, js []model.Judg
 	}
 	trend.ProjectAll(members, samples, p, o, now)
 	t.groups = trend.Groups(members, p, o, now)
+	t.counter = trend.NewCounter(t.groups, accounts, js)
 	for i := range fs {
 		f, id := &fs[i], accounts[i].ID
 		if ol := outlookOf(f); ol.pause != 0 || ol.unused != 0 {
@@ -95,11 +98,11 @@ func project(h History, accounts []model.Account, fresh []int32, js []model.Judg
 }
 
 // projectFresh records a poll and projects only what changed since the last: the
-// accounts listed in fresh, and the groups' counts now (trend.Recount) from
-// last, the groups of the last projection. The look ahead of the rest stands until the
+// accounts listed in fresh, and the groups' counts now (by the last full projection's
+// counter). The look ahead of the rest stands until the
 // next full projection (projectDue): at 100,000 accounts a full one costs about half a
 // second of CPU, and a few accounts change every poll.
-func projectFresh(h History, accounts []model.Account, fresh []int32, js []model.Judgement, last []trend.Group, p model.Policy, now time.Time) *trends {
+func projectFresh(h History, accounts []model.Account, fresh []int32, js []model.Judgement, counter *trend.Counter, p model.Policy, now time.Time) *trends {
 	t := &trends{outlooks: make(map[int64]outlook, len(fresh)), pauses: make(map[int64][2]time.Time, len(fresh)), partial: true, fresh: fresh}
 	h.RecordChanged(accounts, fresh, p, now)
 	t.note = h.Note()
@@ -114,8 +117,10 @@ func projectFresh(h History, accounts []model.Account, fresh []int32, js []model
 		t.outlooks[id] = outlookOf(f)
 		t.pauses[id] = [2]time.Time{f.Windows[0].PauseAt, f.Windows[1].PauseAt}
 	}
-	if groups, ok := trend.Recount(last, accounts, js); ok {
-		t.groups = groups
+	if counter != nil {
+		if groups, ok := counter.Update(accounts, js, fresh); ok {
+			t.groups = groups
+		}
 	}
 	return t
 }
@@ -245,8 +250,24 @@ func (f *Fleet) SetTrends(t *trends, now time.Time) {
 	f.rebuild(now)
 }
 
+// takeOutlooks gives the rows of a poll about to be set (SetPoll, with the same fresh)
+// the outlooks of a partial projection.
+func (f *Fleet) takeOutlooks(fresh []int32, outlooks map[int64]outlook) {
+	if len(f.pos) != len(f.rows) {
+		return
+	}
+	for _, i := range fresh {
+		if int(i) < len(f.pos) {
+			e := &f.rows[f.pos[i]]
+			e.o = outlooks[e.acc.ID]
+		}
+	}
+}
+
 // PatchTrends attaches a partial projection (projectFresh's) to the rows of the accounts
-// it projected (fresh: indexes into the poll just set) and re-sorts if a sort key moved.
+// it projected (fresh: indexes into the poll just set) and re-sorts if a sort key moved:
+// nothing is left to do when takeOutlooks gave them to the rows before SetPoll, unless
+// the rows were made anew.
 func (f *Fleet) PatchTrends(fresh []int32, outlooks map[int64]outlook, now time.Time) {
 	if len(f.pos) != len(f.rows) {
 		return

@@ -148,8 +148,8 @@ type Fleet struct {
 	sortedBy      sortKey
 	inView        []bool
 	moved         []uint64
-	order  []int32   // row n shows accounts[order[n]] of the last poll
-	pos    []int32   // the inverse: account i of the last poll is row pos[i]
+	order         []int32 // row n shows accounts[order[n]] of the last poll
+	pos           []int32 // the inverse: account i of the last poll is row pos[i]
 
 	counts map[model.State]int
 

@@ -390,6 +390,8 @@ type Counter struct {
 	class []int8
 	off   []int32
 	in    []int32
+	// moved are the groups of the accounts whose groups changed since (by index).
+	moved map[int32][]int32
 	ok    bool
 }
 
@@ -461,9 +463,9 @@ func (c *Counter) groupsOf(dst []int32, a *model.Account, class int8) ([]int32, 
 
 // Update counts the accounts listed in fresh (indexes into accounts, the same accounts in
 // the same places as before) as js now judges them, and returns the groups so counted,
-// a new slice. It returns false when only a new projection can answer: an account's
-// groups changed (or it became readable or unreadable), a group emptied, or one ran dry
-// or came back. After false the Counter stays unusable.
+// a new slice. It returns false when only a new projection can answer: an account joined
+// a group the projection has not seen, a group emptied, or one ran dry or came back.
+// After false the Counter stays unusable.
 func (c *Counter) Update(accounts []model.Account, js []model.Judgement, fresh []int32) ([]Group, bool) {
 	if !c.ok || len(accounts) != len(c.class) {
 		c.ok = false
@@ -479,14 +481,23 @@ func (c *Counter) Update(accounts []model.Account, js []model.Judgement, fresh [
 		class := classOf(a, js[k].State)
 		var found bool
 		in, found = c.groupsOf(in[:0], a, class)
-		groups := c.in[c.off[k]:c.off[k+1]]
-		if !found || !slices.Equal(in, groups) {
-			c.ok = false // its groups changed: they are projected again
+		if !found {
+			c.ok = false // a group the projection has not seen: it is made again
 			return nil, false
 		}
+		groups := c.in[c.off[k]:c.off[k+1]]
+		if m, ok := c.moved[k]; ok {
+			groups = m
+		}
 		c.count(c.class[k], groups, -1)
-		c.count(class, groups, 1)
+		c.count(class, in, 1)
 		c.class[k] = class
+		if !slices.Equal(in, groups) {
+			if c.moved == nil {
+				c.moved = map[int32][]int32{}
+			}
+			c.moved[k] = slices.Clone(in)
+		}
 	}
 	for i := range c.groups {
 		if g := &c.groups[i]; g.Accounts == 0 || (g.Schedulable == 0) != (was[i] == 0) {

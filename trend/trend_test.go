@@ -251,22 +251,33 @@ func TestCounter(t *testing.T) {
 	}
 
 	// Group 0's only account pauses: the group runs dry, which only a projection dates.
+	c = NewCounter(groupsOf(js), accounts, js)
 	accounts[4].Quota.Windows[0].UsedPercent = 99
-	if _, ok := NewCounter(groups, accounts, js).Update(accounts, judge(), []int32{4}); ok {
+	if _, ok := c.Update(accounts, judge(), []int32{4}); ok {
 		t.Error("the counter kept a group that ran dry")
 	}
 	accounts[4].Quota.Windows[0].UsedPercent = 10
 	// An account moves to a group the projection has not seen.
-	accounts[2].GroupIDs = []int64{5}
-	if _, ok := NewCounter(groups, accounts, js).Update(accounts, judge(), []int32{2}); ok {
-		t.Error("the counter kept groups when a new one appeared")
-	}
-	// An account moves between known groups.
-	accounts[2].GroupIDs = []int64{4}
-	c = NewCounter(groups, accounts, js)
+	// An account moves between known groups, and back: it is counted where it is.
 	accounts[2].GroupIDs = []int64{3}
+	js = judge()
+	c = NewCounter(groupsOf(js), accounts, js)
+	for _, to := range [][]int64{{4}, {3, 4}, {3}} {
+		accounts[2].GroupIDs = to
+		js = judge()
+		got, ok := c.Update(accounts, js, []int32{2})
+		if want := groupsOf(js); !ok || len(got) != len(want) {
+			t.Fatalf("moved to %v: %v %v", to, ok, got)
+		}
+		for i, w := range groupsOf(js) {
+			if counts(got[i]) != counts(w) {
+				t.Errorf("moved to %v: group %d counted %v, projected %v", to, w.ID, counts(got[i]), counts(w))
+			}
+		}
+	}
+	accounts[2].GroupIDs = []int64{5}
 	if _, ok := c.Update(accounts, judge(), []int32{2}); ok {
-		t.Error("the counter kept counting an account that changed groups")
+		t.Error("the counter kept counting an account that joined a group it has not seen")
 	}
 	if _, ok := c.Update(accounts, judge(), nil); ok {
 		t.Error("a counter that gave up answered again")

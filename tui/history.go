@@ -289,16 +289,18 @@ func (f *Fleet) PatchTrends(fresh []int32, outlooks map[int64]outlook, now time.
 	}
 }
 
-// A projection moves slowly: its times are absolute, so a few seconds old it still reads
-// right. It is made again in full after projectBudget times the CPU the last one took
-// (its time on every core it ran on), capped at projectEvery: a small fleet is projected
-// every poll, 10,000 accounts (about 15 ms on two cores) every 30 s, 100,000 every 30 s.
-// Polls in between project the accounts that changed and recount the groups now
+// A projection moves slowly: its times are absolute, so a minute old it still reads
+// right. Polls project the accounts that changed and recount the groups now
 // (projectFresh); a group that appears, empties, runs dry or comes back makes the next
-// poll project in full. At 100,000 accounts, projecting every poll was 40 % of the live
-// monitor's CPU, and in full after every state change still 30 %.
+// poll project in full. Otherwise the whole fleet is projected again, for what time
+// alone moves (rates over the last hour, crossings of accounts that did not change),
+// after projectBudget times the CPU the last one took (its time on every core it ran
+// on), capped at projectEvery: a small fleet every poll, 10,000 accounts (about 15 ms on
+// two cores) every 30 s, 100,000 every 2 minutes. At 100,000 accounts, projecting every
+// poll was 40 % of the live monitor's CPU, and in full after every state change still
+// 30 %.
 const (
-	projectEvery  = 30 * time.Second
+	projectEvery  = 2 * time.Minute
 	projectBudget = 1000 // a tenth of a percent of a core
 )
 

@@ -148,8 +148,9 @@ type Fleet struct {
 	sortedBy      sortKey
 	inView        []bool
 	moved         []uint64
-	order         []int32 // row n shows accounts[order[n]] of the last poll
-	pos           []int32 // the inverse: account i of the last poll is row pos[i]
+	keys          []uint32 // each row's sort key, as orderedBits
+	order         []int32  // row n shows accounts[order[n]] of the last poll
+	pos           []int32  // the inverse: account i of the last poll is row pos[i]
 
 	counts map[model.State]int
 
@@ -468,7 +469,13 @@ func (f *Fleet) rebuild(now time.Time) {
 // did not move keep their order, and only the others are sorted and merged in. At
 // 100,000 rows that is a tenth of sorting them all.
 func (f *Fleet) sortKeys(key func(s *summary, i int) float32) {
-	packed := func(i int) uint64 { return uint64(orderedBits(key(&f.sums[i], i)))<<32 | uint64(i) }
+	// Keys are made in row order, reading the summaries in the order they lie in memory;
+	// the last order then reads only the keys (4 bytes a row).
+	f.keys = slices.Grow(f.keys[:0], len(f.rows))[:len(f.rows)]
+	for _, i := range f.view {
+		f.keys[i] = orderedBits(key(&f.sums[i], i))
+	}
+	packed := func(i uint32) uint64 { return uint64(f.keys[i])<<32 | uint64(i) }
 	last, out := f.sorted, f.spare[:0]
 	same := len(f.rows) > 0 && f.sortedRows == &f.rows[0] && f.sortedBy == f.sortBy && len(last) == len(f.view)
 	if same {
@@ -486,13 +493,13 @@ func (f *Fleet) sortKeys(key func(s *summary, i int) float32) {
 	}
 	if !same {
 		for _, i := range f.view {
-			out = append(out, packed(i))
+			out = append(out, packed(uint32(i)))
 		}
 		slices.Sort(out)
 	} else {
 		moved := f.moved[:0]
 		for _, p := range last {
-			if q := packed(int(uint32(p))); q == p {
+			if q := packed(uint32(p)); q == p {
 				out = append(out, q)
 			} else {
 				moved = append(moved, q)

@@ -217,7 +217,10 @@ func (e *jsonWriter) trend(f *trend.Forecast, i int) {
 
 // round2 keeps two decimals, as the document always has.
 func round2(v float64) float64 {
-	f, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', 2, 64), 64)
+	// Through a buffer on the stack: a string per window was most of what the JSON
+	// writer allocated.
+	var buf [32]byte
+	f, _ := strconv.ParseFloat(string(strconv.AppendFloat(buf[:0], v, 'f', 2, 64)), 64)
 	return f
 }
 

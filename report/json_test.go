@@ -3,7 +3,9 @@ package report
 import (
 	"bytes"
 	"io"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -126,5 +128,23 @@ func TestJSONRefusesUnwritableYears(t *testing.T) {
 		if got == nil || want == nil || got.Error() != want.Error() {
 			t.Fatalf("%v: got %v, want %v", at, got, want)
 		}
+	}
+}
+
+// round2 rounds as formatting to two decimals and parsing back does, without allocating
+// for the usual values.
+func TestRound2(t *testing.T) {
+	values := []float64{0, -0.0, 0.005, 0.015, 1.005, 2.675, -3.14159, 99.995, 123456.789, 1e20, 1e300, -1e-300, math.MaxFloat64, math.SmallestNonzeroFloat64}
+	for i := range 2000 {
+		values = append(values, float64(i)*0.0137-7, float64(i)*float64(i)*1.0001)
+	}
+	for _, v := range values {
+		want, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', 2, 64), 64)
+		if got := round2(v); math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("round2(%v) = %v, want %v", v, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { round2(42.4242) }); n != 0 {
+		t.Errorf("round2 allocates %v times", n)
 	}
 }

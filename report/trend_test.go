@@ -58,3 +58,45 @@ func TestJSONProjections(t *testing.T) {
 		t.Fatalf("group: %v", g)
 	}
 }
+
+// A format Projects says nothing of prints the same bytes whether or not the rows were
+// projected, so a one-shot run may skip Project for it; the JSON document differs.
+func TestOnlyProjectingFormatsShowProjections(t *testing.T) {
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	accounts := dirtyAccounts(500, now)
+	withProviders(accounts, now)
+	p := model.DefaultPolicy()
+	// Every account has a sample an hour back at half its use, so most have a rate.
+	samples := func(dst []trend.Sample, id int64) []trend.Sample {
+		for i := range accounts {
+			a := &accounts[i]
+			if a.ID != id || a.Quota == nil {
+				continue
+			}
+			s := trend.Sample{At: now.Add(-time.Hour)}
+			for w := range a.Quota.Windows {
+				qw := &a.Quota.Windows[w]
+				s.Present[w], s.Used[w], s.ResetAt[w] = qw.Present, qw.UsedPercent/2, qw.ResetAt
+			}
+			return append(dst, s)
+		}
+		return dst
+	}
+	for _, format := range Formats {
+		plain := Judge(accounts, p, now)
+		projected := Judge(accounts, p, now)
+		h := Header{GeneratedAt: now, Source: "redis://127.0.0.1:6379/0", Prefix: "sched:"}
+		hp := h
+		hp.Groups = Project(projected, samples, p, now)
+		var a, b bytes.Buffer
+		if err := Write(&a, format, h, plain); err != nil {
+			t.Fatal(err)
+		}
+		if err := Write(&b, format, hp, projected); err != nil {
+			t.Fatal(err)
+		}
+		if same := bytes.Equal(a.Bytes(), b.Bytes()); same == Projects(format) {
+			t.Errorf("%s: same bytes with and without projections: %v, Projects: %v", format, same, Projects(format))
+		}
+	}
+}

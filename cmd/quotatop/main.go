@@ -216,8 +216,10 @@ func once(cfg config, reader fleetReader, facts gatewayFacts, hist func() *histo
 	rows := report.Judge(accounts, cfg.policy, now)
 	_, fromAPI := reader.(*source.API)
 	h := report.Header{GeneratedAt: now, Source: reader.Address(), Prefix: reader.Prefix(), API: fromAPI,
-		ThresholdsSource: facts.thresholdsSource, ThresholdsError: facts.thresholdsError, GatewayVersion: facts.version,
-		Groups: hist().project(accounts, rows, cfg.policy, now)}
+		ThresholdsSource: facts.thresholdsSource, ThresholdsError: facts.thresholdsError, GatewayVersion: facts.version}
+	if report.Projects(cfg.output) { // a fifth of a table's run went to projections it never shows
+		h.Groups = hist().project(accounts, rows, cfg.policy, now)
+	}
 	// The history takes this poll while the output is written; the run ends when both
 	// are done. Nothing writes the accounts any more, so both may read them at once.
 	recorded := make(chan struct{})

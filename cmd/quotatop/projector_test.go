@@ -52,3 +52,28 @@ func TestDryProjector(t *testing.T) {
 		t.Fatal("a window with no threshold and a flat use has a time to dry")
 	}
 }
+
+// A partial projection's crossing times replace those of the accounts it projected, a
+// zero one clears an account's, and the others stand.
+func TestPatchPauseTimes(t *testing.T) {
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	var f forecastProjector
+	f.PauseTimes(map[int64][2]time.Time{1: {now.Add(time.Hour)}, 2: {{}, now.Add(2 * time.Hour)}, 3: {now.Add(3 * time.Hour)}})
+	f.PatchPauseTimes(map[int64][2]time.Time{1: {}, 2: {now.Add(30 * time.Minute)}, 4: {{}, now.Add(time.Minute)}})
+	for _, c := range []struct {
+		id   int64
+		w    model.WindowName
+		want time.Duration
+		ok   bool
+	}{
+		{1, model.Window5h, 0, false},
+		{2, model.Window5h, 30 * time.Minute, true},
+		{2, model.Window7d, 0, false},
+		{3, model.Window5h, 3 * time.Hour, true},
+		{4, model.Window7d, time.Minute, true},
+	} {
+		if got, ok := f.TimeToDry(c.id, c.w, now); got != c.want || ok != c.ok {
+			t.Errorf("account %d %s: %v %v, want %v %v", c.id, c.w, got, ok, c.want, c.ok)
+		}
+	}
+}

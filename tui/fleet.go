@@ -222,7 +222,7 @@ func (f *Fleet) SetPoll(accounts []model.Account, fresh []int32, p model.Policy,
 		for _, i := range fresh {
 			n := int(f.pos[i])
 			e := &f.rows[n]
-			if s := searchText(e.acc); s != e.search {
+			if s := f.searchOf(e.acc); s != e.search {
 				e.search, changed = s, true
 			}
 			old := f.sums[n]
@@ -264,7 +264,7 @@ func (f *Fleet) SetPoll(accounts []model.Account, fresh []int32, p model.Policy,
 			same := a.Rev != 0 && r.acc.Rev == a.Rev
 			r.acc = a
 			if !same {
-				r.search = searchText(a)
+				r.search = f.searchOf(a)
 				f.judge(n, p, now)
 				changed = true
 			}
@@ -289,7 +289,7 @@ func (f *Fleet) SetPoll(accounts []model.Account, fresh []int32, p model.Policy,
 			k++
 			continue
 		}
-		f.rows[n] = entry{acc: a, search: searchText(a)}
+		f.rows[n] = entry{acc: a, search: f.searchOf(a)}
 		f.judge(n, p, now)
 	}
 	f.flagDuplicates()
@@ -343,6 +343,15 @@ func sortedByID(accounts []model.Account, order []int32) bool {
 		}
 	}
 	return true
+}
+
+// searchOf is the account's search text while a filter is set, else "": 100,000 rows keep
+// 9 MB of it, and a filter is set rarely (SetQuery makes them then).
+func (f *Fleet) searchOf(a *model.Account) string {
+	if len(f.query) == 0 {
+		return ""
+	}
+	return searchText(a)
 }
 
 func searchText(a *model.Account) string {
@@ -680,6 +689,11 @@ func (f *Fleet) Move(delta int) {
 // SetQuery sets the filter text.
 func (f *Fleet) SetQuery(q string, now time.Time) {
 	f.query = strings.Fields(strings.ToLower(q))
+	for i := range f.rows {
+		if e := &f.rows[i]; (e.search == "") != (len(f.query) == 0) {
+			e.search = f.searchOf(e.acc)
+		}
+	}
 	f.rebuild(now)
 }
 

@@ -205,3 +205,37 @@ func TestSortKeysAfterChangesEqualsFullSort(t *testing.T) {
 		}
 	}
 }
+
+// Rows keep no search text while no filter is set; a filter makes it, polls keep it
+// current while the filter stands, and clearing the filter drops it.
+func TestSearchTextOnlyWhileFiltering(t *testing.T) {
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	p := model.DefaultPolicy()
+	accounts := []model.Account{{ID: 1, Key: "sched:meta:1", Name: "alpha", Status: "active", Rev: 1}, {ID: 2, Key: "sched:meta:2", Name: "beta", Status: "active", Rev: 1}}
+	f := NewFleet()
+	f.SetPoll(accounts, nil, p, now)
+	for i := range f.rows {
+		if f.rows[i].search != "" {
+			t.Fatalf("row %d keeps search text with no filter", i)
+		}
+	}
+	f.SetQuery("gamma", now)
+	if f.Len() != 0 {
+		t.Fatalf("%d rows match gamma", f.Len())
+	}
+	next := slices.Clone(accounts)
+	next[1].Name, next[1].Rev = "gamma", 2
+	f.SetPoll(next, []int32{1}, p, now)
+	if f.Len() != 1 || f.Row(0).acc.Name != "gamma" {
+		t.Fatalf("the renamed account does not match the filter: %d rows", f.Len())
+	}
+	f.SetQuery("", now)
+	for i := range f.rows {
+		if f.rows[i].search != "" {
+			t.Fatalf("row %d keeps search text after the filter was cleared", i)
+		}
+	}
+	if f.Len() != 2 {
+		t.Fatalf("%d rows without a filter", f.Len())
+	}
+}

@@ -129,7 +129,7 @@ func FuzzDecodeAfterEdit(f *testing.F) {
 // commonPrefix agrees with a byte-by-byte count wherever the strings first differ and
 // however long they are.
 func TestCommonPrefix(t *testing.T) {
-	base := strings.Repeat("0123456789abcdef", 5)
+	base := strings.Repeat("0123456789abcdef", 17)
 	for n := 0; n <= len(base); n++ {
 		for at := 0; at <= n; at++ {
 			a := base[:n]

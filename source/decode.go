@@ -17,9 +17,10 @@ import (
 // strings, IDs as strings, nulls) the way the gateway's own readers do. A Decoder reuses
 // its buffers and is not safe for concurrent use; give each goroutine its own.
 type Decoder struct {
-	keyBuf    []byte // the last escaped key, unescaped
-	valBuf    []byte // the last escaped string value, unescaped
-	reasonBuf []byte // TempUnschedulableReason while its own JSON is read
+	keyBuf    []byte  // the last escaped key, unescaped
+	valBuf    []byte  // the last escaped string value, unescaped
+	reasonBuf []byte  // TempUnschedulableReason while its own JSON is read
+	ids       []int64 // GroupIDs as read, before they are found to repeat the last ones
 	q         model.Quota
 	memo      *memo     // the Redis reader's, read-only while decoding
 	top       keyShape  // the value's members, as the last value stored them

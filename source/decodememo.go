@@ -3,6 +3,7 @@ package source
 import (
 	"encoding/binary"
 	"math/bits"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -53,7 +54,7 @@ type memoResult struct {
 	ok     bool
 	ok2    bool
 	b      bool
-	ids    []int64         // GroupIDs, copied out
+	ids    []int64         // GroupIDs: read-only, shared by every account that has them
 	block  model.TempBlock // TempBlock when hasBlk, copied out
 	hasBlk bool
 }
@@ -194,7 +195,11 @@ func (d *Decoder) parseTop(r *memoResult, kind uint8, s string, at int) int {
 	i := 0
 	switch kind {
 	case fGroupIDs:
-		r.ids, i = d.groupIDs(r.ids[:0], s, at)
+		// a fleet has a few sets of groups: the last set read is kept while it repeats
+		d.ids, i = d.groupIDs(d.ids[:0], s, at)
+		if !slices.Equal(d.ids, r.ids) {
+			r.ids = slices.Clone(d.ids)[:len(d.ids):len(d.ids)]
+		}
 		return i
 	case fSkip:
 		return skipAny(s, at, 2)
@@ -244,7 +249,15 @@ func applyTop(a *model.Account, kind uint8, r *memoResult, idSeen *bool, problem
 	case fConcurrency:
 		a.Concurrency = int(r.n)
 	case fGroupIDs:
-		a.GroupIDs = append(a.GroupIDs, r.ids...)
+		// shared, with no room to grow: a second GroupIDs member's append copies
+		if a.GroupIDs == nil {
+			a.GroupIDs = r.ids[:len(r.ids):len(r.ids)]
+			if len(r.ids) == 0 {
+				a.GroupIDs = nil // as appending none to none leaves it
+			}
+		} else {
+			a.GroupIDs = append(a.GroupIDs, r.ids...)
+		}
 	case fLastUsedAt:
 		a.LastUsedAt = unlessZero(r.t, r.ok)
 	case fExpiresAt:

@@ -112,7 +112,7 @@ var (
 // metrics keep a judgement per account.
 type Judgement struct {
 	State   State
-	Reasons []Reason // most decisive first; empty for a healthy account
+	Reasons []Reason // most decisive first; empty for a healthy account; read-only (shared)
 
 	Age     time.Duration // now - UpdatedAt, when HasTimestamp
 	Windows [2]WindowJudgement
@@ -149,7 +149,7 @@ func (j Judgement) Has(r Reason) bool {
 func Judge(a *Account, p Policy, now time.Time) Judgement {
 	var j Judgement
 	if a.Invalid != "" {
-		j.State, j.Reasons = StateInvalid, []Reason{ReasonInvalid}
+		j.State, j.Reasons = StateInvalid, oneReason[0:1:1]
 		return j
 	}
 	// the reasons gather on the stack; the judgement gets one slice of the right size
@@ -238,9 +238,45 @@ func Judge(a *Account, p Policy, now time.Time) Judgement {
 
 	j.State = stateFor(reasons, blocks)
 	if len(reasons) > 0 {
-		j.Reasons = append([]Reason(nil), reasons...)
+		j.Reasons = keptReasons(reasons)
 	}
 	return j
+}
+
+// oneReason holds every reason once, in declaration order, and windowPairs each kind's
+// 5h and 7d reasons together: the slices Judge hands out for the commonest lists, shared
+// by every judgement that has them, so a fleet's judgements allocate no reasons. Callers
+// only read Reasons; the shared slices are cut to their length, so an append copies.
+var (
+	oneReason = [...]Reason{ReasonInvalid, ReasonDisabled, ReasonError, ReasonUnschedulable,
+		ReasonExpired, ReasonOverloaded, ReasonRateLimited, ReasonTempUnschedulable,
+		ReasonLocalQuota, ReasonQuota5h, ReasonQuota7d, ReasonAutoResetPending5h,
+		ReasonAutoResetPending7d, ReasonAutoResetCheck5h, ReasonAutoResetCheck7d,
+		ReasonSchedThreshold5h, ReasonSchedThreshold7d, ReasonStale5h, ReasonStale7d,
+		ReasonNear5h, ReasonNear7d, ReasonAutoResetReady5h, ReasonAutoResetReady7d,
+		ReasonNoTimestamp, ReasonModelRateLimited}
+	windowPairs = [...]*[2]Reason{&quotaReason, &staleReason, &nearReason, &schedReason,
+		&pendingReason, &checkReason, &readyReason}
+)
+
+// keptReasons is the judgement's copy of the reasons: a shared slice when it is one
+// reason, or one window kind's two, else a new one.
+func keptReasons(reasons []Reason) []Reason {
+	switch len(reasons) {
+	case 1:
+		for k := range oneReason {
+			if oneReason[k] == reasons[0] {
+				return oneReason[k : k+1 : k+1]
+			}
+		}
+	case 2:
+		for _, pair := range windowPairs {
+			if pair[0] == reasons[0] && pair[1] == reasons[1] {
+				return pair[:]
+			}
+		}
+	}
+	return append([]Reason(nil), reasons...)
 }
 
 // stateFor is the most severe state the reasons call for; the first blocks of them are

@@ -17,9 +17,10 @@ import (
 // strings, IDs as strings, nulls) the way the gateway's own readers do. A Decoder reuses
 // its buffers and is not safe for concurrent use; give each goroutine its own.
 type Decoder struct {
-	keyBuf    []byte // the last escaped key, unescaped
-	valBuf    []byte // the last escaped string value, unescaped
-	reasonBuf []byte // TempUnschedulableReason while its own JSON is read
+	keyBuf    []byte  // the last escaped key, unescaped
+	valBuf    []byte  // the last escaped string value, unescaped
+	reasonBuf []byte  // TempUnschedulableReason while its own JSON is read
+	ids       []int64 // GroupIDs as read, before they are found to repeat the last ones
 	q         model.Quota
 	memo      *memo     // the Redis reader's, read-only while decoding
 	top       keyShape  // the value's members, as the last value stored them
@@ -77,13 +78,13 @@ func (d *Decoder) decode(a *model.Account, key, raw string) {
 	for m := 0; !done && i >= 0; {
 		if n, end := d.run(&d.topMemo, m, s, i); n > 0 {
 			for k := m; k < m+n; k++ {
-				if e := &d.topMemo.e[k]; e.kind != fSkip {
-					applyTop(a, e.kind, &e.r, &idSeen, &problems)
+				if kind := d.topMemo.pos[k].kind; kind != fSkip {
+					applyTop(a, kind, &d.topMemo.res[k], &idSeen, &problems)
 				}
 			}
 			m += n
 			i, done = memberNext(s, end)
-			d.topMemo.follows(&d.topMemo.e[m-1], i, done)
+			d.topMemo.follows(m-1, i, done)
 			continue
 		}
 		from := i
@@ -98,18 +99,17 @@ func (d *Decoder) decode(a *model.Account, key, raw string) {
 			kind = topKind(d.key(raw, esc))
 			d.top.learn(m, s, i, raw, esc, kind)
 		}
-		var e *memberMemo
 		if memoTop(kind) {
-			e = d.topMemo.slot(m)
-			i = d.parseTop(&e.r, kind, s, at)
-			d.keep(&d.topMemo, e, kind, s, from, i)
-			applyTop(a, kind, &e.r, &idSeen, &problems)
+			r := d.topMemo.slot(m)
+			i = d.parseTop(r, kind, s, at)
+			d.keep(&d.topMemo, m, kind, s, from, i)
+			applyTop(a, kind, r, &idSeen, &problems)
 		} else {
 			d.topMemo.forget(m)
 			i = d.extra(a, s, at)
 		}
 		i, done = memberNext(s, i)
-		d.topMemo.follows(e, i, done)
+		d.topMemo.follows(m, i, done)
 		m++
 	}
 	if i < 0 || skipWS(s, i) != len(s) {
@@ -242,13 +242,13 @@ func (d *Decoder) extra(a *model.Account, s string, i int) int {
 	for m := 0; !done && i >= 0; {
 		if n, end := d.run(&d.extraMemo, m, s, i); n > 0 {
 			for k := m; k < m+n; k++ {
-				if e := &d.extraMemo.e[k]; e.kind != xSkip {
-					applyExtra(q, e.kind, &e.r, &has)
+				if kind := d.extraMemo.pos[k].kind; kind != xSkip {
+					applyExtra(q, kind, &d.extraMemo.res[k], &has)
 				}
 			}
 			m += n
 			i, done = memberNext(s, end)
-			d.extraMemo.follows(&d.extraMemo.e[m-1], i, done)
+			d.extraMemo.follows(m-1, i, done)
 			continue
 		}
 		from := i
@@ -264,12 +264,12 @@ func (d *Decoder) extra(a *model.Account, s string, i int) int {
 			d.extraKeys.learn(m, s, i, raw, esc, kind)
 		}
 		if memoExtra(kind) {
-			e := d.extraMemo.slot(m)
-			i = d.parseExtra(&e.r, kind, s, at)
-			d.keep(&d.extraMemo, e, kind, s, from, i)
-			applyExtra(q, kind, &e.r, &has)
+			r := d.extraMemo.slot(m)
+			i = d.parseExtra(r, kind, s, at)
+			d.keep(&d.extraMemo, m, kind, s, from, i)
+			applyExtra(q, kind, r, &has)
 			i, done = memberNext(s, i)
-			d.extraMemo.follows(e, i, done)
+			d.extraMemo.follows(m, i, done)
 			m++
 			continue
 		}

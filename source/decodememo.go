@@ -3,6 +3,7 @@ package source
 import (
 	"encoding/binary"
 	"math/bits"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -21,8 +22,11 @@ import (
 // results that are plain values are remembered; what the account keeps of them is copied
 // from them, never shared.
 type memos struct {
-	e       []memberMemo
-	scratch memberMemo // for members past the bound, never remembered
+	// pos and res are indexed by the member's position: pos is what a run walks member
+	// by member, kept apart from the results so that a run reads a few cache lines
+	pos     []memberPos
+	res     []memoResult
+	scratch memoResult // for members past the bound, never remembered
 }
 
 const (
@@ -30,15 +34,14 @@ const (
 	memoValueMax = 1 << 16 // the longest value kept for the next to be compared with
 )
 
-// memberMemo is one member as last read at its position.
-type memberMemo struct {
-	// off, end and next are the member's key, the index after its value and the next
-	// member's key (-1 when none was read) in the value the Decoder read as gen; gen 0
-	// means nothing is remembered
-	off, end, next int
-	gen            uint64
+// memberPos is where one member was last read at its position: off, end and next are its
+// key, the index after its value and the next member's key (-1 when none was read) in
+// the value the Decoder read as gen; gen 0 means nothing is remembered. Offsets fit in
+// 32 bits: longer values than memoValueMax are not kept.
+type memberPos struct {
+	off, end, next int32
 	kind           uint8
-	r              memoResult
+	gen            uint64
 }
 
 // memoResult is what a member's value decoded to, by its kind: see parseTop and
@@ -51,7 +54,7 @@ type memoResult struct {
 	ok     bool
 	ok2    bool
 	b      bool
-	ids    []int64         // GroupIDs, copied out
+	ids    []int64         // GroupIDs: read-only, shared by every account that has them
 	block  model.TempBlock // TempBlock when hasBlk, copied out
 	hasBlk bool
 }
@@ -77,36 +80,40 @@ func (d *Decoder) valueOf(gen uint64) string {
 // those after it repeat byte for byte: it returns how many (0 for none) and where the
 // last one's value ends in s. They are remembered again as read from s.
 func (d *Decoder) run(ms *memos, m int, s string, i int) (n, end int) {
-	if !d.kept || m >= len(ms.e) {
+	if !d.kept || m >= len(ms.pos) {
 		return 0, 0
 	}
-	e := &ms.e[m]
-	g := e.gen
+	pos := ms.pos
+	g := pos[m].gen
 	if g == 0 || g != d.gen && g+1 != d.gen {
 		return 0, 0
 	}
 	prev := d.valueOf(g)
-	base := e.off
-	same := commonPrefix(s[i:], prev[base:])
-	if e.end+1-base > same {
+	base := pos[m].off
+	// a member repeats when its bytes and the one after its value agree: when its value
+	// ends at or before last
+	last := base + int32(commonPrefix(s[i:], prev[base:])) - 1
+	if pos[m].end > last {
 		return 0, 0
 	}
-	delta := i - base
-	for k := m; ; {
+	delta := int32(i) - base
+	k := m
+	for {
+		e := &pos[k]
 		next := e.next
 		e.off, e.end, e.gen = e.off+delta, e.end+delta, d.gen
-		if e.next >= 0 {
-			e.next += delta
-		}
-		end = e.end
-		if k++; k >= len(ms.e) || next < 0 {
-			return k - m, end
+		if next >= 0 {
+			e.next = next + delta
 		}
 		// the member after it in the same value, if that one was remembered there
-		if e = &ms.e[k]; e.gen != g || e.off != next || e.end+1-base > same {
-			return k - m, end
+		if k++; next < 0 || k >= len(pos) {
+			break
+		}
+		if f := &pos[k]; f.gen != g || f.off != next || f.end > last {
+			break
 		}
 	}
+	return k - m, int(pos[k-1].end)
 }
 
 // commonPrefix is the length of the longest common prefix of a and b. It reads sixteen
@@ -136,40 +143,41 @@ func le64(p unsafe.Pointer) uint64 { return binary.LittleEndian.Uint64((*[8]byte
 
 // slot is where the m-th member's result is decoded: its memo, forgotten until keep
 // remembers it again, or the scratch one past the bound.
-func (ms *memos) slot(m int) *memberMemo {
+func (ms *memos) slot(m int) *memoResult {
 	if m >= memoMembers {
 		return &ms.scratch
 	}
-	for len(ms.e) <= m {
-		ms.e = append(ms.e, memberMemo{})
+	for len(ms.pos) <= m {
+		ms.pos, ms.res = append(ms.pos, memberPos{}), append(ms.res, memoResult{})
 	}
-	e := &ms.e[m]
-	e.gen = 0
-	return e
+	ms.pos[m].gen = 0
+	return &ms.res[m]
 }
 
 // forget forgets the m-th member: the one read there now is not remembered, so no run
 // may take the one before for it.
 func (ms *memos) forget(m int) {
-	if m < len(ms.e) {
-		ms.e[m].gen = 0
+	if m < len(ms.pos) {
+		ms.pos[m].gen = 0
 	}
 }
 
-// keep remembers e's member, of the given kind, as s[from:end], once its result is in e.
-// A member that ends the input is not remembered: no byte after it says that a number
-// ended there.
-func (d *Decoder) keep(ms *memos, e *memberMemo, kind uint8, s string, from, end int) {
-	if e == &ms.scratch || !d.kept || end < 0 || end >= len(s) {
+// keep remembers the m-th member, of the given kind, as s[from:end], once its result is
+// in its slot. A member that ends the input is not remembered: no byte after it says
+// that a number ended there.
+func (d *Decoder) keep(ms *memos, m int, kind uint8, s string, from, end int) {
+	if m >= len(ms.pos) || !d.kept || end < 0 || end >= len(s) {
 		return
 	}
-	e.off, e.end, e.next, e.gen, e.kind = from, end, -1, d.gen, kind
+	ms.pos[m] = memberPos{off: int32(from), end: int32(end), next: -1, kind: kind, gen: d.gen}
 }
 
-// follows records where the member after e starts (at, unless done or -1).
-func (ms *memos) follows(e *memberMemo, at int, done bool) {
-	if e != nil && e != &ms.scratch && e.gen != 0 {
-		e.next = at
+// follows records where the member after the m-th starts (at, unless done or -1); m
+// is -1 for a member that has no memo.
+func (ms *memos) follows(m int, at int, done bool) {
+	if m >= 0 && m < len(ms.pos) && ms.pos[m].gen != 0 {
+		e := &ms.pos[m]
+		e.next = int32(at)
 		if done {
 			e.next = -1
 		}
@@ -187,7 +195,11 @@ func (d *Decoder) parseTop(r *memoResult, kind uint8, s string, at int) int {
 	i := 0
 	switch kind {
 	case fGroupIDs:
-		r.ids, i = d.groupIDs(r.ids[:0], s, at)
+		// a fleet has a few sets of groups: the last set read is kept while it repeats
+		d.ids, i = d.groupIDs(d.ids[:0], s, at)
+		if !slices.Equal(d.ids, r.ids) {
+			r.ids = slices.Clone(d.ids)[:len(d.ids):len(d.ids)]
+		}
 		return i
 	case fSkip:
 		return skipAny(s, at, 2)
@@ -237,7 +249,15 @@ func applyTop(a *model.Account, kind uint8, r *memoResult, idSeen *bool, problem
 	case fConcurrency:
 		a.Concurrency = int(r.n)
 	case fGroupIDs:
-		a.GroupIDs = append(a.GroupIDs, r.ids...)
+		// shared, with no room to grow: a second GroupIDs member's append copies
+		if a.GroupIDs == nil {
+			a.GroupIDs = r.ids[:len(r.ids):len(r.ids)]
+			if len(r.ids) == 0 {
+				a.GroupIDs = nil // as appending none to none leaves it
+			}
+		} else {
+			a.GroupIDs = append(a.GroupIDs, r.ids...)
+		}
 	case fLastUsedAt:
 		a.LastUsedAt = unlessZero(r.t, r.ok)
 	case fExpiresAt:

@@ -3,6 +3,7 @@ package source
 import (
 	"bytes"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,6 +32,8 @@ func memoValues(t testing.TB) []string {
 				strings.Replace(v, `"Notes":null`, `"Notes":nul`, 1),
 				strings.Replace(v, `"GroupIDs":[3]`, `"GroupIDs":[3,4]`, 1),
 				strings.Replace(v, `"GroupIDs":[3]`, `"GroupIDs":[3]}`, 1),
+				strings.Replace(v, `"GroupIDs":[3]`, `"GroupIDs":[3],"GroupIDs":[4,"x"]`, 1),
+				strings.Replace(v, `"GroupIDs":[3]`, `"GroupIDs":[],"GroupIDs":[3]`, 1),
 				strings.Replace(v, `_threshold":0.95`, `_threshold":0.955`, 1),
 				strings.Replace(v, `_threshold":0.95`, `_threshold":"0.95"`, 1),
 				strings.Replace(v, `"Extra":{`, `"Extra":{"codex_5h_used_percent":1},"Extra":{`, 1),
@@ -71,20 +74,30 @@ func TestMemoDecodesLikeReference(t *testing.T) {
 }
 
 // The accounts decoded from alike values share nothing that can change: changing one
-// leaves the next alone.
+// leaves the next alone. GroupIDs are the exception, read-only like a judgement's Reasons
+// (nothing writes into them): alike accounts share one slice, with no room to grow, so
+// an append copies it.
 func TestMemoSharesNothing(t *testing.T) {
 	v := `{"ID":1,"GroupIDs":[3,4],"TempUnschedulableReason":"{\"source\":\"quota_counter\",\"window\":\"5h\"}","Extra":{"codex_5h_used_percent":5}}`
 	var d Decoder
 	a := d.Decode("sched:meta:1", v)
-	a.GroupIDs[0] = 99
 	a.TempBlock.Window = "x"
 	a.Quota.Windows[0].UsedPercent = 99
+	_ = append(a.GroupIDs, 99)
 	b := d.Decode("sched:meta:1", v)
-	if b.GroupIDs[0] != 3 || b.TempBlock.Window != "5h" || b.Quota.Windows[0].UsedPercent != 5 {
+	if !slices.Equal(b.GroupIDs, []int64{3, 4}) || b.TempBlock.Window != "5h" || b.Quota.Windows[0].UsedPercent != 5 {
 		t.Fatalf("the second account holds the first's changes: %s", refShow(b))
 	}
-	if &a.GroupIDs[0] == &b.GroupIDs[0] || a.TempBlock == b.TempBlock || a.Quota == b.Quota {
+	if a.TempBlock == b.TempBlock || a.Quota == b.Quota {
 		t.Fatal("two accounts share memory")
+	}
+	if cap(a.GroupIDs) != len(a.GroupIDs) || cap(b.GroupIDs) != len(b.GroupIDs) {
+		t.Fatalf("shared GroupIDs with room to grow: cap %d and %d", cap(a.GroupIDs), cap(b.GroupIDs))
+	}
+	// a value whose GroupIDs differ gets its own
+	c := d.Decode("sched:meta:1", strings.Replace(v, "[3,4]", "[3,5]", 1))
+	if !slices.Equal(c.GroupIDs, []int64{3, 5}) || !slices.Equal(b.GroupIDs, []int64{3, 4}) {
+		t.Fatalf("GroupIDs %v after %v", c.GroupIDs, b.GroupIDs)
 	}
 }
 
@@ -129,7 +142,7 @@ func FuzzDecodeAfterEdit(f *testing.F) {
 // commonPrefix agrees with a byte-by-byte count wherever the strings first differ and
 // however long they are.
 func TestCommonPrefix(t *testing.T) {
-	base := strings.Repeat("0123456789abcdef", 5)
+	base := strings.Repeat("0123456789abcdef", 17)
 	for n := 0; n <= len(base); n++ {
 		for at := 0; at <= n; at++ {
 			a := base[:n]

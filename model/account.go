@@ -29,7 +29,8 @@ type Account struct {
 	Schedulable bool
 	Priority    int
 	Concurrency int
-	GroupIDs    []int64
+	// GroupIDs is read-only: accounts with the same groups share one slice (the decoder's).
+	GroupIDs []int64
 
 	LastUsedAt time.Time // zero when unknown
 

@@ -134,7 +134,7 @@ func TestJSONRefusesUnwritableYears(t *testing.T) {
 // round2 rounds as formatting to two decimals and parsing back does, without allocating
 // for the usual values.
 func TestRound2(t *testing.T) {
-	values := []float64{0, -0.0, 0.005, 0.015, 1.005, 2.675, -3.14159, 99.995, 123456.789, 1e20, 1e300, -1e-300, math.MaxFloat64, math.SmallestNonzeroFloat64}
+	values := []float64{0, math.Copysign(0, -1), 0.005, 0.015, 1.005, 2.675, -3.14159, 99.995, 123456.789, 1e20, 1e300, -1e-300, math.MaxFloat64, math.SmallestNonzeroFloat64}
 	for i := range 2000 {
 		values = append(values, float64(i)*0.0137-7, float64(i)*float64(i)*1.0001)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"math"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"time"
@@ -34,14 +35,14 @@ func oneShotMemory() {
 // oneShotHeap is the heap up to which --once runs without collecting.
 const oneShotHeap = 160 << 20
 
-// liveMemory keeps a soft limit above the live heap as a ceiling on spikes, rather than a
-// large GOGC: below it the collector runs as usual (GOGC 100, about twice the live heap).
-// The limit follows the live heap (three times it, at least 384 MiB): a fixed limit near
-// a live heap that grew (100,000 accounts with history and projections) made the
-// collector run without pause, 150 % of a core.
-//
-// Between polls the monitor allocates little, so a collector that runs twice as often
-// (GOGC 50) costs little CPU and keeps the heap at about 1.5 times the live heap.
+// liveMemory runs the collector at GOGC 50 (about 1.5 times the live heap: between polls
+// the monitor allocates little, so collecting twice as often costs little CPU) and, for a
+// large fleet, holds the heap closer still with a soft limit a fifth above the live heap,
+// set again after every collection. At 100,000 accounts (about 200 MiB live) that took
+// the RSS from about 330 to 265 MB for well under a percent of a core. It is set after
+// each collection, not on a timer: a limit left under a live heap that had grown (the
+// first read, a full projection) made the collector run without pause until the timer
+// came. Below limitFloor the limit does not bind: small fleets run on GOGC alone.
 func liveMemory() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(50)
@@ -49,13 +50,25 @@ func liveMemory() {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	const floor = 384 << 20
-	debug.SetMemoryLimit(floor)
-	go func() {
-		for range time.Tick(5 * time.Second) {
-			debug.SetMemoryLimit(max(floor, 3*liveHeapBytes()))
-		}
-	}()
+	afterEachGC(func() { debug.SetMemoryLimit(liveLimit(liveHeapBytes())) })
+}
+
+// limitFloor is the soft limit's least.
+const limitFloor = 128 << 20
+
+// liveLimit is the soft limit for a live heap of live bytes.
+func liveLimit(live int64) int64 { return max(limitFloor, live+live/5) }
+
+// afterEachGC calls f after every collection, on a goroutine of the runtime's: a
+// sentinel object's cleanup runs once the collector has found it unreachable, and arms
+// the next one.
+func afterEachGC(f func()) {
+	var arm func()
+	arm = func() {
+		sentinel := new([64]byte) // larger than the tiny allocator's blocks: freed alone
+		runtime.AddCleanup(sentinel, func(struct{}) { f(); arm() }, struct{}{})
+	}
+	arm()
 }
 
 // heapBytes is the memory the heap's objects occupy now, garbage included.

@@ -33,6 +33,6 @@ func BenchmarkObserveUnchanged10k(b *testing.B) {
 	d, accounts, js := quietFleet()
 	u := Unchanged{Same: true, Fresh: make([]bool, len(accounts))}
 	for b.Loop() {
-		d.ObserveUnchanged(t0, accounts, js, u)
+		d.ObserveUnchanged(t0, accounts, JudgementsOf(js), u)
 	}
 }

@@ -130,7 +130,16 @@ func (d *Detector) Fail(now time.Time, err error) []Event {
 // Observe takes one successful poll: the accounts and their judgements (parallel slices)
 // at time now, and returns the events it caused, at most one per kind.
 func (d *Detector) Observe(now time.Time, accounts []model.Account, js []model.Judgement) []Event {
-	return d.ObserveUnchanged(now, accounts, js, Unchanged{})
+	return d.ObserveUnchanged(now, accounts, JudgementsOf(js), Unchanged{})
+}
+
+// Judgements gives the judgement of account i of a poll. The pointer is good until the
+// next call: a source may judge again on demand rather than keep every judgement.
+type Judgements func(i int) *model.Judgement
+
+// JudgementsOf gives the judgements of a slice, parallel to the accounts.
+func JudgementsOf(js []model.Judgement) Judgements {
+	return func(i int) *model.Judgement { return &js[i] }
 }
 
 // Unchanged says what a poll shares with the one before it: Same, that it lists the same
@@ -144,7 +153,7 @@ type Unchanged struct {
 // ObserveUnchanged is Observe told which accounts cannot have changed: those it counts in
 // their groups and asks the projector about, without reading their account or
 // judgement again. At 100,000 accounts, reading them all was a sixth of the monitor's CPU.
-func (d *Detector) ObserveUnchanged(now time.Time, accounts []model.Account, js []model.Judgement, u Unchanged) []Event {
+func (d *Detector) ObserveUnchanged(now time.Time, accounts []model.Account, js Judgements, u Unchanged) []Event {
 	var out []Event
 	if d.failing {
 		if d.announced {
@@ -176,7 +185,7 @@ func (d *Detector) ObserveUnchanged(now time.Time, accounts []model.Account, js 
 				continue
 			}
 		}
-		a, j := &accounts[i], &js[i]
+		a, j := &accounts[i], js(i)
 		var t *accountTrack
 		known := true
 		if sameOrder {
@@ -273,7 +282,7 @@ func (t *accountTrack) quiet() bool {
 
 // quietPoll observes account i, judged exactly as last poll and with nothing waiting:
 // only its projection can have moved, and its groups count it as before.
-func (d *Detector) quietPoll(now time.Time, t *accountTrack, i int, accounts []model.Account, js []model.Judgement, dryOn bool, dries []WindowChange) []WindowChange {
+func (d *Detector) quietPoll(now time.Time, t *accountTrack, i int, accounts []model.Account, js Judgements, dryOn bool, dries []WindowChange) []WindowChange {
 	sched := Schedulable(model.States[t.state.shown])
 	if dryOn {
 		for w := range t.dry {
@@ -284,7 +293,7 @@ func (d *Detector) quietPoll(now time.Time, t *accountTrack, i int, accounts []m
 			}
 			soon := ok && ttd <= d.cfg.DryHorizon
 			if _, changed := t.dry[w].observe(soon, d.cfg.Hold); changed {
-				a, wj := &accounts[i], &js[i].Windows[w]
+				a, wj := &accounts[i], &js(i).Windows[w]
 				dries = append(dries, WindowChange{ID: a.ID, Name: model.Sanitize(a.DisplayName()), Window: wj.Name, Up: soon, UsedPercent: wj.UsedPercent, TimeToDry: ttd})
 			}
 		}

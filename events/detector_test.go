@@ -358,7 +358,7 @@ func TestObserveUnchangedEqualsObserve(t *testing.T) {
 			}
 			accounts, js := judged(next)
 			want := sig(full.Observe(now, accounts, js))
-			got := sig(hinted.ObserveUnchanged(now, accounts, js, u))
+			got := sig(hinted.ObserveUnchanged(now, accounts, JudgementsOf(js), u))
 			if !slices.Equal(got, want) {
 				t.Fatalf("seed %d step %d: told what was unchanged, %q; reading all, %q", seed, step, got, want)
 			}

@@ -462,11 +462,12 @@ func (c *Counter) groupsOf(dst []int32, a *model.Account, class int8) ([]int32, 
 }
 
 // Update counts the accounts listed in fresh (indexes into accounts, the same accounts in
-// the same places as before) as js now judges them, and returns the groups so counted,
+// the same places as before) as js now judges them (js[k] is account fresh[k]'s), and
+// returns the groups so counted,
 // a new slice. It returns false when only a new projection can answer: an account joined
 // a group the projection has not seen, a group emptied, or one ran dry or came back.
 // After false the Counter stays unusable.
-func (c *Counter) Update(accounts []model.Account, js []model.Judgement, fresh []int32) ([]Group, bool) {
+func (c *Counter) Update(accounts []model.Account, fresh []int32, js []model.Judgement) ([]Group, bool) {
 	if !c.ok || len(accounts) != len(c.class) {
 		c.ok = false
 		return nil, false
@@ -476,9 +477,9 @@ func (c *Counter) Update(accounts []model.Account, js []model.Judgement, fresh [
 		was[i] = c.groups[i].Schedulable
 	}
 	var in []int32
-	for _, k := range fresh {
+	for n, k := range fresh {
 		a := &accounts[k]
-		class := classOf(a, js[k].State)
+		class := classOf(a, js[n].State)
 		var found bool
 		in, found = c.groupsOf(in[:0], a, class)
 		if !found {

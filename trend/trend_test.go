@@ -218,13 +218,21 @@ func TestCounter(t *testing.T) {
 	groups := groupsOf(js)
 	c := NewCounter(groups, accounts, js)
 	counts := func(g Group) [5]int { return [5]int{int(g.ID), g.Accounts, g.Schedulable, g.Paused, g.Blocked} }
+	// of is the judgements of the accounts listed in fresh, as Update takes them.
+	of := func(js []model.Judgement, fresh []int32) []model.Judgement {
+		var out []model.Judgement
+		for _, i := range fresh {
+			out = append(out, js[i])
+		}
+		return out
+	}
 
 	// Account 1 pauses, account 2 is blocked, account 3 is unchanged: group 3 loses
 	// two schedulable accounts, groups 4 and 0 are as they were.
 	accounts[0].Quota.Windows[0].UsedPercent = 99
 	accounts[1].OverloadUntil = now.Add(time.Hour)
 	js = judge()
-	got, ok := c.Update(accounts, js, []int32{0, 1, 2})
+	got, ok := c.Update(accounts, []int32{0, 1, 2}, of(js, []int32{0, 1, 2}))
 	if !ok {
 		t.Fatal("the counter gave up on plain state changes")
 	}
@@ -246,14 +254,14 @@ func TestCounter(t *testing.T) {
 	// Account 1 comes back: counted again from where the last update left it.
 	accounts[0].Quota.Windows[0].UsedPercent = 10
 	js = judge()
-	if got, ok = c.Update(accounts, js, []int32{0}); !ok || counts(got[1]) != counts(groupsOf(js)[1]) {
+	if got, ok = c.Update(accounts, []int32{0}, of(js, []int32{0})); !ok || counts(got[1]) != counts(groupsOf(js)[1]) {
 		t.Fatalf("after account 1 came back: %v %v, projected %v", ok, got, groupsOf(js))
 	}
 
 	// Group 0's only account pauses: the group runs dry, which only a projection dates.
 	c = NewCounter(groupsOf(js), accounts, js)
 	accounts[4].Quota.Windows[0].UsedPercent = 99
-	if _, ok := c.Update(accounts, judge(), []int32{4}); ok {
+	if _, ok := c.Update(accounts, []int32{4}, of(judge(), []int32{4})); ok {
 		t.Error("the counter kept a group that ran dry")
 	}
 	accounts[4].Quota.Windows[0].UsedPercent = 10
@@ -265,7 +273,7 @@ func TestCounter(t *testing.T) {
 	for _, to := range [][]int64{{4}, {3, 4}, {3}} {
 		accounts[2].GroupIDs = to
 		js = judge()
-		got, ok := c.Update(accounts, js, []int32{2})
+		got, ok := c.Update(accounts, []int32{2}, of(js, []int32{2}))
 		if want := groupsOf(js); !ok || len(got) != len(want) {
 			t.Fatalf("moved to %v: %v %v", to, ok, got)
 		}
@@ -276,10 +284,10 @@ func TestCounter(t *testing.T) {
 		}
 	}
 	accounts[2].GroupIDs = []int64{5}
-	if _, ok := c.Update(accounts, judge(), []int32{2}); ok {
+	if _, ok := c.Update(accounts, []int32{2}, of(judge(), []int32{2})); ok {
 		t.Error("the counter kept counting an account that joined a group it has not seen")
 	}
-	if _, ok := c.Update(accounts, judge(), nil); ok {
+	if _, ok := c.Update(accounts, nil, of(judge(), nil)); ok {
 		t.Error("a counter that gave up answered again")
 	}
 }

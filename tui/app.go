@@ -247,17 +247,17 @@ func (m Model) pollCmd(gen int) tea.Cmd {
 		// judged runs between the judging and the events: the accounts are judged once,
 		// for the events, the projections and (through them) the screen.
 		judged := func(jd Judged) {
-			msg.fresh = freshIndexes(jd)
+			msg.fresh = freshIndexes(jd, len(accounts))
 			switch {
 			case hist == nil:
 			case projectNow || msg.fresh == nil:
-				msg.trends = project(hist, accounts, msg.fresh, jd.Judgements, policy, msg.finished)
+				msg.trends = project(hist, accounts, msg.fresh, allJudgements(jd, len(accounts)), policy, msg.finished)
 				msg.projectTook = clock().Sub(msg.finished)
 				if sink, ok := alerts.(ForecastSink); ok {
 					sink.PauseTimes(msg.trends.pauses) // projected once, for the screen and the events
 				}
 			default:
-				msg.trends = projectFresh(hist, accounts, msg.fresh, jd.Judgements, counter, policy, msg.finished)
+				msg.trends = projectFresh(hist, accounts, msg.fresh, jd.Judgement, counter, policy, msg.finished)
 				if sink, ok := alerts.(ForecastSink); ok {
 					sink.PatchPauseTimes(msg.trends.pauses)
 				}
@@ -267,7 +267,7 @@ func (m Model) pollCmd(gen int) tea.Cmd {
 		case alerts != nil:
 			msg.alerts = alerts.Observe(msg.finished, msg.finished.Sub(started), accounts, policy, err, judged)
 		case err == nil:
-			judged(Judged{Judgements: judgeAll(accounts, policy, msg.finished)})
+			judged(judgedOf(judgeAll(accounts, policy, msg.finished)))
 		}
 		return msg
 	}

@@ -29,14 +29,20 @@ type Alerts interface {
 	Observe(now time.Time, took time.Duration, accounts []model.Account, p model.Policy, err error, judged func(Judged)) []Alert
 }
 
-// Judged is a poll's judgements, parallel to its accounts, and what the poll shares with
-// the one before: Same says it lists the same storage keys in the same order, and then
-// Fresh[i] is false for an account judged exactly as before. All of it is valid only
-// while the hook runs.
+// Judged is a poll's judgements and what the poll shares with the one before: Judgement
+// gives account i's (the pointer good until the next call: the pipeline may judge it
+// again on demand rather than keep it), Same says the poll lists the same storage keys
+// in the same order, and then Fresh[i] is false for an account judged exactly as before.
+// All of it is valid only while the hook runs.
 type Judged struct {
-	Judgements []model.Judgement
-	Same       bool
-	Fresh      []bool
+	Judgement func(i int) *model.Judgement
+	Same      bool
+	Fresh     []bool
+}
+
+// judgedOf is Judged for judgements held in a slice.
+func judgedOf(js []model.Judgement) Judged {
+	return Judged{Judgement: func(i int) *model.Judgement { return &js[i] }}
 }
 
 // ForecastSink is an Alerts that takes each poll's projected crossing times (per window,

@@ -21,7 +21,7 @@ type fakeAlerts struct {
 func (f fakeAlerts) Observe(now time.Time, _ time.Duration, accounts []model.Account, p model.Policy, err error, judged func(Judged)) []Alert {
 	*f.seen = len(accounts)
 	if err == nil {
-		judged(Judged{Judgements: judgeAll(accounts, p, now)})
+		judged(judgedOf(judgeAll(accounts, p, now)))
 	}
 	return f.out
 }

@@ -192,8 +192,8 @@ const freshLimit = 4
 
 // freshIndexes lists the accounts a poll did not judge as the last one did, nil when the
 // poll lists other keys or too many changed.
-func freshIndexes(jd Judged) []int32 {
-	if !jd.Same || len(jd.Fresh) != len(jd.Judgements) {
+func freshIndexes(jd Judged, n int) []int32 {
+	if !jd.Same || len(jd.Fresh) != n {
 		return nil
 	}
 	fresh := []int32{}

@@ -102,14 +102,16 @@ func project(h History, accounts []model.Account, fresh []int32, js []model.Judg
 // counter). The look ahead of the rest stands until the
 // next full projection (projectDue): at 100,000 accounts a full one costs about half a
 // second of CPU, and a few accounts change every poll.
-func projectFresh(h History, accounts []model.Account, fresh []int32, js []model.Judgement, counter *trend.Counter, p model.Policy, now time.Time) *trends {
+func projectFresh(h History, accounts []model.Account, fresh []int32, judgement func(int) *model.Judgement, counter *trend.Counter, p model.Policy, now time.Time) *trends {
 	t := &trends{outlooks: make(map[int64]outlook, len(fresh)), pauses: make(map[int64][2]time.Time, len(fresh)), partial: true, fresh: fresh}
 	h.RecordChanged(accounts, fresh, p, now)
 	t.note = h.Note()
 	members := make([]trend.Member, len(fresh))
 	fs := make([]trend.Forecast, len(fresh))
+	js := make([]model.Judgement, len(fresh)) // judgement's pointers last one call
 	for k, i := range fresh {
-		members[k] = trend.Member{Account: &accounts[i], Judgement: &js[i], Forecast: &fs[k]}
+		js[k] = *judgement(int(i))
+		members[k] = trend.Member{Account: &accounts[i], Judgement: &js[k], Forecast: &fs[k]}
 	}
 	trend.ProjectAll(members, h.AppendSamples, p, trend.DefaultOptions(), now)
 	for k, i := range fresh {
@@ -118,7 +120,7 @@ func projectFresh(h History, accounts []model.Account, fresh []int32, js []model
 		t.pauses[id] = [2]time.Time{f.Windows[0].PauseAt, f.Windows[1].PauseAt}
 	}
 	if counter != nil {
-		if groups, ok := counter.Update(accounts, js, fresh); ok {
+		if groups, ok := counter.Update(accounts, fresh, js); ok {
 			t.groups = groups
 		}
 	}
@@ -134,6 +136,15 @@ func (m Model) forecastOf(r *row) *trend.Forecast {
 	j := model.Judge(r.acc, m.ctx.Policy, m.ctx.Now)
 	f := trend.Project(r.acc, j, m.opts.History.AppendSamples(nil, r.acc.ID), m.ctx.Policy, trend.DefaultOptions(), m.ctx.Now)
 	return &f
+}
+
+// allJudgements copies a poll's judgements into one slice, for a full projection.
+func allJudgements(jd Judged, n int) []model.Judgement {
+	js := make([]model.Judgement, n)
+	for i := range js {
+		js[i] = *jd.Judgement(i)
+	}
+	return js
 }
 
 // judgeAll judges a poll where no event pipeline does (tests and embedders without one).

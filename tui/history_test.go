@@ -298,7 +298,7 @@ func TestPartialProjectionMatchesFull(t *testing.T) {
 			t.Fatalf("%s is still %s", accounts[i].Name, js[i].State)
 		}
 	}
-	tr := projectFresh(h, accounts, fresh, js, partial.trends.counter, p, t0)
+	tr := projectFresh(h, accounts, fresh, judgedOf(js).Judgement, partial.trends.counter, p, t0)
 	if tr.groups == nil {
 		t.Fatal("the groups could not be recounted after two accounts paused")
 	}
@@ -337,7 +337,7 @@ func TestPartialProjectionMatchesFull(t *testing.T) {
 		}
 	}
 	js = judgeAll(accounts, p, t0)
-	tr = projectFresh(h, accounts, fresh, js, partial.trends.counter, p, t0)
+	tr = projectFresh(h, accounts, fresh, judgedOf(js).Judgement, partial.trends.counter, p, t0)
 	partial = update(t, partial, pollDoneMsg{gen: 1, accounts: accounts, fresh: fresh, trends: tr, started: t0, finished: t0})
 	if tr.groups != nil || !partial.projectDue() {
 		t.Fatal("groups that ran dry did not make a full projection due")

@@ -14,40 +14,66 @@ import (
 // due to change (model.NextChange): at 100,000 accounts with a few rewritten per poll,
 // judging everything again was a third of the live monitor's CPU.
 //
-// With shared set, two buffers alternate: the metrics keep the last poll's judgements for
-// scrapes until this poll's replace them, so this poll never writes the slice they read.
-// Without anyone keeping them, one buffer is judged in place (100,000 judgements are
-// 45 MB).
+// With keepAll set, every judgement is kept: the metrics read them all each poll (with
+// shared also set, two buffers alternate, so that scrapes read the last poll's while
+// this one is judged) and so does a Project hook. Without, only this poll's new
+// judgements are kept, and a reused one is made again on demand at the instant it was
+// made, which gives it back exactly: 100,000 judgements are 41 MB, and the live monitor
+// reads few of them a poll.
 type judgements struct {
-	shared bool
-	bufs   [2][]model.Judgement
-	cur    int
-	keys   []string
-	revs   []uint64
-	next   []time.Time
-	policy model.Policy
+	keepAll, shared bool
+	bufs            [2][]model.Judgement
+	cur             int
+	keys            []string
+	revs            []uint64
+	next            []int64 // model.NextChange in unix ns, 0 when none is due
+	at              []int64 // when each was judged, in unix ns
+	policy          model.Policy
+	// Without keepAll: this poll's new judgements, and for each account its place among
+	// them (-1: judged in an earlier poll).
+	fresh    []model.Judgement
+	slot     []int32
+	accounts []model.Account
+	again    model.Judgement // the last judgement made again on demand
 	// unchanged is what the last judge kept from the poll before (the detector skips it).
 	unchanged events.Unchanged
 }
 
-func (c *judgements) judge(accounts []model.Account, p model.Policy, now time.Time) []model.Judgement {
-	prev := c.bufs[c.cur]
-	if c.shared {
-		c.cur ^= 1
+// judge judges a poll and returns its judgements, good until the next call.
+func (c *judgements) judge(accounts []model.Account, p model.Policy, now time.Time) events.Judgements {
+	reuse := len(c.revs) == len(accounts) && reflect.DeepEqual(p, c.policy)
+	var prev, js []model.Judgement
+	if c.keepAll {
+		prev = c.bufs[c.cur]
+		if c.shared {
+			c.cur ^= 1
+		}
+		js = c.bufs[c.cur]
+		if cap(js) < len(accounts) {
+			js = make([]model.Judgement, len(accounts))
+		}
+		js = js[:len(accounts)]
+		c.bufs[c.cur] = js
+		reuse = reuse && len(prev) == len(accounts)
+		c.fresh, c.slot = nil, nil
+	} else {
+		c.bufs = [2][]model.Judgement{}
+		// A poll that judged many (the first, a policy change) leaves a large buffer:
+		// the next, which judges a few, starts a small one.
+		if cap(c.fresh) > 1024 {
+			c.fresh = nil
+		}
+		c.fresh = c.fresh[:0]
+		c.slot = slices.Grow(c.slot[:0], len(accounts))[:len(accounts)]
 	}
-	js := c.bufs[c.cur]
-	if cap(js) < len(accounts) {
-		js = make([]model.Judgement, len(accounts))
-	}
-	js = js[:len(accounts)]
-	c.bufs[c.cur] = js
-	reuse := len(prev) == len(accounts) && len(c.revs) == len(accounts) && reflect.DeepEqual(p, c.policy)
 	if len(c.revs) != len(accounts) {
-		c.keys, c.revs, c.next = make([]string, len(accounts)), make([]uint64, len(accounts)), make([]time.Time, len(accounts))
+		n := len(accounts)
+		c.keys, c.revs, c.next, c.at = make([]string, n), make([]uint64, n), make([]int64, n), make([]int64, n)
 	}
 	u := &c.unchanged
 	u.Same = reuse
 	u.Fresh = slices.Grow(u.Fresh[:0], len(accounts))[:len(accounts)]
+	stamp := now.UnixNano()
 	for i := range accounts {
 		a := &accounts[i]
 		if c.keys[i] != a.Key {
@@ -55,17 +81,50 @@ func (c *judgements) judge(accounts []model.Account, p model.Policy, now time.Ti
 		}
 		// A reused judgement keeps the Age it was judged with: nothing downstream reads
 		// it, and refreshing it read every account's snapshot every poll.
-		if reuse && a.Rev != 0 && c.revs[i] == a.Rev && c.keys[i] == a.Key && (c.next[i].IsZero() || now.Before(c.next[i])) {
-			if c.shared {
+		if reuse && a.Rev != 0 && c.revs[i] == a.Rev && c.keys[i] == a.Key && (c.next[i] == 0 || stamp < c.next[i]) {
+			if c.keepAll && c.shared {
 				js[i] = prev[i] // in place it is there already
+			} else if !c.keepAll {
+				c.slot[i] = -1
 			}
 			u.Fresh[i] = false
 			continue
 		}
-		js[i] = model.Judge(a, p, now)
+		j := model.Judge(a, p, now)
+		if c.keepAll {
+			js[i] = j
+		} else {
+			c.slot[i] = int32(len(c.fresh))
+			c.fresh = append(c.fresh, j)
+		}
 		u.Fresh[i] = true
-		c.keys[i], c.revs[i], c.next[i] = a.Key, a.Rev, model.NextChange(a, p, now)
+		c.keys[i], c.revs[i], c.at[i] = a.Key, a.Rev, stamp
+		c.next[i] = 0
+		if t := model.NextChange(a, p, now); !t.IsZero() {
+			c.next[i] = t.UnixNano()
+		}
 	}
 	c.policy = p
-	return js
+	if c.keepAll {
+		return events.JudgementsOf(js)
+	}
+	c.accounts = accounts
+	return c.judgement
+}
+
+// judgement is account i's judgement of the last poll judged without keepAll.
+func (c *judgements) judgement(i int) *model.Judgement {
+	if s := c.slot[i]; s >= 0 {
+		return &c.fresh[s]
+	}
+	c.again = model.Judge(&c.accounts[i], c.policy, time.Unix(0, c.at[i]))
+	return &c.again
+}
+
+// all is the last poll's judgements with keepAll, nil without.
+func (c *judgements) all() []model.Judgement {
+	if !c.keepAll {
+		return nil
+	}
+	return c.bufs[c.cur]
 }

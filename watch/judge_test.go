@@ -13,32 +13,35 @@ import (
 )
 
 // Reused judgements always equal judging afresh: across unchanged polls, a changed
-// account, the clock passing a window's reset and a policy change.
+// account, the clock passing a window's reset and a policy change; kept (for metrics,
+// in place or alternating) or made again on demand.
 func TestJudgementsReuseEqualsJudging(t *testing.T) {
-	for _, shared := range []bool{false, true} {
-		t.Run(map[bool]string{false: "in place", true: "alternating"}[shared], func(t *testing.T) {
-			testJudgementsReuse(t, shared)
+	for _, mode := range []struct {
+		name            string
+		keepAll, shared bool
+	}{{"on demand", false, false}, {"in place", true, false}, {"alternating", true, true}} {
+		t.Run(mode.name, func(t *testing.T) {
+			testJudgementsReuse(t, judgements{keepAll: mode.keepAll, shared: mode.shared})
 		})
 	}
 }
 
-func testJudgementsReuse(t *testing.T, shared bool) {
+func testJudgementsReuse(t *testing.T, c judgements) {
 	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	accounts := demo.Accounts(t0)
 	for i := range accounts {
 		accounts[i].Rev = uint64(i + 1)
 	}
-	c := judgements{shared: shared}
 	p := model.DefaultPolicy()
 	check := func(now time.Time, p model.Policy) {
 		t.Helper()
 		got := c.judge(accounts, p, now)
 		for i := range accounts {
 			// A reused judgement keeps the Age it was judged with (see judge).
-			want, g := model.Judge(&accounts[i], p, now), got[i]
+			want, g := model.Judge(&accounts[i], p, now), *got(i)
 			want.Age, g.Age = 0, 0
 			if !reflect.DeepEqual(g, want) {
-				t.Fatalf("%s at %v: reused %+v, fresh %+v", accounts[i].Name, now, got[i].State, want.State)
+				t.Fatalf("%s at %v: reused %+v, fresh %+v", accounts[i].Name, now, g.State, want.State)
 			}
 		}
 	}
@@ -52,13 +55,22 @@ func testJudgementsReuse(t *testing.T, shared bool) {
 	p.DefaultThreshold = [2]float64{0.5, 0.5}
 	check(t0.Add(8*time.Hour), p)
 
+	if !c.keepAll {
+		// Only what this poll judged is kept; the rest is made again when asked for.
+		c.judge(accounts, p, t0.Add(9*time.Hour))
+		if len(c.fresh) >= len(accounts) || c.all() != nil {
+			t.Fatalf("kept %d judgements of %d accounts on demand", len(c.fresh), len(accounts))
+		}
+		return
+	}
 	// Shared, the last poll's slice stays as it was while the next poll is judged.
-	last := c.judge(accounts, p, t0.Add(9*time.Hour))
+	c.judge(accounts, p, t0.Add(9*time.Hour))
+	last := c.all()
 	kept := slices.Clone(last)
 	accounts[5].Schedulable, accounts[5].Rev = !accounts[5].Schedulable, 8888
 	c.judge(accounts, p, t0.Add(10*time.Hour))
-	if same := reflect.DeepEqual(last, kept); same != shared {
-		t.Fatalf("shared=%v, yet the last poll's judgements unchanged=%v", shared, same)
+	if same := reflect.DeepEqual(last, kept); same != c.shared {
+		t.Fatalf("shared=%v, yet the last poll's judgements unchanged=%v", c.shared, same)
 	}
 }
 
@@ -69,18 +81,15 @@ func TestObserveWithHandsTheJudgementsOver(t *testing.T) {
 	p := model.DefaultPolicy()
 	pl := &Pipeline{Policy: p, Detector: events.New(events.DefaultConfig())}
 	calls := 0
-	pl.ObserveWith(t0, time.Millisecond, accounts, nil, func(js []model.Judgement, _ events.Unchanged) {
+	pl.ObserveWith(t0, time.Millisecond, accounts, nil, func(js events.Judgements, _ events.Unchanged) {
 		calls++
-		if len(js) != len(accounts) {
-			t.Fatalf("%d judgements for %d accounts", len(js), len(accounts))
-		}
 		for i := range accounts {
-			if want := model.Judge(&accounts[i], p, t0); !reflect.DeepEqual(js[i], want) {
-				t.Fatalf("%s: handed %s, judged afresh %s", accounts[i].Name, js[i].State, want.State)
+			if want := model.Judge(&accounts[i], p, t0); !reflect.DeepEqual(*js(i), want) {
+				t.Fatalf("%s: handed %s, judged afresh %s", accounts[i].Name, js(i).State, want.State)
 			}
 		}
 	})
-	pl.ObserveWith(t0.Add(time.Second), time.Millisecond, nil, errors.New("connection refused"), func([]model.Judgement, events.Unchanged) {
+	pl.ObserveWith(t0.Add(time.Second), time.Millisecond, nil, errors.New("connection refused"), func(events.Judgements, events.Unchanged) {
 		t.Fatal("a failed poll handed judgements over")
 	})
 	if calls != 1 {

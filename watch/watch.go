@@ -52,7 +52,7 @@ func (p *Pipeline) Observe(now time.Time, took time.Duration, accounts []model.A
 // to judged, with what they share with the last poll's, after Project and before events
 // are detected: the live monitor projects from them rather than judging every account a
 // second time. Both are valid only during the call: the next poll reuses the memory.
-func (p *Pipeline) ObserveWith(now time.Time, took time.Duration, accounts []model.Account, err error, judged func([]model.Judgement, events.Unchanged)) []events.Event {
+func (p *Pipeline) ObserveWith(now time.Time, took time.Duration, accounts []model.Account, err error, judged func(events.Judgements, events.Unchanged)) []events.Event {
 	var evs []events.Event
 	if err != nil {
 		evs = p.Detector.Fail(now, err)
@@ -61,16 +61,17 @@ func (p *Pipeline) ObserveWith(now time.Time, took time.Duration, accounts []mod
 		}
 	} else {
 		p.judged.shared = p.Metrics != nil // scrapes read the last poll's judgements
+		p.judged.keepAll = p.Metrics != nil || p.Project != nil
 		js := p.judged.judge(accounts, p.Policy, now)
 		if p.Project != nil {
-			p.Project(now, accounts, js)
+			p.Project(now, accounts, p.judged.all())
 		}
 		if judged != nil {
 			judged(js, p.judged.unchanged)
 		}
 		evs = p.Detector.ObserveUnchanged(now, accounts, js, p.judged.unchanged)
 		if p.Metrics != nil {
-			p.Metrics.Update(now, took, accounts, js)
+			p.Metrics.Update(now, took, accounts, p.judged.all())
 		}
 	}
 	if len(evs) == 0 {

@@ -30,8 +30,8 @@ type tuiAlerts struct {
 func (a tuiAlerts) Observe(now time.Time, took time.Duration, accounts []model.Account, p model.Policy, err error, judged func(tui.Judged)) []tui.Alert {
 	a.mu.Lock()
 	a.p.Policy = p
-	evs := a.p.ObserveWith(now, took, accounts, err, func(js []model.Judgement, u events.Unchanged) {
-		judged(tui.Judged{Judgements: js, Same: u.Same, Fresh: u.Fresh})
+	evs := a.p.ObserveWith(now, took, accounts, err, func(js events.Judgements, u events.Unchanged) {
+		judged(tui.Judged{Judgement: js, Same: u.Same, Fresh: u.Fresh})
 	})
 	a.mu.Unlock()
 	out := make([]tui.Alert, len(evs))

@@ -58,11 +58,6 @@ func (c *judgements) judge(accounts []model.Account, p model.Policy, now time.Ti
 		c.fresh, c.slot = nil, nil
 	} else {
 		c.bufs = [2][]model.Judgement{}
-		// A poll that judged many (the first, a policy change) leaves a large buffer:
-		// the next, which judges a few, starts a small one.
-		if cap(c.fresh) > 1024 {
-			c.fresh = nil
-		}
 		c.fresh = c.fresh[:0]
 		c.slot = slices.Grow(c.slot[:0], len(accounts))[:len(accounts)]
 	}
@@ -119,6 +114,15 @@ func (c *judgements) judgement(i int) *model.Judgement {
 	}
 	c.again = model.Judge(&c.accounts[i], c.policy, time.Unix(0, c.at[i]))
 	return &c.again
+}
+
+// release lets go of what only the poll just observed reads: the accounts, and a large
+// buffer of new judgements (the first poll judges every account: 41 MB at 100,000).
+func (c *judgements) release() {
+	c.accounts = nil
+	if cap(c.fresh) > 1024 {
+		c.fresh = nil
+	}
 }
 
 // all is the last poll's judgements with keepAll, nil without.

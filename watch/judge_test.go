@@ -95,4 +95,7 @@ func TestObserveWithHandsTheJudgementsOver(t *testing.T) {
 	if calls != 1 {
 		t.Fatalf("hook called %d times for one good poll", calls)
 	}
+	if pl.judged.accounts != nil {
+		t.Fatal("the pipeline holds on to a poll's accounts after observing it")
+	}
 }

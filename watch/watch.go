@@ -73,6 +73,7 @@ func (p *Pipeline) ObserveWith(now time.Time, took time.Duration, accounts []mod
 		if p.Metrics != nil {
 			p.Metrics.Update(now, took, accounts, p.judged.all())
 		}
+		p.judged.release()
 	}
 	if len(evs) == 0 {
 		return nil

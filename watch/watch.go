@@ -31,10 +31,10 @@ type Pipeline struct {
 	Notify   *notify.Dispatcher
 	// Log gets one line per event; nil logs nothing.
 	Log *slog.Logger
-	// Project, when set, sees each good poll's judged accounts before events are
-	// detected: the hook for history and projections, whose results the detector and
-	// metrics read through their Projector.
-	Project func(now time.Time, accounts []model.Account, js []model.Judgement)
+	// Project, when set, sees each good poll's judged accounts, with what they share with
+	// the last poll's, before events are detected: the hook for history and projections,
+	// whose results the detector and metrics read through their Projector.
+	Project func(now time.Time, accounts []model.Account, js events.Judgements, u events.Unchanged)
 
 	mu     sync.Mutex
 	recent []events.Event
@@ -61,10 +61,10 @@ func (p *Pipeline) ObserveWith(now time.Time, took time.Duration, accounts []mod
 		}
 	} else {
 		p.judged.shared = p.Metrics != nil // scrapes read the last poll's judgements
-		p.judged.keepAll = p.Metrics != nil || p.Project != nil
+		p.judged.keepAll = p.Metrics != nil
 		js := p.judged.judge(accounts, p.Policy, now)
 		if p.Project != nil {
-			p.Project(now, accounts, p.judged.all())
+			p.Project(now, accounts, js, p.judged.unchanged)
 		}
 		if judged != nil {
 			judged(js, p.judged.unchanged)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quotatop/quotatop/events"
 	"github.com/quotatop/quotatop/history"
 	"github.com/quotatop/quotatop/model"
 	"github.com/quotatop/quotatop/source"
@@ -39,7 +40,7 @@ func TestDryProjector(t *testing.T) {
 	accounts := fleet(now, 60)
 	js := []model.Judgement{model.Judge(&accounts[0], p, now), model.Judge(&accounts[1], p, now)}
 	d := &dryProjector{hist: &historyFile{store: store}}
-	d.project(p, now, accounts, js)
+	d.project(p, now, accounts, events.JudgementsOf(js), events.Unchanged{})
 	ttd, ok := d.TimeToDry(1, model.Window5h, now)
 	// 60 % now, 10 points an hour, paused at 90 %: three hours (the 5h reset is later).
 	if !ok || ttd < 2*time.Hour+50*time.Minute || ttd > 3*time.Hour+10*time.Minute {
@@ -50,6 +51,25 @@ func TestDryProjector(t *testing.T) {
 	}
 	if _, ok := d.TimeToDry(1, model.Window7d, now); ok {
 		t.Fatal("a window with no threshold and a flat use has a time to dry")
+	}
+
+	// The next poll, account 2 is switched on and account 1 off: only they are projected
+	// again, and the answers are a full projection's.
+	accounts[0].Schedulable, accounts[1].Schedulable = false, true
+	js = []model.Judgement{model.Judge(&accounts[0], p, now), model.Judge(&accounts[1], p, now)}
+	d.fullTook = time.Second // the last full projection is not due again yet
+	d.project(p, now, accounts, events.JudgementsOf(js), events.Unchanged{Same: true, Fresh: []bool{true, true}})
+	full := &dryProjector{hist: &historyFile{store: store}}
+	full.project(p, now, accounts, events.JudgementsOf(js), events.Unchanged{})
+	for _, id := range []int64{1, 2} {
+		got, gotOK := d.TimeToDry(id, model.Window5h, now)
+		want, wantOK := full.TimeToDry(id, model.Window5h, now)
+		if got != want || gotOK != wantOK {
+			t.Errorf("account %d after the switch: %v %v, a full projection %v %v", id, got, gotOK, want, wantOK)
+		}
+	}
+	if _, ok := d.TimeToDry(2, model.Window5h, now); !ok {
+		t.Fatal("the account switched on has no time to dry")
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/quotatop/quotatop/events"
 	"github.com/quotatop/quotatop/model"
 	"github.com/quotatop/quotatop/watch"
 	"github.com/spf13/pflag"
@@ -67,8 +68,8 @@ func runWatch(args []string, stdout, stderr io.Writer, getenv func(string) strin
 	log.Info("watching", attrs...)
 	if dry != nil {
 		pl := al.pipeline
-		pl.Project = func(now time.Time, accounts []model.Account, js []model.Judgement) {
-			dry.project(pl.Policy, now, accounts, js)
+		pl.Project = func(now time.Time, accounts []model.Account, js events.Judgements, u events.Unchanged) {
+			dry.project(pl.Policy, now, accounts, js, u)
 		}
 	}
 	loop := watch.Loop{Reader: g.reader, Pipeline: al.pipeline, Interval: cfg.interval, Timeout: pollTimeout(cfg, g.reader), Log: log}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/quotatop/quotatop/events"
 	"github.com/quotatop/quotatop/model"
+	"github.com/quotatop/quotatop/source"
 	"github.com/quotatop/quotatop/watch"
 	"github.com/spf13/pflag"
 )
@@ -72,7 +73,16 @@ func runWatch(args []string, stdout, stderr io.Writer, getenv func(string) strin
 			dry.project(pl.Policy, now, accounts, js, u)
 		}
 	}
-	loop := watch.Loop{Reader: g.reader, Pipeline: al.pipeline, Interval: cfg.interval, Timeout: pollTimeout(cfg, g.reader), Log: log}
+	var reader watch.Reader = g.reader
+	if r, ok := g.reader.(*source.Redis); ok && !cfg.demo {
+		// As the live monitor: decode only changed values, read only changed keys where
+		// Redis can say which (full polls otherwise), and no last-used keys (nothing here
+		// reports them). A change of read mode is logged.
+		r.SkipLastUsed()
+		r.Track()
+		reader = &trackingLog{Redis: r, log: log}
+	}
+	loop := watch.Loop{Reader: reader, Pipeline: al.pipeline, Interval: cfg.interval, Timeout: pollTimeout(cfg, g.reader), Log: log}
 	if g.admin != nil {
 		loop.BeforePoll = refreshThresholds(cfg.policy, g, al.pipeline, log)
 	}
@@ -99,4 +109,21 @@ func refreshThresholds(flags model.Policy, g *gateway, pl *watch.Pipeline, log *
 		}
 		lastErr = facts.thresholdsError
 	}
+}
+
+// trackingLog logs the reader's read mode (tracking, or full polls and why) when it
+// changes.
+type trackingLog struct {
+	*source.Redis
+	log  *slog.Logger
+	last string
+}
+
+func (t *trackingLog) Read(ctx context.Context) ([]model.Account, error) {
+	accounts, err := t.Redis.Read(ctx)
+	if mode := t.TrackingStatus(); mode != t.last {
+		t.last = mode
+		t.log.Info("reads", "mode", model.Sanitize(mode))
+	}
+	return accounts, err
 }

@@ -110,6 +110,10 @@ func TestWatchAgainstRealRedis(t *testing.T) {
 	if !strings.HasPrefix(metricsURL, "http://127.0.0.1:") {
 		t.Fatalf("start line %v", started)
 	}
+	// Like the live monitor, it reads only what Redis says changed, and says so.
+	if reads := w.next("the read mode", func(m map[string]any) bool { return m["msg"] == "reads" }); reads["mode"] != "change tracking" {
+		t.Errorf("read mode %v", reads)
+	}
 	health := strings.TrimSuffix(metricsURL, "/metrics") + "/healthz"
 	waitHealth := func(code int) {
 		t.Helper()

@@ -50,6 +50,7 @@ func runWatch(args []string, stdout, stderr io.Writer, getenv func(string) strin
 	defer g.close()
 	g.history = openHistory(cfg, g, getenv, stderr)
 	defer g.history.close()
+	liveMemory() // a long-running process, like the live monitor
 	var proj projector
 	var dry *dryProjector
 	if g.history != nil && g.history.store != nil {

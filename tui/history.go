@@ -283,14 +283,13 @@ func (f *Fleet) PatchTrends(fresh []int32, outlooks map[int64]outlook, now time.
 	if len(f.pos) != len(f.rows) {
 		return
 	}
+	f.takeOutlooks(fresh, outlooks)
 	changed := false
 	for _, i := range fresh {
 		if int(i) >= len(f.pos) {
 			continue
 		}
 		n := int(f.pos[i])
-		e := &f.rows[n]
-		e.o = outlooks[e.acc.ID]
 		old := f.sums[n]
 		f.trendSums(n, model.States[old.severity])
 		changed = changed || f.sums[n] != old
@@ -300,23 +299,12 @@ func (f *Fleet) PatchTrends(fresh []int32, outlooks map[int64]outlook, now time.
 	}
 }
 
-// A projection moves slowly: its times are absolute, so a minute old it still reads
-// right. Polls project the accounts that changed and recount the groups now
-// (projectFresh); a group that appears, empties, runs dry or comes back makes the next
-// poll project in full. Otherwise the whole fleet is projected again, for what time
-// alone moves (rates over the last hour, crossings of accounts that did not change),
-// after projectBudget times the CPU the last one took (its time on every core it ran
-// on), capped at projectEvery: a small fleet every poll, 10,000 accounts (about 15 ms on
-// two cores) every 30 s, 100,000 every 2 minutes. At 100,000 accounts, projecting every
-// poll was 40 % of the live monitor's CPU, and in full after every state change still
-// 30 %.
-const (
-	projectEvery  = 2 * time.Minute
-	projectBudget = 1000 // a tenth of a percent of a core
-)
-
-// projectDue says whether the next poll projects in full.
+// projectDue says whether the next poll projects in full (trend.RefreshAfter, counting
+// the last one's time on every core it ran on); polls in between project the accounts
+// that changed (projectFresh), and a group that appears, empties, runs dry or comes back
+// makes the next poll project in full. At 100,000 accounts, projecting every poll was
+// 40 % of the live monitor's CPU, and in full after every state change still 30 %.
 func (m *Model) projectDue() bool {
-	wait := min(projectEvery, projectBudget*m.projectTook*time.Duration(m.cores))
+	wait := trend.RefreshAfter(m.projectTook * time.Duration(m.cores))
 	return m.trends == nil || m.regroup || m.ctx.Now.Sub(m.projectedAt) >= wait
 }

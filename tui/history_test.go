@@ -214,8 +214,8 @@ func findName(m Model, name string) (*row, bool) {
 	return nil, false
 }
 
-// A projection is made again after projectBudget times what the last one took, at most
-// projectEvery later; a poll that does not project leaves the last projections on screen.
+// A projection is made again after trend.RefreshBudget times what the last one took, at
+// most trend.RefreshEvery later; a poll that does not project leaves the last projections on screen.
 func TestProjectDue(t *testing.T) {
 	m := newTestModel(t, 120, 30, false)
 	m.cores = 1 // the waits below are for a projection on one core
@@ -225,9 +225,9 @@ func TestProjectDue(t *testing.T) {
 	if m.projectDue() {
 		t.Fatal("a slow projection made again after 10 s")
 	}
-	m.projectedAt = now.Add(-projectEvery)
+	m.projectedAt = now.Add(-trend.RefreshEvery)
 	if !m.projectDue() {
-		t.Fatal("a slow projection not made again after projectEvery")
+		t.Fatal("a slow projection not made again after trend.RefreshEvery")
 	}
 	m.projectedAt, m.projectTook = now.Add(-5*time.Second), 15*time.Millisecond
 	if m.projectDue() {

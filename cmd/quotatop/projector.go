@@ -14,8 +14,8 @@ import (
 // (forecastProjector's) answers from the latest one. Accounts the gateway no longer
 // schedules are not projected: a paused one has its state change event instead. Like
 // the live monitor, a poll projects only the accounts judged afresh, and the whole fleet
-// again after fullBudget times what that took, at most fullEvery later: projecting
-// 100,000 accounts every poll would cost a large part of a core.
+// again when trend.RefreshAfter says: projecting 100,000 accounts every poll cost a
+// third of a core.
 type dryProjector struct {
 	hist *historyFile
 	// record hands each poll to the history too: `watch` has no screen doing it.
@@ -26,14 +26,9 @@ type dryProjector struct {
 	buf      []trend.Sample
 }
 
-const (
-	fullEvery  = 2 * time.Minute
-	fullBudget = 1000
-)
-
 // project is the pipeline's Project hook.
 func (d *dryProjector) project(p model.Policy, now time.Time, accounts []model.Account, js events.Judgements, u events.Unchanged) {
-	partial := u.Same && len(u.Fresh) == len(accounts) && !d.fullAt.IsZero() && now.Sub(d.fullAt) < min(fullEvery, fullBudget*d.fullTook)
+	partial := u.Same && len(u.Fresh) == len(accounts) && !d.fullAt.IsZero() && now.Sub(d.fullAt) < trend.RefreshAfter(d.fullTook)
 	if !partial {
 		if d.record {
 			d.hist.Record(accounts, p, now)

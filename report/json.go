@@ -187,14 +187,20 @@ func (e *jsonWriter) windows(r *Row) {
 		e.b = strconv.AppendBool(e.b, w.reset)
 		e.b = append(e.b, ","+windowField+"auto_pause_disabled\": "...)
 		e.b = strconv.AppendBool(e.b, w.disabled)
-		e.trend(&r.Forecast, i)
+		e.trend(r.Forecast, i)
 		e.b = append(e.b, "\n        }"...)
 	}
 	e.b = append(e.b, "\n      }"...)
 }
 
+// noForecast stands for a row that was not projected; never written.
+var noForecast trend.Forecast
+
 // trend writes window i's projection fields: null where there is not enough history.
 func (e *jsonWriter) trend(f *trend.Forecast, i int) {
+	if f == nil {
+		f = &noForecast
+	}
 	w := &f.Windows[i]
 	rated := w.Status == trend.StatusRate
 	e.b = append(e.b, ","+windowField+"rate_percent_per_hour\": "...)

@@ -19,9 +19,11 @@ func Projects(format string) bool { return format == "json" }
 func Project(rows []Row, samples trend.SampleSource, p model.Policy, now time.Time) []trend.Group {
 	o := trend.DefaultOptions()
 	members := make([]trend.Member, len(rows))
+	forecasts := make([]trend.Forecast, len(rows))
 	for i := range rows {
 		r := &rows[i]
-		members[i] = trend.Member{Account: r.Account, Judgement: &r.Judgement, Forecast: &r.Forecast}
+		r.Forecast = &forecasts[i]
+		members[i] = trend.Member{Account: r.Account, Judgement: &r.Judgement, Forecast: r.Forecast}
 	}
 	trend.ProjectAll(members, samples, p, o, now)
 	return trend.Groups(members, p, o, now)

@@ -18,7 +18,11 @@ type jsonTrend struct {
 	Stale bool `json:"projection_stale"`
 }
 
-func trendOf(f trend.Forecast, i int) jsonTrend {
+func trendOf(fp *trend.Forecast, i int) jsonTrend {
+	var f trend.Forecast
+	if fp != nil {
+		f = *fp
+	}
 	w := f.Windows[i]
 	t := jsonTrend{PauseETA: timePtr(w.PauseAt), Stale: f.Stale && w.Status == trend.StatusRate}
 	if w.Status == trend.StatusRate {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mattn/go-runewidth"
+	"github.com/clipperhouse/displaywidth"
 	"github.com/quotatop/quotatop/model"
 )
 
@@ -36,7 +36,7 @@ func writeTable(w io.Writer, h Header, rows []Row) error {
 			at := (n + 1) * cols
 			c := cells[at : at+cols]
 			c[0], c[1], c[2], c[3], c[4], c[5], c[6] = stateCell(j.State), strconv.FormatInt(a.ID, 10),
-				runewidth.Truncate(a.DisplayName(), nameWidth, "…"), windowCell(r, 0), windowCell(r, 1), age, string(j.MainReason())
+				displaywidth.TruncateString(a.DisplayName(), nameWidth, "…"), windowCell(r, 0), windowCell(r, 1), age, string(j.MainReason())
 			measure(c, cellWidths[at:at+cols])
 		}
 	})
@@ -128,7 +128,7 @@ func measure(cells []string, widths []int32) {
 	for i, c := range cells {
 		cw := len(c)
 		if !isASCII(c) {
-			cw = runewidth.StringWidth(c)
+			cw = displaywidth.String(c)
 		}
 		widths[i] = int32(cw)
 	}

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mattn/go-runewidth"
+	"github.com/clipperhouse/displaywidth"
 	"github.com/quotatop/quotatop/model"
 	"github.com/quotatop/quotatop/trend"
 )
@@ -40,7 +40,7 @@ func (g groupsView) View(width, height int) string {
 		if gr.ID == 0 {
 			name = "ungroupd"
 		}
-		line := fmt.Sprintf("%-8s %-9s %5d %5d %6d %7d %4d %4d %4d  %s", name, runewidth.Truncate(gr.Platform, 9, "…"), gr.Accounts, gr.Schedulable, gr.Paused, gr.Blocked,
+		line := fmt.Sprintf("%-8s %-9s %5d %5d %6d %7d %4d %4d %4d  %s", name, displaywidth.TruncateString(gr.Platform, 9, "…"), gr.Accounts, gr.Schedulable, gr.Paused, gr.Blocked,
 			gr.Projected[0], gr.Projected[1], gr.Projected[2], dryText(ctx, gr))
 		switch {
 		case gr.Schedulable == 0:

@@ -48,7 +48,11 @@ func openHistory(cfg config, g *gateway, getenv func(string) string, stderr io.W
 		path = history.DefaultPath(getenv, g.reader.Address(), g.reader.Prefix())
 	}
 	now := time.Now()
-	store, err := history.Open(path, now)
+	open := history.Open
+	if cfg.once && !report.Projects(cfg.output) {
+		open = history.OpenToRecord // the run records, and shows no projection
+	}
+	store, err := open(path, now)
 	if err != nil {
 		h.problem = model.Sanitize(err.Error()) + "; running without history"
 		fmt.Fprintf(stderr, "quotatop: warning: %s\n", h.problem)

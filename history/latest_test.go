@@ -1,0 +1,148 @@
+package history
+
+import (
+	"database/sql"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/quotatop/quotatop/model"
+)
+
+// newest reads the latest table as account -> (at, used_5h).
+func newest(t *testing.T, path string) map[int64][2]int64 {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query("SELECT account_id, at, used_5h FROM latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[int64][2]int64{}
+	for rows.Next() {
+		var id, at, used int64
+		if err := rows.Scan(&id, &at, &used); err != nil {
+			t.Fatal(err)
+		}
+		out[id] = [2]int64{at, used}
+	}
+	return out
+}
+
+// A store opened only to record writes exactly what one that loaded every recent sample
+// writes: nothing for snapshots already in the file, a sample for each new one.
+func TestOpenToRecordWritesWhatOpenWrites(t *testing.T) {
+	policy := model.DefaultPolicy()
+	dirs := [2]string{t.TempDir(), t.TempDir()}
+	for k, dir := range dirs {
+		path := filepath.Join(dir, "h.db")
+		s := open(t, path, t0)
+		for m := range 4 { // four snapshots an account, each newer
+			taken := t0.Add(time.Duration(m) * time.Minute)
+			s.Record(fleet(5, taken, 40+float64(m)), policy, taken)
+			s.Flush()
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		openAgain := Open
+		if k == 1 {
+			openAgain = OpenToRecord
+		}
+		now := t0.Add(5 * time.Minute)
+		s, err := openAgain(path, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Record(fleet(5, t0.Add(3*time.Minute), 43), policy, now) // the newest snapshot again
+		s.Flush()
+		if n := count(t, path, "samples"); n != 20 {
+			t.Fatalf("open #%d: %d samples after recording a known snapshot, want 20", k, n)
+		}
+		s.Record(fleet(5, now, 50), policy, now)
+		s.Flush()
+		if n := count(t, path, "samples"); n != 25 {
+			t.Fatalf("open #%d: %d samples after a new snapshot, want 25", k, n)
+		}
+		if k == 1 {
+			if got := s.Samples(3); len(got) != 2 || !got[0].At.Equal(t0.Add(3*time.Minute)) {
+				t.Fatalf("OpenToRecord holds %+v of account 3, want its newest stored sample and the new one", got)
+			}
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if got := newest(t, path)[3]; got != [2]int64{now.Unix(), 5020} {
+			t.Fatalf("latest row of account 3: %v, want the new snapshot", got)
+		}
+	}
+}
+
+// The latest table keeps the newest snapshot even when an older one is written after it
+// (another quotatop on the file, or a snapshot that went back).
+func TestLatestKeepsNewest(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	s := open(t, path, t0)
+	policy := model.DefaultPolicy()
+	s.Record(fleet(2, t0.Add(10*time.Minute), 60), policy, t0.Add(10*time.Minute))
+	s.Flush()
+	s.Record(fleet(2, t0.Add(5*time.Minute), 55), policy, t0.Add(11*time.Minute))
+	s.Flush()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, path, "samples"); n != 4 {
+		t.Fatalf("%d samples, want both snapshots of both accounts", n)
+	}
+	if got := newest(t, path)[1]; got != [2]int64{t0.Add(10 * time.Minute).Unix(), 6000} {
+		t.Fatalf("latest row of account 1: %v, want the newer snapshot", got)
+	}
+}
+
+// A file written before the latest table existed gets it, filled from its samples, the
+// first time it is opened.
+func TestLatestAddedToOlderFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	s := open(t, path, t0)
+	policy := model.DefaultPolicy()
+	for m := range 3 {
+		taken := t0.Add(time.Duration(m) * time.Minute)
+		s.Record(fleet(3, taken, 40+float64(m)), policy, taken)
+		s.Flush()
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// make it the older file: no trigger, no table
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("DROP TRIGGER samples_latest; DROP TABLE latest"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err = OpenToRecord(path, t0.Add(3*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Samples(2); len(got) != 1 || got[0].Used[0] != 42.1 {
+		t.Fatalf("account 2 after the upgrade: %+v, want its newest sample", got)
+	}
+	s.Record(fleet(3, t0.Add(2*time.Minute), 42), policy, t0.Add(3*time.Minute))
+	s.Flush()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, path, "samples"); n != 9 {
+		t.Fatalf("%d samples, want 9: the known snapshot is not written again", n)
+	}
+	if got := newest(t, path); len(got) != 3 || got[2] != [2]int64{t0.Add(2 * time.Minute).Unix(), 4210} {
+		t.Fatalf("latest after the upgrade: %v", got)
+	}
+}

@@ -39,7 +39,7 @@ func main() {
 	sizes := flag.String("sizes", "10000,100000", "fleet sizes, comma separated")
 	runs := flag.Int("runs", 7, "alternated runs per measure (the median is reported)")
 	formats := flag.String("formats", "table,json,csv", "one-shot output formats")
-	bin := flag.String("bin", "", "quotatop binary, or several comma separated to compare builds (default: go build ./cmd/quotatop)")
+	bin := flag.String("bin", "", "quotatop binary, or several comma separated to compare builds (default: ./cmd/quotatop built as a release is)")
 	liveFor := flag.Duration("live", 0, "also measure the live monitor for this long after warm-up (0: skip)")
 	warmup := flag.Duration("warmup", 10*time.Second, "live monitor warm-up")
 	interval := flag.Duration("interval", 2*time.Second, "live monitor poll interval")
@@ -57,7 +57,10 @@ func main() {
 
 	if *bin == "" {
 		*bin = filepath.Join(t.TempDir(), "quotatop")
-		if out, err := exec.Command("go", "build", "-o", *bin, "./cmd/quotatop").CombinedOutput(); err != nil {
+		// built as .goreleaser.yaml builds a release: what operators run
+		build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", *bin, "./cmd/quotatop")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
 			t.Fatalf("build quotatop (run from the repository root): %v\n%s", err, out)
 		}
 	}

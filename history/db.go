@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/quotatop/quotatop/model"
@@ -161,30 +163,29 @@ const recentQuery = `SELECT at, account_id,
   resets | (state << 23) -- SQLite's | and << bind alike
 FROM samples WHERE at >= ? ORDER BY at`
 
-// latestQuery is recentQuery of each account's newest sample alone.
-const latestQuery = `SELECT at, account_id,
+// latestQuery is recentQuery of each account's newest sample alone, as one text of four
+// hexadecimal numbers a row: through database/sql each row costs more than SQLite's work
+// for it (10,000 rows took 6.5 ms as rows, 2 ms as one text). Its length is bounded by
+// the fleet, unlike the recent samples'.
+const latestQuery = `SELECT ifnull(group_concat(printf('%x %x %x %x', at, account_id,
   (ifnull(max(min(used_5h, 2147483647), -2147483647) + 2147483648, 0) << 32)
     | ifnull(max(min(used_7d, 2147483647), -2147483647) + 2147483648, 0),
-  resets | (state << 23)
+  resets | (state << 23)), ' '), '')
 FROM latest WHERE at >= ?`
 
 const resetBits = 23
 
 // load reads the samples since from the file into memory, for rates right after a start.
 func (s *Store) load(since time.Time) error {
-	query := recentQuery
 	if s.newestOnly {
-		query = latestQuery
+		return s.loadNewest(since)
 	}
-	rows, err := s.db.Query(query, since.Unix())
+	rows, err := s.db.Query(recentQuery, since.Unix())
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	names := map[int64]model.State{}
-	for st, code := range s.states {
-		names[code] = st
-	}
+	names := s.stateNames()
 	type read struct {
 		slot int32
 		p    packed
@@ -202,7 +203,7 @@ func (s *Store) load(since time.Time) error {
 		if code := resets >> resetBits; code != lastCode {
 			lastCode, lastIndex = code, s.stateIndex(names[code])
 		}
-		p := packed{at: at, used: [2]int32{unshare(uint64(used) >> 32), unshare(uint64(used))}, resets: uint32(resets & (1<<resetBits - 1)), state: lastIndex}
+		p := unpack(at, used, resets, lastIndex)
 		slot := s.slot(id)
 		if int(slot) == len(counts) {
 			counts = append(counts, 0)
@@ -225,6 +226,45 @@ func (s *Store) load(since time.Time) error {
 		}
 	}
 	return nil
+}
+
+// loadNewest is load of each account's newest sample since since alone (latestQuery).
+func (s *Store) loadNewest(since time.Time) error {
+	var text string
+	if err := s.db.QueryRow(latestQuery, since.Unix()).Scan(&text); err != nil {
+		return err
+	}
+	names := s.stateNames()
+	var row [4]int64
+	for f := 0; text != ""; f++ {
+		word, rest, _ := strings.Cut(text, " ")
+		v, err := strconv.ParseUint(word, 16, 64)
+		if err != nil {
+			return fmt.Errorf("the latest table reads back as %q: %w", model.OutsideText(word), err)
+		}
+		text, row[f%4] = rest, int64(v)
+		if f%4 == 3 {
+			at, id, used, resets := row[0], row[1], row[2], row[3]
+			a := &s.accounts[s.slot(id)]
+			a.recent = make([]packed, 0, 1+headroom(1))
+			a.remember(unpack(at, used, resets, s.stateIndex(names[resets>>resetBits])))
+		}
+	}
+	return nil
+}
+
+// stateNames maps the file's state codes to states.
+func (s *Store) stateNames() map[int64]model.State {
+	names := map[int64]model.State{}
+	for st, code := range s.states {
+		names[code] = st
+	}
+	return names
+}
+
+// unpack is a sample as recentQuery and latestQuery give it, with its state's index.
+func unpack(at, used, resets int64, state uint16) packed {
+	return packed{at: at, used: [2]int32{unshare(uint64(used) >> 32), unshare(uint64(used))}, resets: uint32(resets & (1<<resetBits - 1)), state: state}
 }
 
 // unshare reads one used percent from the low 32 bits recentQuery put it in.

@@ -153,38 +153,31 @@ func (s *Store) addLatest() error {
 	return tx.Commit()
 }
 
-// recentQuery reads the samples since ?: four columns rather than six, because each
-// column read through the driver costs about as much as SQLite's work for the row. The
-// used percents share one integer (each clamped as pack does, offset by 2^31, 0 when
-// absent), and the state shares one with the resets (which take 23 bits).
-const recentQuery = `SELECT at, account_id,
-  (ifnull(max(min(used_5h, 2147483647), -2147483647) + 2147483648, 0) << 32)
-    | ifnull(max(min(used_7d, 2147483647), -2147483647) + 2147483648, 0),
-  resets | (state << 23) -- SQLite's | and << bind alike
-FROM samples WHERE at >= ? ORDER BY at`
+// Samples are read back as text, six numbers a sample (the columns; "-" for a NULL used
+// percent): through database/sql each row cost more than SQLite's work for it (10,000
+// rows took 6.5 ms as rows, 2 ms as one text; a one-shot JSON document at 10,000 accounts
+// with two hours of history spent 140 ms reading them as rows), and SQLite's own
+// arithmetic on each row cost more than Go's.
+const sampleText = `ifnull(group_concat(printf('%d %d %s %s %d %d', at, account_id,
+  ifnull(used_5h, '-'), ifnull(used_7d, '-'), resets, state), ' '), '')`
 
-// latestQuery is recentQuery of each account's newest sample alone, as one text of four
-// hexadecimal numbers a row: through database/sql each row costs more than SQLite's work
-// for it (10,000 rows took 6.5 ms as rows, 2 ms as one text). Its length is bounded by
-// the fleet, unlike the recent samples'.
-const latestQuery = `SELECT ifnull(group_concat(printf('%x %x %x %x', at, account_id,
-  (ifnull(max(min(used_5h, 2147483647), -2147483647) + 2147483648, 0) << 32)
-    | ifnull(max(min(used_7d, 2147483647), -2147483647) + 2147483648, 0),
-  resets | (state << 23)), ' '), '')
-FROM latest WHERE at >= ?`
+// recentQuery reads the samples of [?1, ?2), in the key's order, which is time order;
+// latestQuery each account's newest since ?1, whose text the fleet bounds, unlike the
+// recent samples'.
+const (
+	recentQuery = `SELECT ` + sampleText + ` FROM samples WHERE at >= ?1 AND at < ?2`
+	latestQuery = `SELECT ` + sampleText + ` FROM latest WHERE at >= ?1`
+)
 
-const resetBits = 23
+// recentSlice is how much time one recentQuery reads: at 100,000 accounts changing every
+// 5 minutes, a text of about 7 MB.
+const recentSlice = 10 * 60
 
 // load reads the samples since from the file into memory, for rates right after a start.
 func (s *Store) load(since time.Time) error {
 	if s.newestOnly {
 		return s.loadNewest(since)
 	}
-	rows, err := s.db.Query(recentQuery, since.Unix())
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
 	names := s.stateNames()
 	type read struct {
 		slot int32
@@ -194,28 +187,51 @@ func (s *Store) load(since time.Time) error {
 	var chunks [][]read
 	var counts []int32 // samples read per slot, to allocate each account's once
 	lastCode, lastIndex := int64(-1), uint16(0)
-	for rows.Next() {
-		var at, id, used, resets int64
-		if err := rows.Scan(&at, &id, &used, &resets); err != nil {
+	ordered, lastAt := true, int64(math.MinInt64)
+	for from := since.Unix(); ; {
+		// the next slice starts at the next sample: a gap, or a sample far in the future,
+		// costs one query, not one a slice
+		var next sql.NullInt64
+		if err := s.db.QueryRow("SELECT min(at) FROM samples WHERE at >= ?", from).Scan(&next); err != nil {
 			return err
 		}
-		// Nearly every sample has the state of the one before.
-		if code := resets >> resetBits; code != lastCode {
-			lastCode, lastIndex = code, s.stateIndex(names[code])
+		if !next.Valid {
+			break
 		}
-		p := unpack(at, used, resets, lastIndex)
-		slot := s.slot(id)
-		if int(slot) == len(counts) {
-			counts = append(counts, 0)
+		from = next.Int64
+		to := from + recentSlice
+		if to < from { // past the largest time the file can hold
+			to = math.MaxInt64
 		}
-		counts[slot]++
-		if len(chunks) == 0 || len(chunks[len(chunks)-1]) == cap(chunks[len(chunks)-1]) {
-			chunks = append(chunks, make([]read, 0, 4096))
+		err := s.eachSample(recentQuery, func(at, id int64, used [2]int32, resets, code int64) {
+			ordered = ordered && at >= lastAt
+			lastAt = at
+			// Nearly every sample has the state of the one before.
+			if code != lastCode {
+				lastCode, lastIndex = code, s.stateIndex(names[code])
+			}
+			slot := s.slot(id)
+			if int(slot) == len(counts) {
+				counts = append(counts, 0)
+			}
+			counts[slot]++
+			if len(chunks) == 0 || len(chunks[len(chunks)-1]) == cap(chunks[len(chunks)-1]) {
+				chunks = append(chunks, make([]read, 0, 4096))
+			}
+			chunks[len(chunks)-1] = append(chunks[len(chunks)-1], read{slot, unpack(at, used, resets, lastIndex)})
+		}, from, to)
+		if err != nil {
+			return err
 		}
-		chunks[len(chunks)-1] = append(chunks[len(chunks)-1], read{slot, p})
+		if to == math.MaxInt64 {
+			break
+		}
+		from = to
 	}
-	if err := rows.Err(); err != nil {
-		return err
+	if !ordered { // SQLite keeps the subquery's order; should one not, remember needs it
+		all := slices.Concat(chunks...)
+		slices.SortStableFunc(all, func(a, b read) int { return cmp.Compare(a.p.at, b.p.at) })
+		chunks = [][]read{all}
 	}
 	for i, n := range counts {
 		s.accounts[i].recent = make([]packed, 0, int(n)+headroom(int(n)))
@@ -228,29 +244,50 @@ func (s *Store) load(since time.Time) error {
 	return nil
 }
 
-// loadNewest is load of each account's newest sample since since alone (latestQuery).
+// loadNewest is load of each account's newest sample since since alone.
 func (s *Store) loadNewest(since time.Time) error {
+	names := s.stateNames()
+	return s.eachSample(latestQuery, func(at, id int64, used [2]int32, resets, code int64) {
+		a := &s.accounts[s.slot(id)]
+		a.recent = make([]packed, 0, 1+headroom(1))
+		a.remember(unpack(at, used, resets, s.stateIndex(names[code])))
+	}, since.Unix())
+}
+
+// eachSample runs query, one of the sampleText queries, and calls f with each sample in
+// the text's order: its time, account, used percents (x 100, noUse when absent), resets
+// and state code.
+func (s *Store) eachSample(query string, f func(at, id int64, used [2]int32, resets, state int64), args ...any) error {
 	var text string
-	if err := s.db.QueryRow(latestQuery, since.Unix()).Scan(&text); err != nil {
+	if err := s.db.QueryRow(query, args...).Scan(&text); err != nil {
 		return err
 	}
-	names := s.stateNames()
-	var row [4]int64
-	for f := 0; text != ""; f++ {
+	var row [6]int64
+	for n := 0; text != ""; n++ {
 		word, rest, _ := strings.Cut(text, " ")
-		v, err := strconv.ParseUint(word, 16, 64)
-		if err != nil {
-			return fmt.Errorf("the latest table reads back as %q: %w", model.OutsideText(word), err)
+		text = rest
+		if word == "-" && (n%6 == 2 || n%6 == 3) {
+			row[n%6] = math.MinInt64 // NULL
+		} else {
+			v, err := strconv.ParseInt(word, 10, 64)
+			if err != nil {
+				return fmt.Errorf("a sample reads back as %q: %w", model.OutsideText(word), err)
+			}
+			row[n%6] = v
 		}
-		text, row[f%4] = rest, int64(v)
-		if f%4 == 3 {
-			at, id, used, resets := row[0], row[1], row[2], row[3]
-			a := &s.accounts[s.slot(id)]
-			a.recent = make([]packed, 0, 1+headroom(1))
-			a.remember(unpack(at, used, resets, s.stateIndex(names[resets>>resetBits])))
+		if n%6 == 5 {
+			f(row[0], row[1], [2]int32{storedUse(row[2]), storedUse(row[3])}, row[4], row[5])
 		}
 	}
 	return nil
+}
+
+// storedUse is a used percent as the file holds it, clamped as pack does; noUse for NULL.
+func storedUse(v int64) int32 {
+	if v == math.MinInt64 {
+		return noUse
+	}
+	return int32(min(max(v, -math.MaxInt32), math.MaxInt32))
 }
 
 // stateNames maps the file's state codes to states.
@@ -262,18 +299,9 @@ func (s *Store) stateNames() map[int64]model.State {
 	return names
 }
 
-// unpack is a sample as recentQuery and latestQuery give it, with its state's index.
-func unpack(at, used, resets int64, state uint16) packed {
-	return packed{at: at, used: [2]int32{unshare(uint64(used) >> 32), unshare(uint64(used))}, resets: uint32(resets & (1<<resetBits - 1)), state: state}
-}
-
-// unshare reads one used percent from the low 32 bits recentQuery put it in.
-func unshare(v uint64) int32 {
-	v &= math.MaxUint32
-	if v == 0 {
-		return noUse
-	}
-	return int32(int64(v) - 1<<31)
+// unpack is a sample as sampleText gives it, with its state's index.
+func unpack(at int64, used [2]int32, resets int64, state uint16) packed {
+	return packed{at: at, used: used, resets: uint32(resets & (resetBase*(unknown7d+1) - 1)), state: state}
 }
 
 // stateCode is the code of a state, adding codes for states a newer model knows.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/quotatop/quotatop/model"
+	"github.com/quotatop/quotatop/trend"
 )
 
 // newest reads the latest table as account -> (at, used_5h).
@@ -144,5 +145,49 @@ func TestLatestAddedToOlderFile(t *testing.T) {
 	}
 	if got := newest(t, path); len(got) != 3 || got[2] != [2]int64{t0.Add(2 * time.Minute).Unix(), 4210} {
 		t.Fatalf("latest after the upgrade: %v", got)
+	}
+}
+
+// The recent samples are read in slices of time: a gap between samples, or a sample far
+// in the future (a gateway clock gone wrong), costs a query, not one a slice, and every
+// sample comes back in time order.
+func TestLoadAcrossGapsAndTheFuture(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	now := t0.Add(3 * time.Hour)
+	s := open(t, path, now)
+	smp := func(at time.Time, used float64) packed {
+		return s.pack(trend.Sample{At: at, Present: [2]bool{true, false}, Used: [2]float64{used, 0}, State: model.StateOK})
+	}
+	since := now.Add(-Recent)
+	rows := []stored{
+		{1, smp(since.Add(time.Minute), 10)},
+		{1, smp(since.Add(55*time.Minute), 20)},
+		{1, smp(since.Add(100*time.Minute), 30)},
+		{2, smp(now.AddDate(200, 0, 0), 40)},
+		{3, smp(since.Add(-time.Minute), 50)}, // before the window: not loaded
+	}
+	if err := s.insert(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan *Store)
+	go func() { done <- open(t, path, now) }()
+	select {
+	case s = <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("opening a file with a sample 200 years ahead did not finish")
+	}
+	defer s.Close()
+	got := s.Samples(1)
+	if len(got) != 3 || got[0].Used[0] != 10 || got[1].Used[0] != 20 || got[2].Used[0] != 30 {
+		t.Fatalf("account 1: %+v, want its three samples in time order", got)
+	}
+	if got := s.Samples(2); len(got) != 1 || got[0].Used[0] != 40 {
+		t.Fatalf("account 2: %+v, want its sample from the future", got)
+	}
+	if got := s.Samples(3); len(got) != 0 {
+		t.Fatalf("account 3: %+v, want nothing from before the window", got)
 	}
 }

@@ -24,6 +24,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quotatop/quotatop/history"
+	"github.com/quotatop/quotatop/model"
+	"github.com/quotatop/quotatop/source"
 	"github.com/quotatop/quotatop/source/redistest"
 	"github.com/redis/go-redis/v9"
 )
@@ -46,6 +49,7 @@ func main() {
 	skipOnce := flag.Bool("skip-once", false, "measure only the live monitor")
 	liveRuns := flag.Int("live-runs", 1, "alternated live measures per build (medians are reported)")
 	churn := flag.Int("churn", 20, "snapshots the gateway rewrites per second while the live monitor runs")
+	histFor := flag.Duration("history", 0, "seed this much history (a snapshot of every account every 5 minutes) into a file every run uses (0: each run's own file, which only the runs fill)")
 	serve := flag.Bool("serve", false, "seed the first size, print the Redis URL and wait for ctrl+c (for profiling by hand)")
 	flag.Parse()
 
@@ -79,6 +83,12 @@ func main() {
 		}
 		admin.FlushAll(context.Background())
 		redistest.Seed(t, admin, redistest.DirtyFleet(n, "sched:", time.Now()))
+		var extra []string // quotatop's flags for the seeded history
+		if *histFor > 0 {
+			path := seedHistory(t, admin, *histFor)
+			extra = []string{"--history", path}
+			fmt.Printf("history: %s of snapshots of every account, every 5 minutes, in %s\n\n", *histFor, path)
+		}
 		if *serve {
 			fmt.Printf("%d accounts at %s, %d rewritten a second; ctrl+c stops it\n", n, srv.URL(), *churn)
 			rewrite(admin, n, *churn, make(chan struct{}))
@@ -86,13 +96,13 @@ func main() {
 		}
 		bins := strings.Split(*bin, ",")
 		if !*skipOnce {
-			measureOnce(t, admin, n, *runs, self, bins, srv, strings.Split(*formats, ","))
+			measureOnce(t, admin, n, *runs, self, bins, srv, strings.Split(*formats, ","), extra)
 		}
 		if *liveFor > 0 {
 			results := make([][]liveResult, len(bins))
 			for range *liveRuns { // alternated, so a noisy minute hits every build alike
 				for i, b := range bins {
-					results[i] = append(results[i], measureLive(t, admin, n, b, srv.URL(), *interval, *warmup, *liveFor, *churn))
+					results[i] = append(results[i], measureLive(t, admin, n, b, srv.URL(), *interval, *warmup, *liveFor, *churn, extra))
 				}
 			}
 			for i, b := range bins {
@@ -122,11 +132,11 @@ func runProc(t *runner, name string, args ...string) sample {
 	return sample{wall: wall, cpu: ps.UserTime() + ps.SystemTime(), rssKB: ps.SysUsage().(*syscall.Rusage).Maxrss}
 }
 
-func measureOnce(t *runner, admin *redis.Client, n, runs int, self string, bins []string, srv *redistest.Server, formats []string) {
+func measureOnce(t *runner, admin *redis.Client, n, runs int, self string, bins []string, srv *redistest.Server, formats []string, extra []string) {
 	floorRun := func() sample { return runProc(t, self, "floor", srv.Addr, "sched:") }
 	onceRun := func(bin, format string) func() sample {
 		return func() sample {
-			return runProc(t, bin, "--once", "--output", format, "--redis", srv.URL(), "--timeout", "60s")
+			return runProc(t, bin, append([]string{"--once", "--output", format, "--redis", srv.URL(), "--timeout", "60s"}, extra...)...)
 		}
 	}
 	names := []string{"floor"}
@@ -177,7 +187,7 @@ type liveResult struct {
 	perMin                        map[string]int64
 }
 
-func measureLive(t *runner, admin *redis.Client, n int, bin, url string, interval, warmup, window time.Duration, churn int) liveResult {
+func measureLive(t *runner, admin *redis.Client, n int, bin, url string, interval, warmup, window time.Duration, churn int, extra []string) liveResult {
 	stop := make(chan struct{})
 	defer close(stop)
 	rewrite(admin, n, churn, stop)
@@ -187,7 +197,7 @@ func measureLive(t *runner, admin *redis.Client, n int, bin, url string, interva
 		out, err := exec.Command("tmux", append([]string{"-L", sock, "-f", "/dev/null"}, args...)...).Output()
 		return strings.TrimSpace(string(out)), err
 	}
-	if _, err := tmux("new-session", "-d", "-x", "160", "-y", "50", "exec "+bin+" --redis "+url+" --interval "+interval.String()+" --timeout 60s"); err != nil {
+	if _, err := tmux("new-session", "-d", "-x", "160", "-y", "50", "exec "+bin+" --redis "+url+" --interval "+interval.String()+" --timeout 60s "+strings.Join(extra, " ")); err != nil {
 		t.Fatalf("live monitor: tmux unavailable (%v)", err)
 	}
 	t.Cleanup(func() { tmux("kill-server") })
@@ -211,6 +221,47 @@ func measureLive(t *runner, admin *redis.Client, n int, bin, url string, interva
 	}
 	slices.Sort(rss)
 	return liveResult{cpuPercent: 100 * float64(cpu1-cpu0) / float64(took), rssMedian: rss[len(rss)/2], rssMax: rss[len(rss)-1], perMin: perMin}
+}
+
+// seedHistory writes span of history for the fleet in Redis to a new file, as a busy
+// gateway leaves behind: every account's snapshot every 5 minutes, each older than the
+// stored one (so the runs find nothing new to write), its use lower the further back.
+func seedHistory(t *runner, admin *redis.Client, span time.Duration) string {
+	const step = 5 * time.Minute
+	path := filepath.Join(t.TempDir(), "history.db")
+	ctx := context.Background()
+	accounts, err := source.NewRedis(admin, "sched:", "seed").Read(ctx)
+	if err != nil {
+		t.Fatalf("read the fleet to seed its history: %v", err)
+	}
+	now := time.Now()
+	s, err := history.Open(path, now)
+	if err != nil {
+		t.Fatalf("seed history: %v", err)
+	}
+	poll := make([]model.Account, 0, len(accounts))
+	for k := int(span / step); k >= 1; k-- {
+		back := time.Duration(k) * step
+		poll = poll[:0]
+		for _, a := range accounts {
+			if a.Quota == nil || !a.Quota.HasUpdatedAt {
+				continue
+			}
+			q := *a.Quota
+			q.UpdatedAt = q.UpdatedAt.Add(-back)
+			for i := range q.Windows {
+				q.Windows[i].UsedPercent = max(0, q.Windows[i].UsedPercent-back.Hours()*4)
+			}
+			a.Quota = &q
+			poll = append(poll, a)
+		}
+		s.Record(poll, model.DefaultPolicy(), now.Add(-back))
+		s.Flush()
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("seed history: %v", err)
+	}
+	return path
 }
 
 // rewrite rewrites churn snapshots a second until stop closes, as live traffic does.

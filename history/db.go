@@ -3,11 +3,15 @@ package history
 import (
 	"cmp"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quotatop/quotatop/model"
@@ -174,75 +178,83 @@ const (
 const recentSlice = 10 * 60
 
 // load reads the samples since from the file into memory, for rates right after a start.
+// The samples are read in slices of time on a connection per core (WAL lets readers share
+// the file; 2 h of 10,000 accounts took 122 ms on one), then taken in in time order.
 func (s *Store) load(since time.Time) error {
 	if s.newestOnly {
 		return s.loadNewest(since)
 	}
-	names := s.stateNames()
-	type read struct {
-		slot int32
-		p    packed
+	// Recent in slices, then whatever lies beyond it (a gateway's clock ahead of ours).
+	var bounds [][2]int64
+	from := since.Unix()
+	for end := from + int64(Recent/time.Second); from < end; from += recentSlice {
+		bounds = append(bounds, [2]int64{from, min(from+recentSlice, end)})
 	}
-	// Read in chunks: growing one slice of 250,000 samples copies it again and again.
-	var chunks [][]read
-	var counts []int32 // samples read per slot, to allocate each account's once
-	lastCode, lastIndex := int64(-1), uint16(0)
-	ordered, lastAt := true, int64(math.MinInt64)
-	for from := since.Unix(); ; {
-		// the next slice starts at the next sample: a gap, or a sample far in the future,
-		// costs one query, not one a slice
-		var next sql.NullInt64
-		if err := s.db.QueryRow("SELECT min(at) FROM samples WHERE at >= ?", from).Scan(&next); err != nil {
-			return err
-		}
-		if !next.Valid {
-			break
-		}
-		from = next.Int64
-		to := from + recentSlice
-		if to < from { // past the largest time the file can hold
-			to = math.MaxInt64
-		}
-		err := s.eachSample(recentQuery, func(at, id int64, used [2]int32, resets, code int64) {
-			ordered = ordered && at >= lastAt
-			lastAt = at
-			// Nearly every sample has the state of the one before.
-			if code != lastCode {
-				lastCode, lastIndex = code, s.stateIndex(names[code])
+	bounds = append(bounds, [2]int64{from, math.MaxInt64})
+	type read struct {
+		at, id int64 // id becomes the account's slot once taken in
+		used   [2]int32
+		resets uint32
+		code   int32
+	}
+	got := make([][]read, len(bounds))
+	workers := min(runtime.GOMAXPROCS(0), maxLoaders, len(bounds))
+	s.db.SetMaxOpenConns(workers)
+	defer s.db.SetMaxOpenConns(1) // the writer's alone again
+	var next atomic.Int32
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for k := int(next.Add(1)) - 1; k < len(bounds) && errs[w] == nil; k = int(next.Add(1)) - 1 {
+				errs[w] = s.eachSample(recentQuery, func(at, id int64, used [2]int32, resets, code int64) {
+					got[k] = append(got[k], read{at: at, id: id, used: used, resets: uint32(resets & (resetBase*(unknown7d+1) - 1)), code: int32(code)})
+				}, bounds[k][0], bounds[k][1])
 			}
-			slot := s.slot(id)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	var counts []int32 // samples per slot, to allocate each account's once
+	ordered, lastAt := true, int64(math.MinInt64)
+	for _, slice := range got {
+		for i := range slice {
+			r := &slice[i]
+			ordered, lastAt = ordered && r.at >= lastAt, r.at
+			slot := s.slot(r.id)
 			if int(slot) == len(counts) {
 				counts = append(counts, 0)
 			}
 			counts[slot]++
-			if len(chunks) == 0 || len(chunks[len(chunks)-1]) == cap(chunks[len(chunks)-1]) {
-				chunks = append(chunks, make([]read, 0, 4096))
-			}
-			chunks[len(chunks)-1] = append(chunks[len(chunks)-1], read{slot, unpack(at, used, resets, lastIndex)})
-		}, from, to)
-		if err != nil {
-			return err
+			r.id = int64(slot)
 		}
-		if to == math.MaxInt64 {
-			break
-		}
-		from = to
 	}
-	if !ordered { // SQLite keeps the subquery's order; should one not, remember needs it
-		all := slices.Concat(chunks...)
-		slices.SortStableFunc(all, func(a, b read) int { return cmp.Compare(a.p.at, b.p.at) })
-		chunks = [][]read{all}
+	if !ordered { // SQLite reads the key in order; should it not, remember needs it
+		all := slices.Concat(got...)
+		slices.SortStableFunc(all, func(a, b read) int { return cmp.Compare(a.at, b.at) })
+		got = [][]read{all}
 	}
 	for i, n := range counts {
 		s.accounts[i].recent = make([]packed, 0, int(n)+headroom(int(n)))
 	}
-	for _, chunk := range chunks {
-		for _, r := range chunk {
-			s.accounts[r.slot].remember(r.p)
+	names := s.stateNames()
+	lastCode, lastIndex := int32(-1), uint16(0)
+	for _, slice := range got {
+		for _, r := range slice {
+			// Nearly every sample has the state of the one before.
+			if r.code != lastCode {
+				lastCode, lastIndex = r.code, s.stateIndex(names[int64(r.code)])
+			}
+			s.accounts[r.id].remember(packed{at: r.at, used: r.used, resets: r.resets, state: lastIndex})
 		}
 	}
 	return nil
 }
+
+// maxLoaders bounds the connections load reads on.
+const maxLoaders = 4
 
 // loadNewest is load of each account's newest sample since since alone.
 func (s *Store) loadNewest(since time.Time) error {

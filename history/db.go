@@ -197,7 +197,9 @@ func (s *Store) load(since time.Time) error {
 		resets uint32
 		code   int32
 	}
-	got := make([][]read, len(bounds))
+	// Each slice's samples in chunks: growing one slice of 250,000 samples copies it again
+	// and again, and doubling leaves up to half of it unused.
+	got := make([][][]read, len(bounds))
 	workers := min(runtime.GOMAXPROCS(0), maxLoaders, len(bounds))
 	s.db.SetMaxOpenConns(workers)
 	defer s.db.SetMaxOpenConns(1) // the writer's alone again
@@ -208,7 +210,12 @@ func (s *Store) load(since time.Time) error {
 		wg.Go(func() {
 			for k := int(next.Add(1)) - 1; k < len(bounds) && errs[w] == nil; k = int(next.Add(1)) - 1 {
 				errs[w] = s.eachSample(recentQuery, func(at, id int64, used [2]int32, resets, code int64) {
-					got[k] = append(got[k], read{at: at, id: id, used: used, resets: uint32(resets & (resetBase*(unknown7d+1) - 1)), code: int32(code)})
+					c := got[k]
+					if len(c) == 0 || len(c[len(c)-1]) == cap(c[len(c)-1]) {
+						c = append(c, make([]read, 0, 4096))
+						got[k] = c
+					}
+					c[len(c)-1] = append(c[len(c)-1], read{at: at, id: id, used: used, resets: uint32(resets & (resetBase*(unknown7d+1) - 1)), code: int32(code)})
 				}, bounds[k][0], bounds[k][1])
 			}
 		})
@@ -217,9 +224,10 @@ func (s *Store) load(since time.Time) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	var counts []int32 // samples per slot, to allocate each account's once
+	chunks := slices.Concat(got...) // in time order
+	var counts []int32              // samples per slot, to allocate each account's once
 	ordered, lastAt := true, int64(math.MinInt64)
-	for _, slice := range got {
+	for _, slice := range chunks {
 		for i := range slice {
 			r := &slice[i]
 			ordered, lastAt = ordered && r.at >= lastAt, r.at
@@ -232,16 +240,16 @@ func (s *Store) load(since time.Time) error {
 		}
 	}
 	if !ordered { // SQLite reads the key in order; should it not, remember needs it
-		all := slices.Concat(got...)
+		all := slices.Concat(chunks...)
 		slices.SortStableFunc(all, func(a, b read) int { return cmp.Compare(a.at, b.at) })
-		got = [][]read{all}
+		chunks = [][]read{all}
 	}
 	for i, n := range counts {
 		s.accounts[i].recent = make([]packed, 0, int(n)+headroom(int(n)))
 	}
 	names := s.stateNames()
 	lastCode, lastIndex := int32(-1), uint16(0)
-	for _, slice := range got {
+	for _, slice := range chunks {
 		for _, r := range slice {
 			// Nearly every sample has the state of the one before.
 			if r.code != lastCode {

@@ -92,6 +92,7 @@ const (
 	unknown7d    = 16383 // the 7d reset is unknown
 	maxMinutes5h = 510
 	maxMinutes7d = 16382
+	resetsMask   = resetBase*(unknown7d+1) - 1 // the bits both resets take
 )
 
 // packResets encodes a sample's reset times in minutes from its time.
@@ -217,7 +218,7 @@ func (s *Store) load(since time.Time) error {
 						c = append(c, make([]read, 0, 4096))
 						got[k] = c
 					}
-					c[len(c)-1] = append(c[len(c)-1], read{at: at, id: id, used: used, resets: uint32(resets & (resetBase*(unknown7d+1) - 1)), code: int32(code)})
+					c[len(c)-1] = append(c[len(c)-1], read{at: at, id: id, used: used, resets: uint32(resets & resetsMask), code: int32(code)})
 				}, bounds[k][0], bounds[k][1])
 			}
 		})
@@ -323,7 +324,7 @@ func (s *Store) stateNames() map[int64]model.State {
 
 // unpack is a sample as sampleText gives it, with its state's index.
 func unpack(at int64, used [2]int32, resets int64, state uint16) packed {
-	return packed{at: at, used: used, resets: uint32(resets & (resetBase*(unknown7d+1) - 1)), state: state}
+	return packed{at: at, used: used, resets: uint32(resets & resetsMask), state: state}
 }
 
 // stateCode is the code of a state, adding codes for states a newer model knows.

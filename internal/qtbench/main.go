@@ -32,6 +32,13 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "floor" {
+		if err := floor(os.Args[2], os.Args[3]); err != nil {
+			fmt.Fprintln(os.Stderr, "floor:", err)
+			os.Exit(2)
+		}
+		return
+	}
 	sizes := flag.String("sizes", "10000,100000", "fleet sizes, comma separated")
 	runs := flag.Int("runs", 7, "alternated runs per measure (the median is reported)")
 	formats := flag.String("formats", "table,json,csv", "one-shot output formats")
@@ -61,11 +68,9 @@ func main() {
 			t.Fatalf("build quotatop (run from the repository root): %v\n%s", err, out)
 		}
 	}
-	// The floor is its own small program: in this one, the packages that seed a history
-	// would start with it and cost it memory a bare reader does not have.
-	floorBin := filepath.Join(t.TempDir(), "floor")
-	if out, err := exec.Command("go", "build", "-o", floorBin, "./internal/qtbench/floor").CombinedOutput(); err != nil {
-		t.Fatalf("build the floor (run from the repository root): %v\n%s", err, out)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatalf("find myself: %v", err)
 	}
 
 	srv := redistest.Start(t)
@@ -93,7 +98,7 @@ func main() {
 		}
 		bins := strings.Split(*bin, ",")
 		if !*skipOnce {
-			measureOnce(t, admin, n, *runs, floorBin, bins, srv, strings.Split(*formats, ","), extra)
+			measureOnce(t, admin, n, *runs, self, bins, srv, strings.Split(*formats, ","), extra)
 		}
 		if *liveFor > 0 {
 			results := make([][]liveResult, len(bins))
@@ -129,8 +134,8 @@ func runProc(t *runner, name string, args ...string) sample {
 	return sample{wall: wall, cpu: ps.UserTime() + ps.SystemTime(), rssKB: ps.SysUsage().(*syscall.Rusage).Maxrss}
 }
 
-func measureOnce(t *runner, admin *redis.Client, n, runs int, floorBin string, bins []string, srv *redistest.Server, formats []string, extra []string) {
-	floorRun := func() sample { return runProc(t, floorBin, srv.Addr, "sched:") }
+func measureOnce(t *runner, admin *redis.Client, n, runs int, self string, bins []string, srv *redistest.Server, formats []string, extra []string) {
+	floorRun := func() sample { return runProc(t, self, "floor", srv.Addr, "sched:") }
 	onceRun := func(bin, format string) func() sample {
 		return func() sample {
 			return runProc(t, bin, append([]string{"--once", "--output", format, "--redis", srv.URL(), "--timeout", "60s"}, extra...)...)
@@ -386,6 +391,38 @@ func loadavg() string {
 		return "load unknown"
 	}
 	return "load " + strings.Join(f[:3], " ")
+}
+
+// floor is the least any reader must do, in its own process: SCAN the meta keys and MGET
+// their values in pipelined chunks of 128, as sub2api itself reads them.
+func floor(addr, prefix string) error {
+	ctx := context.Background()
+	c := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true, ReadTimeout: time.Minute})
+	defer c.Close()
+	var keys []string
+	var cursor uint64
+	for {
+		batch, next, err := c.Scan(ctx, cursor, prefix+"meta:*", 1000).Result()
+		if err != nil {
+			return err
+		}
+		keys = append(keys, batch...)
+		if cursor = next; cursor == 0 {
+			break
+		}
+	}
+	// One round trip per 1,024 keys, as quotatop reads: a single pipeline of every MGET
+	// would hold the whole fleet's values at once and be slower at 100,000 accounts.
+	for at := 0; at < len(keys); at += 1024 {
+		pipe := c.Pipeline()
+		for i := at; i < min(at+1024, len(keys)); i += 128 {
+			pipe.MGet(ctx, keys[i:min(i+128, at+1024, len(keys))]...)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // runner lets redistest, written for tests, start and stop servers for a command: it

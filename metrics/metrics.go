@@ -1,6 +1,7 @@
-// Package metrics exposes the fleet to Prometheus: a custom collector reads the latest
-// judged poll at scrape time (nothing is re-registered per poll), plus poll timings,
-// poll errors and event counts, and a /healthz that says whether the last poll worked.
+// Package metrics exposes the fleet to Prometheus: each good poll leaves a small
+// snapshot of every account that scrapes write out (nothing is re-registered per poll),
+// plus poll timings, poll errors and event counts in the client library's registry, and
+// a /healthz that says whether the last poll worked.
 package metrics
 
 import (
@@ -9,13 +10,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/quotatop/quotatop/events"
 	"github.com/quotatop/quotatop/model"
 )
@@ -39,16 +38,17 @@ type Options struct {
 // Metrics holds the latest poll and the counters, and serves them.
 type Metrics struct {
 	opts Options
-	reg  *prometheus.Registry
+	reg  *prometheus.Registry // the process, Go and poll metrics; the fleet's are written apart
 
-	mu         sync.RWMutex
-	accounts   []model.Account
-	judgements []model.Judgement
-	polled     bool // a poll has finished
-	ok         bool // ...and the last one succeeded
-	lastOK     time.Time
-	lastErr    string
+	mu      sync.RWMutex
+	cur     *snapshot // the last good poll's, nil before one
+	spare   *snapshot // the one before, refilled by the next Update unless a scrape reads it
+	polled  bool      // a poll has finished
+	ok      bool      // ...and the last one succeeded
+	lastOK  time.Time
+	lastErr string
 
+	scrapes      chan struct{} // one token per scrape being served
 	pollDuration prometheus.Histogram
 	pollErrors   prometheus.Counter
 	events       *prometheus.CounterVec
@@ -59,7 +59,7 @@ func New(opts Options) *Metrics {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
-	m := &Metrics{opts: opts, reg: prometheus.NewRegistry()}
+	m := &Metrics{opts: opts, reg: prometheus.NewRegistry(), scrapes: make(chan struct{}, maxScrapes)}
 	m.pollDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "quotatop_poll_duration_seconds", Help: "Time to read and judge the whole fleet, per poll.",
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
@@ -71,22 +71,37 @@ func New(opts Options) *Metrics {
 	for _, k := range events.Kinds {
 		m.events.WithLabelValues(string(k))
 	}
-	m.reg.MustRegister(m.pollDuration, m.pollErrors, m.events, fleetCollector{m},
+	m.reg.MustRegister(m.pollDuration, m.pollErrors, m.events,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
-// Registry is where the metrics live, for tests and embedding.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
-
-// Update records a successful poll. The slices are kept as they are until the next
-// Update: the caller must not change them.
+// Update records a successful poll. It keeps nothing of accounts and js (parallel to
+// accounts): the caller may reuse them as soon as it returns.
 func (m *Metrics) Update(now time.Time, took time.Duration, accounts []model.Account, js []model.Judgement) {
 	m.pollDuration.Observe(took.Seconds())
 	m.mu.Lock()
-	m.accounts, m.judgements = accounts, js
+	s := m.spare
+	m.spare = nil
+	m.mu.Unlock()
+	if s == nil || s.readers.Load() != 0 {
+		s = &snapshot{} // a slow scrape still reads the old one: leave it be
+	}
+	s.fill(accounts, js, m.opts.AccountNames)
+	m.mu.Lock()
+	m.spare, m.cur = m.cur, s
 	m.polled, m.ok, m.lastOK, m.lastErr = true, true, now, ""
 	m.mu.Unlock()
+}
+
+// pin returns what a scrape reads; the caller unpins it when done.
+func (m *Metrics) pin() view {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.cur != nil {
+		m.cur.readers.Add(1)
+	}
+	return view{snap: m.cur, polled: m.polled, ok: m.ok, lastOK: m.lastOK}
 }
 
 // Failed records a poll that could not read the storage; the last good fleet stays.
@@ -108,7 +123,7 @@ func (m *Metrics) Count(evs []events.Event) {
 // Handler serves /metrics and /healthz.
 func (m *Metrics) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{MaxRequestsInFlight: 4}))
+	mux.HandleFunc("GET /metrics", m.serveMetrics)
 	mux.HandleFunc("GET /healthz", m.healthz)
 	return mux
 }
@@ -142,7 +157,8 @@ func (m *Metrics) Listen(addr string) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--metrics-listen %s: %w", addr, err)
 	}
-	s := &Server{srv: &http.Server{Handler: m.Handler(), ReadHeaderTimeout: 10 * time.Second}, ln: ln}
+	// A scraper that stops reading is cut off, so that it holds a snapshot only so long.
+	s := &Server{srv: &http.Server{Handler: m.Handler(), ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute}, ln: ln}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			ln.Close()
@@ -156,123 +172,6 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // Close stops serving, letting a scrape in progress finish until ctx ends.
 func (s *Server) Close(ctx context.Context) error { return s.srv.Shutdown(ctx) }
-
-var (
-	accountLabels = []string{"account_id"}
-	windowLabels  = []string{"account_id", "window"}
-
-	descUsed = prometheus.NewDesc("quotatop_window_used_ratio",
-		"Used share of a Codex usage window as last stored (0-1); absent when the account has no such window.", windowLabels, nil)
-	descThreshold = prometheus.NewDesc("quotatop_window_threshold_ratio",
-		"Effective auto-pause threshold of a window (account, else gateway default); absent when none.", windowLabels, nil)
-	descTimeToPause = prometheus.NewDesc("quotatop_window_time_to_pause_seconds",
-		"Projected time until the window reaches its threshold at its recent rate; absent when unknown.", windowLabels, nil)
-	descAge = prometheus.NewDesc("quotatop_account_snapshot_age_seconds",
-		"Age of the account's usage snapshot at scrape time; absent without a snapshot time.", accountLabels, nil)
-	descState = prometheus.NewDesc("quotatop_account_state",
-		"1 for the account's current state, 0 for the others.", []string{"account_id", "state"}, nil)
-	descCount = prometheus.NewDesc("quotatop_accounts",
-		"Accounts per state.", []string{"state"}, nil)
-	groupLabels    = []string{"group", "platform"}
-	descGroupSched = prometheus.NewDesc("quotatop_group_schedulable_accounts",
-		"Accounts of a group and platform the gateway schedules (state ok or warn); group 0 is the ungrouped accounts.", groupLabels, nil)
-	descGroupTotal = prometheus.NewDesc("quotatop_group_accounts",
-		"Accounts in a group and platform; group 0 is the ungrouped accounts.", groupLabels, nil)
-	descUp = prometheus.NewDesc("quotatop_storage_up",
-		"1 when the last poll read the snapshot storage, else 0.", nil, nil)
-	descLastOK = prometheus.NewDesc("quotatop_last_success_timestamp_seconds",
-		"When the last successful poll finished (Unix time).", nil, nil)
-)
-
-// fleetCollector turns the latest poll into metrics at scrape time.
-type fleetCollector struct{ m *Metrics }
-
-func (c fleetCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descUsed, descThreshold, descTimeToPause, descAge, descState, descCount, descGroupSched, descGroupTotal, descUp, descLastOK, c.infoDesc()} {
-		ch <- d
-	}
-}
-
-func (c fleetCollector) infoDesc() *prometheus.Desc {
-	labels := []string{"account_id", "platform"}
-	if c.m.opts.AccountNames {
-		labels = append(labels, "account_name")
-	}
-	return prometheus.NewDesc("quotatop_account_info", "Always 1; carries the account's descriptive labels for joins.", labels, nil)
-}
-
-func (c fleetCollector) Collect(ch chan<- prometheus.Metric) {
-	m := c.m
-	m.mu.RLock()
-	accounts, js, polled, ok, lastOK := m.accounts, m.judgements, m.polled, m.ok, m.lastOK
-	m.mu.RUnlock()
-	now := m.opts.Clock()
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
-	}
-	if polled {
-		gauge(descUp, b2f(ok))
-	}
-	if !lastOK.IsZero() {
-		gauge(descLastOK, float64(lastOK.UnixNano())/1e9)
-	}
-	info := c.infoDesc()
-	counts := make(map[model.State]int, len(model.States))
-	type group struct{ sched, total int }
-	groups := map[events.GroupKey]*group{}
-	for i := range accounts {
-		a, j := &accounts[i], &js[i]
-		id := strconv.FormatInt(a.ID, 10)
-		if m.opts.AccountNames {
-			gauge(info, 1, id, model.Sanitize(a.Platform), model.Sanitize(a.Name))
-		} else {
-			gauge(info, 1, id, model.Sanitize(a.Platform))
-		}
-		for _, s := range model.States {
-			gauge(descState, b2f(s == j.State), id, string(s))
-		}
-		counts[j.State]++
-		if a.Quota != nil && a.Quota.HasUpdatedAt {
-			gauge(descAge, now.Sub(a.Quota.UpdatedAt).Seconds(), id)
-		}
-		for _, w := range j.Windows {
-			if w.Present {
-				gauge(descUsed, w.UsedPercent/100, id, string(w.Name))
-			}
-			if w.Threshold > 0 {
-				gauge(descThreshold, w.Threshold, id, string(w.Name))
-			}
-			if m.opts.Projector != nil && events.Schedulable(j.State) {
-				if d, ok := m.opts.Projector.TimeToDry(a.ID, w.Name, now); ok {
-					gauge(descTimeToPause, d.Seconds(), id, string(w.Name))
-				}
-			}
-		}
-		sched := events.Schedulable(j.State)
-		events.GroupKeys(a, func(k events.GroupKey) {
-			g := groups[k]
-			if g == nil {
-				g = &group{}
-				groups[k] = g
-			}
-			g.total++
-			if sched {
-				g.sched++
-			}
-		})
-	}
-	if polled && lastOK.IsZero() {
-		return // no fleet yet: counts of zero would claim an empty fleet
-	}
-	for _, s := range model.States {
-		gauge(descCount, float64(counts[s]), string(s))
-	}
-	for k, g := range groups {
-		id, platform := strconv.FormatInt(k.ID, 10), model.Sanitize(k.Platform)
-		gauge(descGroupSched, float64(g.sched), id, platform)
-		gauge(descGroupTotal, float64(g.total), id, platform)
-	}
-}
 
 func b2f(b bool) float64 {
 	if b {

@@ -2,8 +2,6 @@ package watch
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"testing"
 	"time"
 
@@ -83,34 +81,4 @@ func BenchmarkPoll10k(b *testing.B) {
 	b.ReportMetric(float64(tFull.Milliseconds())/float64(b.N), "full-ms/poll")
 	b.ReportMetric(100*(float64(tFull)/float64(tBare)-1), "overhead-%")
 	b.ReportMetric(100*float64(tObserve-tJudge)/float64(tBare), "added-%")
-}
-
-// BenchmarkScrape10k is one /metrics scrape of a 10,000-account fleet (which Prometheus
-// does every 15 to 60 s, not every poll).
-func BenchmarkScrape10k(b *testing.B) {
-	now := time.Now()
-	accounts := make([]model.Account, 10000)
-	js := make([]model.Judgement, len(accounts))
-	for i := range accounts {
-		q := &model.Quota{UpdatedAt: now, HasUpdatedAt: true}
-		q.Windows[0] = model.WindowSnapshot{Present: true, UsedPercent: float64(i % 100), Threshold: 0.95}
-		q.Windows[1] = model.WindowSnapshot{Present: true, UsedPercent: float64(i % 70)}
-		accounts[i] = model.Account{ID: int64(i + 1), Platform: "openai", Status: "active", Schedulable: true, GroupIDs: []int64{int64(i % 20)}, Quota: q}
-		js[i] = model.Judge(&accounts[i], model.DefaultPolicy(), now)
-	}
-	m := metrics.New(metrics.Options{})
-	m.Update(now, time.Millisecond, accounts, js)
-	srv, err := m.Listen("127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close(context.Background())
-	for b.Loop() {
-		resp, err := http.Get("http://" + srv.Addr() + "/metrics")
-		if err != nil {
-			b.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-	}
 }

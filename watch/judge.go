@@ -14,21 +14,19 @@ import (
 // due to change (model.NextChange): at 100,000 accounts with a few rewritten per poll,
 // judging everything again was a third of the live monitor's CPU.
 //
-// With keepAll set, every judgement is kept: the metrics read them all each poll (with
-// shared also set, two buffers alternate, so that scrapes read the last poll's while
-// this one is judged) and so does a Project hook. Without, only this poll's new
+// With keepAll set, every judgement is kept, in place: the metrics read them all each
+// poll (and copy what scrapes show before the poll ends). Without, only this poll's new
 // judgements are kept, and a reused one is made again on demand at the instant it was
 // made, which gives it back exactly: 100,000 judgements are 41 MB, and the live monitor
 // reads few of them a poll.
 type judgements struct {
-	keepAll, shared bool
-	bufs            [2][]model.Judgement
-	cur             int
-	keys            []string
-	revs            []uint64
-	next            []int64 // model.NextChange in unix ns, 0 when none is due
-	at              []int64 // when each was judged, in unix ns
-	policy          model.Policy
+	keepAll bool
+	kept    []model.Judgement // with keepAll, every account's
+	keys    []string
+	revs    []uint64
+	next    []int64 // model.NextChange in unix ns, 0 when none is due
+	at      []int64 // when each was judged, in unix ns
+	policy  model.Policy
 	// Without keepAll: this poll's new judgements, and for each account its place among
 	// them (-1: judged in an earlier poll).
 	fresh    []model.Judgement
@@ -42,22 +40,18 @@ type judgements struct {
 // judge judges a poll and returns its judgements, good until the next call.
 func (c *judgements) judge(accounts []model.Account, p model.Policy, now time.Time) events.Judgements {
 	reuse := len(c.revs) == len(accounts) && reflect.DeepEqual(p, c.policy)
-	var prev, js []model.Judgement
+	var js []model.Judgement
 	if c.keepAll {
-		prev = c.bufs[c.cur]
-		if c.shared {
-			c.cur ^= 1
-		}
-		js = c.bufs[c.cur]
+		reuse = reuse && len(c.kept) == len(accounts)
+		js = c.kept
 		if cap(js) < len(accounts) {
 			js = make([]model.Judgement, len(accounts))
 		}
 		js = js[:len(accounts)]
-		c.bufs[c.cur] = js
-		reuse = reuse && len(prev) == len(accounts)
+		c.kept = js
 		c.fresh, c.slot = nil, nil
 	} else {
-		c.bufs = [2][]model.Judgement{}
+		c.kept = nil
 		c.fresh = c.fresh[:0]
 		c.slot = slices.Grow(c.slot[:0], len(accounts))[:len(accounts)]
 	}
@@ -77,9 +71,7 @@ func (c *judgements) judge(accounts []model.Account, p model.Policy, now time.Ti
 		// A reused judgement keeps the Age it was judged with: nothing downstream reads
 		// it, and refreshing it read every account's snapshot every poll.
 		if reuse && a.Rev != 0 && c.revs[i] == a.Rev && c.keys[i] == a.Key && (c.next[i] == 0 || stamp < c.next[i]) {
-			if c.keepAll && c.shared {
-				js[i] = prev[i] // in place it is there already
-			} else if !c.keepAll {
+			if !c.keepAll { // kept, it is in place already
 				c.slot[i] = -1
 			}
 			u.Fresh[i] = false
@@ -130,5 +122,5 @@ func (c *judgements) all() []model.Judgement {
 	if !c.keepAll {
 		return nil
 	}
-	return c.bufs[c.cur]
+	return c.kept
 }

@@ -3,7 +3,6 @@ package watch
 import (
 	"errors"
 	"reflect"
-	"slices"
 	"testing"
 	"time"
 
@@ -13,15 +12,15 @@ import (
 )
 
 // Reused judgements always equal judging afresh: across unchanged polls, a changed
-// account, the clock passing a window's reset and a policy change; kept (for metrics,
-// in place or alternating) or made again on demand.
+// account, the clock passing a window's reset and a policy change; kept (for metrics)
+// or made again on demand.
 func TestJudgementsReuseEqualsJudging(t *testing.T) {
 	for _, mode := range []struct {
-		name            string
-		keepAll, shared bool
-	}{{"on demand", false, false}, {"in place", true, false}, {"alternating", true, true}} {
+		name    string
+		keepAll bool
+	}{{"on demand", false}, {"kept", true}} {
 		t.Run(mode.name, func(t *testing.T) {
-			testJudgementsReuse(t, judgements{keepAll: mode.keepAll, shared: mode.shared})
+			testJudgementsReuse(t, judgements{keepAll: mode.keepAll})
 		})
 	}
 }
@@ -61,16 +60,6 @@ func testJudgementsReuse(t *testing.T, c judgements) {
 		if len(c.fresh) >= len(accounts) || c.all() != nil {
 			t.Fatalf("kept %d judgements of %d accounts on demand", len(c.fresh), len(accounts))
 		}
-		return
-	}
-	// Shared, the last poll's slice stays as it was while the next poll is judged.
-	c.judge(accounts, p, t0.Add(9*time.Hour))
-	last := c.all()
-	kept := slices.Clone(last)
-	accounts[5].Schedulable, accounts[5].Rev = !accounts[5].Schedulable, 8888
-	c.judge(accounts, p, t0.Add(10*time.Hour))
-	if same := reflect.DeepEqual(last, kept); same != c.shared {
-		t.Fatalf("shared=%v, yet the last poll's judgements unchanged=%v", c.shared, same)
 	}
 }
 

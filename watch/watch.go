@@ -60,7 +60,6 @@ func (p *Pipeline) ObserveWith(now time.Time, took time.Duration, accounts []mod
 			p.Metrics.Failed(took, err)
 		}
 	} else {
-		p.judged.shared = p.Metrics != nil // scrapes read the last poll's judgements
 		p.judged.keepAll = p.Metrics != nil
 		js := p.judged.judge(accounts, p.Policy, now)
 		if p.Project != nil {

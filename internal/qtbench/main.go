@@ -58,6 +58,9 @@ func main() {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() { <-sig; t.cleanup(); os.Exit(1) }()
+	// Without -history the runs write quotatop's default history file: into a directory
+	// that goes with this run, not the operator's own state directory.
+	os.Setenv("XDG_STATE_HOME", t.TempDir())
 
 	if *bin == "" {
 		*bin = filepath.Join(t.TempDir(), "quotatop")

@@ -90,9 +90,10 @@ func dryText(ctx *Context, g trend.Group) string {
 	return s
 }
 
-// dryNote is the fleet header's word on when groups run dry: the first one due (a bucket
-// dry already says "now"); from 100 columns, also how many are dry now. "" when none is
-// due within the projections' reach.
+// dryNote is the fleet header's word on when groups run dry: buckets dry already, then
+// the next one due; below 100 columns only the first of those (a group with no account
+// now matters more than one that runs dry later). "" when none is due within the
+// projections' reach.
 func dryNote(ctx *Context, t *trends) string {
 	if t == nil {
 		return ""
@@ -115,14 +116,14 @@ func dryNote(ctx *Context, t *trends) string {
 		}
 	}
 	var parts []string
-	if next != nil {
-		parts = append(parts, st.State[model.StateWarn].Render(bucketName(*next)+" dry ~"+next.DryAt.In(ctx.location()).Format("15:04")))
-	}
 	switch {
-	case dryNow > 0 && (next == nil || ctx.Width >= 100) && dryNow == 1:
+	case dryNow == 1:
 		parts = append(parts, st.State[model.StatePaused].Render(bucketName(*first)+" dry now"))
-	case dryNow > 0 && (next == nil || ctx.Width >= 100):
+	case dryNow > 1:
 		parts = append(parts, st.State[model.StatePaused].Render(fmt.Sprintf("%d groups dry now", dryNow)))
+	}
+	if next != nil && (dryNow == 0 || ctx.Width >= 100) {
+		parts = append(parts, st.State[model.StateWarn].Render(bucketName(*next)+" dry ~"+next.DryAt.In(ctx.location()).Format("15:04")))
 	}
 	return strings.Join(parts, st.Dim.Render(" · "))
 }

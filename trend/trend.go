@@ -262,7 +262,7 @@ func windowPoints(j *model.Judgement, cur Sample, samples []Sample, o Options, s
 		}
 		p := append(pts[i], Point{At: cur.At, Used: cur.Used[i]})
 		for k := len(p) - 1; k > 0; k-- {
-			if p[k-1].Used > p[k].Used {
+			if p[k-1].Used > p[k].Used+readingSlack {
 				p = p[k:]
 				break
 			}
@@ -271,6 +271,13 @@ func windowPoints(j *model.Judgement, cur Sample, samples []Sample, o Options, s
 	}
 	return out
 }
+
+// readingSlack is how far a reading may lie above the one after it and still count as the
+// same use: the history keeps percents to hundredths, so the stored sample of the current
+// snapshot can read up to half a hundredth more than the snapshot itself (the demo's
+// 86.1875 % came back as 86.19 %), and that cut every series to the current reading alone
+// until the use grew past it.
+const readingSlack = 0.005
 
 // slabPoints is how many points ProjectAll allocates at a time.
 const slabPoints = 4096

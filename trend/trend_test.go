@@ -134,6 +134,17 @@ func TestProjectEdges(t *testing.T) {
 	if w := f.Windows[0]; w.Status != StatusRate || w.Rate != 30 || len(w.Points) != 2 {
 		t.Fatalf("healed: %+v", w)
 	}
+	// The history's copy of the current snapshot, a whole second earlier and rounded to
+	// hundredths (86.1875 % kept as 86.19 %), is the same use, not a drop: the series and
+	// its rate stay.
+	a = account(1500*time.Millisecond, 86.1875, 0.95, reset)
+	samples := history(reset, [2]float64{40, 80}, [2]float64{20, 83})
+	samples = append(samples, Sample{At: now.Add(-2 * time.Second), Present: [2]bool{true, true},
+		Used: [2]float64{86.19, 10}, ResetAt: [2]time.Time{reset, now.Add(100 * time.Hour)}})
+	f = Project(a, model.Judge(a, model.DefaultPolicy(), now), samples, model.DefaultPolicy(), DefaultOptions(), now)
+	if w := f.Windows[0]; w.Status != StatusRate || len(w.Points) != 4 || w.Rate < 9 {
+		t.Fatalf("the rounded copy of the current snapshot cut the series: %s, %d points, rate %v", w.Status, len(w.Points), w.Rate)
+	}
 }
 
 func TestGroups(t *testing.T) {

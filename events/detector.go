@@ -228,7 +228,7 @@ func (d *Detector) ObserveUnchanged(now time.Time, accounts []model.Account, js 
 			if ok {
 				ttd, ok = d.cfg.Projector.TimeToDry(a.ID, model.WindowNames[w], now)
 			}
-			soon := ok && ttd <= d.cfg.DryHorizon
+			soon := d.drySoon(t.dry[w].shown, ok, ttd)
 			if !known {
 				t.dry[w].shown = soon
 			} else if _, ok := t.dry[w].observe(soon, hold); ok {
@@ -274,6 +274,18 @@ func (d *Detector) ObserveUnchanged(now time.Time, accounts []model.Account, js 
 	return out
 }
 
+// drySoon says whether a projected time to dry (ok: there is one) counts as soon: within
+// the horizon, or for a window already reported within half as much again. A rate that
+// wobbles around the horizon (the demo's did, by a few minutes a poll) would otherwise
+// raise and resolve the same warning poll after poll.
+func (d *Detector) drySoon(shown, ok bool, ttd time.Duration) bool {
+	limit := d.cfg.DryHorizon
+	if shown {
+		limit += limit / 2
+	}
+	return ok && ttd <= limit
+}
+
 // quiet reports whether no change of state or warn level is waiting out its hold: then an
 // account judged as last poll sees exactly what it saw then.
 func (t *accountTrack) quiet() bool {
@@ -291,7 +303,7 @@ func (d *Detector) quietPoll(now time.Time, t *accountTrack, i int, accounts []m
 			if ok {
 				ttd, ok = d.cfg.Projector.TimeToDry(d.ids[i], model.WindowNames[w], now)
 			}
-			soon := ok && ttd <= d.cfg.DryHorizon
+			soon := d.drySoon(t.dry[w].shown, ok, ttd)
 			if _, changed := t.dry[w].observe(soon, d.cfg.Hold); changed {
 				a, wj := &accounts[i], &js(i).Windows[w]
 				dries = append(dries, WindowChange{ID: a.ID, Name: model.Sanitize(a.DisplayName()), Window: wj.Name, Up: soon, UsedPercent: wj.UsedPercent, TimeToDry: ttd})

@@ -282,6 +282,24 @@ func TestDryHook(t *testing.T) {
 	}
 }
 
+// A projection that wobbles around the horizon raises one warning, not one a poll: a
+// window reported stays reported until its time to dry is half the horizon beyond it.
+func TestDryHysteresis(t *testing.T) {
+	p := fakeProjector{1: time.Hour}
+	d := New(Config{Hold: 1, DryHorizon: 30 * time.Minute, Projector: p})
+	a, j := judged([]acct{used(1, 50)})
+	d.Observe(t0, a, j)
+	var got []string
+	for _, ttd := range []time.Duration{31, 29, 33, 28, 44, 30, 46, 40, 25} {
+		p[1] = ttd * time.Minute
+		got = append(got, sig(d.Observe(t0, a, j))...)
+	}
+	want := []string{"dry_soon warning 1/5h:true", "dry_soon resolved 1/5h:false", "dry_soon warning 1/5h:true"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("events %q\nwant %q", got, want)
+	}
+}
+
 func TestBatchJSON(t *testing.T) {
 	b := Batch{Time: t0, Events: []Event{{Time: t0, Kind: KindGroup, Severity: Critical, Summary: "s",
 		Groups: []GroupChange{{ID: 7, From: GroupOK, To: GroupZero, Total: 2}}}}}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
 )
 
 // Mode says how quotatop reaches Redis.
@@ -106,6 +107,7 @@ func connect(c Conn) (redis.UniversalClient, Mode, error) {
 		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = timeout, timeout, timeout, timeout
 		opt.MaxRetries, opt.DialerRetries = 1, 1
 		opt.DisableIdentity = true
+		opt.MaintNotificationsConfig = noMaintNotifications()
 		return redis.NewClient(opt), ModeStandalone, nil
 
 	case "redis-sentinel", "rediss-sentinel":
@@ -132,9 +134,18 @@ func connect(c Conn) (redis.UniversalClient, Mode, error) {
 			Addrs: hosts, Username: user, Password: pass, TLSConfig: tlsConfig,
 			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, PoolTimeout: timeout,
 			MaxRetries: 1, DialerRetries: 1, MaxRedirects: 3, DisableIdentity: true,
+			MaintNotificationsConfig: noMaintNotifications(),
 		}), ModeCluster, nil
 	}
 	return nil, "", fmt.Errorf("bad Redis URL %s: unknown scheme %q (use redis, rediss, unix, redis-sentinel or redis-cluster)", u.Redacted(), u.Scheme)
+}
+
+// noMaintNotifications keeps go-redis from asking for Redis Cloud's maintenance pushes
+// on every new connection (its FailoverClient asks for none): a server without them
+// answers with an error, which its error statistics count, one more quotatop start or
+// reconnect for a Redis monitor to alert on, and a round trip.
+func noMaintNotifications() *maintnotifications.Config {
+	return &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 }
 
 func loadCA(path string) (*x509.CertPool, error) {

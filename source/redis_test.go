@@ -250,3 +250,25 @@ func TestTLSWithPrivateCA(t *testing.T) {
 		t.Fatalf("an untrusted certificate was accepted: %v", err)
 	}
 }
+
+// A read draws no error reply from the server: go-redis's default handshake asks every
+// new connection for maintenance notifications, which a server without them refuses, and
+// Redis monitoring counts those errors.
+func TestReadDrawsNoErrorReply(t *testing.T) {
+	srv := redistest.Start(t)
+	admin := srv.Client()
+	ctx := context.Background()
+	redistest.Seed(t, admin, redistest.Fleet(50, "sched:", time.Now()))
+	if err := admin.ConfigResetStat(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	read(t, open(t, srv.URL(), "sched:"))
+	info, err := admin.Info(ctx, "stats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(info, "total_error_replies:0\r") {
+		_, rest, _ := strings.Cut(info, "total_error_replies:")
+		t.Fatalf("the server counted error replies: %.20s", rest)
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"github.com/quotatop/quotatop/source"
 	"github.com/quotatop/quotatop/source/redistest"
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
 )
 
 func main() {
@@ -400,7 +401,8 @@ func loadavg() string {
 // their values in pipelined chunks of 128, as sub2api itself reads them.
 func floor(addr, prefix string) error {
 	ctx := context.Background()
-	c := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true, ReadTimeout: time.Minute})
+	c := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true, ReadTimeout: time.Minute,
+		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}})
 	defer c.Close()
 	var keys []string
 	var cursor uint64

@@ -3,6 +3,7 @@ package history
 import (
 	"cmp"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -136,7 +137,10 @@ func (s *Store) init(now time.Time) error {
 		s.states[model.State(name)] = code
 	}
 	rows.Close()
-	return s.load(now.Add(-Recent))
+	if from := now.Add(-Recent); s.loadedFrom.Before(from) { // OpenSince may have set it later
+		s.loadedFrom = from
+	}
+	return s.load(s.loadedFrom, now)
 }
 
 // addLatest gives a file made before the latest table that table.
@@ -183,14 +187,14 @@ const recentSlice = 60
 // load reads the samples since from the file into memory, for rates right after a start.
 // The samples are read in slices of time on a connection per core (WAL lets readers share
 // the file; 2 h of 10,000 accounts took 122 ms on one), then taken in in time order.
-func (s *Store) load(since time.Time) error {
+func (s *Store) load(since, now time.Time) error {
 	if s.newestOnly {
 		return s.loadNewest(since)
 	}
-	// Recent in slices, then whatever lies beyond it (a gateway's clock ahead of ours).
+	// Up to now in slices, then whatever lies beyond it (a gateway's clock ahead of ours).
 	var bounds [][2]int64
 	from := since.Unix()
-	for end := from + int64(Recent/time.Second); from < end; from += recentSlice {
+	for end := now.Unix(); from < end; from += recentSlice {
 		bounds = append(bounds, [2]int64{from, min(from+recentSlice, end)})
 	}
 	bounds = append(bounds, [2]int64{from, math.MaxInt64})
@@ -260,6 +264,54 @@ func (s *Store) load(since time.Time) error {
 			}
 			s.accounts[r.id].remember(packed{at: r.at, used: r.used, resets: r.resets, state: lastIndex})
 		}
+	}
+	return nil
+}
+
+// earlierQuery reads the samples of [?1, ?2) of the accounts in the JSON array ?3.
+const earlierQuery = `SELECT ` + sampleText + ` FROM samples WHERE at >= ?1 AND at < ?2
+  AND account_id IN (SELECT value FROM json_each(?3))`
+
+// earlierSlice is how much time one earlierQuery reads: the accounts asked for are the
+// few whose snapshots are old, so the texts stay small.
+const earlierSlice = 10 * 60
+
+// LoadEarlier adds to a store opened with OpenSince the samples of the accounts ids
+// from before its start, as far back as Open would have read them.
+func (s *Store) LoadEarlier(ids []int64) error {
+	if len(ids) == 0 || !s.loadedFrom.After(s.openedAt.Add(-Recent)) {
+		return nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	older := map[int64][]packed{}
+	names := s.stateNames()
+	until := s.loadedFrom.Unix()
+	for from := s.openedAt.Add(-Recent).Unix(); from < until; from += earlierSlice {
+		err := s.eachSample(earlierQuery, func(at, id int64, used [2]int32, resets, code int64) {
+			older[id] = append(older[id], packed{at: at, used: used, resets: uint32(resets & resetsMask), state: uint16(code)})
+		}, from, min(from+earlierSlice, until), string(list))
+		if err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, ps := range older {
+		for k := range ps {
+			ps[k].state = s.stateIndex(names[int64(ps[k].state)])
+		}
+		a := &s.accounts[s.slot(id)]
+		merged := append(ps, a.recent...)
+		// As remember keeps them: none older than Recent before the newest.
+		newest := merged[len(merged)-1].at
+		k := 0
+		for k < len(merged) && newest-merged[k].at > int64(Recent/time.Second) {
+			k++
+		}
+		a.recent = merged[k:]
 	}
 	return nil
 }

@@ -2,7 +2,10 @@ package history
 
 import (
 	"database/sql"
+	"math/rand/v2"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -189,5 +192,58 @@ func TestLoadAcrossGapsAndTheFuture(t *testing.T) {
 	}
 	if got := s.Samples(3); len(got) != 0 {
 		t.Fatalf("account 3: %+v, want nothing from before the window", got)
+	}
+}
+
+// A store opened since a later time, with the earlier samples of some accounts loaded
+// after, holds for those accounts exactly what Open holds, and for the others what Open
+// holds from that time on: over random samples of random states, both sides of the
+// boundary, before the window and in the future.
+func TestOpenSinceAndLoadEarlierEqualOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	now := t0.Add(3 * time.Hour)
+	s := open(t, path, now)
+	rng := rand.New(rand.NewPCG(3, 4))
+	states := []model.State{model.StateOK, model.StateWarn, model.StatePaused, model.StateBlocked}
+	var rows []stored
+	for id := int64(1); id <= 40; id++ {
+		at := now.Add(-Recent - 20*time.Minute).Add(time.Duration(rng.IntN(600)) * time.Second)
+		for at.Before(now.Add(10 * time.Minute)) {
+			rows = append(rows, stored{id, s.pack(trend.Sample{At: at, Present: [2]bool{true, id%3 != 0},
+				Used: [2]float64{rng.Float64() * 100, rng.Float64() * 100}, State: states[rng.IntN(len(states))],
+				ResetAt: [2]time.Time{at.Add(time.Duration(rng.IntN(300)) * time.Minute), at.Add(time.Duration(rng.IntN(9000)) * time.Minute)}})})
+			at = at.Add(time.Duration(1+rng.IntN(15)) * time.Minute)
+		}
+	}
+	if err := s.insert(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	full := open(t, path, now)
+	defer full.Close()
+	since := now.Add(-70 * time.Minute)
+	part, err := OpenSince(path, now, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer part.Close()
+	var earlier []int64
+	for id := int64(1); id <= 40; id += 3 {
+		earlier = append(earlier, id)
+	}
+	if err := part.LoadEarlier(earlier); err != nil {
+		t.Fatal(err)
+	}
+	for id := int64(1); id <= 40; id++ {
+		want := full.Samples(id)
+		if !slices.Contains(earlier, id) {
+			want = slices.DeleteFunc(want, func(s trend.Sample) bool { return s.At.Before(since) })
+		}
+		got := part.Samples(id)
+		if len(want) == 0 || !reflect.DeepEqual(got, want) {
+			t.Fatalf("account %d: %d samples, want %d (earlier loaded: %v)", id, len(got), len(want), slices.Contains(earlier, id))
+		}
 	}
 }

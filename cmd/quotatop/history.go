@@ -23,6 +23,9 @@ type historyFile struct {
 	problem string
 	cleanup func()
 	warn    io.Writer // where a one-shot run reports a write problem
+	// since is where a one-shot projection's store began loading (history.OpenSince);
+	// zero when it loaded all it keeps.
+	since time.Time
 }
 
 // openHistory opens the file --history names (default: one per gateway under
@@ -49,8 +52,12 @@ func openHistory(cfg config, g *gateway, getenv func(string) string, stderr io.W
 	}
 	now := time.Now()
 	open := history.Open
-	if cfg.once && !report.Projects(cfg.output) {
+	switch {
+	case cfg.once && !report.Projects(cfg.output):
 		open = history.OpenToRecord // the run records, and shows no projection
+	case cfg.once:
+		h.since = now.Add(-trend.DefaultOptions().Span - freshFor)
+		open = func(path string, now time.Time) (*history.Store, error) { return history.OpenSince(path, now, h.since) }
 	}
 	store, err := open(path, now)
 	if err != nil {
@@ -99,13 +106,37 @@ func (h *historyFile) Note() string {
 	return h.store.Note()
 }
 
+// freshFor is how old a snapshot may be for a one-shot projection to find every sample
+// its rate needs among those since the rate's span and freshFor before now; the few
+// accounts with older snapshots have theirs loaded apart.
+const freshFor = 10 * time.Minute
+
 // project fills the rows' forecasts from the history and returns the groups' capacity.
 func (h *historyFile) project(accounts []model.Account, rows []report.Row, p model.Policy, now time.Time) []trend.Group {
 	var samples trend.SampleSource
 	if h != nil && h.store != nil {
+		if !h.since.IsZero() {
+			h.loadEarlier(accounts)
+		}
 		samples = h.store.AppendSamples
 	}
 	return report.Project(rows, samples, p, now)
+}
+
+// loadEarlier loads the samples from before since of the accounts whose rate reaches
+// back that far: a rate spans an hour back from the snapshot it ends with.
+func (h *historyFile) loadEarlier(accounts []model.Account) {
+	span := trend.DefaultOptions().Span
+	var ids []int64
+	for i := range accounts {
+		if q := accounts[i].Quota; q != nil && q.HasUpdatedAt && q.UpdatedAt.Add(-span).Before(h.since) {
+			ids = append(ids, accounts[i].ID)
+		}
+	}
+	if err := h.store.LoadEarlier(ids); err != nil {
+		fmt.Fprintf(h.warn, "quotatop: warning: history: cannot read the earlier samples of %d account(s) with older snapshots (%s); their projections may say there is not enough history\n",
+			len(ids), model.OutsideText(err.Error()))
+	}
 }
 
 // flush waits until every recorded poll is written (a one-shot run ends right after) and

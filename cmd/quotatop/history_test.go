@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,7 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quotatop/quotatop/history"
+	"github.com/quotatop/quotatop/model"
+	"github.com/quotatop/quotatop/report"
 	"github.com/quotatop/quotatop/source/redistest"
+	"github.com/quotatop/quotatop/trend"
 	_ "modernc.org/sqlite"
 )
 
@@ -105,5 +110,71 @@ func TestOnceBuildsHistory(t *testing.T) {
 	r = runBinary(t, append(env, "XDG_STATE_HOME="+home), "--once", "--history", "off")
 	if entries, _ := os.ReadDir(filepath.Join(home, "quotatop")); r.code != 0 || len(entries) != 0 {
 		t.Fatalf("--history off wrote %v", entries)
+	}
+}
+
+// A one-shot JSON document reads the history since an hour and ten minutes ago, and the
+// earlier samples of the accounts whose snapshots are older: the document is the one a
+// full load gives, byte for byte, with busy accounts, idle ones whose last snapshot is
+// 50 minutes or 3 hours old, and an account without a snapshot time.
+func TestOneShotProjectionLoadsWhatRatesNeed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	p := model.DefaultPolicy()
+	reset := now.Add(3 * time.Hour)
+	fleetAt := func(at time.Time) []model.Account {
+		out := make([]model.Account, 40)
+		for i := range out {
+			taken := at
+			if idle := [4]time.Duration{1: 50 * time.Minute, 2: 3 * time.Hour}[i%4]; idle > 0 && at.After(now.Add(-idle)) {
+				taken = now.Add(-idle) // idle since
+			}
+			m := taken.Sub(now.Add(-2 * time.Hour)).Minutes()
+			used := 10 + float64(i) + m/8 + m*m/2000 // speeding up: a rate depends on its span
+			out[i] = model.Account{ID: int64(i + 1), Name: fmt.Sprintf("a%d", i), Platform: "openai", Status: "active", Schedulable: true, GroupIDs: []int64{int64(i % 3)},
+				Quota: &model.Quota{UpdatedAt: taken, HasUpdatedAt: i != 39, Windows: [2]model.WindowSnapshot{
+					{Present: true, UsedPercent: used, Threshold: 0.95, ResetAt: reset, HasResetAt: true},
+					{Present: true, UsedPercent: used / 2, ResetAt: now.Add(90 * time.Hour), HasResetAt: true},
+				}}}
+		}
+		return out
+	}
+	s, err := history.Open(path, now.Add(-2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for at := now.Add(-2 * time.Hour); at.Before(now); at = at.Add(5 * time.Minute) {
+		s.Record(fleetAt(at), p, at)
+		s.Flush()
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	accounts := fleetAt(now.Add(-time.Minute))
+	document := func(h *historyFile) string {
+		defer h.store.Close()
+		rows := report.Judge(accounts, p, now)
+		var b strings.Builder
+		if err := report.Write(&b, "json", report.Header{GeneratedAt: now, Groups: h.project(accounts, rows, p, now)}, rows); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	full, err := history.Open(path, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := document(&historyFile{store: full})
+	since := now.Add(-trend.DefaultOptions().Span - freshFor)
+	part, err := history.OpenSince(path, now, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := document(&historyFile{store: part, since: since, warn: io.Discard})
+	if got != want {
+		t.Fatalf("the document differs from a full load's:\n%s\nwant\n%s", got, want)
+	}
+	if !regexp.MustCompile(`"rate_percent_per_hour": [0-9]`).MatchString(want) {
+		t.Fatalf("the fleet projected no rate; the comparison proves little:\n%.2000s", want)
 	}
 }

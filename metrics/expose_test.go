@@ -3,7 +3,6 @@ package metrics
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"io"
 	"net/http"
 	"slices"
@@ -23,12 +22,7 @@ func TestDuplicateIDsKeepTheScrape(t *testing.T) {
 	accounts, js := fleet()
 	accounts[1].ID = 1
 	m.Update(t0, time.Millisecond, accounts, js)
-	srv, err := m.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close(context.Background())
-	fams := scrape(t, "http://"+srv.Addr())
+	fams := scrape(t, listen(t, m))
 	if got := series(fams["quotatop_account_info"]); !slices.Equal(got, []string{"account_id=1,platform=openai 1", "account_id=3,platform=openai 1"}) {
 		t.Errorf("info %q", got)
 	}
@@ -44,30 +38,11 @@ func TestDuplicateIDsKeepTheScrape(t *testing.T) {
 	}
 }
 
-// Label values with quotes, backslashes and newlines come back from Prometheus' own
-// parser exactly as they went in.
-func TestLabelEscaping(t *testing.T) {
-	m := New(Options{AccountNames: true, Clock: func() time.Time { return t0 }})
-	accounts, js := fleet()
-	accounts[0].Name = `a "quoted" \ name`
-	accounts[1].Platform = `back\slash`
-	m.Update(t0, time.Millisecond, accounts, js)
-	srv, err := m.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close(context.Background())
-	got := series(scrape(t, "http://"+srv.Addr())["quotatop_account_info"])
-	want := []string{`account_id=1,account_name=a "quoted" \ name,platform=openai 1`, `account_id=2,account_name=bob,platform=back\slash 1`, "account_id=3,account_name=carol,platform=openai 1"}
-	if !slices.Equal(got, want) {
-		t.Errorf("got  %q\nwant %q", got, want)
-	}
-	var b []byte
-	x := exposition{}
-	x.b = append(x.b, "{"...)
-	x.label("l", "new\nline")
-	if b = x.b; string(b) != `{l="new\nline"` {
-		t.Errorf("newline escaped as %q", b)
+// A newline in a label value is escaped as the text format wants.
+func TestLabelNewline(t *testing.T) {
+	x := exposition{b: []byte("{")}
+	if x.label("l", "new\nline"); string(x.b) != `{l="new\nline"` {
+		t.Errorf("newline escaped as %q", x.b)
 	}
 }
 
@@ -102,11 +77,7 @@ func TestScrapesDuringPolls(t *testing.T) {
 	m := New(Options{Projector: projector{}, Clock: func() time.Time { return t0 }})
 	accounts, js := bigFleet(500)
 	m.Update(t0, time.Millisecond, accounts, js)
-	srv, err := m.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close(context.Background())
+	base := listen(t, m)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -117,7 +88,7 @@ func TestScrapesDuringPolls(t *testing.T) {
 	}()
 	for k := range 20 {
 		enc := []string{"gzip", "identity"}[k%2]
-		req, _ := http.NewRequest("GET", "http://"+srv.Addr()+"/metrics", nil)
+		req, _ := http.NewRequest("GET", base+"/metrics", nil)
 		req.Header.Set("Accept-Encoding", enc)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -151,19 +122,15 @@ func TestScrapesDuringPolls(t *testing.T) {
 
 func TestTooManyScrapesAtOnce(t *testing.T) {
 	m := New(Options{})
-	srv, err := m.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close(context.Background())
+	base := listen(t, m)
 	for range maxScrapes {
 		m.scrapes <- struct{}{}
 	}
-	if code, body := get(t, "http://"+srv.Addr()+"/metrics"); code != http.StatusServiceUnavailable || body != "too many scrapes at once; try again\n" {
+	if code, body := get(t, base+"/metrics"); code != http.StatusServiceUnavailable || body != "too many scrapes at once; try again\n" {
 		t.Errorf("%d %q", code, body)
 	}
 	<-m.scrapes
-	if code, _ := get(t, "http://"+srv.Addr()+"/metrics"); code != http.StatusOK {
+	if code, _ := get(t, base+"/metrics"); code != http.StatusOK {
 		t.Errorf("with a slot free: %d", code)
 	}
 }

@@ -95,6 +95,17 @@ func get(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// listen serves m on a loopback port until the test ends and returns its base URL.
+func listen(t *testing.T, m *Metrics) string {
+	t.Helper()
+	srv, err := m.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close(context.Background()) })
+	return "http://" + srv.Addr()
+}
+
 func TestScrape(t *testing.T) {
 	m := New(Options{Projector: projector{}, Clock: func() time.Time { return t0.Add(10 * time.Second) }})
 	srv, err := m.Listen("127.0.0.1:0")
@@ -178,14 +189,12 @@ func TestAccountNamesOptIn(t *testing.T) {
 	m := New(Options{AccountNames: true, Clock: func() time.Time { return t0 }})
 	accounts, js := fleet()
 	accounts[1].Name = "bob\x1b[31m"
+	// Quotes and backslashes come back from Prometheus' own parser as they went in.
+	accounts[2].Name, accounts[2].Platform = `a "quoted" \ name`, `back\slash`
 	m.Update(t0, time.Millisecond, accounts, js)
-	srv, err := m.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close(context.Background())
-	got := series(scrape(t, "http://"+srv.Addr())["quotatop_account_info"])
-	want := []string{"account_id=1,account_name=alice@example.com,platform=openai 1", "account_id=2,account_name=bob␛[31m,platform=anthropic 1", "account_id=3,account_name=carol,platform=openai 1"}
+	got := series(scrape(t, listen(t, m))["quotatop_account_info"])
+	want := []string{"account_id=1,account_name=alice@example.com,platform=openai 1", "account_id=2,account_name=bob␛[31m,platform=anthropic 1",
+		`account_id=3,account_name=a "quoted" \ name,platform=back\slash 1`}
 	if !slices.Equal(got, want) {
 		t.Errorf("info %q\nwant %q", got, want)
 	}

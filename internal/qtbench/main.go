@@ -51,11 +51,15 @@ func main() {
 	liveRuns := flag.Int("live-runs", 1, "alternated live measures per build (medians are reported)")
 	churn := flag.Int("churn", 20, "snapshots the gateway rewrites per second while the live monitor runs")
 	histFor := flag.Duration("history", 0, "seed this much history (a snapshot of every account every 5 minutes) into a file every run uses (0: each run's own file, which only the runs fill)")
+	noHistory := flag.Bool("no-history", false, "run quotatop with --history off (the history costs the live monitor about 6 MB at 10k accounts)")
 	serve := flag.Bool("serve", false, "seed the first size, print the Redis URL and wait for ctrl+c (for profiling by hand)")
 	flag.Parse()
 
 	t := &runner{}
 	defer t.cleanup()
+	if *noHistory && *histFor > 0 {
+		t.Fatalf("-no-history and -history %s contradict each other: choose one", *histFor)
+	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() { <-sig; t.cleanup(); os.Exit(1) }()
@@ -88,6 +92,9 @@ func main() {
 		admin.FlushAll(context.Background())
 		redistest.Seed(t, admin, redistest.DirtyFleet(n, "sched:", time.Now()))
 		var extra []string // quotatop's flags for the seeded history
+		if *noHistory {
+			extra = []string{"--history", "off"}
+		}
 		if *histFor > 0 {
 			path := seedHistory(t, admin, *histFor)
 			extra = []string{"--history", path}

@@ -291,7 +291,8 @@ func (s *Store) LoadEarlier(ids []int64) error {
 	until := s.loadedFrom.Unix()
 	for from := s.openedAt.Add(-Recent).Unix(); from < until; from += earlierSlice {
 		err := s.eachSample(earlierQuery, func(at, id int64, used [2]int32, resets, code int64) {
-			older[id] = append(older[id], packed{at: at, used: used, resets: uint32(resets & resetsMask), state: uint16(code)})
+			// The state's code for now: its index is taken under the lock below.
+			older[id] = append(older[id], unpack(at, used, resets, uint16(code)))
 		}, from, min(from+earlierSlice, until), string(list))
 		if err != nil {
 			return err
@@ -303,15 +304,14 @@ func (s *Store) LoadEarlier(ids []int64) error {
 		for k := range ps {
 			ps[k].state = s.stateIndex(names[int64(ps[k].state)])
 		}
+		// Taken in again in time order, as load takes them: remember keeps none older
+		// than Recent before the newest.
 		a := &s.accounts[s.slot(id)]
-		merged := append(ps, a.recent...)
-		// As remember keeps them: none older than Recent before the newest.
-		newest := merged[len(merged)-1].at
-		k := 0
-		for k < len(merged) && newest-merged[k].at > int64(Recent/time.Second) {
-			k++
+		merged := account{recent: ps[:0:0]}
+		for _, p := range append(ps, a.recent...) {
+			merged.remember(p)
 		}
-		a.recent = merged[k:]
+		a.recent = merged.recent
 	}
 	return nil
 }

@@ -230,7 +230,7 @@ func refWindowPoints(i int, cur Sample, samples []Sample, o Options) []Point {
 	}
 	pts = append(pts, Point{At: cur.At, Used: cur.Used[i]})
 	for k := len(pts) - 1; k > 0; k-- {
-		if pts[k-1].Used-pts[k].Used > 0.005 { // the history's rounding to hundredths
+		if pts[k-1].Used-pts[k].Used > 0.01 { // the history's resolution
 			return pts[k:]
 		}
 	}

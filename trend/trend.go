@@ -273,11 +273,12 @@ func windowPoints(j *model.Judgement, cur Sample, samples []Sample, o Options, s
 }
 
 // readingSlack is how far a reading may lie above the one after it and still count as the
-// same use: the history keeps percents to hundredths, so the stored sample of the current
-// snapshot can read up to half a hundredth more than the snapshot itself (the demo's
-// 86.1875 % came back as 86.19 %), and that cut every series to the current reading alone
-// until the use grew past it.
-const readingSlack = 0.005
+// same use: the history's resolution. It keeps percents to hundredths, so the stored
+// sample of the current snapshot can read up to half a hundredth more than the snapshot
+// itself (the demo's 86.1875 % came back as 86.19 %), and that cut every series to the
+// current reading alone until the use grew past it. A whole hundredth leaves room for
+// the float arithmetic at exactly half.
+const readingSlack = 0.01
 
 // slabPoints is how many points ProjectAll allocates at a time.
 const slabPoints = 4096

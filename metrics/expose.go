@@ -143,11 +143,16 @@ func (x *exposition) header(f family) {
 // start begins a sample of f; label and id add labels; end writes it with its value.
 func (x *exposition) start(f family) { x.b = append(append(x.b[:0], f.name...), '{') }
 
-func (x *exposition) label(name, value string) {
+// key begins a label: a comma unless it is the first, its name, and the opening quote.
+func (x *exposition) key(name string) {
 	if x.b[len(x.b)-1] != '{' {
 		x.b = append(x.b, ',')
 	}
 	x.b = append(append(x.b, name...), `="`...)
+}
+
+func (x *exposition) label(name, value string) {
+	x.key(name)
 	for i := 0; i < len(value); i++ {
 		switch c := value[i]; c {
 		case '\\':
@@ -164,10 +169,7 @@ func (x *exposition) label(name, value string) {
 }
 
 func (x *exposition) id(name string, v int64) {
-	if x.b[len(x.b)-1] != '{' {
-		x.b = append(x.b, ',')
-	}
-	x.b = append(append(x.b, name...), `="`...)
+	x.key(name)
 	x.b = append(strconv.AppendInt(x.b, v, 10), '"')
 }
 

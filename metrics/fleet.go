@@ -56,7 +56,8 @@ type groupCount struct {
 // costs about a millisecond more with metrics on.
 func (s *snapshot) fill(accounts []model.Account, js []model.Judgement, names bool) {
 	s.rows = slices.Grow(s.rows[:0], len(accounts))
-	s.counts = append(s.counts[:0], make([]int, len(model.States))...)
+	s.counts = slices.Grow(s.counts[:0], len(model.States))[:len(model.States)]
+	clear(s.counts)
 	s.groups = s.groups[:0]
 	s.dups = 0
 	s.seen.reset(accounts)

@@ -33,7 +33,7 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "floor" {
+	if len(os.Args) == 4 && os.Args[1] == "floor" { // floor ADDR PREFIX, run by measureOnce
 		if err := floor(os.Args[2], os.Args[3]); err != nil {
 			fmt.Fprintln(os.Stderr, "floor:", err)
 			os.Exit(2)

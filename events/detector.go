@@ -221,18 +221,8 @@ func (d *Detector) ObserveUnchanged(now time.Time, accounts []model.Account, js 
 			if !dryOn {
 				continue
 			}
-			// Only an account the gateway still schedules can run dry; a paused one has
-			// had its state change event.
-			var ttd time.Duration
-			ok := Schedulable(j.State)
-			if ok {
-				ttd, ok = d.cfg.Projector.TimeToDry(a.ID, model.WindowNames[w], now)
-			}
-			soon := d.drySoon(t.dry[w].shown, ok, ttd)
-			if !known {
-				t.dry[w].shown = soon
-			} else if _, ok := t.dry[w].observe(soon, hold); ok {
-				dries = append(dries, WindowChange{ID: a.ID, Name: model.Sanitize(a.DisplayName()), Window: wj.Name, Up: soon, UsedPercent: wj.UsedPercent, TimeToDry: ttd})
+			if ttd, changed := d.observeDry(&t.dry[w], Schedulable(j.State), Schedulable(model.States[t.state.shown]), !known, a.ID, w, now); changed {
+				dries = append(dries, WindowChange{ID: a.ID, Name: model.Sanitize(a.DisplayName()), Window: wj.Name, Up: t.dry[w].shown, UsedPercent: wj.UsedPercent, TimeToDry: ttd})
 			}
 		}
 		d.count(t, a, j)
@@ -274,6 +264,31 @@ func (d *Detector) ObserveUnchanged(now time.Time, accounts []model.Account, js 
 	return out
 }
 
+// observeDry observes whether window w of account id is projected to run dry soon on its
+// track (at baseline it only notes it) and returns the projection and whether the track
+// changed. Only an account the gateway schedules can run dry. One it no longer schedules
+// (sched: this poll's state; shownSched: the state its events have reported) had its
+// state change event, so its track ends without one of its own: "no longer projected to
+// run dry" said of an account that has just paused read as good news. While a new state
+// waits out its hold, the track waits too.
+func (d *Detector) observeDry(track *damped[bool], sched, shownSched, baseline bool, id int64, w int, now time.Time) (time.Duration, bool) {
+	switch {
+	case !shownSched:
+		*track = damped[bool]{}
+		return 0, false
+	case !sched:
+		return 0, false
+	}
+	ttd, ok := d.cfg.Projector.TimeToDry(id, model.WindowNames[w], now)
+	soon := d.drySoon(track.shown, ok, ttd)
+	if baseline {
+		track.shown = soon
+		return ttd, false
+	}
+	_, changed := track.observe(soon, d.cfg.Hold)
+	return ttd, changed
+}
+
 // drySoon says whether a projected time to dry (ok: there is one) counts as soon: within
 // the horizon, or for a window already reported within half as much again. A rate that
 // wobbles around the horizon (the demo's did, by a few minutes a poll) would otherwise
@@ -298,15 +313,10 @@ func (d *Detector) quietPoll(now time.Time, t *accountTrack, i int, accounts []m
 	sched := Schedulable(model.States[t.state.shown])
 	if dryOn {
 		for w := range t.dry {
-			var ttd time.Duration
-			ok := sched
-			if ok {
-				ttd, ok = d.cfg.Projector.TimeToDry(d.ids[i], model.WindowNames[w], now)
-			}
-			soon := d.drySoon(t.dry[w].shown, ok, ttd)
-			if _, changed := t.dry[w].observe(soon, d.cfg.Hold); changed {
+			// Judged as last poll with nothing waiting: the state is the one shown.
+			if ttd, changed := d.observeDry(&t.dry[w], sched, sched, false, d.ids[i], w, now); changed {
 				a, wj := &accounts[i], &js(i).Windows[w]
-				dries = append(dries, WindowChange{ID: a.ID, Name: model.Sanitize(a.DisplayName()), Window: wj.Name, Up: soon, UsedPercent: wj.UsedPercent, TimeToDry: ttd})
+				dries = append(dries, WindowChange{ID: a.ID, Name: model.Sanitize(a.DisplayName()), Window: wj.Name, Up: t.dry[w].shown, UsedPercent: wj.UsedPercent, TimeToDry: ttd})
 			}
 		}
 	}

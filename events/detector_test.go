@@ -300,6 +300,30 @@ func TestDryHysteresis(t *testing.T) {
 	}
 }
 
+// An account projected to run dry that then pauses raises its state change alone: its dry
+// warning ends without a "no longer projected" that would read as good news, including
+// one noted at baseline, and returns if the account comes back and is still due.
+func TestDryEndsQuietlyWhenTheAccountPauses(t *testing.T) {
+	p := fakeProjector{1: 20 * time.Minute, 2: 20 * time.Minute}
+	d := New(Config{Hold: 2, DryHorizon: 30 * time.Minute, Projector: p})
+	run := func(states ...model.State) []string {
+		a, j := judged([]acct{{id: 1, state: states[0], used5h: 50}, {id: 2, state: states[1], used5h: 50}})
+		return sig(d.Observe(t0, a, j))
+	}
+	var got []string
+	got = append(got, run(model.StateOK, model.StateOK)...) // baseline: both due soon, noted
+	for range 2 {
+		got = append(got, run(model.StatePaused, model.StateOK)...)
+	}
+	for range 3 { // the state's hold, then the warning's
+		got = append(got, run(model.StateOK, model.StateOK)...)
+	}
+	want := []string{"account_state critical 1:ok>paused", "account_state resolved 1:paused>ok", "dry_soon warning 1/5h:true"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("events %q\nwant %q", got, want)
+	}
+}
+
 func TestBatchJSON(t *testing.T) {
 	b := Batch{Time: t0, Events: []Event{{Time: t0, Kind: KindGroup, Severity: Critical, Summary: "s",
 		Groups: []GroupChange{{ID: 7, From: GroupOK, To: GroupZero, Total: 2}}}}}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"github.com/clipperhouse/displaywidth"
 	"strings"
 	"testing"
 	"time"
@@ -131,4 +132,25 @@ func TestProviderWindowsInEveryFormat(t *testing.T) {
 	if k.AgeSeconds != nil || k.Windows["5h"].Used != 64 || !k.Windows["7d"].Reset || k.Windows["7d"].Source != "none" {
 		t.Errorf("kimi: %+v", k)
 	}
+}
+
+// The ASCII shortcut cuts names exactly as the grapheme-aware cut does.
+func TestNameCellMatchesTheDisplayWidthCut(t *testing.T) {
+	for n := range 2*nameWidth + 2 {
+		name := strings.Repeat("a", n/2) + strings.Repeat("~ ", n/4) + strings.Repeat("Z", n-n/2-2*(n/4))
+		if got, want := nameCell(name), displaywidth.TruncateString(name, nameWidth, "…"); got != want {
+			t.Fatalf("%d bytes: %q, want %q", n, got, want)
+		}
+	}
+}
+
+func FuzzNameCell(f *testing.F) {
+	for _, s := range []string{"", "codex-pool-17", "an account name well past twenty columns", "账号一号账号二号账号三号", "e\u0301e\u0301", "tab\there"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if got, want := nameCell(name), displaywidth.TruncateString(name, nameWidth, "…"); got != want {
+			t.Fatalf("%q: %q, want %q", name, got, want)
+		}
+	})
 }

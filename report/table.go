@@ -36,7 +36,7 @@ func writeTable(w io.Writer, h Header, rows []Row) error {
 			at := (n + 1) * cols
 			c := cells[at : at+cols]
 			c[0], c[1], c[2], c[3], c[4], c[5], c[6] = stateCell(j.State), strconv.FormatInt(a.ID, 10),
-				displaywidth.TruncateString(a.DisplayName(), nameWidth, "…"), windowCell(r, 0), windowCell(r, 1), age, string(j.MainReason())
+				nameCell(a.DisplayName()), windowCell(r, 0), windowCell(r, 1), age, string(j.MainReason())
 			measure(c, cellWidths[at:at+cols])
 		}
 	})
@@ -120,6 +120,28 @@ func windowCell(r *Row, i int) string {
 		return "reset"
 	}
 	return model.FormatPercent(w.used)
+}
+
+// nameCell is a name cut to nameWidth columns, with an ellipsis when cut. Most names are
+// printable ASCII, a column a byte: for them the cut is a slice (the grapheme walk cost a
+// tenth of a 10,000-account table's CPU).
+func nameCell(name string) string {
+	if !isPrintableASCII(name) {
+		return displaywidth.TruncateString(name, nameWidth, "…")
+	}
+	if len(name) <= nameWidth {
+		return name
+	}
+	return name[:nameWidth-1] + "…"
+}
+
+func isPrintableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // measure sets each cell's display width: text/tabwriter counts runes, which misaligns

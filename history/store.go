@@ -266,6 +266,7 @@ func (s *Store) writeBacklog() {
 	if now.Sub(s.lastRetain) >= retainEvery {
 		err = s.Retain(now)
 		s.lastRetain = now
+		s.forgetDeparted(now)
 	}
 	s.mu.Lock()
 	if err != nil {
@@ -274,6 +275,28 @@ func (s *Store) writeBacklog() {
 		s.problem, s.failed = "", 0
 	}
 	s.mu.Unlock()
+}
+
+// forgetDeparted lets go of the samples kept in memory for accounts the last poll did not
+// list whose newest sample is older than Recent: a gateway that adds and deletes accounts
+// would otherwise grow a long-running monitor by a few hundred bytes for every account it
+// ever had. Their slot stays (slots are never reused), empty. The file keeps them until
+// the retention drops them.
+func (s *Store) forgetDeparted(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	listed := make(map[int64]struct{}, len(s.polledIDs))
+	for _, id := range s.polledIDs {
+		listed[id] = struct{}{}
+	}
+	before := now.Add(-Recent).Unix()
+	for id, slot := range s.index {
+		a := &s.accounts[slot]
+		if _, ok := listed[id]; ok || len(a.recent) == 0 || a.recent[len(a.recent)-1].at >= before {
+			continue
+		}
+		*a = account{}
+	}
 }
 
 type stored struct {

@@ -375,3 +375,31 @@ func TestRecordChangedEqualsRecord(t *testing.T) {
 		t.Fatalf("only %d accounts have more than one sample: the polls changed too little to compare", moved)
 	}
 }
+
+// A long-running monitor lets go of the samples of accounts the gateway no longer lists,
+// once they are older than Recent; accounts still listed keep theirs however old, since
+// an idle account's rate is measured up to its own last snapshot.
+func TestForgetsDepartedAccounts(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "h.db"), t0)
+	defer s.Close()
+	policy := model.DefaultPolicy()
+	s.Record(fleet(3, t0, 10), policy, t0)
+	s.Flush()
+	later := t0.Add(Recent + time.Minute)
+	s.Record(fleet(2, t0, 10), policy, later) // account 3 is gone; 1 and 2 are idle
+	s.Flush()
+	if got := len(s.Samples(3)); got != 0 {
+		t.Fatalf("the departed account keeps %d samples in memory", got)
+	}
+	for id := int64(1); id <= 2; id++ {
+		if got := len(s.Samples(id)); got != 1 {
+			t.Fatalf("listed account %d keeps %d samples, want 1", id, got)
+		}
+	}
+	// Back again with the same snapshot: it is recorded anew.
+	s.Record(fleet(3, t0, 10), policy, later.Add(time.Minute))
+	s.Flush()
+	if got := len(s.Samples(3)); got != 1 {
+		t.Fatalf("the returning account has %d samples, want 1", got)
+	}
+}

@@ -224,23 +224,53 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
+// writeEvery is how long the writer gathers polls into one transaction, and writeNow the
+// backlog that is written at once. A transaction a poll wrote every page its samples
+// touched to the WAL again: at 10,000 accounts with 20 snapshots changing a second, about
+// 5 MB a minute for 2,400 samples. Close and Flush write at once; a crash loses at most
+// this much.
+var writeEvery = 10 * time.Second
+
+const writeNow = 20_000
+
 // write is the writer goroutine.
 func (s *Store) write() {
 	defer close(s.done)
+	gather := time.NewTimer(writeEvery)
+	gather.Stop()
+	gathering := false
 	for {
 		var flushed chan struct{}
 		select {
 		case <-s.wake:
+			if !gathering && s.backlogLen() < writeNow {
+				gather.Reset(writeEvery)
+				gathering = true
+			}
+			if gathering && s.backlogLen() < writeNow {
+				continue
+			}
+		case <-gather.C:
 		case flushed = <-s.flushes:
 		case <-s.stop:
 			s.writeBacklog()
 			return
+		}
+		if gathering {
+			gather.Stop()
+			gathering = false
 		}
 		s.writeBacklog()
 		if flushed != nil {
 			close(flushed)
 		}
 	}
+}
+
+func (s *Store) backlogLen() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.backlog)
 }
 
 // writeBacklog writes the samples recorded so far in one transaction, and applies the

@@ -403,3 +403,37 @@ func TestForgetsDepartedAccounts(t *testing.T) {
 		t.Fatalf("the returning account has %d samples, want 1", got)
 	}
 }
+
+// The writer gathers polls into one transaction: nothing reaches the file before
+// writeEvery unless the caller flushes, and everything does after it.
+func TestWriterGathersPolls(t *testing.T) {
+	defer func(d time.Duration) { writeEvery = d }(writeEvery)
+	writeEvery = time.Hour
+	path := filepath.Join(t.TempDir(), "h.db")
+	s := open(t, path, t0)
+	policy := model.DefaultPolicy()
+	for k := range 3 {
+		at := t0.Add(time.Duration(k) * time.Minute)
+		s.Record(fleet(5, at, float64(10+k)), policy, at)
+	}
+	if n := count(t, path, "samples"); n != 0 {
+		t.Fatalf("%d samples written before the writer's gathering time", n)
+	}
+	s.Flush()
+	if n := count(t, path, "samples"); n != 15 {
+		t.Fatalf("%d samples after Flush, want 15", n)
+	}
+	s.Close()
+
+	writeEvery = 20 * time.Millisecond
+	s = open(t, path, t0)
+	defer s.Close()
+	at := t0.Add(time.Hour)
+	s.Record(fleet(5, at, 50), policy, at)
+	for deadline := time.Now().Add(10 * time.Second); count(t, path, "samples") != 20; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d samples: the gathered poll was never written", count(t, path, "samples"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -53,6 +53,11 @@ func (c *judgements) judge(accounts []model.Account, p model.Policy, now time.Ti
 	} else {
 		c.kept = nil
 		c.fresh = c.fresh[:0]
+		// Every account is judged: grown by appends, the first poll's 10,000
+		// judgements (4 MB) allocated 10 MB on the way.
+		if !reuse {
+			c.fresh = slices.Grow(c.fresh, len(accounts))
+		}
 		c.slot = slices.Grow(c.slot[:0], len(accounts))[:len(accounts)]
 	}
 	if len(c.revs) != len(accounts) {

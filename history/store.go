@@ -243,11 +243,11 @@ func (s *Store) write() {
 		var flushed chan struct{}
 		select {
 		case <-s.wake:
-			if !gathering && s.backlogLen() < writeNow {
-				gather.Reset(writeEvery)
-				gathering = true
-			}
-			if gathering && s.backlogLen() < writeNow {
+			if s.backlogLen() < writeNow {
+				if !gathering {
+					gather.Reset(writeEvery)
+					gathering = true
+				}
 				continue
 			}
 		case <-gather.C:
@@ -267,6 +267,7 @@ func (s *Store) write() {
 	}
 }
 
+// backlogLen is how many samples wait for the writer.
 func (s *Store) backlogLen() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -437,3 +437,19 @@ func TestWriterGathersPolls(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A large backlog is written at once, without waiting for the gathering time.
+func TestWriterWritesALargeBacklogAtOnce(t *testing.T) {
+	defer func(d time.Duration) { writeEvery = d }(writeEvery)
+	writeEvery = time.Hour
+	path := filepath.Join(t.TempDir(), "h.db")
+	s := open(t, path, t0)
+	defer s.Close()
+	s.Record(fleet(writeNow, t0, 10), model.DefaultPolicy(), t0)
+	for deadline := time.Now().Add(30 * time.Second); count(t, path, "samples") != writeNow; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d samples: a backlog of %d waited for the gathering time", count(t, path, "samples"), writeNow)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -32,7 +32,7 @@ const (
 const Recent = 2 * time.Hour
 
 // busyTimeout is how long a write waits for another writer's lock before it fails (and
-// is retried with the next poll).
+// is retried with the next write).
 var busyTimeout = 5 * time.Second
 
 // maxPending bounds the samples kept for a retry while the file cannot be written.
@@ -209,7 +209,7 @@ func (s *Store) Note() string {
 	defer s.mu.RUnlock()
 	n := ""
 	if s.problem != "" {
-		n = fmt.Sprintf("history: cannot write %s (%s); retrying with the next poll", s.path, s.problem)
+		n = fmt.Sprintf("history: cannot write %s (%s); retrying with the next write", s.path, s.problem)
 		if s.failed > 0 {
 			n += fmt.Sprintf(", %d sample(s) lost", s.failed)
 		}

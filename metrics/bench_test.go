@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -34,14 +33,10 @@ func BenchmarkScrape(b *testing.B) {
 	m := New(Options{Projector: projector{}, Clock: func() time.Time { return t0 }})
 	accounts, js := bigFleet(10000)
 	m.Update(t0, time.Millisecond, accounts, js)
-	srv, err := m.Listen("127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close(context.Background())
+	base := listen(b, m)
 	for _, enc := range []string{"gzip", "identity"} {
 		b.Run(enc, func(b *testing.B) {
-			req, _ := http.NewRequest("GET", "http://"+srv.Addr()+"/metrics", nil)
+			req, _ := http.NewRequest("GET", base+"/metrics", nil)
 			req.Header.Set("Accept-Encoding", enc)
 			b.ReportAllocs()
 			var size int64

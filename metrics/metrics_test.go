@@ -96,7 +96,7 @@ func get(t *testing.T, url string) (int, string) {
 }
 
 // listen serves m on a loopback port until the test ends and returns its base URL.
-func listen(t *testing.T, m *Metrics) string {
+func listen(t testing.TB, m *Metrics) string {
 	t.Helper()
 	srv, err := m.Listen("127.0.0.1:0")
 	if err != nil {
@@ -108,12 +108,7 @@ func listen(t *testing.T, m *Metrics) string {
 
 func TestScrape(t *testing.T) {
 	m := New(Options{Projector: projector{}, Clock: func() time.Time { return t0.Add(10 * time.Second) }})
-	srv, err := m.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close(context.Background())
-	base := "http://" + srv.Addr()
+	base := listen(t, m)
 
 	if code, body := get(t, base+"/healthz"); code != 503 || body != "no poll has finished yet\n" {
 		t.Errorf("healthz before a poll: %d %q", code, body)
@@ -249,11 +244,7 @@ func TestShippedRules(t *testing.T) {
 // A time to pause is exported only for an account the gateway still schedules.
 func TestTimeToPauseWhileScheduled(t *testing.T) {
 	m := New(Options{Projector: projector{}, Clock: func() time.Time { return t0 }})
-	srv, err := m.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close(context.Background())
+	base := listen(t, m)
 	accounts, _ := fleet()
 	accounts[0].Quota.Windows[0].UsedPercent = 50
 	js := make([]model.Judgement, len(accounts))
@@ -261,7 +252,7 @@ func TestTimeToPauseWhileScheduled(t *testing.T) {
 		js[i] = model.Judge(&accounts[i], model.DefaultPolicy(), t0)
 	}
 	m.Update(t0, time.Millisecond, accounts, js)
-	if got := series(scrape(t, "http://"+srv.Addr())["quotatop_window_time_to_pause_seconds"]); !slices.Equal(got, []string{"account_id=1,window=7d 1500"}) {
+	if got := series(scrape(t, base)["quotatop_window_time_to_pause_seconds"]); !slices.Equal(got, []string{"account_id=1,window=7d 1500"}) {
 		t.Fatalf("got %q", got)
 	}
 }

@@ -722,11 +722,13 @@ func (m Model) header() []string {
 	if ctx.Source.Mode != "" && ctx.Width >= 100 {
 		line1 += st.Dim.Render(" · " + ctx.Source.Mode)
 	}
+	version := ""
 	if v := m.gateway.version; v != "" {
-		line1 += st.Dim.Render(" · sub2api " + v)
+		version = st.Dim.Render(" · sub2api " + v)
 	}
+	readMode := ""
 	if m.readMode != "" {
-		line1 += " " + readModeText(st, m.readMode, ctx.Width)
+		readMode = " " + readModeText(st, m.readMode, ctx.Width)
 	}
 	poll := "every " + model.FormatAge(m.interval)
 	if m.interval < time.Second {
@@ -745,7 +747,12 @@ func (m Model) header() []string {
 	default:
 		poll += st.Dim.Render(" · first poll…")
 	}
-	line1 = joinEnds(line1, poll, ctx.Width)
+	// A narrow terminal keeps the last poll's time over the gateway's version, which the
+	// detail view also gives.
+	if lipgloss.Width(line1+version+readMode)+1+lipgloss.Width(poll) <= ctx.Width {
+		line1 += version
+	}
+	line1 = joinEnds(line1+readMode, poll, ctx.Width)
 
 	counts := m.fleet.Counts()
 	var parts []string

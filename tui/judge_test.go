@@ -160,3 +160,19 @@ func TestSchedThresholdBlockOffersTheProbeFirst(t *testing.T) {
 		t.Fatalf("calls %v", admin.calls)
 	}
 }
+
+// A narrow terminal keeps the last poll's time in the header and gives up the gateway's
+// version (the detail view still has it); a wide one shows both.
+func TestNarrowHeaderKeepsThePollOverTheVersion(t *testing.T) {
+	m, _ := judgeModel(t)
+	m.ctx.Source.Address = "redis://gateway-cache.internal:6379/0"
+	m = update(t, m, gatewayMsg{info: GatewayInfo{SchedulingThresholds: map[string]float64{"openai": 95}, Version: "0.1.179"}})
+	first := func(m Model) string { return strings.SplitN(view(m), "\n", 2)[0] }
+	if line := first(m); !strings.Contains(line, "sub2api 0.1.179") || !strings.Contains(line, "last poll 10:00:00") {
+		t.Fatalf("wide header: %q", line)
+	}
+	m = update(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	if line := first(m); strings.Contains(line, "sub2api") || !strings.Contains(line, "every 2s · 10:00:00 0s") {
+		t.Fatalf("80-column header: %q", line)
+	}
+}

@@ -209,7 +209,7 @@ func (s *Store) Note() string {
 	defer s.mu.RUnlock()
 	n := ""
 	if s.problem != "" {
-		n = fmt.Sprintf("history: cannot write %s (%s); retrying with the next write", s.path, s.problem)
+		n = fmt.Sprintf("history: cannot write %s (%s); retrying every %s", s.path, s.problem, writeEvery)
 		if s.failed > 0 {
 			n += fmt.Sprintf(", %d sample(s) lost", s.failed)
 		}

@@ -35,10 +35,11 @@ func TestUnpausePlans(t *testing.T) {
 		alt     []Kind
 		blocked string
 	}{
-		{"temp block", func(a *model.Account) { a.TempUnschedulableUntil = now.Add(time.Hour) }, []Kind{ClearTemp}, nil, ""},
-		{"rate limit", func(a *model.Account) { a.RateLimitResetAt = now.Add(time.Hour) }, []Kind{ClearRateLimit}, nil, ""},
+		{"temp block", func(a *model.Account) { a.EditBlocks().TempUnschedulableUntil = now.Add(time.Hour) }, []Kind{ClearTemp}, nil, ""},
+		{"rate limit", func(a *model.Account) { a.EditBlocks().RateLimitResetAt = now.Add(time.Hour) }, []Kind{ClearRateLimit}, nil, ""},
 		{"overload and temp: one call", func(a *model.Account) {
-			a.OverloadUntil, a.TempUnschedulableUntil = now.Add(time.Hour), now.Add(time.Hour)
+			b := a.EditBlocks()
+			b.OverloadUntil, b.TempUnschedulableUntil = now.Add(time.Hour), now.Add(time.Hour)
 		}, []Kind{ClearRateLimit}, nil, ""},
 		{"error", func(a *model.Account) { a.Status = "error" }, []Kind{Recover}, nil, ""},
 		{"switch off", func(a *model.Account) { a.Schedulable = false }, []Kind{Schedule}, nil, ""},
@@ -50,11 +51,11 @@ func TestUnpausePlans(t *testing.T) {
 			a.Quota.Windows[1].UsedPercent = 99
 		}, []Kind{Probe}, []Kind{Exempt7d}, ""},
 		{"several reasons in order", func(a *model.Account) {
-			a.Status, a.Schedulable, a.TempUnschedulableUntil = "error", false, now.Add(time.Hour)
+			a.Status, a.Schedulable, a.EditBlocks().TempUnschedulableUntil = "error", false, now.Add(time.Hour)
 			a.Quota.Windows[0].UsedPercent, a.Quota.Windows[1].UsedPercent = 95, 95
 		}, []Kind{Recover, ClearTemp, Schedule, Probe}, []Kind{Exempt5h, Exempt7d}, ""},
 		{"disabled", func(a *model.Account) { a.Status = "disabled" }, []Kind{Enable}, nil, ""},
-		{"expired", func(a *model.Account) { a.ExpiresAt, a.AutoPauseOnExpired = now.Add(-time.Hour), true }, nil, nil, "expired"},
+		{"expired", func(a *model.Account) { a.EditBlocks().ExpiresAt, a.AutoPauseOnExpired = now.Add(-time.Hour), true }, nil, nil, "expired"},
 		{"healthy", func(a *model.Account) {}, nil, nil, "nothing keeps it"},
 	}
 	for _, c := range cases {

@@ -218,9 +218,10 @@ func reflects(a *model.Account, steps []Kind, now time.Time) bool {
 		case Recover:
 			ok = a.Status != "error"
 		case ClearTemp:
-			ok = !now.Before(a.TempUnschedulableUntil)
+			ok = !now.Before(a.Block().TempUnschedulableUntil)
 		case ClearRateLimit:
-			ok = !now.Before(a.RateLimitResetAt) && !now.Before(a.OverloadUntil) && !now.Before(a.TempUnschedulableUntil)
+			b := a.Block()
+			ok = !now.Before(b.RateLimitResetAt) && !now.Before(b.OverloadUntil) && !now.Before(b.TempUnschedulableUntil)
 		case Schedule:
 			ok = a.Schedulable
 		case Enable:

@@ -39,22 +39,22 @@ func TestPlansForTheGatewaysNewerReasons(t *testing.T) {
 		}, []Kind{ResetQuota}, nil, "forgets $62.50 of total usage (limit $50.00); only reset-quota clears it"},
 		{"scheduling threshold block while still over: probe first", func(a *model.Account) {
 			over(a)
-			a.TempUnschedulableUntil = now.Add(time.Hour)
-			a.TempBlock = &model.TempBlock{Source: model.TempSourceSchedThreshold, Window: "5h", UsedPercent: 95, ThresholdPercent: 90}
+			a.EditBlocks().TempUnschedulableUntil = now.Add(time.Hour)
+			a.EditBlocks().TempBlock = &model.TempBlock{Source: model.TempSourceSchedThreshold, Window: "5h", UsedPercent: 95, ThresholdPercent: 90}
 		}, []Kind{Probe}, []Kind{ClearTemp}, "lasts only until the next request"},
 		{"scheduling threshold without a block yet: probe", over, []Kind{Probe}, nil, ""},
 		{"an ordinary temp block is simply deleted", func(a *model.Account) {
-			a.TempUnschedulableUntil = now.Add(time.Hour)
-			a.TempBlock = &model.TempBlock{Source: model.TempSourceSchedThreshold}
+			a.EditBlocks().TempUnschedulableUntil = now.Add(time.Hour)
+			a.EditBlocks().TempBlock = &model.TempBlock{Source: model.TempSourceSchedThreshold}
 		}, []Kind{ClearTemp}, nil, ""},
 		{"exhausted rate limit: probe first", func(a *model.Account) {
-			a.RateLimitResetAt = now.Add(time.Hour)
+			a.EditBlocks().RateLimitResetAt = now.Add(time.Hour)
 			a.Quota.Windows[1].UsedPercent = 100
 			a.Quota.Windows[1].Threshold = 0
 			a.Quota.Windows[1].ResetAt, a.Quota.Windows[1].HasResetAt = now.Add(3*time.Hour), true
 		}, []Kind{Probe}, []Kind{ClearRateLimit}, "7d window is at or over 100% until 2026-11-26 13:00 UTC: clearing the rate limit returns an exhausted account"},
 		{"rate limit on a window that has reset is cleared", func(a *model.Account) {
-			a.RateLimitResetAt = now.Add(time.Hour)
+			a.EditBlocks().RateLimitResetAt = now.Add(time.Hour)
 			a.Quota.Windows[1].UsedPercent = 100
 			a.Quota.Windows[1].Threshold = 0
 			a.Quota.Windows[1].ResetAt, a.Quota.Windows[1].HasResetAt = now.Add(-time.Minute), true

@@ -121,7 +121,7 @@ func Unpause(a *model.Account, j model.Judgement) Plan {
 	// Clearing a block the gateway would write again at once (a quota temp block while
 	// usage is still over, or the rate limit of an exhausted window) only returns the
 	// account for one request: probe first, clearing is the explicit second choice.
-	quotaBlock := j.Has(model.ReasonTempUnschedulable) && a.TempBlock != nil && model.IsQuotaTempSource(a.TempBlock.Source) &&
+	quotaBlock := j.Has(model.ReasonTempUnschedulable) && a.Blocks != nil && a.Blocks.TempBlock != nil && model.IsQuotaTempSource(a.Blocks.TempBlock.Source) &&
 		(j.Has(model.ReasonSchedThreshold5h) || j.Has(model.ReasonSchedThreshold7d))
 	exhausted, until := exhaustedWindow(a, j)
 	holdRateLimit := j.Has(model.ReasonRateLimited) && exhausted != ""
@@ -188,7 +188,7 @@ func exhaustedWindow(a *model.Account, j model.Judgement) (model.WindowName, tim
 		if w.Present && w.UsedPercent >= 100 && !w.Reset {
 			until := w.ResetAt
 			if until.IsZero() {
-				until = a.RateLimitResetAt
+				until = a.Block().RateLimitResetAt
 			}
 			return w.Name, until
 		}

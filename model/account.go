@@ -26,7 +26,6 @@ type Account struct {
 	Platform    string
 	Type        string
 	Status      string
-	Schedulable bool
 	Priority    int
 	Concurrency int
 	// GroupIDs is read-only: accounts with the same groups share one slice (the decoder's).
@@ -34,15 +33,9 @@ type Account struct {
 
 	LastUsedAt time.Time // zero when unknown
 
-	ExpiresAt               time.Time
-	AutoPauseOnExpired      bool
-	RateLimitedAt           time.Time
-	RateLimitResetAt        time.Time
-	OverloadUntil           time.Time
-	TempUnschedulableUntil  time.Time
-	TempUnschedulableReason string
-
-	ModelLimits []ModelLimit
+	// Blocks are the account's timed blocks and cooldowns, nil when it has none (most
+	// accounts): read them with Block.
+	Blocks *Blocks
 
 	// Quota is the Codex usage snapshot; nil when the account carries none.
 	Quota *Quota
@@ -52,19 +45,10 @@ type Account struct {
 	// ProviderUsage is a Kimi or Zhipu Coding Plan snapshot (<provider>_5h_* and
 	// <provider>_weekly_*); nil when the account carries none.
 	ProviderUsage *ProviderUsage
-	// TempBlock is TempUnschedulableReason decoded, when it is the JSON a quota pause
-	// writes (source account_scheduling_threshold and the forks' sources); nil otherwise.
-	TempBlock *TempBlock
-
 	// SchedThresholdOverride is the account's own scheduling threshold in percent
 	// (credentials.account_scheduling_threshold, 1-100), 0 when none. Only the admin API
 	// shows it: the meta form's credentials keep no such key.
 	SchedThresholdOverride int
-	// IdentityMismatch is set when the Codex snapshot's email, account or workspace differs
-	// from the OAuth credentials' (admin API only): the gateway then ignores the snapshot
-	// for its scheduling threshold.
-	IdentityMismatch bool
-
 	// Invalid says why the stored value could not be decoded; non-empty makes the
 	// account's state StateInvalid and everything else above is best effort.
 	Invalid string
@@ -73,6 +57,74 @@ type Account struct {
 	// two reads with the same non-zero Rev (and LastUsedAt) hold the same account, so
 	// the live monitor keeps the earlier judgement instead of judging again.
 	Rev uint64
+
+	// The booleans come last, where they share one word: the live monitor keeps two
+	// fleets of accounts.
+	Schedulable        bool
+	AutoPauseOnExpired bool
+	// IdentityMismatch is set when the Codex snapshot's email, account or workspace differs
+	// from the OAuth credentials' (admin API only): the gateway then ignores the snapshot
+	// for its scheduling threshold.
+	IdentityMismatch bool
+}
+
+// Blocks are an account's timed blocks and cooldowns. Most accounts have none, so an
+// account keeps them out of line: a nil pointer instead of 168 bytes, in each of the two
+// fleets the live monitor holds (a value that did not change shares its Blocks).
+type Blocks struct {
+	ExpiresAt               time.Time // AutoPauseOnExpired says whether it pauses the account
+	RateLimitedAt           time.Time
+	RateLimitResetAt        time.Time
+	OverloadUntil           time.Time
+	TempUnschedulableUntil  time.Time
+	TempUnschedulableReason string
+	// TempBlock is TempUnschedulableReason decoded, when it is the JSON a quota pause
+	// writes (source account_scheduling_threshold and the forks' sources); nil otherwise.
+	TempBlock *TempBlock
+
+	ModelLimits []ModelLimit
+}
+
+// IsZero reports whether b holds no block at all.
+func (b *Blocks) IsZero() bool {
+	return b.ExpiresAt.IsZero() && b.RateLimitedAt.IsZero() && b.RateLimitResetAt.IsZero() &&
+		b.OverloadUntil.IsZero() && b.TempUnschedulableUntil.IsZero() && b.TempUnschedulableReason == "" &&
+		b.TempBlock == nil && len(b.ModelLimits) == 0
+}
+
+// Block returns a copy of the account's blocks: the zero Blocks when it has none. A copy,
+// because Blocks may be shared with the same account in an older fleet.
+func (a *Account) Block() Blocks { return *a.blocks() }
+
+// SetBlocks gives the account the blocks b, or none when b is zero.
+func (a *Account) SetBlocks(b Blocks) {
+	if b.IsZero() {
+		a.Blocks = nil
+		return
+	}
+	a.Blocks = new(Blocks) // not &b: that would put every b on the heap, zero or not
+	*a.Blocks = b
+}
+
+// EditBlocks returns the account's blocks to write to: its own copy, since the ones it has
+// may be shared with an older fleet. Each call copies, so take it once to set several
+// fields. The decoders use SetBlocks; this is for tests and hand-made accounts.
+func (a *Account) EditBlocks() *Blocks {
+	b := a.Block()
+	a.Blocks = &b
+	return a.Blocks
+}
+
+// noBlocks is what blocks returns for an account without any; never written.
+var noBlocks Blocks
+
+// blocks is the account's blocks without a copy, for the judgement's hot path; never
+// written through.
+func (a *Account) blocks() *Blocks {
+	if a.Blocks == nil {
+		return &noBlocks
+	}
+	return a.Blocks
 }
 
 // DisplayName is the name, or the storage key when the value carried none.
@@ -94,37 +146,38 @@ type ModelLimit struct {
 type Quota struct {
 	// UpdatedAt is codex_usage_updated_at, valid when HasUpdatedAt (a stored zero time is
 	// a real, very old timestamp to the gateway, not a missing one).
-	UpdatedAt    time.Time
-	HasUpdatedAt bool
-	Windows      [2]WindowSnapshot
+	UpdatedAt time.Time
+	Windows   [2]WindowSnapshot
 
 	// AutoReset is the reset-credit automation (releases after 0.1.179); nil when the
 	// account carries none of its keys.
-	AutoReset *AutoReset
+	AutoReset    *AutoReset
+	HasUpdatedAt bool
 }
 
-// WindowSnapshot is one window's stored values.
+// WindowSnapshot is one window's stored values. The booleans come last, where they share
+// one word: every account with a snapshot keeps two.
 type WindowSnapshot struct {
-	Present     bool    // any codex_<w>_* key was stored
 	UsedPercent float64 // codex_<w>_used_percent; 0 when missing or unparseable
 	ResetAt     time.Time
-	HasResetAt  bool // codex_<w>_reset_at parsed
 	// ResetAfterSeconds counts from Quota.UpdatedAt (the gateway parses it as an int).
 	ResetAfterSeconds int
 	// Threshold is auto_pause_<w>_threshold as a ratio clamped to [0,1]; 0 means unset.
 	Threshold float64
+	// SchedResetAt is codex_<w>_reset_at read as the scheduling threshold reads it
+	// (trimmed, or a positive number of unix seconds); valid when HasSchedResetAt.
+	SchedResetAt time.Time
+
+	Present    bool // any codex_<w>_* key was stored
+	HasResetAt bool // codex_<w>_reset_at parsed
 	// ThresholdNaN says the threshold is a string ParseFloat reads as NaN ("NaN", "nan"):
 	// the gateway's clamp keeps NaN, which is neither > 0 (so the gateway default is not
 	// used) nor ever reached, so the window never quota-pauses.
 	ThresholdNaN bool
 	Disabled     bool // auto_pause_<w>_disabled
-
 	// HasUsed says the codex_<w>_used_percent key exists (whatever its value): the
 	// scheduling threshold looks only at windows that have it.
-	HasUsed bool
-	// SchedResetAt is codex_<w>_reset_at read as the scheduling threshold reads it
-	// (trimmed, or a positive number of unix seconds); valid when HasSchedResetAt.
-	SchedResetAt    time.Time
+	HasUsed         bool
 	HasSchedResetAt bool
 }
 

@@ -123,14 +123,14 @@ func TestBlocksAndPrecedence(t *testing.T) {
 		reason Reason
 	}{
 		{"disabled beats everything", func(a *Account) { a.Status = "disabled"; a.Schedulable = false }, StateDisabled, ReasonDisabled},
-		{"error beats blocked", func(a *Account) { a.Status = "error"; a.OverloadUntil = now.Add(time.Minute) }, StateError, ReasonError},
+		{"error beats blocked", func(a *Account) { a.Status = "error"; a.EditBlocks().OverloadUntil = now.Add(time.Minute) }, StateError, ReasonError},
 		{"unschedulable", func(a *Account) { a.Schedulable = false }, StateBlocked, ReasonUnschedulable},
-		{"expired with auto pause", func(a *Account) { a.ExpiresAt, a.AutoPauseOnExpired = now, true }, StateBlocked, ReasonExpired},
-		{"overloaded", func(a *Account) { a.OverloadUntil = now.Add(time.Second) }, StateBlocked, ReasonOverloaded},
-		{"rate limited", func(a *Account) { a.RateLimitResetAt = now.Add(time.Second) }, StateBlocked, ReasonRateLimited},
-		{"temp unschedulable", func(a *Account) { a.TempUnschedulableUntil = now.Add(time.Second) }, StateBlocked, ReasonTempUnschedulable},
-		{"expired block over", func(a *Account) { a.TempUnschedulableUntil = now }, StatePaused, ReasonQuota5h},
-		{"expiry without auto pause", func(a *Account) { a.ExpiresAt = now.Add(-time.Hour) }, StatePaused, ReasonQuota5h},
+		{"expired with auto pause", func(a *Account) { a.EditBlocks().ExpiresAt, a.AutoPauseOnExpired = now, true }, StateBlocked, ReasonExpired},
+		{"overloaded", func(a *Account) { a.EditBlocks().OverloadUntil = now.Add(time.Second) }, StateBlocked, ReasonOverloaded},
+		{"rate limited", func(a *Account) { a.EditBlocks().RateLimitResetAt = now.Add(time.Second) }, StateBlocked, ReasonRateLimited},
+		{"temp unschedulable", func(a *Account) { a.EditBlocks().TempUnschedulableUntil = now.Add(time.Second) }, StateBlocked, ReasonTempUnschedulable},
+		{"expired block over", func(a *Account) { a.EditBlocks().TempUnschedulableUntil = now }, StatePaused, ReasonQuota5h},
+		{"expiry without auto pause", func(a *Account) { a.EditBlocks().ExpiresAt = now.Add(-time.Hour) }, StatePaused, ReasonQuota5h},
 		{"invalid", func(a *Account) { a.Invalid = "not valid JSON" }, StateInvalid, ReasonInvalid},
 	}
 	for _, c := range cases {
@@ -147,7 +147,7 @@ func TestBlocksAndPrecedence(t *testing.T) {
 
 func TestModelLimitIsInformational(t *testing.T) {
 	a := codex(time.Minute, win(10, 0.9), win(0, 0))
-	a.ModelLimits = []ModelLimit{{Model: "gpt-image", ResetAt: now.Add(-time.Minute)}, {Model: "o3", ResetAt: now.Add(time.Minute)}}
+	a.EditBlocks().ModelLimits = []ModelLimit{{Model: "gpt-image", ResetAt: now.Add(-time.Minute)}, {Model: "o3", ResetAt: now.Add(time.Minute)}}
 	j := Judge(a, DefaultPolicy(), now)
 	if j.State != StateOK || !slices.Equal(j.Reasons, []Reason{ReasonModelRateLimited}) {
 		t.Fatalf("got %s %v", j.State, j.Reasons)
@@ -169,7 +169,7 @@ func TestStateOrder(t *testing.T) {
 // Between now and NextChange the judgement must not change; at NextChange it may.
 func TestNextChange(t *testing.T) {
 	a := codex(90*time.Minute, WindowSnapshot{Present: true, UsedPercent: 99, Threshold: 0.9, ResetAt: now.Add(3 * time.Hour), HasResetAt: true}, win(10, 0))
-	a.OverloadUntil = now.Add(10 * time.Minute)
+	a.EditBlocks().OverloadUntil = now.Add(10 * time.Minute)
 	p := DefaultPolicy()
 	next := NextChange(a, p, now)
 	if !next.Equal(now.Add(10 * time.Minute)) {

@@ -165,10 +165,11 @@ func Judge(a *Account, p Policy, now time.Time) Judgement {
 	add(a.Status != "active" && a.Status != "error", ReasonDisabled)
 	add(a.Status == "error", ReasonError)
 	add(!a.Schedulable, ReasonUnschedulable)
-	add(a.AutoPauseOnExpired && !a.ExpiresAt.IsZero() && !now.Before(a.ExpiresAt), ReasonExpired)
-	add(now.Before(a.OverloadUntil), ReasonOverloaded)
-	add(now.Before(a.RateLimitResetAt), ReasonRateLimited)
-	add(now.Before(a.TempUnschedulableUntil), ReasonTempUnschedulable)
+	b := a.blocks()
+	add(a.AutoPauseOnExpired && !b.ExpiresAt.IsZero() && !now.Before(b.ExpiresAt), ReasonExpired)
+	add(now.Before(b.OverloadUntil), ReasonOverloaded)
+	add(now.Before(b.RateLimitResetAt), ReasonRateLimited)
+	add(now.Before(b.TempUnschedulableUntil), ReasonTempUnschedulable)
 	if a.LocalQuota != nil && usesLocalQuota(a) {
 		j.LocalQuota = judgeLocalQuota(a.LocalQuota, now)
 		add(j.LocalQuota.Exceeded, ReasonLocalQuota)
@@ -229,7 +230,7 @@ func Judge(a *Account, p Policy, now time.Time) Judgement {
 	} else {
 		addSched() // Kimi and Zhipu carry no Codex snapshot
 	}
-	for _, m := range a.ModelLimits {
+	for _, m := range b.ModelLimits {
 		if now.Before(m.ResetAt) {
 			add(true, ReasonModelRateLimited)
 			break
@@ -362,13 +363,14 @@ func NextChange(a *Account, p Policy, now time.Time) time.Time {
 			}
 		}
 	}
+	b := a.blocks()
 	if a.AutoPauseOnExpired {
-		consider(a.ExpiresAt)
+		consider(b.ExpiresAt)
 	}
-	consider(a.OverloadUntil)
-	consider(a.RateLimitResetAt)
-	consider(a.TempUnschedulableUntil)
-	for _, m := range a.ModelLimits {
+	consider(b.OverloadUntil)
+	consider(b.RateLimitResetAt)
+	consider(b.TempUnschedulableUntil)
+	for _, m := range b.ModelLimits {
 		consider(m.ResetAt)
 	}
 	return next

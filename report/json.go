@@ -148,8 +148,8 @@ func (e *jsonWriter) account(r *Row, now time.Time) {
 	}
 	e.b = append(e.b, ","+accountField+"blocked_until\": "...)
 	e.timeOrNull(BlockedUntil(a, now))
-	if a.TempUnschedulableReason != "" {
-		e.field("temp_unschedulable_reason", a.TempUnschedulableReason)
+	if r := a.Block().TempUnschedulableReason; r != "" {
+		e.field("temp_unschedulable_reason", r)
 	}
 	e.modelLimits(a, now)
 	e.b = append(e.b, "\n    }"...)
@@ -275,7 +275,7 @@ func (e *jsonWriter) groups(groups []trend.Group) {
 // entries for one model the later wins, as it did in the reference's map.
 func (e *jsonWriter) modelLimits(a *model.Account, now time.Time) {
 	e.limits = e.limits[:0]
-	for _, m := range a.ModelLimits {
+	for _, m := range a.Block().ModelLimits {
 		if m.ResetAt.After(now) {
 			e.limits = append(e.limits, m)
 		}

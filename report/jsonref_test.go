@@ -70,7 +70,7 @@ func referenceJSON(w io.Writer, h Header, rows []Row) error {
 		ja := jsonAccount{ID: a.ID, Key: a.Key, Name: a.Name, Platform: a.Platform, Type: a.Type, Status: a.Status,
 			Schedulable: a.Schedulable, State: j.State, Reasons: j.Reasons, Invalid: a.Invalid, Stale: j.Stale,
 			LastUsedAt: timePtr(a.LastUsedAt), GroupIDs: a.GroupIDs, BlockedUntil: timePtr(BlockedUntil(a, h.GeneratedAt)),
-			TempReason: a.TempUnschedulableReason}
+			TempReason: a.Block().TempUnschedulableReason}
 		if ja.Reasons == nil {
 			ja.Reasons = []model.Reason{}
 		}
@@ -90,7 +90,7 @@ func referenceJSON(w io.Writer, h Header, rows []Row) error {
 					ThresholdSource: w.source, ResetAt: timePtr(w.resetAt), Reset: w.reset, AutoPauseOff: w.disabled, jsonTrend: trendOf(r.Forecast, i)}
 			}
 		}
-		for _, m := range a.ModelLimits {
+		for _, m := range a.Block().ModelLimits {
 			if m.ResetAt.After(h.GeneratedAt) {
 				if ja.ModelLimitsAt == nil {
 					ja.ModelLimitsAt = map[string]time.Time{}

@@ -177,7 +177,8 @@ var Formats = []string{"table", "json", "csv"}
 // BlockedUntil is the latest until-time of the blocks in force at now, or zero.
 func BlockedUntil(a *model.Account, now time.Time) time.Time {
 	var until time.Time
-	for _, t := range []time.Time{a.OverloadUntil, a.RateLimitResetAt, a.TempUnschedulableUntil} {
+	b := a.Block()
+	for _, t := range []time.Time{b.OverloadUntil, b.RateLimitResetAt, b.TempUnschedulableUntil} {
 		if t.After(now) && t.After(until) {
 			until = t
 		}

@@ -300,9 +300,9 @@ func TestDTOJudgesLikeMeta(t *testing.T) {
 				t.Fatalf("%s: no fingerprint from the API", f)
 			}
 			fromAPI.Key, fromMeta.Key, fromAPI.Rev = "", "", 0
-			if !fromMeta.ExpiresAt.IsZero() {
+			if !fromMeta.Block().ExpiresAt.IsZero() {
 				// Unix seconds drop the fraction.
-				fromMeta.ExpiresAt = fromMeta.ExpiresAt.Truncate(time.Second)
+				fromMeta.EditBlocks().ExpiresAt = fromMeta.Block().ExpiresAt.Truncate(time.Second)
 			}
 			if !reflect.DeepEqual(fromMeta, fromAPI) {
 				t.Errorf("%s decodes differently:\nmeta %+v\napi  %+v", filepath.Base(f), fromMeta, fromAPI)
@@ -365,12 +365,12 @@ func TestDTOCredentials(t *testing.T) {
 	}
 	// expires_at is Unix seconds in the DTO.
 	a = decodeDTOString(t, &d, `{"id":8,"expires_at":1796036400,"auto_pause_on_expired":true}`)
-	if !a.ExpiresAt.Equal(time.Unix(1796036400, 0)) || !a.AutoPauseOnExpired {
-		t.Fatalf("expires_at %v", a.ExpiresAt)
+	if !a.Block().ExpiresAt.Equal(time.Unix(1796036400, 0)) || !a.AutoPauseOnExpired {
+		t.Fatalf("expires_at %v", a.Block().ExpiresAt)
 	}
 	a = decodeDTOString(t, &d, `{"id":8,"expires_at":"soon"}`)
-	if !a.ExpiresAt.IsZero() || a.Invalid != "" {
-		t.Fatalf("a string expires_at: %v %q", a.ExpiresAt, a.Invalid)
+	if !a.Block().ExpiresAt.IsZero() || a.Invalid != "" {
+		t.Fatalf("a string expires_at: %v %q", a.Block().ExpiresAt, a.Invalid)
 	}
 }
 
@@ -424,7 +424,7 @@ func FuzzDecodeAPIPage(f *testing.F) {
 			if strings.Contains(text, "MUST-NEVER") {
 				t.Fatalf("a credential reached the account: %s", text)
 			}
-			for _, s := range []string{a.Name, a.Platform, a.Type, a.Status, a.Key, a.TempUnschedulableReason, a.Invalid} {
+			for _, s := range []string{a.Name, a.Platform, a.Type, a.Status, a.Key, a.Block().TempUnschedulableReason, a.Invalid} {
 				if !inert(s) {
 					t.Fatalf("decoded text %q is not inert", s)
 				}

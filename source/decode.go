@@ -22,14 +22,15 @@ type Decoder struct {
 	reasonBuf []byte  // TempUnschedulableReason while its own JSON is read
 	ids       []int64 // GroupIDs as read, before they are found to repeat the last ones
 	q         model.Quota
-	memo      *memo     // the Redis reader's, read-only while decoding
-	top       keyShape  // the value's members, as the last value stored them
-	extraKeys keyShape  // Extra's members, likewise
-	topMemo   memos     // the value's members and what they decoded to, as last read
-	extraMemo memos     // Extra's, likewise
-	vals      [2][]byte // copies of the value being read and the one before (decodememo.go)
-	gen       uint64    // how many values were read; vals[gen&1] is the one being read
-	kept      bool      // the value being read is in vals
+	blocks    model.Blocks // the value's blocks, given to the account at the end if any
+	memo      *memo        // the Redis reader's, read-only while decoding
+	top       keyShape     // the value's members, as the last value stored them
+	extraKeys keyShape     // Extra's members, likewise
+	topMemo   memos        // the value's members and what they decoded to, as last read
+	extraMemo memos        // Extra's, likewise
+	vals      [2][]byte    // copies of the value being read and the one before (decodememo.go)
+	gen       uint64       // how many values were read; vals[gen&1] is the one being read
+	kept      bool         // the value being read is in vals
 }
 
 // DecodeMeta decodes one value with a fresh Decoder.
@@ -70,7 +71,7 @@ func (d *Decoder) decode(a *model.Account, key, raw string) {
 		return
 	}
 
-	d.q = model.Quota{}
+	d.q, d.blocks = model.Quota{}, model.Blocks{}
 	idSeen := false
 	var problems []string
 	i, done := objectStart(s, i)
@@ -79,7 +80,7 @@ func (d *Decoder) decode(a *model.Account, key, raw string) {
 		if n, end := d.run(&d.topMemo, m, s, i); n > 0 {
 			for k := m; k < m+n; k++ {
 				if kind := d.topMemo.pos[k].kind; kind != fSkip {
-					applyTop(a, kind, &d.topMemo.res[k], &idSeen, &problems)
+					applyTop(a, &d.blocks, kind, &d.topMemo.res[k], &idSeen, &problems)
 				}
 			}
 			m += n
@@ -103,7 +104,7 @@ func (d *Decoder) decode(a *model.Account, key, raw string) {
 			r := d.topMemo.slot(m)
 			i = d.parseTop(r, kind, s, at)
 			d.keep(&d.topMemo, m, kind, s, from, i)
-			applyTop(a, kind, r, &idSeen, &problems)
+			applyTop(a, &d.blocks, kind, r, &idSeen, &problems)
 		} else {
 			d.topMemo.forget(m)
 			i = d.extra(a, s, at)
@@ -116,6 +117,7 @@ func (d *Decoder) decode(a *model.Account, key, raw string) {
 		*a = model.Account{Key: a.Key, ID: keyID, Invalid: syntaxReason(raw)}
 		return
 	}
+	a.SetBlocks(d.blocks)
 	if !idSeen && keyIDErr != nil {
 		problems = append(problems, "no account ID in the value or the key")
 	}
@@ -278,7 +280,7 @@ func (d *Decoder) extra(a *model.Account, s string, i int) int {
 		var v jval
 		switch kind {
 		case xModelLimits:
-			a.ModelLimits, i = d.modelLimits(s, at)
+			d.blocks.ModelLimits, i = d.modelLimits(s, at)
 		case xCardState:
 			r := autoReset(q)
 			r.Card, i = d.cardState(s, at)

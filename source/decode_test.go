@@ -72,8 +72,8 @@ func TestDecodeAPIKeyFixtureDropsCredentials(t *testing.T) {
 	if a.ID != 77 || a.Type != "apikey" || a.Quota != nil {
 		t.Fatalf("%+v", a)
 	}
-	if !a.RateLimitResetAt.Equal(time.Date(2026, 8, 21, 13, 10, 0, 0, time.UTC)) {
-		t.Fatalf("rate limit: %v", a.RateLimitResetAt)
+	if !a.Block().RateLimitResetAt.Equal(time.Date(2026, 8, 21, 13, 10, 0, 0, time.UTC)) {
+		t.Fatalf("rate limit: %v", a.Block().RateLimitResetAt)
 	}
 	j := model.Judge(&a, model.DefaultPolicy(), time.Date(2026, 8, 21, 12, 30, 0, 0, time.UTC))
 	if j.State != model.StateBlocked || j.MainReason() != model.ReasonRateLimited {
@@ -103,11 +103,11 @@ func TestDecodeQuirksFixture(t *testing.T) {
 	if w7.UsedPercent != 101 || w7.Threshold != 1 || w7.Disabled || !w7.ResetAt.Equal(time.Date(2026, 8, 22, 4, 0, 0, 123456789, time.UTC)) {
 		t.Fatalf("7d: clamp 95 -> 1.0, nanosecond UTC time: %+v", w7)
 	}
-	if len(a.ModelLimits) != 1 || a.ModelLimits[0].Model != "openai:image_generation" {
-		t.Fatalf("model limits: %+v", a.ModelLimits)
+	if len(a.Block().ModelLimits) != 1 || a.Block().ModelLimits[0].Model != "openai:image_generation" {
+		t.Fatalf("model limits: %+v", a.Block().ModelLimits)
 	}
-	if !strings.Contains(a.TempUnschedulableReason, `"window":"5h"`) {
-		t.Fatalf("temp reason: %q", a.TempUnschedulableReason)
+	if !strings.Contains(a.Block().TempUnschedulableReason, `"window":"5h"`) {
+		t.Fatalf("temp reason: %q", a.Block().TempUnschedulableReason)
 	}
 	now := time.Date(2026, 8, 21, 12, 30, 0, 0, time.UTC) // 20:30 +08:00
 	j := model.Judge(&a, model.DefaultPolicy(), now)
@@ -125,7 +125,7 @@ func TestDecodeQuirksFixture(t *testing.T) {
 
 func TestDecodeAnthropicFixture(t *testing.T) {
 	a := DecodeMeta("sched:meta:9", string(fixture(t, "sched-meta-anthropic-oauth.json")))
-	if a.Platform != "anthropic" || a.Status != "error" || a.Quota != nil || a.OverloadUntil.IsZero() {
+	if a.Platform != "anthropic" || a.Status != "error" || a.Quota != nil || a.Block().OverloadUntil.IsZero() {
 		t.Fatalf("%+v", a)
 	}
 	j := model.Judge(&a, model.DefaultPolicy(), time.Date(2026, 8, 21, 12, 0, 0, 0, time.UTC))
@@ -153,7 +153,7 @@ func TestDecodeBadValues(t *testing.T) {
 	}
 	// Wrong types in single fields degrade that field only.
 	a := DecodeMeta("sched:meta:6", `{"ID":6,"Name":{"x":1},"Schedulable":"true","Extra":"nope","GroupIDs":"1,2","OverloadUntil":12}`)
-	if a.Invalid != "" || a.Name != "" || !a.Schedulable || a.Quota != nil || a.GroupIDs != nil || !a.OverloadUntil.IsZero() {
+	if a.Invalid != "" || a.Name != "" || !a.Schedulable || a.Quota != nil || a.GroupIDs != nil || !a.Block().OverloadUntil.IsZero() {
 		t.Fatalf("%+v", a)
 	}
 	// A key without a numeric suffix still works when the value names its ID.
@@ -229,8 +229,8 @@ func TestExtraForms(t *testing.T) {
 
 func dump(a model.Account) string {
 	var b strings.Builder
-	b.WriteString(a.Name + a.Key + a.TempUnschedulableReason + a.Invalid)
-	for _, m := range a.ModelLimits {
+	b.WriteString(a.Name + a.Key + a.Block().TempUnschedulableReason + a.Invalid)
+	for _, m := range a.Block().ModelLimits {
 		b.WriteString(m.Model)
 	}
 	return b.String()

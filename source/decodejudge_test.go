@@ -46,7 +46,7 @@ func TestJudgeFixtures(t *testing.T) {
 			if st := j.SchedThreshold; st.Window != model.Window7d || st.UsedPercent != 93 || st.ThresholdPercent != 90 || !st.Until.Equal(time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)) {
 				t.Errorf("%+v", st)
 			}
-			if b := a.TempBlock; b == nil || b.Source != model.TempSourceSchedThreshold || b.Window != "7d" || b.UsedPercent != 93 || b.ThresholdPercent != 90 {
+			if b := a.Block().TempBlock; b == nil || b.Source != model.TempSourceSchedThreshold || b.Window != "7d" || b.UsedPercent != 93 || b.ThresholdPercent != 90 {
 				t.Errorf("temp block %+v", b)
 			}
 			// the quota rule reads reset_at strictly: the padded 5h string is no reset time to it

@@ -225,8 +225,9 @@ func (d *Decoder) parseTop(r *memoResult, kind uint8, s string, at int) int {
 	return i
 }
 
-// applyTop sets what a member of the given kind, decoded to r, sets in a.
-func applyTop(a *model.Account, kind uint8, r *memoResult, idSeen *bool, problems *[]string) {
+// applyTop sets what a member of the given kind, decoded to r, sets in a (its blocks in
+// blk, which the account gets at the end of the value).
+func applyTop(a *model.Account, blk *model.Blocks, kind uint8, r *memoResult, idSeen *bool, problems *[]string) {
 	switch kind {
 	case fID:
 		if r.ok {
@@ -261,17 +262,17 @@ func applyTop(a *model.Account, kind uint8, r *memoResult, idSeen *bool, problem
 	case fLastUsedAt:
 		a.LastUsedAt = unlessZero(r.t, r.ok)
 	case fExpiresAt:
-		a.ExpiresAt = unlessZero(r.t, r.ok)
+		blk.ExpiresAt = unlessZero(r.t, r.ok)
 	case fAutoPauseOnExpired:
 		a.AutoPauseOnExpired = r.b
 	case fRateLimitedAt:
-		a.RateLimitedAt = unlessZero(r.t, r.ok)
+		blk.RateLimitedAt = unlessZero(r.t, r.ok)
 	case fRateLimitResetAt:
-		a.RateLimitResetAt = unlessZero(r.t, r.ok)
+		blk.RateLimitResetAt = unlessZero(r.t, r.ok)
 	case fOverloadUntil:
-		a.OverloadUntil = unlessZero(r.t, r.ok)
+		blk.OverloadUntil = unlessZero(r.t, r.ok)
 	case fTempUnschedulableUntil:
-		a.TempUnschedulableUntil = unlessZero(r.t, r.ok)
+		blk.TempUnschedulableUntil = unlessZero(r.t, r.ok)
 	case fSessionWindowEnd:
 		if r.ok && (a.Platform == "anthropic" || a.Platform == "") {
 			if u := anthropicUsage(a); u != nil {
@@ -279,11 +280,11 @@ func applyTop(a *model.Account, kind uint8, r *memoResult, idSeen *bool, problem
 			}
 		}
 	case fTempUnschedulableReason:
-		a.TempUnschedulableReason = r.s
-		a.TempBlock = nil
+		blk.TempUnschedulableReason = r.s
+		blk.TempBlock = nil
 		if r.hasBlk {
 			b := r.block
-			a.TempBlock = &b
+			blk.TempBlock = &b
 		}
 	}
 }

@@ -2,6 +2,7 @@ package source
 
 import (
 	"bytes"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/quotatop/quotatop/model"
 	"github.com/quotatop/quotatop/source/redistest"
 )
 
@@ -81,14 +83,14 @@ func TestMemoSharesNothing(t *testing.T) {
 	v := `{"ID":1,"GroupIDs":[3,4],"TempUnschedulableReason":"{\"source\":\"quota_counter\",\"window\":\"5h\"}","Extra":{"codex_5h_used_percent":5}}`
 	var d Decoder
 	a := d.Decode("sched:meta:1", v)
-	a.TempBlock.Window = "x"
+	a.Block().TempBlock.Window = "x"
 	a.Quota.Windows[0].UsedPercent = 99
 	_ = append(a.GroupIDs, 99)
 	b := d.Decode("sched:meta:1", v)
-	if !slices.Equal(b.GroupIDs, []int64{3, 4}) || b.TempBlock.Window != "5h" || b.Quota.Windows[0].UsedPercent != 5 {
+	if !slices.Equal(b.GroupIDs, []int64{3, 4}) || b.Block().TempBlock.Window != "5h" || b.Quota.Windows[0].UsedPercent != 5 {
 		t.Fatalf("the second account holds the first's changes: %s", refShow(b))
 	}
-	if a.TempBlock == b.TempBlock || a.Quota == b.Quota {
+	if a.Block().TempBlock == b.Block().TempBlock || a.Quota == b.Quota {
 		t.Fatal("two accounts share memory")
 	}
 	if cap(a.GroupIDs) != len(a.GroupIDs) || cap(b.GroupIDs) != len(b.GroupIDs) {
@@ -157,6 +159,51 @@ func TestCommonPrefix(t *testing.T) {
 			if got := commonPrefix(a, a[:at]); got != at {
 				t.Fatalf("commonPrefix of %d bytes and its first %d = %d", n, at, got)
 			}
+		}
+	}
+}
+
+// Most accounts carry no block: they keep none (a nil pointer, not 168 bytes in each of
+// the live monitor's two fleets), and one whose value did not change shares its blocks
+// with the poll before.
+func TestBlocksOnlyWhereTheValueHasThem(t *testing.T) {
+	now := time.Date(2026, 11, 29, 3, 0, 0, 0, time.UTC)
+	fleet := redistest.DirtyFleet(100, "sched:", now)
+	r := &Redis{}
+	r.Remember()
+	decodeAll := func() []model.Account {
+		keys := slices.DeleteFunc(slices.Sorted(maps.Keys(fleet)), func(k string) bool { return !strings.HasPrefix(k, "sched:meta:") })
+		metas := make([]any, len(keys))
+		for i, k := range keys {
+			metas[i] = fleet[k]
+		}
+		d := Decoder{memo: r.memo}
+		out := d.decodeBatch(keys, metas, make([]any, len(keys)))
+		r.memo.keep(out)
+		return out
+	}
+	first := decodeAll()
+	with := 0
+	for i := range first {
+		a := &first[i]
+		if a.ID%50 == 29 { // DirtyFleet's blocks in force
+			if a.Blocks == nil || a.Block().RateLimitResetAt.IsZero() || a.Block().TempBlock == nil || len(a.Block().ModelLimits) != 1 {
+				t.Errorf("%s: blocks lost: %+v", a.Key, a.Blocks)
+			}
+			with++
+			continue
+		}
+		if a.Blocks != nil {
+			t.Errorf("%s has no block in force but keeps %+v", a.Key, *a.Blocks)
+		}
+	}
+	if with != 2 {
+		t.Fatalf("%d accounts with blocks, want 2", with)
+	}
+	second := decodeAll()
+	for i := range second {
+		if first[i].Blocks != second[i].Blocks {
+			t.Errorf("%s: an unchanged value's blocks were decoded again", second[i].Key)
 		}
 	}
 }

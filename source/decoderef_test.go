@@ -84,17 +84,17 @@ func (d *refDecoder) refDecode(key, raw string) model.Account {
 		case "LastUsedAt":
 			a.LastUsedAt = refUnlessZero(refFlexTime(v))
 		case "ExpiresAt":
-			a.ExpiresAt = refUnlessZero(refFlexTime(v))
+			a.EditBlocks().ExpiresAt = refUnlessZero(refFlexTime(v))
 		case "AutoPauseOnExpired":
 			a.AutoPauseOnExpired = refFlexBool(v)
 		case "RateLimitedAt":
-			a.RateLimitedAt = refUnlessZero(refFlexTime(v))
+			a.EditBlocks().RateLimitedAt = refUnlessZero(refFlexTime(v))
 		case "RateLimitResetAt":
-			a.RateLimitResetAt = refUnlessZero(refFlexTime(v))
+			a.EditBlocks().RateLimitResetAt = refUnlessZero(refFlexTime(v))
 		case "OverloadUntil":
-			a.OverloadUntil = refUnlessZero(refFlexTime(v))
+			a.EditBlocks().OverloadUntil = refUnlessZero(refFlexTime(v))
 		case "TempUnschedulableUntil":
-			a.TempUnschedulableUntil = refUnlessZero(refFlexTime(v))
+			a.EditBlocks().TempUnschedulableUntil = refUnlessZero(refFlexTime(v))
 		case "SessionWindowEnd":
 			if t, ok := refFlexTime(v); ok && (a.Platform == "anthropic" || a.Platform == "") {
 				if u := refAnthropicUsage(&a); u != nil {
@@ -102,8 +102,8 @@ func (d *refDecoder) refDecode(key, raw string) model.Account {
 				}
 			}
 		case "TempUnschedulableReason":
-			a.TempUnschedulableReason = refTextOf(v)
-			a.TempBlock = d.refTempBlock(v)
+			a.EditBlocks().TempUnschedulableReason = refTextOf(v)
+			a.EditBlocks().TempBlock = d.refTempBlock(v)
 		case "Extra":
 			if extra, err := v.Object(); err == nil {
 				if refDecodeExtra(&a, extra, &q) {
@@ -113,6 +113,7 @@ func (d *refDecoder) refDecode(key, raw string) model.Account {
 			}
 		}
 	})
+	a.SetBlocks(a.Block()) // none, not empty ones, when the value has no block
 	if !idSeen && keyIDErr != nil {
 		problems = append(problems, "no account ID in the value or the key")
 	}
@@ -130,7 +131,7 @@ func refDecodeExtra(a *model.Account, extra *fastjson.Object, q *model.Quota) bo
 	extra.Visit(func(k []byte, v *fastjson.Value) {
 		key := unsafe.String(unsafe.SliceData(k), len(k)) // read-only, not kept
 		if key == "model_rate_limits" {
-			a.ModelLimits = refDecodeModelLimits(v)
+			a.EditBlocks().ModelLimits = refDecodeModelLimits(v)
 			return
 		}
 		if key == "codex_usage_updated_at" {
@@ -712,8 +713,8 @@ func refShow(a model.Account) string {
 	if a.ProviderUsage != nil {
 		s += fmt.Sprintf("\n  provider usage %+v", *a.ProviderUsage)
 	}
-	if a.TempBlock != nil {
-		s += fmt.Sprintf("\n  temp block %+v", *a.TempBlock)
+	if a.Block().TempBlock != nil {
+		s += fmt.Sprintf("\n  temp block %+v", *a.Block().TempBlock)
 	}
 	return s
 }

@@ -30,7 +30,7 @@ func FuzzDecodeValue(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		var d Decoder
 		a := d.Decode("sched:meta:7", raw)
-		for _, s := range []string{a.Name, a.Platform, a.Type, a.Status, a.Key, a.TempUnschedulableReason, a.Invalid} {
+		for _, s := range []string{a.Name, a.Platform, a.Type, a.Status, a.Key, a.Block().TempUnschedulableReason, a.Invalid} {
 			if !inert(s) {
 				t.Fatalf("decoded text %q is not inert", s)
 			}

@@ -38,23 +38,23 @@ func variedFleet(r *rand.Rand, n int, now time.Time) ([]*model.Account, [][]Samp
 			a.Invalid = "bad json"
 		}
 		if r.IntN(4) == 0 {
-			a.OverloadUntil = at(-time.Hour, 10*time.Minute, 90*time.Minute, 4*time.Hour, 200*time.Hour)
+			a.EditBlocks().OverloadUntil = at(-time.Hour, 10*time.Minute, 90*time.Minute, 4*time.Hour, 200*time.Hour)
 		}
 		if r.IntN(6) == 0 {
-			a.RateLimitResetAt = at(30*time.Minute, 2*time.Hour, 3*time.Hour, 9*24*time.Hour)
+			a.EditBlocks().RateLimitResetAt = at(30*time.Minute, 2*time.Hour, 3*time.Hour, 9*24*time.Hour)
 		}
 		if r.IntN(8) == 0 {
-			a.TempUnschedulableUntil = at(time.Minute, time.Hour, 6*time.Hour)
+			a.EditBlocks().TempUnschedulableUntil = at(time.Minute, time.Hour, 6*time.Hour)
 		}
 		if r.IntN(10) == 0 {
-			a.AutoPauseOnExpired, a.ExpiresAt = true, at(-time.Minute, 45*time.Minute, 5*time.Hour, 30*time.Hour)
+			a.AutoPauseOnExpired, a.EditBlocks().ExpiresAt = true, at(-time.Minute, 45*time.Minute, 5*time.Hour, 30*time.Hour)
 		}
 		if r.IntN(15) == 0 {
 			// more changes ahead than a timeline follows
 			for k := range 40 {
 				// and an overload ending after the last one followed
-				a.OverloadUntil = now.Add(time.Duration(k+1) * 7 * time.Minute).Add(time.Duration(r.IntN(3)) * time.Hour)
-				a.ModelLimits = append(a.ModelLimits, model.ModelLimit{Model: "m", ResetAt: now.Add(time.Duration(k+1) * 7 * time.Minute)})
+				a.EditBlocks().OverloadUntil = now.Add(time.Duration(k+1) * 7 * time.Minute).Add(time.Duration(r.IntN(3)) * time.Hour)
+				a.EditBlocks().ModelLimits = append(a.Block().ModelLimits, model.ModelLimit{Model: "m", ResetAt: now.Add(time.Duration(k+1) * 7 * time.Minute)})
 			}
 		}
 		switch r.IntN(12) {
@@ -177,7 +177,7 @@ func TestProjectionsEqualReference(t *testing.T) {
 		// Forecasts made some other way: crossings after their reset, long past, far
 		// ahead, or at one of the account's own change points.
 		for i := range fs {
-			if r.IntN(8) != 0 && len(accounts[i].ModelLimits) == 0 {
+			if r.IntN(8) != 0 && len(accounts[i].Block().ModelLimits) == 0 {
 				continue
 			}
 			w := &fs[i].Windows[r.IntN(2)]

@@ -162,9 +162,9 @@ func TestGroups(t *testing.T) {
 	}
 	members := []Member{
 		// Group 3: one account pauses in 1h, one in 1h30, one is blocked for 3h.
-		mk(1, []int64{3}, 75, history(reset, [2]float64{60, 55}), nil),                                  // +20/h: pauses in 1h
-		mk(2, []int64{3, 4}, 65, history(reset, [2]float64{60, 45}), nil),                               // +20/h: pauses in 1h30
-		mk(3, []int64{3}, 10, nil, func(a *model.Account) { a.OverloadUntil = now.Add(3 * time.Hour) }), // back at +3h
+		mk(1, []int64{3}, 75, history(reset, [2]float64{60, 55}), nil),                                               // +20/h: pauses in 1h
+		mk(2, []int64{3, 4}, 65, history(reset, [2]float64{60, 45}), nil),                                            // +20/h: pauses in 1h30
+		mk(3, []int64{3}, 10, nil, func(a *model.Account) { a.EditBlocks().OverloadUntil = now.Add(3 * time.Hour) }), // back at +3h
 		// Group 4: one more account that never pauses.
 		mk(4, []int64{4}, 10, history(reset, [2]float64{60, 10}), nil),
 		// Ungrouped, paused now until its reset at +4h.
@@ -241,7 +241,7 @@ func TestCounter(t *testing.T) {
 	// Account 1 pauses, account 2 is blocked, account 3 is unchanged: group 3 loses
 	// two schedulable accounts, groups 4 and 0 are as they were.
 	accounts[0].Quota.Windows[0].UsedPercent = 99
-	accounts[1].OverloadUntil = now.Add(time.Hour)
+	accounts[1].EditBlocks().OverloadUntil = now.Add(time.Hour)
 	js = judge()
 	got, ok := c.Update(accounts, []int32{0, 1, 2}, of(js, []int32{0, 1, 2}))
 	if !ok {

@@ -63,12 +63,12 @@ func detailLines(ctx *Context, r *row, extra []string) []string {
 	if !a.LastUsedAt.IsZero() {
 		field("Last used", fmt.Sprintf("%s (%s)", clock(ctx, a.LastUsedAt), relative(ctx, a.LastUsedAt)))
 	}
-	if !a.ExpiresAt.IsZero() {
+	if !a.Block().ExpiresAt.IsZero() {
 		auto := "auto-pause on expiry off"
 		if a.AutoPauseOnExpired {
 			auto = "auto-pause on expiry on"
 		}
-		field("Expires", fmt.Sprintf("%s (%s) · %s", clock(ctx, a.ExpiresAt), relative(ctx, a.ExpiresAt), auto))
+		field("Expires", fmt.Sprintf("%s (%s) · %s", clock(ctx, a.Block().ExpiresAt), relative(ctx, a.Block().ExpiresAt), auto))
 	}
 
 	if j.HasSnapshot {
@@ -97,10 +97,10 @@ func detailLines(ctx *Context, r *row, extra []string) []string {
 			add("  %s", b)
 		}
 	}
-	if len(a.ModelLimits) > 0 {
+	if len(a.Block().ModelLimits) > 0 {
 		add("")
 		add("%s", st.Bold.Render("Per-model limits"))
-		for _, m := range a.ModelLimits {
+		for _, m := range a.Block().ModelLimits {
 			state := "over"
 			if ctx.Now.Before(m.ResetAt) {
 				state = "cooling down"
@@ -238,13 +238,13 @@ func explain(ctx *Context, r *row, reason model.Reason) string {
 	case model.ReasonUnschedulable:
 		return "Scheduling is switched off for this account (Schedulable is false)."
 	case model.ReasonExpired:
-		return fmt.Sprintf("The account expired at %s and auto-pause on expiry is on.", clock(ctx, a.ExpiresAt))
+		return fmt.Sprintf("The account expired at %s and auto-pause on expiry is on.", clock(ctx, a.Block().ExpiresAt))
 	case model.ReasonOverloaded:
-		return fmt.Sprintf("Overload cooldown until %s (%s).", clock(ctx, a.OverloadUntil), relative(ctx, a.OverloadUntil))
+		return fmt.Sprintf("Overload cooldown until %s (%s).", clock(ctx, a.Block().OverloadUntil), relative(ctx, a.Block().OverloadUntil))
 	case model.ReasonRateLimited:
-		return fmt.Sprintf("Rate limited until %s (%s).", clock(ctx, a.RateLimitResetAt), relative(ctx, a.RateLimitResetAt))
+		return fmt.Sprintf("Rate limited until %s (%s).", clock(ctx, a.Block().RateLimitResetAt), relative(ctx, a.Block().RateLimitResetAt))
 	case model.ReasonTempUnschedulable:
-		return fmt.Sprintf("Temporarily unschedulable until %s (%s)%s.", clock(ctx, a.TempUnschedulableUntil), relative(ctx, a.TempUnschedulableUntil), tempReason(a.TempUnschedulableReason))
+		return fmt.Sprintf("Temporarily unschedulable until %s (%s)%s.", clock(ctx, a.Block().TempUnschedulableUntil), relative(ctx, a.Block().TempUnschedulableUntil), tempReason(a.Block().TempUnschedulableReason))
 	case model.ReasonModelRateLimited:
 		return "Some models are cooling down (see per-model limits); other models are still served."
 	case model.ReasonInvalid:
@@ -275,9 +275,9 @@ func blockLines(ctx *Context, a *model.Account) []string {
 		}
 		out = append(out, fmt.Sprintf("%s until %s (%s) · %s%s", name, clock(ctx, t), relative(ctx, t), state, note))
 	}
-	add("Overloaded", a.OverloadUntil, "")
-	add("Rate limited", a.RateLimitResetAt, "")
-	add("Temporarily unschedulable", a.TempUnschedulableUntil, tempReason(a.TempUnschedulableReason))
+	add("Overloaded", a.Block().OverloadUntil, "")
+	add("Rate limited", a.Block().RateLimitResetAt, "")
+	add("Temporarily unschedulable", a.Block().TempUnschedulableUntil, tempReason(a.Block().TempUnschedulableReason))
 	return out
 }
 

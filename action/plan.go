@@ -121,7 +121,8 @@ func Unpause(a *model.Account, j model.Judgement) Plan {
 	// Clearing a block the gateway would write again at once (a quota temp block while
 	// usage is still over, or the rate limit of an exhausted window) only returns the
 	// account for one request: probe first, clearing is the explicit second choice.
-	quotaBlock := j.Has(model.ReasonTempUnschedulable) && a.Blocks != nil && a.Blocks.TempBlock != nil && model.IsQuotaTempSource(a.Blocks.TempBlock.Source) &&
+	tb := a.Block().TempBlock
+	quotaBlock := j.Has(model.ReasonTempUnschedulable) && tb != nil && model.IsQuotaTempSource(tb.Source) &&
 		(j.Has(model.ReasonSchedThreshold5h) || j.Has(model.ReasonSchedThreshold7d))
 	exhausted, until := exhaustedWindow(a, j)
 	holdRateLimit := j.Has(model.ReasonRateLimited) && exhausted != ""

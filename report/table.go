@@ -135,6 +135,7 @@ func nameCell(name string) string {
 	return name[:nameWidth-1] + "…"
 }
 
+// isPrintableASCII says s is a column a byte.
 func isPrintableASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < 0x20 || s[i] > 0x7e {
@@ -149,7 +150,7 @@ func isPrintableASCII(s string) bool {
 func measure(cells []string, widths []int32) {
 	for i, c := range cells {
 		cw := len(c)
-		if !isASCII(c) {
+		if !isPrintableASCII(c) {
 			cw = displaywidth.String(c)
 		}
 		widths[i] = int32(cw)
@@ -172,15 +173,6 @@ func appendLine(b []byte, cells []string, cellWidths []int32, widths []int) []by
 		b = b[:len(b)-1]
 	}
 	return append(b, '\n')
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }
 
 func summary(rows []Row) string {

@@ -102,7 +102,7 @@ func referenceAlign(w *bufio.Writer, cells []string, cols int) error {
 	cellWidths := make([]int32, len(cells))
 	for i, c := range cells {
 		cw := len(c)
-		if !isASCII(c) {
+		if !isPrintableASCII(c) {
 			cw = runewidth.StringWidth(c)
 		}
 		cellWidths[i] = int32(cw)

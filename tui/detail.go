@@ -16,6 +16,7 @@ import (
 // groups and the storage key. Credentials are never part of an Account, so never here.
 func detailLines(ctx *Context, r *row, extra []string) []string {
 	a, j, st := r.acc, r.j, ctx.Styles
+	blk := a.Block()
 	var lines []string
 	add := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
 	field := func(name, value string) { add("%s %s", st.Dim.Render(fmt.Sprintf("%-12s", name)), value) }
@@ -63,12 +64,12 @@ func detailLines(ctx *Context, r *row, extra []string) []string {
 	if !a.LastUsedAt.IsZero() {
 		field("Last used", fmt.Sprintf("%s (%s)", clock(ctx, a.LastUsedAt), relative(ctx, a.LastUsedAt)))
 	}
-	if !a.Block().ExpiresAt.IsZero() {
+	if !blk.ExpiresAt.IsZero() {
 		auto := "auto-pause on expiry off"
 		if a.AutoPauseOnExpired {
 			auto = "auto-pause on expiry on"
 		}
-		field("Expires", fmt.Sprintf("%s (%s) · %s", clock(ctx, a.Block().ExpiresAt), relative(ctx, a.Block().ExpiresAt), auto))
+		field("Expires", fmt.Sprintf("%s (%s) · %s", clock(ctx, blk.ExpiresAt), relative(ctx, blk.ExpiresAt), auto))
 	}
 
 	if j.HasSnapshot {
@@ -97,10 +98,10 @@ func detailLines(ctx *Context, r *row, extra []string) []string {
 			add("  %s", b)
 		}
 	}
-	if len(a.Block().ModelLimits) > 0 {
+	if len(blk.ModelLimits) > 0 {
 		add("")
 		add("%s", st.Bold.Render("Per-model limits"))
-		for _, m := range a.Block().ModelLimits {
+		for _, m := range blk.ModelLimits {
 			state := "over"
 			if ctx.Now.Before(m.ResetAt) {
 				state = "cooling down"
@@ -191,6 +192,7 @@ func thresholdSource(s model.ThresholdSource) string {
 // explain says a reason in one sentence, with the numbers that make it true.
 func explain(ctx *Context, r *row, reason model.Reason) string {
 	a, j := r.acc, r.j
+	blk := a.Block()
 	win := func(i int) model.WindowJudgement { return j.Windows[i] }
 	age := ""
 	if j.HasTimestamp {
@@ -238,13 +240,13 @@ func explain(ctx *Context, r *row, reason model.Reason) string {
 	case model.ReasonUnschedulable:
 		return "Scheduling is switched off for this account (Schedulable is false)."
 	case model.ReasonExpired:
-		return fmt.Sprintf("The account expired at %s and auto-pause on expiry is on.", clock(ctx, a.Block().ExpiresAt))
+		return fmt.Sprintf("The account expired at %s and auto-pause on expiry is on.", clock(ctx, blk.ExpiresAt))
 	case model.ReasonOverloaded:
-		return fmt.Sprintf("Overload cooldown until %s (%s).", clock(ctx, a.Block().OverloadUntil), relative(ctx, a.Block().OverloadUntil))
+		return fmt.Sprintf("Overload cooldown until %s (%s).", clock(ctx, blk.OverloadUntil), relative(ctx, blk.OverloadUntil))
 	case model.ReasonRateLimited:
-		return fmt.Sprintf("Rate limited until %s (%s).", clock(ctx, a.Block().RateLimitResetAt), relative(ctx, a.Block().RateLimitResetAt))
+		return fmt.Sprintf("Rate limited until %s (%s).", clock(ctx, blk.RateLimitResetAt), relative(ctx, blk.RateLimitResetAt))
 	case model.ReasonTempUnschedulable:
-		return fmt.Sprintf("Temporarily unschedulable until %s (%s)%s.", clock(ctx, a.Block().TempUnschedulableUntil), relative(ctx, a.Block().TempUnschedulableUntil), tempReason(a.Block().TempUnschedulableReason))
+		return fmt.Sprintf("Temporarily unschedulable until %s (%s)%s.", clock(ctx, blk.TempUnschedulableUntil), relative(ctx, blk.TempUnschedulableUntil), tempReason(blk.TempUnschedulableReason))
 	case model.ReasonModelRateLimited:
 		return "Some models are cooling down (see per-model limits); other models are still served."
 	case model.ReasonInvalid:
@@ -264,6 +266,7 @@ func windowIndex(r model.Reason) int {
 }
 
 func blockLines(ctx *Context, a *model.Account) []string {
+	blk := a.Block()
 	var out []string
 	add := func(name string, t time.Time, note string) {
 		if t.IsZero() {
@@ -275,9 +278,9 @@ func blockLines(ctx *Context, a *model.Account) []string {
 		}
 		out = append(out, fmt.Sprintf("%s until %s (%s) · %s%s", name, clock(ctx, t), relative(ctx, t), state, note))
 	}
-	add("Overloaded", a.Block().OverloadUntil, "")
-	add("Rate limited", a.Block().RateLimitResetAt, "")
-	add("Temporarily unschedulable", a.Block().TempUnschedulableUntil, tempReason(a.Block().TempUnschedulableReason))
+	add("Overloaded", blk.OverloadUntil, "")
+	add("Rate limited", blk.RateLimitResetAt, "")
+	add("Temporarily unschedulable", blk.TempUnschedulableUntil, tempReason(blk.TempUnschedulableReason))
 	return out
 }
 

@@ -26,7 +26,8 @@ func judgeFields(ctx *Context, r *row, field func(name, value string)) {
 		field("Sched. thr.", fmt.Sprintf("%s used %s ≥ %s %s, until %s (%s)",
 			schedWindowName(r, st.Window), model.FormatPercent(st.UsedPercent), schedThresholdOwner(a), model.FormatPercent(st.ThresholdPercent), clock(ctx, st.Until), relative(ctx, st.Until)))
 	}
-	if b := a.Block().TempBlock; b != nil && ctx.Now.Before(a.Block().TempUnschedulableUntil) {
+	if blk := a.Block(); blk.TempBlock != nil && ctx.Now.Before(blk.TempUnschedulableUntil) {
+		b := blk.TempBlock
 		field("Quota block", fmt.Sprintf("%s window, used %s ≥ threshold %s (source %s): deleting it lasts only until the next request while usage is still over",
 			orDash(b.Window), model.FormatPercent(b.UsedPercent), model.FormatPercent(b.ThresholdPercent), b.Source))
 	}

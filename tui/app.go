@@ -742,8 +742,8 @@ func (m Model) header() []string {
 		poll = st.Notice.Render("‖ POLLING FROZEN (z)")
 	case m.haveData && ctx.Width >= 100:
 		poll += st.Dim.Render(fmt.Sprintf(" · last poll %s in %s", clock(ctx, m.lastGood), m.lastTook.Round(time.Millisecond)))
-	case m.haveData:
-		poll += st.Dim.Render(fmt.Sprintf(" · %s %s", clock(ctx, m.lastGood), m.lastTook.Round(time.Millisecond)))
+	case m.haveData: // narrow: the time alone (a duration beside it read as a second clock)
+		poll += st.Dim.Render(" · " + clock(ctx, m.lastGood))
 	default:
 		poll += st.Dim.Render(" · first poll…")
 	}

@@ -66,6 +66,9 @@ func (g groupsView) View(width, height int) string {
 	} else {
 		explain += " (no history: no projected pauses)"
 	}
+	if displaywidth.String(explain) > width { // cut, it lost what the +1H columns mean
+		explain = "SCHED: ok+warn · PAUSED: paused+stale_probe · +1H..+5H: schedulable then"
+	}
 	lines = append(lines, st.Dim.Render(fit(explain, width, false)))
 	note := ""
 	if g.note != "" {

@@ -95,6 +95,10 @@ func TestGroupView(t *testing.T) {
 	if len(lines) != 24 {
 		t.Fatalf("%d lines", len(lines))
 	}
+	// At 80 columns the legend still says what the +1H..+5H columns count, uncut.
+	if legend := lines[len(lines)-3]; !strings.Contains(legend, "+1H..+5H: schedulable then") || strings.Contains(legend, "…") {
+		t.Fatalf("legend at 80 columns: %q", legend)
+	}
 	m = keys(t, m, "esc")
 	if m.screen != screenTable {
 		t.Fatal("esc does not leave the group view")

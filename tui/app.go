@@ -960,10 +960,13 @@ func (m Model) helpView() string {
 		row := lipgloss.JoinHorizontal(lipgloss.Top, blocks[i:min(i+perRow, len(blocks))]...)
 		body = append(append(body, strings.Split(row, "\n")...), "")
 	}
-	notes := []string{"  " + legend(st), "",
+	body = append(body, st.Bold.Render("States"))
+	for _, l := range strings.Split(ansi.Wordwrap(legend(st), m.ctx.Width-4, ""), "\n") {
+		body = append(body, "  "+l) // a wrapped legend keeps its indent
+	}
+	notes := []string{"",
 		st.Dim.Render("Bars: used % with | at the account's threshold; \"reset\" when the window rolled over. Anthropic, Kimi and Zhipu accounts show their own windows (weekly as 7d), marked only at a scheduling threshold their platform sets."),
 		st.Dim.Render("Age: snapshot age, ! when the gateway no longer trusts it (--stale-after); for Anthropic the age of its usage sample.")}
-	body = append(body, st.Bold.Render("States"))
 	for _, n := range notes {
 		body = append(body, strings.Split(ansi.Wordwrap(n, m.ctx.Width-2, ""), "\n")...)
 	}

@@ -372,6 +372,13 @@ func TestHelpComesFromTheKeymap(t *testing.T) {
 	if strings.Contains(view(m), "unpause") {
 		t.Error("footer offers a disabled action")
 	}
+	// At 80 columns the state legend wraps and its second line keeps the indent.
+	narrow := keys(t, update(t, m, tea.WindowSizeMsg{Width: 80, Height: 24}), "?")
+	for _, l := range strings.Split(view(narrow), "\n") {
+		if strings.Contains(l, "✓ ok") && !strings.HasPrefix(l, "  ") {
+			t.Errorf("wrapped legend line lost its indent: %q", l)
+		}
+	}
 	m = keys(t, m, "p")
 	if !strings.Contains(view(m), "Read-only: no admin API configured (--api); p is refused.") {
 		t.Errorf("p in read-only mode is not explained:\n%s", view(m))

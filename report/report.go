@@ -3,14 +3,10 @@
 package report
 
 import (
-	"bufio"
 	"cmp"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/quotatop/quotatop/model"
@@ -184,86 +180,4 @@ func BlockedUntil(a *model.Account, now time.Time) time.Time {
 		}
 	}
 	return until
-}
-
-var csvHeader = []string{"id", "name", "platform", "type", "status", "schedulable", "state", "reasons",
-	"updated_at", "age_seconds", "stale",
-	"used_5h", "threshold_5h", "threshold_source_5h", "reset_at_5h", "reset_5h",
-	"used_7d", "threshold_7d", "threshold_source_7d", "reset_at_7d", "reset_7d", "key"}
-
-// writeCSV writes through encoding/csv, a large fleet's chunks on every core
-// (writeChunks), each chunk's records through a csv.Writer of its own.
-func writeCSV(w io.Writer, rows []Row) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	cw := csv.NewWriter(bw)
-	cw.Write(csvHeader)
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return err
-	}
-	err := writeChunks(bw, len(rows), csvChunk, func() encodeFunc {
-		var out appendWriter
-		cw := csv.NewWriter(&out)
-		rec := make([]string, 0, len(csvHeader))
-		var reasons []string
-		return func(b []byte, lo, hi int) ([]byte, error) {
-			out.b = b
-			for n := lo; n < hi; n++ {
-				rec, reasons = csvRecord(rec[:0], reasons[:0], &rows[n])
-				cw.Write(rec)
-			}
-			cw.Flush()
-			return out.b, cw.Error()
-		}
-	})
-	if err != nil {
-		return err
-	}
-	return bw.Flush()
-}
-
-// csvChunk is how many records a goroutine writes at a time, about 11 kB.
-const csvChunk = 64
-
-// csvRecord appends r's fields to rec; reasons is scratch for the reasons field.
-func csvRecord(rec, reasons []string, r *Row) ([]string, []string) {
-	a, j := r.Account, &r.Judgement
-	for _, x := range j.Reasons {
-		reasons = append(reasons, string(x))
-	}
-	rec = append(rec, strconv.FormatInt(a.ID, 10), cell(a.Name), cell(a.Platform), cell(a.Type), cell(a.Status),
-		strconv.FormatBool(a.Schedulable), string(j.State), strings.Join(reasons, ";"), "", "", strconv.FormatBool(j.Stale))
-	if at, age, ok := r.sampled(); ok {
-		rec[8], rec[9] = at.UTC().Format(time.RFC3339), strconv.FormatInt(int64(age/time.Second), 10)
-	}
-	for i := range j.Windows {
-		if !r.hasWindows() {
-			rec = append(rec, "", "", "", "", "")
-			continue
-		}
-		w, _ := r.window(i)
-		reset := ""
-		if !w.resetAt.IsZero() {
-			reset = w.resetAt.UTC().Format(time.RFC3339)
-		}
-		rec = append(rec, strconv.FormatFloat(w.used, 'f', -1, 64), strconv.FormatFloat(w.threshold, 'f', -1, 64),
-			string(w.source), reset, strconv.FormatBool(w.reset))
-	}
-	return append(rec, cell(a.Key)), reasons
-}
-
-// appendWriter collects what is written to it in b.
-type appendWriter struct{ b []byte }
-
-func (w *appendWriter) Write(p []byte) (int, error) {
-	w.b = append(w.b, p...)
-	return len(p), nil
-}
-
-// cell keeps a spreadsheet from running a name as a formula.
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

@@ -53,6 +53,14 @@ func referenceCSV(w io.Writer, rows []Row) error {
 	return cw.Error()
 }
 
+// cell keeps a spreadsheet from running a name as a formula.
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
 // referenceTable prints the most urgent accounts first, one line each, and a summary line.
 func referenceTable(w io.Writer, h Header, rows []Row) error {
 	// Order indexes, not rows: a Row with its judgement is a few hundred bytes.

@@ -30,7 +30,7 @@ func Start(now time.Time, prefix string) (*Gateway, error) {
 		mr.Close()
 		return nil, fmt.Errorf("seed the embedded demo Redis: %w", err)
 	}
-	reader := source.NewRedis(redis.NewClient(&redis.Options{Addr: mr.Addr(), DisableIdentity: true}), prefix, "demo (embedded Redis "+mr.Addr()+")")
+	reader := source.NewRedis(redis.NewClient(&redis.Options{Addr: mr.Addr(), DisableIdentity: true}), prefix, "demo, embedded Redis "+mr.Addr())
 	return &Gateway{Redis: mr, Sim: sim, Reader: reader, client: client}, nil
 }
 

@@ -114,9 +114,8 @@ func openGateway(cfg config, getenv func(string) string, stderr io.Writer) (*gat
 			return nil, err
 		}
 		g := &gateway{reader: d.Reader, close: d.Close, sim: d.Sim}
-		if cfg.once && cfg.source != "api" {
-			return g, nil
-		}
+		// The simulated admin API starts for --once too: its settings hold the gateway's
+		// thresholds, without which a one-shot judged the demo otherwise than the monitor.
 		ctx, cancel := context.WithCancel(context.Background())
 		if !cfg.once {
 			go d.Sim.Run(ctx, time.Second, time.Now)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -240,5 +241,34 @@ func TestAdminKeyHandling(t *testing.T) {
 	r = runBinary(t, []string{"QUOTATOP_REDIS=" + srv.URL()}, "--once", "--api", "http://127.0.0.1:1")
 	if r.code != 1 || !strings.Contains(r.stderr, "QUOTATOP_ADMIN_KEY") {
 		t.Fatalf("--api without a key: exit %d %q", r.code, r.stderr)
+	}
+}
+
+// The demo's one-shot judges with the simulated gateway's thresholds, as its monitor
+// does: before, it fell back to the flags and called three scheduling-threshold pauses
+// warn.
+func TestDemoOnceJudgesWithTheGatewaysThresholds(t *testing.T) {
+	r := runBinary(t, nil, "--demo", "--once", "--output", "json", "--history", "off")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var doc struct {
+		ThresholdsSource string `json:"thresholds_source"`
+		Accounts         []struct {
+			Name    string   `json:"name"`
+			State   string   `json:"state"`
+			Reasons []string `json:"reasons"`
+		} `json:"accounts"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.ThresholdsSource != "gateway" {
+		t.Fatalf("thresholds from %q, want the gateway's", doc.ThresholdsSource)
+	}
+	for _, a := range doc.Accounts {
+		if a.Name == "codex-sched-thr" && (a.State != "paused" || !slices.Contains(a.Reasons, "sched_threshold_5h")) {
+			t.Fatalf("codex-sched-thr is %s %v, want paused by sched_threshold_5h", a.State, a.Reasons)
+		}
 	}
 }

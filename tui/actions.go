@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -96,16 +97,26 @@ func (m Model) probe() (Model, tea.Cmd, bool) {
 		return m, nil, true
 	}
 	jobs := action.Same([]action.Kind{action.Probe}, targets)
-	if len(targets) == 1 && !m.opts.ConfirmProbes {
+	_, hidden := m.fleet.MarkCounts()
+	if len(targets) == 1 && !m.opts.ConfirmProbes && hidden == 0 {
 		// A single probe changes nothing but the snapshot: no dialog unless asked for.
 		return m, m.startAction(jobs), true
 	}
 	m.confirm = &confirm{
 		title: fmt.Sprintf("Refresh probe of %s", countNames(targets)),
-		lines: []string{action.Probe.Describe()},
+		lines: append(hiddenMarks(hidden), action.Probe.Describe()),
 		jobs:  jobs,
 	}
 	return m, nil, true
+}
+
+// hiddenMarks is the dialog's line about marked accounts the filter hides, which the
+// action takes too (the cursor's row is not what it acts on then).
+func hiddenMarks(hidden int) []string {
+	if hidden == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("%d of these marked account(s) are hidden by the filter: the action takes every mark (esc clears the filter; marks clear after an action)", hidden), ""}
 }
 
 func (m Model) unpause() (Model, tea.Cmd, bool) {
@@ -114,7 +125,7 @@ func (m Model) unpause() (Model, tea.Cmd, bool) {
 		m.say(nothingToDo(busy))
 		return m, nil, true
 	}
-	c := &confirm{title: "Unpause " + countNames(targets)}
+	c := &confirm{}
 	var skipped, warnings []string
 	alts := map[string]int{}
 	var altWhy string
@@ -149,6 +160,15 @@ func (m Model) unpause() (Model, tea.Cmd, bool) {
 		m.say("Nothing to unpause: " + strings.Join(skipped, "; "))
 		return m, nil, true
 	}
+	// The title names only the accounts acted on: a healthy marked account is skipped.
+	acted := make([]action.Target, len(c.jobs))
+	for i, j := range c.jobs {
+		acted[i] = j.Target
+	}
+	c.title = "Unpause " + countNames(acted)
+	if len(skipped) > 0 {
+		c.title += fmt.Sprintf("; %d skipped", len(skipped))
+	}
 	c.lines = append(c.lines, skipped...)
 	if len(c.lines) > 6 {
 		c.lines = append(c.lines[:5], fmt.Sprintf("… and %d more", len(c.lines)-5))
@@ -159,6 +179,8 @@ func (m Model) unpause() (Model, tea.Cmd, bool) {
 	c.lines = append(c.lines, warnings...)
 	c.lines = append(c.lines, "")
 	c.lines = append(c.lines, describeKinds(c.jobs)...)
+	_, hidden := m.fleet.MarkCounts()
+	c.lines = append(hiddenMarks(hidden), c.lines...)
 	var ws []string
 	for _, w := range []string{"5h", "7d"} {
 		if alts[w] > 0 {
@@ -171,7 +193,7 @@ func (m Model) unpause() (Model, tea.Cmd, bool) {
 	case altWhy != "":
 		c.altText = fmt.Sprintf("x  instead %s (%d account(s))", altWhy, len(c.altJobs))
 	case len(c.altJobs) > 0:
-		c.altText = fmt.Sprintf("x  instead exempt the %s window from quota auto-pause for %d account(s): it will be used although over its threshold", strings.Join(ws, " and "), len(c.altJobs))
+		c.altText = fmt.Sprintf("x  instead exempt the %s window from quota auto-pause for %d account(s): a lasting change to their settings (undo it in the gateway's web UI); they are used although over the threshold, but a scheduling threshold still pauses them", strings.Join(ws, " and "), len(c.altJobs))
 	}
 	m.confirm = c
 	return m, nil, true
@@ -241,6 +263,13 @@ func (m *Model) startAction(jobs []action.Job) tea.Cmd {
 	for _, j := range jobs {
 		m.inFlight[j.Target.ID] = true
 		m.running[j.Target.ID] = j.Steps[0].Short()
+	}
+	// The line says what runs until the results replace it (it still said "Cancelled"
+	// from an earlier dialog while a confirmed action ran).
+	if len(jobs) == 1 {
+		m.say(jobs[0].Target.Name + ": " + stepNames(jobs[0].Steps) + "…")
+	} else {
+		m.say(fmt.Sprintf("%d accounts: running…", len(jobs)))
 	}
 	m.invalidate()
 	d := m.opts.Actions
@@ -319,21 +348,17 @@ func (m Model) messageLine() string {
 	return m.ctx.Styles.Notice.Render(fit("» "+m.message, m.ctx.Width, false))
 }
 
-// dialog draws the confirmation box over the middle of the screen.
+// dialog draws the confirmation box over the middle of the screen. A box taller than
+// the screen gives up lines of its plan from the end, never its keys (at 80x24 a bulk
+// unpause lost y and the cancel line below the screen).
 func (m Model) dialog(screen string) string {
 	c := m.confirm
-	st := m.ctx.Styles
-	width := min(m.ctx.Width-4, 100)
-	var body []string
-	body = append(body, st.Bold.Render(c.title), "")
-	body = append(body, c.lines...)
-	body = append(body, "", st.Key.Render("y")+"  do it")
-	if c.altText != "" {
-		body = append(body, st.Key.Render(c.altText[:1])+c.altText[1:])
-	}
-	body = append(body, st.Dim.Render("any other key (Enter too) cancels"))
-	box := lipgloss.NewStyle().Border(lipgloss.NormalBorder()).Padding(0, 1).Width(width).Render(strings.Join(body, "\n"))
 	lines := strings.Split(screen, "\n")
+	box := m.dialogBox(c.lines)
+	for n := len(c.lines) - 1; n >= 0 && lipgloss.Height(box) > len(lines); n-- {
+		kept := append(slices.Clip(c.lines[:n]), fmt.Sprintf("… %d more line(s): a taller terminal shows them", len(c.lines)-n))
+		box = m.dialogBox(kept)
+	}
 	boxLines := strings.Split(box, "\n")
 	top := max((len(lines)-len(boxLines))/2, 0)
 	left := max((m.ctx.Width-lipgloss.Width(boxLines[0]))/2, 0)
@@ -343,6 +368,20 @@ func (m Model) dialog(screen string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// dialogBox is the confirmation box with these lines of plan.
+func (m Model) dialogBox(plan []string) string {
+	c, st := m.confirm, m.ctx.Styles
+	var body []string
+	body = append(body, st.Bold.Render(c.title), "")
+	body = append(body, plan...)
+	body = append(body, "", st.Key.Render("y")+"  do it")
+	if c.altText != "" {
+		body = append(body, st.Key.Render(c.altText[:1])+c.altText[1:])
+	}
+	body = append(body, st.Dim.Render("any other key (Enter too) cancels"))
+	return lipgloss.NewStyle().Border(lipgloss.NormalBorder()).Padding(0, 1).Width(min(m.ctx.Width-4, 100)).Render(strings.Join(body, "\n"))
 }
 
 // fetchThresholds reads the gateway's default thresholds (at start and every minute).

@@ -179,3 +179,73 @@ func TestConfirmProbesFlag(t *testing.T) {
 		t.Fatal("--confirm-probes did not ask")
 	}
 }
+
+// While a confirmed action runs, the message line says so; it kept "Cancelled" from the
+// dialog before, inviting the operator to run it again.
+func TestARunningActionReplacesTheLastMessage(t *testing.T) {
+	m, _ := actingModel(t)
+	m = filterTo(t, m, "#133")
+	m = keys(t, m, "u", "enter", "u")
+	next, _ := m.Update(keyMsg("y"))
+	out := view(next.(Model))
+	if strings.Contains(out, "Cancelled") || !strings.Contains(out, "» codex-pro-33: clear temp block, then probe…") {
+		t.Fatalf("message line while running:\n%s", out)
+	}
+}
+
+// Marks the filter hides are counted on the status line, and an action that takes them
+// asks first, even a single probe, and says so.
+func TestHiddenMarksAreCountedAndConfirmed(t *testing.T) {
+	m, admin := actingModel(t)
+	m = filterTo(t, m, "#101")
+	m = keys(t, m, "space")
+	if out := view(m); !strings.Contains(out, "1 of 55 shown · 1 marked") {
+		t.Fatalf("status line lacks the mark:\n%s", out)
+	}
+	m = keys(t, m, "/", "ctrl+u")
+	m = filterTo(t, m, "#133")
+	out := view(m)
+	if !strings.Contains(out, "1 marked, 1 hidden") {
+		t.Fatalf("status line lacks the hidden mark:\n%s", out)
+	}
+	m = keys(t, m, "p")
+	if m.confirm == nil || !strings.Contains(strings.Join(strings.Fields(view(m)), " "), "1 of these marked account(s) are hidden by the filter") {
+		t.Fatalf("a probe of a hidden mark did not ask:\n%s", view(m))
+	}
+	next, cmd := m.Update(keyMsg("y"))
+	run(t, next.(Model), cmd)
+	if strings.Join(admin.calls, ",") != "probe 101" {
+		t.Fatalf("calls %v", admin.calls)
+	}
+}
+
+// At 80x24 a bulk unpause's dialog gives up plan lines, never its keys or its border;
+// its title names only the accounts it acts on.
+func TestBulkDialogFitsTheScreen(t *testing.T) {
+	m, _ := actingModel(t)
+	m = update(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	m = keys(t, m, "ctrl+a", "u")
+	out := view(m)
+	lines := strings.Split(out, "\n")
+	if len(lines) > 24 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	flat := strings.Join(strings.Fields(out), " ")
+	for _, want := range []string{"y do it", "any other key (Enter too) cancels", "more line(s): a taller terminal shows them", "skipped"} {
+		if !strings.Contains(flat, want) {
+			t.Fatalf("dialog lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(flat, "codex-pro-01") {
+		t.Fatalf("the title names a healthy account it skips:\n%s", out)
+	}
+	bottom := false
+	for _, l := range lines {
+		if strings.Contains(l, "└") {
+			bottom = true
+		}
+	}
+	if !bottom {
+		t.Fatalf("the box's bottom border is off the screen:\n%s", out)
+	}
+}

@@ -805,6 +805,11 @@ func (m Model) statusLine() string {
 		left = st.FilterOn.Render("/ " + q)
 	}
 	shown := fmt.Sprintf("%d of %d shown", f.Len(), f.Total())
+	if marked, hidden := f.MarkCounts(); hidden > 0 {
+		shown += st.FilterOn.Render(fmt.Sprintf(" · %d marked, %d hidden", marked, hidden))
+	} else if marked > 0 {
+		shown += fmt.Sprintf(" · %d marked", marked)
+	}
 	states := f.StatesName()
 	if f.states != showAll {
 		states = st.FilterOn.Render(states)

@@ -747,6 +747,21 @@ func (f *Fleet) MarkShown() {
 // ClearMarks unmarks everything.
 func (f *Fleet) ClearMarks() { clear(f.marks) }
 
+// MarkCounts is how many accounts are marked and how many of them the filter hides: an
+// action takes every mark, shown or not.
+func (f *Fleet) MarkCounts() (marked, hidden int) {
+	if len(f.marks) == 0 {
+		return 0, 0
+	}
+	shown := 0
+	for _, ri := range f.view {
+		if f.marks[f.rows[ri].acc.Key] {
+			shown++
+		}
+	}
+	return len(f.marks), len(f.marks) - shown
+}
+
 // Marked reports whether the account at a storage key is marked.
 func (f *Fleet) Marked(key string) bool { return f.marks[key] }
 

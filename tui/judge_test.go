@@ -176,3 +176,22 @@ func TestNarrowHeaderKeepsThePollOverTheVersion(t *testing.T) {
 		t.Fatalf("80-column header: %q", line)
 	}
 }
+
+// The detail view says whether deleting a scheduling-threshold block would stick, from
+// usage now, as the unpause plan decides: it said "lasts only until the next request"
+// while u offered to delete it.
+func TestQuotaBlockDetailSaysWhetherDeletingSticks(t *testing.T) {
+	flat := func(m Model) string { return strings.Join(strings.Fields(view(m)), " ") }
+	m, _ := judgeModel(t)
+	m = update(t, m, gatewayMsg{info: GatewayInfo{SchedulingThresholds: map[string]float64{"openai": 95}, Version: "0.1.179"}})
+	m = keys(t, filterTo(t, m, "#133"), "enter")
+	if out := flat(m); !strings.Contains(out, "usage is still over the scheduling threshold: deleting it lasts only until the next request, so u probes first") {
+		t.Fatalf("over the threshold:\n%s", view(m))
+	}
+	m, _ = judgeModel(t)
+	m = update(t, m, gatewayMsg{info: GatewayInfo{SchedulingThresholds: map[string]float64{"openai": 99}, Version: "0.1.179"}})
+	m = keys(t, filterTo(t, m, "#133"), "enter")
+	if out := flat(m); !strings.Contains(out, "usage is not over the scheduling threshold now: u deletes it") {
+		t.Fatalf("under the threshold:\n%s", view(m))
+	}
+}

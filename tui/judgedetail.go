@@ -28,8 +28,13 @@ func judgeFields(ctx *Context, r *row, field func(name, value string)) {
 	}
 	if blk := a.Block(); blk.TempBlock != nil && ctx.Now.Before(blk.TempUnschedulableUntil) {
 		b := blk.TempBlock
-		field("Quota block", fmt.Sprintf("%s window, used %s ≥ threshold %s (source %s): deleting it lasts only until the next request while usage is still over",
-			orDash(b.Window), model.FormatPercent(b.UsedPercent), model.FormatPercent(b.ThresholdPercent), b.Source))
+		// Whether deleting it sticks depends on usage now, which the unpause plan also reads.
+		now := "usage is not over the scheduling threshold now: u deletes it"
+		if j.SchedThreshold.Tripped {
+			now = "usage is still over the scheduling threshold: deleting it lasts only until the next request, so u probes first"
+		}
+		field("Quota block", fmt.Sprintf("%s window, used %s ≥ threshold %s (source %s); %s",
+			orDash(b.Window), model.FormatPercent(b.UsedPercent), model.FormatPercent(b.ThresholdPercent), b.Source, now))
 	}
 	if a.Quota != nil && a.Quota.AutoReset != nil {
 		field("Reset cards", cardText(ctx, a.Quota.AutoReset))

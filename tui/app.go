@@ -192,8 +192,9 @@ func New(opts Options) Model {
 	}
 	ti := textinput.New()
 	ti.Prompt = "/ "
-	ti.Placeholder = "name, id, platform, state, g<group>"
+	ti.Placeholder = filterPlaceholder
 	ti.CharLimit = 100
+	ti.SetWidth(filterWidth(80)) // without a width the placeholder shows one letter
 	m := Model{
 		ctx: Context{Styles: NewStyles(opts.Color), Keys: keys, Policy: opts.Policy, Now: opts.Clock(),
 			Source: opts.Source, Location: opts.Location, Width: 80, Height: 24},
@@ -289,6 +290,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.ctx.Width, m.ctx.Height = msg.Width, msg.Height
+		m.filter.SetWidth(filterWidth(msg.Width))
 		m.invalidate()
 		m.keepCursorVisible()
 		return m, nil
@@ -1002,6 +1004,14 @@ func (m Model) scrolled(title string, body []string, help string) string {
 }
 
 // joinEnds puts left and right text at the two ends of a line of width cells.
+const filterPlaceholder = "name, id, platform, state, g<group>"
+
+// filterWidth is how many columns the filter's text gets: the placeholder's at least,
+// half the line where there is room.
+func filterWidth(width int) int {
+	return max(len(filterPlaceholder), width/2-4)
+}
+
 func joinEnds(left, right string, width int) string {
 	gap := width - lipgloss.Width(left) - lipgloss.Width(right)
 	if gap < 1 {

@@ -459,3 +459,12 @@ func TestRowCacheMatchesFreshDraw(t *testing.T) {
 		}
 	}
 }
+
+// An empty filter shows its whole placeholder: without a width the input drew only its
+// first letter, which read as a typed "n".
+func TestEmptyFilterShowsItsPlaceholder(t *testing.T) {
+	m := keys(t, newTestModel(t, 80, 24, false), "/")
+	if out := view(m); !strings.Contains(out, "/ name, id, platform, state, g<group>") {
+		t.Fatalf("filter line:\n%s", out)
+	}
+}

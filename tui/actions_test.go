@@ -249,3 +249,20 @@ func TestBulkDialogFitsTheScreen(t *testing.T) {
 		t.Fatalf("the box's bottom border is off the screen:\n%s", out)
 	}
 }
+
+// --read-only says so in the header, not only when a refused key is pressed.
+func TestReadOnlyIsInTheHeader(t *testing.T) {
+	audit := action.NewAudit(filepath.Join(t.TempDir(), "audit.jsonl"), func(string) string { return "" })
+	d := action.NewDispatcher(&recordingAdmin{}, audit, nil, "--read-only")
+	m := New(Options{Reader: fakeReader{}, Source: SourceInfo{Address: "x", Prefix: "sched:"}, Policy: model.DefaultPolicy(),
+		Clock: func() time.Time { return t0 }, Location: time.UTC, Actions: d})
+	m = update(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	m = update(t, m, pollDoneMsg{gen: 1, accounts: demo.Accounts(t0), started: t0, finished: t0})
+	if second := strings.Split(view(m), "\n")[1]; !strings.HasSuffix(second, "read-only") {
+		t.Fatalf("header's second line: %q", second)
+	}
+	acting, _ := actingModel(t)
+	if second := strings.Split(view(acting), "\n")[1]; strings.Contains(second, "read-only") {
+		t.Fatalf("a monitor that acts says read-only: %q", second)
+	}
+}

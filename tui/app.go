@@ -774,6 +774,10 @@ func (m Model) header() []string {
 	if dry := dryNote(ctx, m.trends); dry != "" {
 		line2 += st.Dim.Render(" · ") + dry
 	}
+	// Read-only is said where the eye goes first, not only when a refused key is pressed.
+	if m.opts.Actions != nil && m.opts.Actions.ReadOnly() != "" {
+		line2 = joinEnds(line2, st.Notice.Render("read-only"), ctx.Width)
+	}
 	return []string{fit(line1, ctx.Width, false), fit(line2, ctx.Width, false)}
 }
 

@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/quotatop/quotatop/action"
 	"github.com/quotatop/quotatop/model"
 )
@@ -341,11 +342,25 @@ func (m *Model) say(text string) {
 // messageMax bounds the message line: enough for any sentence quotatop writes.
 const messageMax = 1000
 
+// messageRows is how many lines a long message may take: at 80 columns an action's
+// result, or the instruction in it, was cut with no way to read the rest.
+const messageRows = 3
+
+// messageLine is the message, wrapped to at most messageRows lines; "" when none.
 func (m Model) messageLine() string {
 	if m.message == "" || m.ctx.Now.Sub(m.messageAt) > messageFor {
 		return ""
 	}
-	return m.ctx.Styles.Notice.Render(fit("» "+m.message, m.ctx.Width, false))
+	w := m.ctx.Width
+	lines := strings.Split(ansi.Wrap("» "+m.message, w, ""), "\n")
+	if len(lines) > messageRows {
+		lines[messageRows-1] = strings.Join(lines[messageRows-1:], " ")
+		lines = lines[:messageRows]
+	}
+	for i, l := range lines {
+		lines[i] = m.ctx.Styles.Notice.Render(fit(l, w, false))
+	}
+	return strings.Join(lines, "\n")
 }
 
 // dialog draws the confirmation box over the middle of the screen. A box taller than

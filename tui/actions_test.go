@@ -266,3 +266,18 @@ func TestReadOnlyIsInTheHeader(t *testing.T) {
 		t.Fatalf("a monitor that acts says read-only: %q", second)
 	}
 }
+
+// At 80 columns a long message wraps (up to three lines) instead of losing the
+// instruction at its end, and the screen keeps its height.
+func TestLongMessageWrapsAt80Columns(t *testing.T) {
+	m, _ := actingModel(t)
+	m = update(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	m = keys(t, filterTo(t, m, "#134"), "u")
+	out := view(m)
+	if n := len(strings.Split(out, "\n")); n != 24 {
+		t.Fatalf("%d lines", n)
+	}
+	if !strings.Contains(strings.Join(strings.Fields(out), " "), "skipped, it has expired; extend its expiry in the gateway's web UI") {
+		t.Fatalf("message cut:\n%s", out)
+	}
+}

@@ -666,8 +666,8 @@ func (m Model) chrome() int {
 	if m.gatewayLine() != "" {
 		n++
 	}
-	if m.messageLine() != "" {
-		n++
+	if msg := m.messageLine(); msg != "" {
+		n += strings.Count(msg, "\n") + 1
 	}
 	return n
 }
@@ -898,7 +898,11 @@ func (m Model) tableView() string {
 		lines = append(lines, ctx.Styles.Dim.Render("  "+msg))
 	}
 	msgLine := m.messageLine()
-	for len(lines) < ctx.Height-1-btoi(msgLine != "") {
+	msgRows := 0
+	if msgLine != "" {
+		msgRows = strings.Count(msgLine, "\n") + 1
+	}
+	for len(lines) < ctx.Height-1-msgRows {
 		lines = append(lines, "")
 	}
 	if msgLine != "" {
@@ -906,13 +910,6 @@ func (m Model) tableView() string {
 	}
 	lines = append(lines, m.footer())
 	return strings.Join(lines, "\n")
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 func (m Model) detailView() string {

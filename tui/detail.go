@@ -29,15 +29,12 @@ func detailLines(ctx *Context, r *row, extra []string) []string {
 		st.State[j.State].Render(j.State.Glyph()+" "+string(j.State)))
 	add("")
 	field("Key", a.Key)
-	sched := "schedulable"
+	// The switch alone: "schedulable" beside a disabled status read as a verdict.
+	sched := "scheduling switch on"
 	if !a.Schedulable {
-		sched = "NOT schedulable (manual switch off)"
+		sched = "scheduling switch OFF"
 	}
-	groups := make([]string, len(a.GroupIDs))
-	for i, g := range a.GroupIDs {
-		groups[i] = strconv.FormatInt(g, 10)
-	}
-	field("Status", fmt.Sprintf("%s · %s · priority %d · concurrency %d · groups %s", a.Status, sched, a.Priority, a.Concurrency, orDash(strings.Join(groups, ","))))
+	field("Status", fmt.Sprintf("%s · %s · priority %d · concurrency %d · %s", a.Status, sched, a.Priority, a.Concurrency, groupsText(a.GroupIDs)))
 	switch {
 	case !j.HasSnapshot && r.prov != nil:
 		providerSnapshot(ctx, r.prov, field)
@@ -334,4 +331,22 @@ func orDash(s string) string {
 		return "—"
 	}
 	return s
+}
+
+// groupsText names an account's groups as the group view and the filter do (g3): a bare
+// "groups 3" read as a count.
+func groupsText(ids []int64) string {
+	var names []string
+	for _, g := range ids {
+		if g != 0 {
+			names = append(names, "g"+strconv.FormatInt(g, 10))
+		}
+	}
+	switch len(names) {
+	case 0:
+		return "ungrouped"
+	case 1:
+		return "group " + names[0]
+	}
+	return "groups " + strings.Join(names, ", ")
 }

@@ -459,6 +459,14 @@ func groupEvent(now time.Time, ch []GroupChange) Event {
 	return Event{Time: now, Kind: KindGroup, Severity: sev, Summary: strings.Join(parts, "; "), Groups: ch}
 }
 
+// windows is "1 window" or "3 windows".
+func windows(n int) string {
+	if n == 1 {
+		return "1 window"
+	}
+	return fmt.Sprintf("%d windows", n)
+}
+
 func windowEvent(now time.Time, kind Kind, ch []WindowChange, warn float64) Event {
 	slices.SortFunc(ch, func(a, b WindowChange) int {
 		return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.Window, b.Window))
@@ -474,19 +482,23 @@ func windowEvent(now time.Time, kind Kind, ch []WindowChange, warn float64) Even
 		sev = Warning
 	}
 	var head []string
+	down := len(ch) - up
 	if kind == KindDry {
 		if up > 0 {
-			head = append(head, fmt.Sprintf("%d window(s) projected to run dry soon", up))
+			head = append(head, windows(up)+" projected to run dry soon")
 		}
-		if down := len(ch) - up; down > 0 {
-			head = append(head, fmt.Sprintf("%d no longer projected to run dry soon", down))
+		if down > 0 {
+			head = append(head, windows(down)+" no longer projected to run dry soon")
 		}
 	} else {
+		level := "the " + model.FormatPercent(warn) + " warn level"
 		if up > 0 {
-			head = append(head, fmt.Sprintf("%d window(s) crossed the %s warn level", up, model.FormatPercent(warn)))
+			head = append(head, windows(up)+" crossed "+level)
 		}
-		if down := len(ch) - up; down > 0 {
+		if down > 0 && up > 0 {
 			head = append(head, fmt.Sprintf("%d fell back under it", down))
+		} else if down > 0 {
+			head = append(head, windows(down)+" fell back under "+level)
 		}
 	}
 	var names []string

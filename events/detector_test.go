@@ -412,3 +412,38 @@ func TestObserveUnchangedEqualsObserve(t *testing.T) {
 func sameAcct(a, b acct) bool {
 	return a.id == b.id && a.state == b.state && a.used5h == b.used5h && slices.Equal(a.groups, b.groups) && a.platform == b.platform
 }
+
+// Window events count in words and name the level they fell back under when nothing
+// crossed it in the same poll ("1 window(s)", "fell back under it" with no "it").
+func TestWindowSummariesNameTheLevel(t *testing.T) {
+	d := New(Config{Hold: 1, WarnPercent: 80})
+	observe := func(now time.Time, accounts []acct) []Event {
+		a, j := judged(accounts)
+		return d.Observe(now, a, j)
+	}
+	for i, tc := range []struct {
+		pcts []float64
+		want string
+	}{
+		{[]float64{70, 70}, ""},
+		{[]float64{85, 70}, "1 window crossed the 80% warn level: "},
+		{[]float64{85, 90}, "1 window crossed the 80% warn level: "},
+		{[]float64{10, 10}, "2 windows fell back under the 80% warn level: "},
+		{[]float64{90, 90}, "2 windows crossed the 80% warn level: "},
+		{[]float64{10, 95}, "1 window crossed the 80% warn level, 1 fell back under it: "},
+	} {
+		if i == 5 {
+			observe(t0, []acct{used(1, 90), used(2, 70)})
+		}
+		evs := observe(t0.Add(time.Duration(i)*time.Minute), []acct{used(1, tc.pcts[0]), used(2, tc.pcts[1])})
+		got := ""
+		for _, e := range evs {
+			if e.Kind == KindWindow {
+				got = e.Summary
+			}
+		}
+		if tc.want == "" && got != "" || !strings.HasPrefix(got, tc.want) {
+			t.Errorf("poll %d: %q, want it to start %q", i, got, tc.want)
+		}
+	}
+}

@@ -89,7 +89,11 @@ func (p eventsPane) style(sev string) (string, string) {
 func (p eventsPane) View(w, h int) string {
 	ctx := p.ctx
 	st := ctx.Styles
-	lines := []string{fit(st.Title.Render("Events")+st.Dim.Render(fmt.Sprintf(" · last %d, newest first", len(p.alerts))), w, false)}
+	count := "none yet"
+	if len(p.alerts) > 0 {
+		count = fmt.Sprintf("last %d, newest first", len(p.alerts))
+	}
+	lines := []string{fit(st.Title.Render("Events")+st.Dim.Render(" · "+count), w, false)}
 	var body []string
 	for i := len(p.alerts) - 1; i >= 0; i-- {
 		a := p.alerts[i]

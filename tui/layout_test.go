@@ -60,4 +60,7 @@ func TestEmptyEventsPaneFits(t *testing.T) {
 	if !strings.Contains(strings.Join(strings.Fields(out), " "), "groups at their floor and storage outages show here") {
 		t.Errorf("the empty line is cut:\n%s", out)
 	}
+	if !strings.HasPrefix(out, "Events · none yet") {
+		t.Errorf("the empty pane's title: %q", strings.SplitN(out, "\n", 2)[0])
+	}
 }

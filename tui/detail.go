@@ -49,7 +49,7 @@ func detailLines(ctx *Context, r *row, extra []string) []string {
 	default:
 		freshness := "fresh"
 		if j.Stale {
-			freshness = "STALE: the gateway no longer trusts it and lets a probe through"
+			freshness = "STALE: the gateway no longer trusts it and lets a probe through once nothing else keeps the account out"
 		}
 		when := relative(ctx, a.Quota.UpdatedAt)
 		if a.Quota.UpdatedAt.After(ctx.Now) {

@@ -68,7 +68,7 @@ func TestResetQuotaNamesTheAmount(t *testing.T) {
 	m = filterTo(t, m, "relay-daily-cap")
 	m = keys(t, m, "enter")
 	detail := view(m)
-	for _, want := range []string{"Local quota", "daily limit reached ($41.25 of $40.00)", "The gateway's own daily USD quota is used up"} {
+	for _, want := range []string{"Local quota", "daily limit reached ($41.25 of $40.00)", "The account's daily USD quota, kept by the gateway, is used up"} {
 		if !strings.Contains(detail, want) {
 			t.Fatalf("detail lacks %q:\n%s", want, detail)
 		}

@@ -15,8 +15,8 @@ func judgeFields(ctx *Context, r *row, field func(name, value string)) {
 		if zone == "" {
 			zone = "UTC"
 		}
-		text := fmt.Sprintf("total $%.2f of $%s · daily $%.2f of $%s · weekly $%.2f of $%s · zone %s",
-			lq.Used, limitText(lq.Limit), lq.Daily.Used, limitText(lq.Daily.Limit), lq.Weekly.Used, limitText(lq.Weekly.Limit), zone)
+		text := fmt.Sprintf("total %s · daily %s · weekly %s · zone %s",
+			usedOf(lq.Used, lq.Limit), usedOf(lq.Daily.Used, lq.Daily.Limit), usedOf(lq.Weekly.Used, lq.Weekly.Limit), zone)
 		if j.LocalQuota.Exceeded {
 			text = fmt.Sprintf("%s limit reached ($%.2f of $%.2f)%s · ", j.LocalQuota.Dim, j.LocalQuota.Used, j.LocalQuota.Limit, resetsText(ctx, j.LocalQuota)) + text
 		}
@@ -41,11 +41,13 @@ func judgeFields(ctx *Context, r *row, field func(name, value string)) {
 	}
 }
 
-func limitText(v float64) string {
-	if v <= 0 {
-		return "—"
+// usedOf is "$12.50 of $40.00", or "$0.00, no limit" where none is set ("of $—" read as
+// a missing number).
+func usedOf(used, limit float64) string {
+	if limit <= 0 {
+		return fmt.Sprintf("$%.2f, no limit", used)
 	}
-	return fmt.Sprintf("%.2f", v)
+	return fmt.Sprintf("$%.2f of $%.2f", used, limit)
 }
 
 func resetsText(ctx *Context, lq model.LocalQuotaJudgement) string {
@@ -87,7 +89,7 @@ func explainJudge(ctx *Context, r *row, reason model.Reason) string {
 	switch reason {
 	case model.ReasonLocalQuota:
 		lq := j.LocalQuota
-		return fmt.Sprintf("The gateway's own %s USD quota is used up ($%.2f of $%.2f)%s: apikey and bedrock accounts are not scheduled past it.", lq.Dim, lq.Used, lq.Limit, resetsText(ctx, lq))
+		return fmt.Sprintf("The account's %s USD quota, kept by the gateway, is used up ($%.2f of $%.2f)%s: apikey and bedrock accounts are not scheduled past it.", lq.Dim, lq.Used, lq.Limit, resetsText(ctx, lq))
 	case model.ReasonSchedThreshold5h, model.ReasonSchedThreshold7d:
 		st := j.SchedThreshold
 		text := fmt.Sprintf("%s window at %s is at or over %s (%s): the next request that considers it writes a temporary block until %s",

@@ -87,6 +87,9 @@ func trendLines(ctx *Context, r *row, f *trend.Forecast, t *trends, note string)
 		lines = append(lines, "  "+st.Notice.Render(note))
 	}
 	if f == nil || !r.j.HasSnapshot {
+		if r.prov != nil { // its windows show above; projections are of Codex snapshots
+			return append(lines, "  No projection: quotatop projects Codex usage snapshots only.")
+		}
 		return append(lines, "  No Codex usage snapshot: nothing to project.")
 	}
 	for i, w := range f.Windows {

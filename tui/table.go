@@ -79,12 +79,15 @@ func newLayout(width int) layout {
 			}
 		}
 	}
-	// Spare room goes to the name first (up to 20), then longer bars, then more name,
-	// and the rest to the reason.
+	// Spare room goes to the name first (up to 20), then longer bars, then the reason and
+	// the platform (temp_unschedulable is 18 cells, anthropic/setup-token 21), then more
+	// name, and the rest to the reason.
 	spare := max(width-need(), 0)
 	take := func(n int) int { n = min(n, spare); spare -= n; return n }
 	name := take(8)
 	bars := take(12) / 2
+	reason := take(7)
+	platform := take(7)
 	name += take(20)
 	var l layout
 	for i, c := range columns {
@@ -97,8 +100,10 @@ func newLayout(width int) layout {
 			w += name
 		case "5H USED", "7D USED":
 			w += bars
+		case "PLATFORM":
+			w += platform
 		case "REASON":
-			w += spare
+			w += reason + spare
 		}
 		l.cols = append(l.cols, c)
 		l.widths = append(l.widths, w)

@@ -312,6 +312,9 @@ func (m Model) actionDone(msg actionDoneMsg) (tea.Model, tea.Cmd) {
 // describeResult says what happened to one account, with before and after numbers.
 func (m Model) describeResult(r action.Result) string {
 	what := stepNames(r.Steps)
+	if r.Err != nil && what == "" { // refused before any step
+		return fmt.Sprintf("%s: %s", r.Target.Name, r.Err.Error())
+	}
 	if r.Err != nil {
 		return fmt.Sprintf("%s: %s failed: %s", r.Target.Name, what, r.Err.Error())
 	}

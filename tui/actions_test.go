@@ -281,3 +281,19 @@ func TestLongMessageWrapsAt80Columns(t *testing.T) {
 		t.Fatalf("message cut:\n%s", out)
 	}
 }
+
+// A refusal before any call reads as one sentence ("sched:meta:144:  failed: refused:"
+// had an empty step list in it).
+func TestRefusalReadsAsOneSentence(t *testing.T) {
+	m, admin := actingModel(t)
+	m = keys(t, filterTo(t, m, "invalid"), "ctrl+a")
+	next, cmd := m.Update(keyMsg("p"))
+	if m = next.(Model); m.confirm != nil {
+		next, cmd = m.Update(keyMsg("y"))
+		m = next.(Model)
+	}
+	out := view(run(t, m, cmd))
+	if len(admin.calls) != 0 || !strings.Contains(out, "» sched:meta:144: refused: its stored value cannot be read") {
+		t.Fatalf("calls %v:\n%s", admin.calls, out)
+	}
+}

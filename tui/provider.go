@@ -79,7 +79,11 @@ func providerSnapshot(ctx *Context, p *model.ProviderJudgement, field func(name,
 // if anything, in the gateway pauses on them.
 func providerWindows(ctx *Context, a *model.Account, p *model.ProviderJudgement, field func(name, value string)) {
 	for i := range p.Windows {
-		field(providerWindowName(p, i)+" window", providerWindowLine(ctx, p, i))
+		label := providerWindowName(p, i) + " window"
+		if len(label) > 12 { // the labels' column: "weekly window" pushed its value out of line
+			label = providerWindowName(p, i)
+		}
+		field(label, providerWindowLine(ctx, p, i))
 	}
 	if p.ThresholdPercent > 0 {
 		field("Threshold", fmt.Sprintf("the gateway does not quota-pause %s accounts; %s %s pauses this one while a window is at or over it, until that window resets",

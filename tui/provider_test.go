@@ -126,7 +126,7 @@ func TestProviderDetail(t *testing.T) {
 	for _, want := range []string{
 		"Snapshot     no Codex snapshot · kimi usage no sample time",
 		"5h window    30% used (before the reset: no longer true) · reset at 09:59:00 (1m ago)",
-		"weekly window 20% used · at or over the scheduling threshold · resets",
+		"weekly       20% used · at or over the scheduling threshold · resets",
 		"the gateway's kimi scheduling threshold 15% pauses this",
 		"weekly window at 20% is at or over the gateway's kimi scheduling threshold (15%)",
 	} {

@@ -207,7 +207,9 @@ func parseContext(n *yaml.Node, fail func(int, string, ...any) error, getenv fun
 		case "api":
 			if c.API, err = str(v, field); err == nil {
 				if u, perr := url.Parse(c.API); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-					err = fail(v.Line, "api %q is not an http(s) URL such as https://gw.example.com", c.API)
+					err = fail(v.Line, "api is not an http(s) URL such as https://gw.example.com")
+				} else if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+					err = fail(v.Line, "the api URL carries a user, password, query or fragment, which this file must not: give the bare address and name the key in admin_key_env or admin_key_file")
 				}
 			}
 		case "source":

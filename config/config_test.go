@@ -63,6 +63,8 @@ func TestErrorsNameTheLine(t *testing.T) {
 		{"both sources", "contexts:\n  - name: a\n    api: https://gw\n    admin_key_file: k\n    admin_key_env: K\n", 5, "both admin_key_file and admin_key_env"},
 		{"credential without api", "contexts:\n  - name: a\n    admin_key_env: K\n", 2, "no api URL"},
 		{"bad api", "contexts:\n  - name: a\n    api: gw.example.com\n", 3, "not an http(s) URL"},
+		{"password in the api url", "contexts:\n  - name: a\n    api: https://admin:hunter2@gw.example.com\n", 3, "carries a user, password, query or fragment"},
+		{"token in the api url", "contexts:\n  - name: a\n    api: https://gw.example.com/?token=hunter2\n", 3, "carries a user, password, query or fragment"},
 		{"top level", "contxts: []\n", 1, `unknown field "contxts"`},
 		{"bad source", "contexts:\n  - name: a\n    source: postgres\n", 3, `source "postgres": use redis or api`},
 		{"api source without api", "contexts:\n  - name: a\n    redis: redis://x\n    source: api\n", 4, "gives no api URL"},

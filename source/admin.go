@@ -42,7 +42,10 @@ type Admin struct {
 func NewAdmin(c AdminConfig) (*Admin, error) {
 	u, err := url.Parse(strings.TrimRight(c.BaseURL, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("--api %q is not an http(s) URL", c.BaseURL)
+		return nil, fmt.Errorf("--api %q is not an http(s) URL", RedactedAPI(c.BaseURL))
+	}
+	if why := APICredentialInURL(u); why != "" {
+		return nil, fmt.Errorf("--api %s carries %s, which quotatop would print in every error and log line: give the bare address and the key through QUOTATOP_ADMIN_KEY or --admin-key-file", RedactedAPI(c.BaseURL), why)
 	}
 	if c.Key == "" && c.Token == "" {
 		return nil, errors.New("--api needs credentials: set QUOTATOP_ADMIN_KEY, QUOTATOP_ADMIN_TOKEN or --admin-key-file")
@@ -67,6 +70,33 @@ func NewAdmin(c AdminConfig) (*Admin, error) {
 		a.timeout = 10 * time.Second
 	}
 	return a, nil
+}
+
+// APICredentialInURL says what in an admin API URL could be a credential (userinfo, a
+// query or a fragment), or "" when there is none. The gateway authenticates by header.
+func APICredentialInURL(u *url.URL) string {
+	switch {
+	case u.User != nil:
+		return "a user or password (user:password@)"
+	case u.RawQuery != "" || u.ForceQuery:
+		return "a query (?...)"
+	case u.Fragment != "":
+		return "a fragment (#...)"
+	}
+	return ""
+}
+
+// RedactedAPI is an admin API URL for an error sentence: scheme and host only when it
+// carries more than a path, so a credential typed into it is never repeated.
+func RedactedAPI(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "(an unparseable URL)"
+	}
+	if APICredentialInURL(u) != "" {
+		return u.Scheme + "://" + u.Host + "/…"
+	}
+	return model.OutsideText(u.String())
 }
 
 // Address is the API base URL, for display.

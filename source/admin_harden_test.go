@@ -84,3 +84,30 @@ func TestAdminErrorTextIsSanitisedAndCut(t *testing.T) {
 		t.Fatalf("the kept message is not cut: %d bytes", len(apiErr.Message))
 	}
 }
+
+// An admin API URL that carries a credential (user:password@, a query, a fragment) is
+// refused, and the refusal does not repeat it: the URL is printed in every error, log
+// line and storage-outage event.
+func TestAdminRefusesCredentialsInItsURL(t *testing.T) {
+	for _, raw := range []string{"http://admin:s3cr3t-value@127.0.0.1:9", "http://s3cr3t-value@127.0.0.1:9", "https://gw.example/?token=s3cr3t-value",
+		"https://gw.example/#s3cr3t-value", "http://127.0.0.1:9/?", "ftp://u:s3cr3t-value@gw"} {
+		_, err := NewAdmin(AdminConfig{BaseURL: raw, Key: "k"})
+		if err == nil || strings.Contains(err.Error(), "s3cr3t-value") {
+			t.Errorf("%s: %v", raw, err)
+		}
+	}
+	if _, err := NewAdmin(AdminConfig{BaseURL: "https://gw.example/sub2api", Key: "k"}); err != nil {
+		t.Fatalf("a bare address with a path: %v", err)
+	}
+}
+
+// A Redis URL's query values are masked wherever the URL is shown or quoted in an error.
+func TestRedisURLQueryIsMasked(t *testing.T) {
+	raw := "redis://127.0.0.1:1/0?password=s3cr3t-value&dial_timeout=s3cr3t-value"
+	if got := Redacted(raw); strings.Contains(got, "s3cr3t-value") || !strings.Contains(got, "password=xxxxx") {
+		t.Fatalf("Redacted: %s", got)
+	}
+	if _, err := OpenRedis(Conn{URL: raw}, "sched:"); err == nil || strings.Contains(err.Error(), "s3cr3t-value") {
+		t.Fatalf("OpenRedis: %v", err)
+	}
+}

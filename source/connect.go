@@ -70,7 +70,7 @@ func connect(c Conn) (redis.UniversalClient, Mode, error) {
 	hosts := strings.Split(u.Host, ",")
 	for i, h := range hosts {
 		if h == "" {
-			return nil, "", fmt.Errorf("bad Redis URL %s: empty host", u.Redacted())
+			return nil, "", fmt.Errorf("bad Redis URL %s: empty host", redacted(u))
 		}
 		if _, _, err := net.SplitHostPort(h); err != nil {
 			hosts[i] = net.JoinHostPort(h, defaultPort(u.Scheme))
@@ -96,7 +96,7 @@ func connect(c Conn) (redis.UniversalClient, Mode, error) {
 	case "redis", "rediss", "unix":
 		opt, err := redis.ParseURL(c.URL)
 		if err != nil {
-			return nil, "", fmt.Errorf("bad Redis URL %s: %w", u.Redacted(), redactErr(err, c.URL))
+			return nil, "", fmt.Errorf("bad Redis URL %s: %w", redacted(u), redactErr(err, c.URL))
 		}
 		if opt.Password == "" {
 			opt.Password = c.Password
@@ -113,11 +113,11 @@ func connect(c Conn) (redis.UniversalClient, Mode, error) {
 	case "redis-sentinel", "rediss-sentinel":
 		master, dbText, _ := strings.Cut(path, "/")
 		if master == "" {
-			return nil, "", fmt.Errorf("bad Redis URL %s: a sentinel URL names the master: redis-sentinel://host:26379/<master>[/db]", u.Redacted())
+			return nil, "", fmt.Errorf("bad Redis URL %s: a sentinel URL names the master: redis-sentinel://host:26379/<master>[/db]", redacted(u))
 		}
 		db, err := parseDB(dbText)
 		if err != nil {
-			return nil, "", fmt.Errorf("bad Redis URL %s: %w", u.Redacted(), err)
+			return nil, "", fmt.Errorf("bad Redis URL %s: %w", redacted(u), err)
 		}
 		return redis.NewFailoverClient(&redis.FailoverOptions{
 			MasterName: master, SentinelAddrs: hosts, SentinelPassword: c.SentinelPassword,
@@ -128,7 +128,7 @@ func connect(c Conn) (redis.UniversalClient, Mode, error) {
 
 	case "redis-cluster", "rediss-cluster":
 		if path != "" && path != "0" {
-			return nil, "", fmt.Errorf("bad Redis URL %s: a Redis Cluster has only database 0", u.Redacted())
+			return nil, "", fmt.Errorf("bad Redis URL %s: a Redis Cluster has only database 0", redacted(u))
 		}
 		return redis.NewClusterClient(&redis.ClusterOptions{
 			Addrs: hosts, Username: user, Password: pass, TLSConfig: tlsConfig,
@@ -137,7 +137,7 @@ func connect(c Conn) (redis.UniversalClient, Mode, error) {
 			MaintNotificationsConfig: noMaintNotifications(),
 		}), ModeCluster, nil
 	}
-	return nil, "", fmt.Errorf("bad Redis URL %s: unknown scheme %q (use redis, rediss, unix, redis-sentinel or redis-cluster)", u.Redacted(), u.Scheme)
+	return nil, "", fmt.Errorf("bad Redis URL %s: unknown scheme %q (use redis, rediss, unix, redis-sentinel or redis-cluster)", redacted(u), u.Scheme)
 }
 
 // noMaintNotifications keeps go-redis from asking for Redis Cloud's maintenance pushes
@@ -185,6 +185,13 @@ func redactErr(err error, raw string) error {
 		if p, ok := u.User.Password(); ok && p != "" {
 			msg = strings.ReplaceAll(msg, p, "xxxxx")
 		}
+		for _, vs := range u.Query() {
+			for _, v := range vs {
+				if v != "" {
+					msg = strings.ReplaceAll(msg, v, "xxxxx")
+				}
+			}
+		}
 	} else if at := strings.LastIndex(raw, "@"); at > 0 {
 		msg = strings.ReplaceAll(msg, raw[:at], "xxxxx")
 	}
@@ -196,6 +203,21 @@ func Redacted(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparseable URL)"
+	}
+	return redacted(u)
+}
+
+// redacted masks a URL's password and its query's values (go-redis reads none that
+// should be shown, and "?password=..." must not be echoed back).
+func redacted(u *url.URL) string {
+	if u.RawQuery != "" {
+		c := *u
+		q := c.Query()
+		for k := range q {
+			q[k] = []string{"xxxxx"}
+		}
+		c.RawQuery = q.Encode()
+		return c.Redacted()
 	}
 	return u.Redacted()
 }

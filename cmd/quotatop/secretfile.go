@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"unicode"
+
+	"github.com/quotatop/quotatop/source"
 )
 
 // maxSecretFile bounds a credential file: a key is tens of bytes, and a path to a device
@@ -72,5 +74,5 @@ func warnCleartext(api string, stderr io.Writer) {
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
 		return
 	}
-	fmt.Fprintf(stderr, "quotatop: WARNING: --api %s is plain http to another host: the admin key travels in clear text; use https://\n", u.Redacted())
+	fmt.Fprintf(stderr, "quotatop: WARNING: --api %s is plain http to another host: the admin key travels in clear text; use https://\n", source.RedactedAPI(api))
 }

@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -125,6 +126,11 @@ func (n *nodeTracker) start(ctx context.Context) error {
 		n.sub = redis.NewClient(n.opts)
 		n.ps = n.sub.Subscribe(ctx, invalidations)
 		if _, err := n.ps.Receive(ctx); err != nil { // the subscription confirmation
+			// Torn down, so the next poll subscribes afresh rather than redirecting to
+			// a subscriber that never connected.
+			n.ps.Close()
+			n.sub.Close()
+			n.ps, n.sub = nil, nil
 			return fmt.Errorf("subscribe %s: %w", invalidations, err)
 		}
 		bg, cancel := context.WithCancel(context.Background())
@@ -192,7 +198,8 @@ func (n *nodeTracker) ready(ctx context.Context) (refused bool, err error) {
 	redirected := n.setGen == n.subGen && n.setGen != 0
 	n.mu.Unlock()
 	if !redirected || n.conn == nil {
-		return true, n.start(ctx)
+		err := n.start(ctx)
+		return err != nil && isRefusal(err), err
 	}
 	if err := n.conn.Ping(ctx).Err(); err != nil { // the tracking connection is alive
 		n.conn.Close()
@@ -200,6 +207,22 @@ func (n *nodeTracker) ready(ctx context.Context) (refused bool, err error) {
 		return false, err
 	}
 	return false, nil
+}
+
+// isRefusal says err is the server's answer to a command (unknown, or denied by the
+// ACL), which asking again will not change, and not a connection that failed: a Redis
+// restart turned tracking off until quotatop restarted, full polls every 2 s.
+func isRefusal(err error) bool {
+	var reply redis.Error
+	if !errors.As(err, &reply) {
+		return false
+	}
+	for _, passing := range []string{"LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "CLUSTERDOWN", "READONLY"} {
+		if strings.HasPrefix(reply.Error(), passing) {
+			return false
+		}
+	}
+	return true
 }
 
 // take returns the keys invalidated since the last call, and whether the node wants a

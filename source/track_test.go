@@ -275,3 +275,47 @@ func sameButRev(got, want []model.Account) bool {
 	}
 	return true
 }
+
+// A Redis that goes away and comes back is tracked again: a failed connection is not a
+// refusal (tracking was off until quotatop restarted, a full poll every interval).
+func TestTrackingSurvivesARedisRestart(t *testing.T) {
+	srv := redistest.Start(t)
+	now := time.Now()
+	redistest.Seed(t, srv.Client(), redistest.DirtyFleet(50, "sched:", now))
+	r, err := OpenRedis(Conn{URL: srv.URL(), Timeout: time.Second}, "sched:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	r.Track()
+	read(t, r)
+	if s := r.TrackingStatus(); s != "change tracking" {
+		t.Fatalf("status %q", s)
+	}
+	srv.Stop()
+	for range 3 { // polls while it is down fail, and say nothing about tracking
+		if _, err := r.Read(context.Background()); err == nil {
+			t.Fatal("a read of a stopped Redis succeeded")
+		}
+	}
+	srv.Restart()
+	redistest.Seed(t, srv.Client(), redistest.DirtyFleet(50, "sched:", now))
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		_, err := r.Read(context.Background())
+		if s := r.TrackingStatus(); err == nil && s == "change tracking" {
+			scans := commandCalls(t, srv.Client(), "scan")
+			time.Sleep(50 * time.Millisecond)
+			read(t, r)
+			if got := commandCalls(t, srv.Client(), "scan") - scans; got == 0 {
+				return // a tracked poll: no SCAN
+			}
+		} else if strings.HasPrefix(s, "full polls") {
+			t.Fatalf("after a restart: %q", s)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tracking never resumed (status %q, err %v)", r.TrackingStatus(), err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -191,8 +191,16 @@ func resolveContext(args []string, getenv func(string) string, name string) (con
 	for _, g := range flagGroups {
 		g.add(fs, v)
 	}
-	if err := fs.Parse(args); err != nil {
-		return config{}, err
+	// watch parses its own command line here: the single-dash forms work as for the
+	// monitor, --help is help (it started a watcher), and a stray word is an error.
+	if err := fs.Parse(normalizeArgs(fs, args)); err != nil {
+		return config{}, flagError(err)
+	}
+	if help, _ := fs.GetBool("help"); help {
+		return config{}, pflag.ErrHelp
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
 	}
 	return resolve(fs, v, getenv, name)
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -39,16 +40,29 @@ func runWatch(args []string, stdout, stderr io.Writer, getenv func(string) strin
 		return exitOK
 	}
 	log := newLogger(stderr, cfg.alerts.logJSON)
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGTERM, os.Interrupt)
+	defer signal.Stop(signals)
+	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
+	caught := make(chan string, 1)
+	go func() {
+		if s, ok := <-signals; ok {
+			caught <- signalName(s)
+			stop()
+		}
+	}()
+	// Warnings from opening the storage and the history go through the log, so that
+	// --log-json output is JSON from its first line.
+	warnings := logWriter{log}
 
-	g, err := openGateway(cfg, getenv, stderr)
+	g, err := openGateway(cfg, getenv, warnings)
 	if err != nil {
 		fmt.Fprintf(stderr, "quotatop watch: %v\n", err)
 		return exitUsage
 	}
 	defer g.close()
-	g.history = openHistory(cfg, g, getenv, stderr)
+	g.history = openHistory(cfg, g, getenv, warnings)
 	defer g.history.close()
 	liveMemory() // a long-running process, like the live monitor
 	var proj projector
@@ -63,7 +77,7 @@ func runWatch(args []string, stdout, stderr io.Writer, getenv func(string) strin
 		return exitUsage
 	}
 	defer al.close()
-	attrs := []any{"storage", g.reader.Address(), "prefix", g.reader.Prefix(), "interval", cfg.interval}
+	attrs := []any{"storage", g.reader.Address(), "prefix", g.reader.Prefix(), "interval", cfg.interval.String()}
 	if al.server != nil {
 		attrs = append(attrs, "metrics", "http://"+al.server.Addr()+"/metrics")
 	}
@@ -88,8 +102,42 @@ func runWatch(args []string, stdout, stderr io.Writer, getenv func(string) strin
 		loop.BeforePoll = refreshThresholds(cfg.policy, g, al.pipeline, log)
 	}
 	loop.Run(ctx)
-	log.Info("stopped", "signal", "received")
+	signal.Stop(signals)
+	close(signals)
+	name := "none"
+	select {
+	case name = <-caught:
+	default:
+	}
+	log.Info("stopped", "signal", name)
 	return exitOK
+}
+
+func signalName(s os.Signal) string {
+	if s == syscall.SIGTERM {
+		return "SIGTERM"
+	}
+	if s == os.Interrupt {
+		return "SIGINT"
+	}
+	return fmt.Sprint(s)
+}
+
+// logWriter turns the "quotatop: warning: ..." lines written to it into log records.
+type logWriter struct{ log *slog.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		line = strings.TrimPrefix(line, "quotatop: ")
+		if msg, ok := strings.CutPrefix(line, "warning: "); ok {
+			w.log.Warn(msg)
+		} else if msg, ok := strings.CutPrefix(line, "WARNING: "); ok {
+			w.log.Warn(msg)
+		} else if line != "" {
+			w.log.Info(line)
+		}
+	}
+	return len(p), nil
 }
 
 // refreshThresholds reads the gateway's thresholds (defaults and scheduling thresholds)

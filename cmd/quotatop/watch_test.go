@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -107,7 +108,7 @@ func TestWatchAgainstRealRedis(t *testing.T) {
 		"--metrics-listen", "127.0.0.1:0", "--notify-exec", "sh -c 'cat >> \""+hookOut+"\"; echo >> \""+hookOut+"\"'")
 	started := w.next("the start line", func(m map[string]any) bool { return m["msg"] == "watching" })
 	metricsURL, _ := started["metrics"].(string)
-	if !strings.HasPrefix(metricsURL, "http://127.0.0.1:") {
+	if !strings.HasPrefix(metricsURL, "http://127.0.0.1:") || started["interval"] != "200ms" {
 		t.Fatalf("start line %v", started)
 	}
 	// Like the live monitor, it reads only what Redis says changed, and says so.
@@ -171,7 +172,9 @@ func TestWatchAgainstRealRedis(t *testing.T) {
 	}
 
 	w.cmd.Process.Signal(syscall.SIGTERM)
-	w.next("the stop line", func(m map[string]any) bool { return m["msg"] == "stopped" })
+	if stop := w.next("the stop line", func(m map[string]any) bool { return m["msg"] == "stopped" }); stop["signal"] != "SIGTERM" {
+		t.Errorf("stop line %v", stop)
+	}
 	if err := w.cmd.Wait(); err != nil {
 		t.Fatalf("watch did not exit 0 on SIGTERM: %v", err)
 	}
@@ -299,4 +302,26 @@ func TestWatchReadsTheGatewaysThresholds(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("the account was never judged paused by the gateway's scheduling threshold; log %v", w.all)
+}
+
+// watch's own command line: --help is help (it started a watcher), a stray word is an
+// error, the single-dash forms work, and with --log-json even a warning about the history
+// file is a JSON line.
+func TestWatchCommandLine(t *testing.T) {
+	for _, help := range []string{"--help", "-h", "-help"} {
+		if r := runBinary(t, nil, "watch", help, "--redis", "redis://127.0.0.1:1/0"); r.code != 0 || !strings.Contains(r.stdout, "quotatop watch [flags]") {
+			t.Fatalf("watch %s: exit %d, %q %q", help, r.code, r.stdout, r.stderr)
+		}
+	}
+	if r := runBinary(t, nil, "watch", "extra"); r.code != exitUsage || !strings.Contains(r.stderr, `unexpected argument "extra"`) {
+		t.Fatalf("a stray argument: exit %d, %q", r.code, r.stderr)
+	}
+	bad := filepath.Join(t.TempDir(), "notsqlite.db")
+	os.WriteFile(bad, []byte("this is not a database, not even close to one"), 0o600)
+	w := startWatch(t, nil, "-demo", "-history", bad, "-interval", "1s")
+	first := w.next("the first line", func(map[string]any) bool { return true })
+	if first["level"] != "WARN" || !strings.Contains(first["msg"].(string), "notsqlite.db") {
+		t.Fatalf("first line %v", first)
+	}
+	w.next("the start line", func(m map[string]any) bool { return m["msg"] == "watching" })
 }

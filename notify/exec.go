@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,8 +23,10 @@ type Exec struct {
 }
 
 // NewExec prepares --notify-exec: cmd is split into words like a shell would, without
-// running one, unless shell is set (then it is /bin/sh -c cmd).
-func NewExec(cmd string, shell bool, timeout time.Duration) (*Exec, error) {
+// running one, unless shell is set (then it is /bin/sh -c cmd). secretEnv names more
+// variables the command must not see: those a config file's context reads its
+// credentials from.
+func NewExec(cmd string, shell bool, timeout time.Duration, secretEnv ...string) (*Exec, error) {
 	var argv []string
 	if shell {
 		if strings.TrimSpace(cmd) == "" {
@@ -42,15 +45,16 @@ func NewExec(cmd string, shell bool, timeout time.Duration) (*Exec, error) {
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
-	return &Exec{Argv: argv, Timeout: timeout, Env: childEnv(os.Environ())}, nil
+	return &Exec{Argv: argv, Timeout: timeout, Env: childEnv(os.Environ(), secretEnv)}, nil
 }
 
-// childEnv drops quotatop's own variables (passwords, keys, the webhook URL) so the
-// command cannot leak what it was never meant to see.
-func childEnv(env []string) []string {
+// childEnv drops quotatop's own variables (passwords, keys, the webhook URL) and those
+// named in secret, so the command cannot leak what it was never meant to see.
+func childEnv(env, secret []string) []string {
 	out := make([]string, 0, len(env))
 	for _, kv := range env {
-		if !strings.HasPrefix(kv, "QUOTATOP_") && !strings.HasPrefix(kv, "REDIS_URL=") {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "QUOTATOP_") && name != "REDIS_URL" && !slices.Contains(secret, name) {
 			out = append(out, kv)
 		}
 	}

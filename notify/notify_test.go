@@ -315,8 +315,10 @@ func TestExecGetsTheBatchOnStdin(t *testing.T) {
 func TestExecShellAndEnvironment(t *testing.T) {
 	t.Setenv("QUOTATOP_ADMIN_KEY", "adm1n")
 	t.Setenv("QUOTATOP_TEST_VISIBLE", "")
+	t.Setenv("PROD_REDIS_PW", "s3cretPW") // a context's redis_password_env
+	t.Setenv("NOTIFY_TEST_KEPT", "kept")
 	out := filepath.Join(t.TempDir(), "env")
-	e, err := NewExec("wc -c > '"+out+"'; env >> '"+out+"'", true, 5*time.Second)
+	e, err := NewExec("wc -c > '"+out+"'; env >> '"+out+"'", true, 5*time.Second, "PROD_REDIS_PW", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,8 +326,11 @@ func TestExecShellAndEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(out)
-	if strings.Contains(string(got), "adm1n") || strings.Contains(string(got), "QUOTATOP_") {
+	if strings.Contains(string(got), "adm1n") || strings.Contains(string(got), "QUOTATOP_") || strings.Contains(string(got), "s3cretPW") {
 		t.Fatalf("the command saw quotatop's secrets: %q", got)
+	}
+	if !strings.Contains(string(got), "NOTIFY_TEST_KEPT=kept") {
+		t.Fatalf("the command lost the rest of the environment: %q", got)
 	}
 	if n := strings.Fields(string(got))[0]; n != itoa(len(batch().JSON())) {
 		t.Errorf("the shell read %s bytes of stdin, want %d", n, len(batch().JSON()))

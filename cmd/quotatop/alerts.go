@@ -116,7 +116,7 @@ func newAlerting(cfg config, getenv func(string) string, log *slog.Logger, proj 
 	a := cfg.alerts
 	var sinks []notify.Sink
 	if a.notifyExec != "" {
-		e, err := notify.NewExec(a.notifyExec, a.notifyShell, a.notifyTimeout)
+		e, err := notify.NewExec(a.notifyExec, a.notifyShell, a.notifyTimeout, cfg.adminKeyEnv, cfg.adminTokenEnv, cfg.redisPasswordEnv)
 		if err != nil {
 			return nil, err
 		}

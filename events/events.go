@@ -147,8 +147,13 @@ type GroupKey struct {
 }
 
 // GroupKeys calls f for every bucket an account schedules in: each of its groups, or
-// group 0 when it has none.
+// group 0 when it has none. An unreadable value is in no group, as in the JSON's groups:
+// counted, it made a phantom group (platform "") that sat at zero schedulable and set
+// off the shipped "group has no schedulable account" alert.
 func GroupKeys(a *model.Account, f func(GroupKey)) {
+	if a.Invalid != "" {
+		return
+	}
 	if len(a.GroupIDs) == 0 {
 		f(GroupKey{0, a.Platform})
 		return

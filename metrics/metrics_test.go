@@ -256,3 +256,24 @@ func TestTimeToPauseWhileScheduled(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// An unreadable value is in no group, as in the JSON's groups: counted, it made a group
+// 0 of platform "" with nothing schedulable, which set off the shipped alert rule.
+func TestUnreadableValuesAreInNoGroup(t *testing.T) {
+	m := New(Options{Clock: func() time.Time { return t0 }})
+	base := listen(t, m)
+	accounts, js := fleet()
+	accounts = append(accounts, model.Account{ID: 4, Key: "sched:meta:4", Invalid: "not JSON at byte 0"}, model.Account{ID: 1e15, Key: "sched:meta:5", Platform: "openai", Invalid: "ID out of range"})
+	for i := 3; i < len(accounts); i++ {
+		js = append(js, model.Judge(&accounts[i], model.DefaultPolicy(), t0))
+	}
+	m.Update(t0, time.Millisecond, accounts, js)
+	fams := scrape(t, base)
+	want := []string{"group=7,platform=anthropic 1", "group=7,platform=openai 1", "group=8,platform=anthropic 1", "group=8,platform=openai 1"}
+	if got := series(fams["quotatop_group_accounts"]); !slices.Equal(got, want) {
+		t.Fatalf("groups %q, want %q", got, want)
+	}
+	if got := series(fams["quotatop_accounts"]); !slices.Contains(got, "state=invalid 2") {
+		t.Fatalf("the unreadable values are not counted by state: %q", got)
+	}
+}

@@ -22,8 +22,9 @@ Usage:
   quotatop [flags]                  live monitor
   quotatop --once [flags]           print the fleet once and exit (table, json or csv)
   quotatop --demo                   try it on the embedded demo gateway
+  quotatop watch [flags]            no screen: events, notifications and metrics (systemd)
   quotatop config check [PATH]      validate a config file, naming the wrong line
-  quotatop completion bash|zsh|fish shell completion script
+  quotatop completion SHELL         completion script (bash, zsh, fish, powershell)
 
 The Redis password may come from QUOTATOP_REDIS_PASSWORD instead of the URL.
 Actions (probe, unpause) need --api and an admin credential from QUOTATOP_ADMIN_KEY,

@@ -16,12 +16,17 @@ import (
 	"github.com/quotatop/quotatop/tui"
 )
 
+// noTerminal says why the live monitor cannot run here, or "" when it can. It is asked
+// before anything connects or creates a file.
+func noTerminal() string {
+	if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
+		return "the live monitor needs a terminal (stdin and stdout are not one here); for scripts and pipes use --once"
+	}
+	return ""
+}
+
 // live runs the full-screen monitor.
 func live(cfg config, args []string, g *gateway, stderr io.Writer, getenv func(string) string) int {
-	if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
-		fmt.Fprintln(stderr, "quotatop: the live monitor needs a terminal (stdin and stdout are not one here); for scripts and pipes use --once")
-		return exitUsage
-	}
 	t := target(cfg, g, getenv)
 	opts := tui.Options{
 		Reader: t.Reader, Source: t.Source, Policy: t.Policy, Interval: t.Interval, Actions: t.Actions,

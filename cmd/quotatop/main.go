@@ -47,6 +47,10 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 // the command line, kept so the live monitor can resolve another context the same way.
 func start(cfg config, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	defer startProfile(getenv)()
+	if why := noTerminal(); !cfg.once && why != "" {
+		fmt.Fprintf(stderr, "quotatop: %s\n", why) // before a connection or a history file
+		return exitUsage
+	}
 	g, err := openGateway(cfg, getenv, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "quotatop: %v\n", err)

@@ -272,3 +272,16 @@ func TestDemoOnceJudgesWithTheGatewaysThresholds(t *testing.T) {
 		}
 	}
 }
+
+// Without a terminal the live monitor refuses before it connects or creates a history
+// file (a failed start left a database behind for the mistyped address).
+func TestNoTerminalRefusesFirst(t *testing.T) {
+	state := t.TempDir()
+	r := runBinary(t, []string{"XDG_STATE_HOME=" + state}, "--redis", "redis://127.0.0.1:1/0")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "needs a terminal") {
+		t.Fatalf("exit %d: %q", r.code, r.stderr)
+	}
+	if entries, _ := os.ReadDir(state); len(entries) != 0 {
+		t.Fatalf("it left %v in the state directory", entries)
+	}
+}

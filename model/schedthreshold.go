@@ -93,15 +93,16 @@ func judgeSchedThreshold(a *Account, p Policy, now time.Time, stale bool) SchedT
 func schedThreshold(a *Account, p Policy) (platform string, threshold float64, ok bool) {
 	platform = strings.ToLower(strings.TrimSpace(a.Platform))
 	threshold, ok = p.SchedulingThresholds[platform]
-	if a.SchedThresholdOverride > 0 && schedThresholdPlatform(platform) {
+	if a.SchedThresholdOverride > 0 && SchedThresholdPlatform(platform) {
 		// resolveEffectiveAccountSchedulingThreshold: the account's own wins.
 		threshold, ok = float64(a.SchedThresholdOverride), true
 	}
 	return platform, threshold, ok && threshold < SchedThresholdOff
 }
 
-// schedThresholdPlatform mirrors AllowedSchedulingThresholdPlatforms.
-func schedThresholdPlatform(p string) bool {
+// SchedThresholdPlatform mirrors AllowedSchedulingThresholdPlatforms: the platforms a
+// scheduling threshold applies to.
+func SchedThresholdPlatform(p string) bool {
 	switch p {
 	case "openai", "anthropic", "grok", "kimi", "zhipu":
 		return true

@@ -181,7 +181,14 @@ func registerCompletions(root *cobra.Command, getenv func(string) string) {
 
 // configCommand is `quotatop config check [PATH]`.
 func configCommand(stdout io.Writer, getenv func(string) string) *cobra.Command {
-	cmd := &cobra.Command{Use: "config", Short: "Work with the config file", Args: cobra.NoArgs}
+	cmd := &cobra.Command{Use: "config", Short: "Work with the config file", Args: cobra.ArbitraryArgs,
+		// A mistyped subcommand printed help and exited 0, which a script reads as "valid".
+		RunE: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("unknown config command %q: use config check [PATH]", args[0])
+			}
+			return errors.New("config needs a command: config check [PATH]")
+		}}
 	check := &cobra.Command{
 		Use:   "check [PATH]",
 		Short: "Validate a config file (default $QUOTATOP_CONFIG, else $XDG_CONFIG_HOME/quotatop/config.yaml), naming the wrong line",

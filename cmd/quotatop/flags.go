@@ -155,6 +155,9 @@ func (v *flagValues) finish(getenv func(string) string) (config, error) {
 			return cfg, fmt.Errorf("%s %v: give a percent from 0 to 100", p.name, p.v)
 		}
 	}
+	if cfg.timeout > time.Hour { // twice it bounds a poll: a huge value wrapped negative
+		return cfg, fmt.Errorf("--timeout must be at most 1h, not %v", cfg.timeout)
+	}
 	if cfg.timeout <= 0 {
 		return cfg, fmt.Errorf("--timeout must be positive, not %v", cfg.timeout)
 	}

@@ -134,7 +134,7 @@ func TestSchedulingThresholdsFlag(t *testing.T) {
 			t.Errorf("%q: %s, want %s", in, got, want)
 		}
 	}
-	for _, bad := range []string{"openai", "openai=0", "openai=101", "=90", "openai=NaN", "openai=x"} {
+	for _, bad := range []string{"openai", "openai=0", "openai=101", "=90", "openai=NaN", "openai=x", "opneai=50", "openai=50,OpenAI=90"} {
 		if _, err := parseSchedulingThresholds(bad); err == nil || !strings.Contains(err.Error(), "--scheduling-thresholds") {
 			t.Errorf("%q: %v", bad, err)
 		}

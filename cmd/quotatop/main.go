@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/quotatop/quotatop/demo"
@@ -237,12 +238,20 @@ func once(cfg config, reader fleetReader, facts gatewayFacts, hist func() *histo
 		fmt.Fprintf(stderr, "quotatop: write output: %v\n", err)
 		return exitUsage
 	}
+	if len(accounts) == 0 && !fromAPI {
+		fmt.Fprintf(stderr, "quotatop: no %smeta:* keys in %s: check --prefix (it ends in a colon, as sched:) and the database number\n", reader.Prefix(), reader.Address())
+	}
+	// Every matched state is named: a script told only of the first fixes the wrong thing.
 	counts := report.Count(rows)
+	var matched []string
 	for _, s := range cfg.failOn {
 		if counts[s] > 0 {
-			fmt.Fprintf(stderr, "quotatop: %d account(s) in state %s (--fail-on)\n", counts[s], s)
-			return exitFailOnMatch
+			matched = append(matched, fmt.Sprintf("%d in state %s", counts[s], s))
 		}
+	}
+	if len(matched) > 0 {
+		fmt.Fprintf(stderr, "quotatop: %s (--fail-on)\n", strings.Join(matched, ", "))
+		return exitFailOnMatch
 	}
 	return exitOK
 }

@@ -193,7 +193,10 @@ func TestExitCodes(t *testing.T) {
 		code int
 		err  string
 	}{
-		{"fail-on matched", env, []string{"--once", "--fail-on", "invalid,paused"}, 3, "in state invalid"},
+		{"fail-on matched", env, []string{"--once", "--fail-on", "invalid,paused"}, 3, "1 in state invalid, "},
+		{"fail-on names every match", env, []string{"--once", "--fail-on", "paused,invalid"}, 3, " in state paused, 1 in state invalid (--fail-on)"},
+		{"no keys under the prefix", env, []string{"--once", "--prefix", "sched"}, 0, "no schedmeta:* keys in"},
+		{"a typo in a platform", env, []string{"--once", "--scheduling-thresholds", "opneai=50"}, 1, `"opneai" is not a platform`},
 		{"fail-on not matched", env, []string{"--once", "--fail-on", "disabled"}, 0, ""},
 		{"unknown state", env, []string{"--once", "--fail-on", "sleepy"}, 1, `unknown state "sleepy"`},
 		{"bad format", env, []string{"--once", "--output", "xml"}, 1, "use table, json or csv"},
@@ -203,6 +206,8 @@ func TestExitCodes(t *testing.T) {
 		{"dead redis", nil, []string{"--once", "--redis", "redis://127.0.0.1:1/0"}, 2, "cannot read the snapshot storage"},
 		{"password stays out of errors", nil, []string{"--once", "--redis", "redis://:hunter2@127.0.0.1:1/0"}, 2, "xxxxx"},
 		{"version", nil, []string{"--version"}, 0, ""},
+		{"a huge timeout", nil, []string{"--once", "--timeout", "2562047h"}, 1, "--timeout must be at most 1h"},
+		{"a mistyped config command", nil, []string{"config", "chek"}, 1, `unknown config command "chek"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

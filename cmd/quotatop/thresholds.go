@@ -18,6 +18,7 @@ import (
 // percent per platform, 100 = off. Empty means the gateway's default (all off).
 func parseSchedulingThresholds(s string) (map[string]float64, error) {
 	out := model.DefaultSchedulingThresholds()
+	given := map[string]bool{}
 	for _, part := range strings.Split(s, ",") {
 		if part = strings.TrimSpace(part); part == "" {
 			continue
@@ -27,6 +28,14 @@ func parseSchedulingThresholds(s string) (map[string]float64, error) {
 		if !ok || name == "" {
 			return nil, fmt.Errorf("--scheduling-thresholds: %q is not platform=percent (e.g. openai=90)", part)
 		}
+		// A typo (opneai=50) or a repeat was taken silently and judged nothing.
+		if !model.SchedThresholdPlatform(name) {
+			return nil, fmt.Errorf("--scheduling-thresholds: %q is not a platform the gateway applies scheduling thresholds to (openai, anthropic, grok, kimi, zhipu)", name)
+		}
+		if given[name] {
+			return nil, fmt.Errorf("--scheduling-thresholds: %s is given twice", name)
+		}
+		given[name] = true
 		f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
 		if err != nil || math.IsNaN(f) || f < 1 || f > 100 {
 			return nil, fmt.Errorf("--scheduling-thresholds: %s=%s: give a percent from 1 to 100 (100 = off)", name, strings.TrimSpace(val))

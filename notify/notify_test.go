@@ -171,15 +171,22 @@ func TestWebhookSlowReceiverTimesOut(t *testing.T) {
 
 func TestWebhookTemplateError(t *testing.T) {
 	r := newReceiver(t, 200)
+	// A template that cannot work is refused at start, tried on a batch of every kind,
+	// not at the first event it was written for.
 	for tmpl, want := range map[string]string{
-		`{"x": {{.Nope}}}`:           `render the webhook template: template: webhook:1:8: executing "webhook" at <.Nope>: can't evaluate field Nope in type notify.Message`,
-		`{"x": {{.Title}}}`:          "the webhook template did not produce valid JSON (quote strings with {{json .Text}})",
-		`{"x": {{index .Events 9}}}`: `render the webhook template: template: webhook:1:8: executing "webhook" at <index .Events 9>: error calling index: index out of range: 9`,
+		`{"x": {{.Nope}}}`:  `render the webhook template: template: webhook:1:8: executing "webhook" at <.Nope>: can't evaluate field Nope in type notify.Message (tried on a sample batch at start)`,
+		`{"x": {{.Title}}}`: "the webhook template did not produce valid JSON (quote strings with {{json .Text}}) (tried on a sample batch at start)",
+		`{{range .Events}}{{.Storage.Nope}}{{end}}`: `render the webhook template: template: webhook:1:27: executing "webhook" at <.Storage.Nope>: can't evaluate field Nope in type *events.StorageChange (tried on a sample batch at start)`,
 	} {
-		err := webhook(t, r, tmpl).Send(context.Background(), batch())
-		if err == nil || err.Error() != want {
+		if _, err := NewWebhook(r.URL+secretPath, tmpl); err == nil || err.Error() != want {
 			t.Errorf("template %s: error %v\nwant %s", tmpl, err, want)
 		}
+	}
+	// One that works on the sample but not on a batch fails that send, with a sentence.
+	tmpl := `{"x": {{json (index .Events 4).Kind}}}`
+	err := webhook(t, r, tmpl).Send(context.Background(), batch())
+	if want := `render the webhook template: template: webhook:1:14: executing "webhook" at <index .Events 4>: error calling index: index out of range: 4`; err == nil || err.Error() != want {
+		t.Errorf("template %s: error %v\nwant %s", tmpl, err, want)
 	}
 	if n := len(r.got()); n != 0 {
 		t.Errorf("a broken template still sent %d requests", n)

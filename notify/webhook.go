@@ -46,12 +46,34 @@ func NewWebhook(rawURL, tmpl string) (*Webhook, error) {
 		if w.tmpl, err = ParseTemplate(tmpl); err != nil {
 			return nil, err
 		}
+		// A template that fails only when run (a misspelt field) would fail at the first
+		// event, the one it was written for: try it on a batch of every kind now.
+		if _, err := w.Body(sampleBatch()); err != nil {
+			return nil, fmt.Errorf("%w (tried on a sample batch at start)", err)
+		}
 	}
 	w.client = &http.Client{
 		// A redirect would carry the body (and the receiver's trust) somewhere else.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return w, nil
+}
+
+// sampleBatch holds one event of every kind, each with its details filled in.
+func sampleBatch() events.Batch {
+	at := time.Date(2026, 1, 1, 3, 0, 0, 0, time.UTC)
+	return events.Batch{Time: at, Events: []events.Event{
+		{Time: at, Kind: events.KindState, Severity: events.Critical, Summary: "1 account changed state (1 now paused)",
+			Accounts: []events.AccountChange{{ID: 1, Name: "sample", From: model.StateOK, To: model.StatePaused, Reasons: []model.Reason{model.ReasonQuota5h}}}},
+		{Time: at, Kind: events.KindWindow, Severity: events.Warning, Summary: "1 window crossed the 80% warn level",
+			Windows: []events.WindowChange{{ID: 1, Name: "sample", Window: model.Window5h, Up: true, UsedPercent: 81}}},
+		{Time: at, Kind: events.KindDry, Severity: events.Warning, Summary: "1 window projected to run dry soon",
+			Windows: []events.WindowChange{{ID: 1, Name: "sample", Window: model.Window7d, Up: true, UsedPercent: 90, TimeToDry: time.Minute}}},
+		{Time: at, Kind: events.KindGroup, Severity: events.Critical, Summary: "group g1 has no schedulable account",
+			Groups: []events.GroupChange{{ID: 1, Platform: "openai", Schedulable: 0, Total: 2}}},
+		{Time: at, Kind: events.KindStorage, Severity: events.Resolved, Summary: "storage reachable again",
+			Storage: &events.StorageChange{Down: false, For: time.Minute}},
+	}}
 }
 
 // ReadURL returns the webhook URL from path (--notify-webhook-file), else from the

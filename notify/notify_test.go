@@ -174,8 +174,8 @@ func TestWebhookTemplateError(t *testing.T) {
 	// A template that cannot work is refused at start, tried on a batch of every kind,
 	// not at the first event it was written for.
 	for tmpl, want := range map[string]string{
-		`{"x": {{.Nope}}}`:  `render the webhook template: template: webhook:1:8: executing "webhook" at <.Nope>: can't evaluate field Nope in type notify.Message (tried on a sample batch at start)`,
-		`{"x": {{.Title}}}`: "the webhook template did not produce valid JSON (quote strings with {{json .Text}}) (tried on a sample batch at start)",
+		`{"x": {{.Nope}}}`:                          `render the webhook template: template: webhook:1:8: executing "webhook" at <.Nope>: can't evaluate field Nope in type notify.Message (tried on a sample batch at start)`,
+		`{"x": {{.Title}}}`:                         "the webhook template did not produce valid JSON (quote strings with {{json .Text}}) (tried on a sample batch at start)",
 		`{{range .Events}}{{.Storage.Nope}}{{end}}`: `render the webhook template: template: webhook:1:27: executing "webhook" at <.Storage.Nope>: can't evaluate field Nope in type *events.StorageChange (tried on a sample batch at start)`,
 	} {
 		if _, err := NewWebhook(r.URL+secretPath, tmpl); err == nil || err.Error() != want {

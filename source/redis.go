@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"runtime"
 	"slices"
 	"strconv"
@@ -38,6 +39,7 @@ type Redis struct {
 	memo         *memo     // nil unless Remember was called
 	track        *tracking // nil unless Track was called
 	skipLastUsed bool
+	tls          bool         // a rediss:// URL
 	vanished     atomic.Int64 // keys the last full read found gone after SCAN listed them
 }
 
@@ -58,7 +60,17 @@ func OpenRedis(c Conn, prefix string) (*Redis, error) {
 		client.Close()
 		return nil, err
 	}
-	return &Redis{client: client, mode: mode, prefix: prefix, url: Redacted(c.URL)}, nil
+	return &Redis{client: client, mode: mode, prefix: prefix, url: Redacted(c.URL), tls: strings.HasPrefix(c.URL, "rediss")}, nil
+}
+
+// explain adds what a bare timeout means on a TLS URL: a server that does not speak TLS
+// never answers the handshake, and "context deadline exceeded" alone said nothing.
+func (r *Redis) explain(err error) error {
+	var netErr net.Error
+	if err != nil && r.tls && (errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout()) {
+		return fmt.Errorf("%w (the URL is rediss://: a server without TLS never answers the handshake)", err)
+	}
+	return err
 }
 
 // NewRedis wraps an existing client (the demo's embedded Redis, tests).
@@ -114,7 +126,7 @@ func (r *Redis) Read(ctx context.Context) ([]model.Account, error) {
 	if r.track != nil {
 		r.track.failed() // the changes seen so far are lost with this read
 	}
-	return nil, inertErr(err)
+	return nil, inertErr(r.explain(err))
 }
 
 // ReadAccount reads one account's meta and last-used keys, after an action.

@@ -272,3 +272,17 @@ func TestReadDrawsNoErrorReply(t *testing.T) {
 		t.Fatalf("the server counted error replies: %.20s", rest)
 	}
 }
+
+// A rediss:// URL aimed at a server without TLS times out in the handshake; the error
+// says what that usually means.
+func TestTLSURLAtAPlainServerSaysSo(t *testing.T) {
+	srv := redistest.Start(t)
+	r, err := OpenRedis(Conn{URL: "rediss://" + srv.Addr + "/0", Timeout: 300 * time.Millisecond}, "sched:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.Read(context.Background()); err == nil || !strings.Contains(err.Error(), "a server without TLS never answers the handshake") {
+		t.Fatalf("err %v", err)
+	}
+}

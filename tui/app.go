@@ -6,6 +6,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"strings"
@@ -482,10 +483,16 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.scroll = max(m.scroll-m.bodyHeight()/2, 0)
 		case key.Matches(msg, k.Top):
 			m.scroll = 0
+		case key.Matches(msg, k.Bottom):
+			m.scroll = math.MaxInt
 		case key.Matches(msg, k.Help):
 			m.screen, m.scroll = screenHelp, 0
 		case key.Matches(msg, k.Refresh):
 			return m, m.pollNow()
+		}
+		// Held to the body: j past the end no longer piled up presses k had to undo.
+		if m.screen == screenDetail {
+			m.scroll = min(m.scroll, m.lastScroll(len(m.detailBody())))
 		}
 		return m, nil
 	}
@@ -913,6 +920,11 @@ func (m Model) tableView() string {
 }
 
 func (m Model) detailView() string {
+	return m.scrolled(m.ctx.Styles.Title.Render("Account details"), m.detailBody(), "esc back · j/k scroll · ctrl+r poll now · ? help")
+}
+
+// detailBody is the detail view's scrollable lines.
+func (m Model) detailBody() []string {
 	ctx := &m.ctx
 	r, ok := m.fleet.FindAt(m.detailID, m.detailKey)
 	var body []string
@@ -942,8 +954,11 @@ func (m Model) detailView() string {
 		}
 		body = detailLines(ctx, r, extra)
 	}
-	return m.scrolled(ctx.Styles.Title.Render("Account details"), body, "esc back · j/k scroll · ctrl+r poll now · ? help")
+	return body
 }
+
+// lastScroll is the furthest a body of n lines scrolls: its last line at the bottom.
+func (m Model) lastScroll(n int) int { return max(n-m.bodyHeight(), 0) }
 
 func (m Model) helpView() string {
 	st := m.ctx.Styles

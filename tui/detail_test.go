@@ -3,6 +3,8 @@ package tui
 import (
 	"strings"
 	"testing"
+
+	tea "charm.land/bubbletea/v2"
 )
 
 // An unreadable account's detail says what is known and nothing decoded from the
@@ -23,5 +25,23 @@ func TestInvalidDetailSaysOnlyWhatIsKnown(t *testing.T) {
 		if strings.Contains(out, never) {
 			t.Errorf("detail shows %q, decoded from a broken value:\n%s", never, out)
 		}
+	}
+}
+
+// G goes to the end of the detail view, and j past the end does not pile up presses
+// that k must undo.
+func TestDetailScrollStopsAtTheEnd(t *testing.T) {
+	m, _ := actingModel(t)
+	m = update(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	m = keys(t, filterTo(t, m, "#133"), "enter")
+	top := view(m)
+	m = keys(t, m, "G")
+	bottom := view(m)
+	if bottom == top {
+		t.Fatal("G did not scroll the detail view")
+	}
+	m = keys(t, m, "j", "j", "j", "k")
+	if view(m) == bottom {
+		t.Fatal("k after j past the end did not scroll back")
 	}
 }

@@ -46,6 +46,7 @@ type config struct {
 	contextColor string
 	// adminKeyEnv and redisPasswordEnv name the environment variables holding the admin
 	// key and the Redis password: a context may name its own.
+	adminKeyFileFrom string // where adminKeyFile was named, for errors: "" is the flag
 	adminKeyEnv      string
 	adminTokenEnv    string
 	redisPasswordEnv string

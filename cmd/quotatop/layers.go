@@ -117,6 +117,9 @@ func resolve(fs *pflag.FlagSet, v *flagValues, getenv func(string) string, switc
 	if ctx.API != "" && (switching || (!given["api"] && getenv("QUOTATOP_API") == "")) {
 		if switching || !given["admin-key-file"] {
 			v.cfg.adminKeyFile = ctx.AdminKeyFile
+			if ctx.AdminKeyFile != "" {
+				v.cfg.adminKeyFileFrom = "admin_key_file of context " + ctx.Name
+			}
 		}
 		if ctx.AdminKeyEnv != "" {
 			v.cfg.adminKeyEnv = ctx.AdminKeyEnv

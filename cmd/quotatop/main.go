@@ -2,6 +2,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -190,7 +191,7 @@ func adminKey(cfg config, getenv func(string) string, stderr io.Writer) (string,
 		}
 		return key, nil
 	}
-	return readSecretFile(cfg.adminKeyFile, "--admin-key-file", stderr)
+	return readSecretFile(cfg.adminKeyFile, cmp.Or(cfg.adminKeyFileFrom, "--admin-key-file"), stderr)
 }
 
 func tokenFrom(cfg config, getenv func(string) string) string {

@@ -72,6 +72,13 @@ func filterTo(t *testing.T, m Model, q string) Model {
 	return keys(t, m, "enter")
 }
 
+// answer presses k (y or x in a dialog) and runs the action it starts.
+func answer(t *testing.T, m Model, k string) Model {
+	t.Helper()
+	next, cmd := m.Update(keyMsg(k))
+	return run(t, next.(Model), cmd)
+}
+
 // run executes the command a key returned and feeds its result back, as Bubble Tea would.
 func run(t *testing.T, m Model, cmd tea.Cmd) Model {
 	t.Helper()
@@ -121,8 +128,7 @@ func TestExemptIsTheExplicitAlternative(t *testing.T) {
 	m, admin := actingModel(t)
 	m = filterTo(t, m, "#121") // quota_7d, fresh
 	m = keys(t, m, "u")
-	next, cmd := m.Update(keyMsg("x"))
-	run(t, next.(Model), cmd)
+	answer(t, m, "x")
 	if strings.Join(admin.calls, ",") != "exempt-7d 121" {
 		t.Fatalf("calls %v", admin.calls)
 	}
@@ -212,8 +218,7 @@ func TestHiddenMarksAreCountedAndConfirmed(t *testing.T) {
 	if m.confirm == nil || !strings.Contains(strings.Join(strings.Fields(view(m)), " "), "1 of these marked account(s) are hidden by the filter") {
 		t.Fatalf("a probe of a hidden mark did not ask:\n%s", view(m))
 	}
-	next, cmd := m.Update(keyMsg("y"))
-	run(t, next.(Model), cmd)
+	answer(t, m, "y")
 	if strings.Join(admin.calls, ",") != "probe 101" {
 		t.Fatalf("calls %v", admin.calls)
 	}

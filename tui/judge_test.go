@@ -56,8 +56,7 @@ func TestEnableAnInactiveAccount(t *testing.T) {
 			t.Fatalf("dialog lacks %q:\n%s", want, out)
 		}
 	}
-	next, cmd := m.Update(keyMsg("y"))
-	m = run(t, next.(Model), cmd)
+	m = answer(t, m, "y")
 	if strings.Join(admin.calls, ",") != "enable 145" || !strings.Contains(view(m), "not yet visible") {
 		t.Fatalf("calls %v\n%s", admin.calls, view(m))
 	}
@@ -77,8 +76,7 @@ func TestResetQuotaNamesTheAmount(t *testing.T) {
 	if out := view(m); !strings.Contains(out, "this forgets $41.25 of daily usage (limit $40.00)") {
 		t.Fatalf("dialog:\n%s", out)
 	}
-	next, cmd := m.Update(keyMsg("y"))
-	run(t, next.(Model), cmd)
+	answer(t, m, "y")
 	if strings.Join(admin.calls, ",") != "reset-quota 146" {
 		t.Fatalf("calls %v", admin.calls)
 	}
@@ -154,8 +152,7 @@ func TestSchedThresholdBlockOffersTheProbeFirst(t *testing.T) {
 			t.Fatalf("dialog lacks %q:\n%s", want, view(m))
 		}
 	}
-	next, cmd := m.Update(keyMsg("x"))
-	run(t, next.(Model), cmd)
+	answer(t, m, "x")
 	if strings.Join(admin.calls, ",") != "clear-temp 133" {
 		t.Fatalf("calls %v", admin.calls)
 	}

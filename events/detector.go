@@ -108,6 +108,14 @@ func New(cfg Config) *Detector {
 	return &Detector{cfg: cfg, accounts: map[int64]*accountTrack{}, groups: map[GroupKey]*groupTrack{}}
 }
 
+// Rebaseline makes the next poll a baseline, as the first one is: nothing it finds is
+// announced. The storage's outage state is kept.
+func (d *Detector) Rebaseline() {
+	clear(d.accounts)
+	clear(d.groups)
+	d.ids, d.tracks = d.ids[:0], d.tracks[:0]
+}
+
 // Fail records a poll that could not read the storage. The outage is reported once, when
 // it has lasted Config.OutageAfter.
 func (d *Detector) Fail(now time.Time, err error) []Event {

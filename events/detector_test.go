@@ -447,3 +447,21 @@ func TestWindowSummariesNameTheLevel(t *testing.T) {
 		}
 	}
 }
+
+// After Rebaseline the next poll announces nothing, as the first did; later changes are
+// announced from it.
+func TestRebaselineAnnouncesNothing(t *testing.T) {
+	d := New(Config{Hold: 1})
+	observe := func(accounts ...acct) []Event {
+		a, j := judged(accounts)
+		return d.Observe(t0, a, j)
+	}
+	observe(ok(1, 7), ok(2, 7))
+	d.Rebaseline()
+	if evs := observe(paused(1, 7), paused(2, 7)); len(evs) != 0 {
+		t.Fatalf("the baseline poll announced %q", sig(evs))
+	}
+	if got := sig(observe(ok(1, 7), paused(2, 7))); !slices.Equal(got, []string{"account_state resolved 1:paused>ok", "group resolved g7:zero>ok(1/2)"}) {
+		t.Fatalf("after the baseline: %q", got)
+	}
+}

@@ -136,6 +136,9 @@ type Model struct {
 	scheduleGen int // generation of the armed timer; older timers are ignored
 	polling     bool
 	pollAgain   bool
+	// rebaseline says the next poll is the events' baseline: the gateway's thresholds
+	// were just learned, and what they change is quotatop's knowledge, not the fleet.
+	rebaseline bool
 	frozen      bool
 	interval    time.Duration
 	stretched   time.Duration // the wait after a poll too slow for interval, see stretch
@@ -229,13 +232,15 @@ func (m Model) Init() tea.Cmd {
 func (m *Model) startPoll() tea.Cmd {
 	m.pollGen++
 	m.polling = true
-	return m.pollCmd(m.pollGen)
+	cmd := m.pollCmd(m.pollGen)
+	m.rebaseline = false
+	return cmd
 }
 
 func (m Model) pollCmd(gen int) tea.Cmd {
 	reader, clock, timeout, alerts := m.opts.Reader, m.opts.Clock, m.opts.PollTimeout, m.opts.Alerts
 	hist, policy := m.opts.History, m.ctx.Policy
-	projectNow := m.projectDue()
+	projectNow, baseline := m.projectDue(), m.rebaseline
 	var counter *trend.Counter // only polls use it, and they do not overlap
 	if m.trends != nil {
 		counter = m.trends.counter
@@ -264,6 +269,9 @@ func (m Model) pollCmd(gen int) tea.Cmd {
 					sink.PatchPauseTimes(msg.trends.pauses)
 				}
 			}
+		}
+		if rb, ok := alerts.(Rebaseliner); ok && baseline {
+			rb.Rebaseline()
 		}
 		switch {
 		case alerts != nil:
@@ -331,6 +339,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.say("Could not read the gateway's default thresholds: " + model.Sanitize(msg.err.Error()))
 		} else {
 			m.ctx.Policy.DefaultThreshold = msg.values
+			m.rebaseline = m.rebaseline || !strings.HasPrefix(m.thresholdOrigin, "gateway settings, read")
 			m.thresholdOrigin = "gateway settings, read " + clock(&m.ctx, m.ctx.Now)
 			m.fleet.Rejudge(m.ctx.Policy, m.ctx.Now)
 			m.invalidate()

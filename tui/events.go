@@ -29,6 +29,13 @@ type Alerts interface {
 	Observe(now time.Time, took time.Duration, accounts []model.Account, p model.Policy, err error, judged func(Judged)) []Alert
 }
 
+// Rebaseliner is an Alerts that can take the next poll as a new baseline: the first
+// poll judged with the gateway's thresholds, where the ones before used the flags'. A
+// start otherwise announced every account those thresholds pause as a change of state.
+type Rebaseliner interface {
+	Rebaseline()
+}
+
 // Judged is a poll's judgements and what the poll shares with the one before: Judgement
 // gives account i's (the pointer good until the next call: the pipeline may judge it
 // again on demand rather than keep it), Same says the poll lists the same storage keys

@@ -73,3 +73,37 @@ func TestTerminalNotice(t *testing.T) {
 		t.Error("a recovery should not ring the bell")
 	}
 }
+
+// rebaselineAlerts counts the polls it was told to take as a new baseline.
+type rebaselineAlerts struct {
+	fakeAlerts
+	rebaselines *int
+}
+
+func (r rebaselineAlerts) Rebaseline() { *r.rebaselines++ }
+
+// The first poll judged with the gateway's thresholds is the events' baseline: the
+// accounts those thresholds pause did not change state, quotatop learned how to judge
+// them (a start announced them all).
+func TestLearningTheGatewaysThresholdsIsABaseline(t *testing.T) {
+	seen, rebaselines := 0, 0
+	m := New(Options{Reader: demoReader{}, Source: SourceInfo{Address: "x", Prefix: "sched:"}, Policy: model.DefaultPolicy(),
+		Clock: func() time.Time { return t0 }, Location: time.UTC, Alerts: rebaselineAlerts{fakeAlerts{seen: &seen}, &rebaselines}})
+	m = update(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	poll := func() {
+		cmd := m.startPoll()
+		m = update(t, m, cmd())
+	}
+	poll()
+	if rebaselines != 0 {
+		t.Fatalf("%d rebaselines before the gateway was read", rebaselines)
+	}
+	m = update(t, m, gatewayMsg{info: GatewayInfo{SchedulingThresholds: map[string]float64{"openai": 95}, Version: "0.1.179"}})
+	poll()
+	poll()
+	m = update(t, m, gatewayMsg{info: GatewayInfo{SchedulingThresholds: map[string]float64{"openai": 90}, Version: "0.1.179"}})
+	poll() // a later change of the gateway's settings is news: no new baseline
+	if rebaselines != 1 {
+		t.Fatalf("%d rebaselines, want 1 (the poll after the thresholds were first learned)", rebaselines)
+	}
+}

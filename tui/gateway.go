@@ -48,6 +48,7 @@ func (m Model) fetchGateway() tea.Cmd {
 // known (or the flags') values, and the header says so.
 func (m Model) gatewayDone(msg gatewayMsg) (tea.Model, tea.Cmd) {
 	in := msg.info
+	first := !m.gateway.known
 	m.gateway.known = true
 	m.gateway.version = model.Sanitize(in.Version)
 	m.gateway.schedErr = ""
@@ -55,6 +56,7 @@ func (m Model) gatewayDone(msg gatewayMsg) (tea.Model, tea.Cmd) {
 		m.gateway.schedErr = model.Sanitize(in.SchedulingErr.Error())
 	} else {
 		m.ctx.Policy.SchedulingThresholds = in.SchedulingThresholds
+		m.rebaseline = m.rebaseline || first
 		m.fleet.Rejudge(m.ctx.Policy, m.ctx.Now)
 	}
 	m.invalidate()

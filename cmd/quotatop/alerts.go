@@ -27,6 +27,13 @@ type tuiAlerts struct {
 	*forecastProjector
 }
 
+// Rebaseline makes the next poll the events' baseline (tui.Rebaseliner).
+func (a tuiAlerts) Rebaseline() {
+	a.mu.Lock()
+	a.p.Detector.Rebaseline()
+	a.mu.Unlock()
+}
+
 func (a tuiAlerts) Observe(now time.Time, took time.Duration, accounts []model.Account, p model.Policy, err error, judged func(tui.Judged)) []tui.Alert {
 	a.mu.Lock()
 	a.p.Policy = p

@@ -139,16 +139,16 @@ type Model struct {
 	// rebaseline says the next poll is the events' baseline: the gateway's thresholds
 	// were just learned, and what they change is quotatop's knowledge, not the fleet.
 	rebaseline bool
-	frozen      bool
-	interval    time.Duration
-	stretched   time.Duration // the wait after a poll too slow for interval, see stretch
-	haveData    bool
-	lastGood    time.Time
-	lastTook    time.Duration
-	failures    int
-	failSince   time.Time
-	lastErr     string
-	retryAt     time.Time
+	frozen     bool
+	interval   time.Duration
+	stretched  time.Duration // the wait after a poll too slow for interval, see stretch
+	haveData   bool
+	lastGood   time.Time
+	lastTook   time.Duration
+	failures   int
+	failSince  time.Time
+	lastErr    string
+	retryAt    time.Time
 
 	// Actions: in flight per account, the last result per account, the message line.
 	confirm   *confirm

@@ -1028,7 +1028,7 @@ func (m Model) scrolled(title string, body []string, help string) string {
 	return strings.Join(lines, "\n")
 }
 
-// joinEnds puts left and right text at the two ends of a line of width cells.
+// filterPlaceholder is what the empty filter shows.
 const filterPlaceholder = "name, id, platform, state, g<group>"
 
 // filterWidth is how many columns the filter's text gets: the placeholder's at least,
@@ -1037,6 +1037,7 @@ func filterWidth(width int) int {
 	return max(len(filterPlaceholder), width/2-4)
 }
 
+// joinEnds puts left and right text at the two ends of a line of width cells.
 func joinEnds(left, right string, width int) string {
 	gap := width - lipgloss.Width(left) - lipgloss.Width(right)
 	if gap < 1 {

@@ -110,4 +110,9 @@ func TestRedisURLQueryIsMasked(t *testing.T) {
 	if _, err := OpenRedis(Conn{URL: raw}, "sched:"); err == nil || strings.Contains(err.Error(), "s3cr3t-value") {
 		t.Fatalf("OpenRedis: %v", err)
 	}
+	// A short value is masked where it is quoted, without masking every "1" around it.
+	_, err := OpenRedis(Conn{URL: "redis://127.0.0.1:1/0?dial_timeout=x1"}, "sched:")
+	if err == nil || strings.Contains(err.Error(), `"x1"`) || !strings.Contains(err.Error(), "redis://127.0.0.1:1/0?dial_timeout=xxxxx") {
+		t.Fatalf("OpenRedis: %v", err)
+	}
 }

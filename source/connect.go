@@ -185,9 +185,16 @@ func redactErr(err error, raw string) error {
 		if p, ok := u.User.Password(); ok && p != "" {
 			msg = strings.ReplaceAll(msg, p, "xxxxx")
 		}
-		for _, vs := range u.Query() {
+		// A query's values, as go-redis quotes them ("v") and as the URL spells them
+		// (key=value); bare only when long enough not to mask every "1" in the message.
+		for k, vs := range u.Query() {
 			for _, v := range vs {
-				if v != "" {
+				if v == "" {
+					continue
+				}
+				msg = strings.ReplaceAll(msg, strconv.Quote(v), `"xxxxx"`)
+				msg = strings.ReplaceAll(msg, k+"="+v, k+"=xxxxx")
+				if len(v) >= 4 {
 					msg = strings.ReplaceAll(msg, v, "xxxxx")
 				}
 			}

@@ -40,18 +40,8 @@ func runWatch(args []string, stdout, stderr io.Writer, getenv func(string) strin
 		return exitOK
 	}
 	log := newLogger(stderr, cfg.alerts.logJSON)
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, syscall.SIGTERM, os.Interrupt)
-	defer signal.Stop(signals)
-	ctx, stop := context.WithCancel(context.Background())
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	caught := make(chan string, 1)
-	go func() {
-		if s, ok := <-signals; ok {
-			caught <- signalName(s)
-			stop()
-		}
-	}()
 	// Warnings from opening the storage and the history go through the log, so that
 	// --log-json output is JSON from its first line.
 	warnings := logWriter{log}
@@ -102,25 +92,9 @@ func runWatch(args []string, stdout, stderr io.Writer, getenv func(string) strin
 		loop.BeforePoll = refreshThresholds(cfg.policy, g, al.pipeline, log)
 	}
 	loop.Run(ctx)
-	signal.Stop(signals)
-	close(signals)
-	name := "none"
-	select {
-	case name = <-caught:
-	default:
-	}
-	log.Info("stopped", "signal", name)
+	// The cause names the signal: "terminated signal received".
+	log.Info("stopped", "signal", strings.TrimSuffix(context.Cause(ctx).Error(), " signal received"))
 	return exitOK
-}
-
-func signalName(s os.Signal) string {
-	if s == syscall.SIGTERM {
-		return "SIGTERM"
-	}
-	if s == os.Interrupt {
-		return "SIGINT"
-	}
-	return fmt.Sprint(s)
 }
 
 // logWriter turns the "quotatop: warning: ..." lines written to it into log records.

@@ -172,7 +172,7 @@ func TestWatchAgainstRealRedis(t *testing.T) {
 	}
 
 	w.cmd.Process.Signal(syscall.SIGTERM)
-	if stop := w.next("the stop line", func(m map[string]any) bool { return m["msg"] == "stopped" }); stop["signal"] != "SIGTERM" {
+	if stop := w.next("the stop line", func(m map[string]any) bool { return m["msg"] == "stopped" }); stop["signal"] != "terminated" {
 		t.Errorf("stop line %v", stop)
 	}
 	if err := w.cmd.Wait(); err != nil {

@@ -339,7 +339,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.say("Could not read the gateway's default thresholds: " + model.Sanitize(msg.err.Error()))
 		} else {
 			m.ctx.Policy.DefaultThreshold = msg.values
-			m.rebaseline = m.rebaseline || !strings.HasPrefix(m.thresholdOrigin, "gateway settings, read")
+			m.learned(&m.gateway.defaultsRead)
 			m.thresholdOrigin = "gateway settings, read " + clock(&m.ctx, m.ctx.Now)
 			m.fleet.Rejudge(m.ctx.Policy, m.ctx.Now)
 			m.invalidate()

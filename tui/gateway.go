@@ -24,6 +24,16 @@ type gatewayState struct {
 	version    string
 	defaultErr string // the default thresholds could not be read
 	schedErr   string // the scheduling thresholds could not be read
+	// schedRead and defaultsRead say the gateway's thresholds have been read once: the
+	// poll after the first read is the events' baseline (Model.rebaseline).
+	schedRead, defaultsRead bool
+}
+
+// learned marks one kind of the gateway's thresholds read; the first time, the next
+// poll is the events' baseline.
+func (m *Model) learned(read *bool) {
+	m.rebaseline = m.rebaseline || !*read
+	*read = true
 }
 
 type gatewayMsg struct{ info GatewayInfo }
@@ -48,7 +58,6 @@ func (m Model) fetchGateway() tea.Cmd {
 // known (or the flags') values, and the header says so.
 func (m Model) gatewayDone(msg gatewayMsg) (tea.Model, tea.Cmd) {
 	in := msg.info
-	first := !m.gateway.known
 	m.gateway.known = true
 	m.gateway.version = model.Sanitize(in.Version)
 	m.gateway.schedErr = ""
@@ -56,7 +65,7 @@ func (m Model) gatewayDone(msg gatewayMsg) (tea.Model, tea.Cmd) {
 		m.gateway.schedErr = model.Sanitize(in.SchedulingErr.Error())
 	} else {
 		m.ctx.Policy.SchedulingThresholds = in.SchedulingThresholds
-		m.rebaseline = m.rebaseline || first
+		m.learned(&m.gateway.schedRead)
 		m.fleet.Rejudge(m.ctx.Policy, m.ctx.Now)
 	}
 	m.invalidate()

@@ -11,6 +11,9 @@ import (
 	"github.com/quotatop/quotatop/model"
 )
 
+// labelWidth is the detail view's column of field labels.
+const labelWidth = 12
+
 // detailLines describes one account in words: every window, threshold and where it came
 // from, reset and snapshot times, each reason as a sentence, blocks, per-model limits,
 // groups and the storage key. Credentials are never part of an Account, so never here.
@@ -19,7 +22,7 @@ func detailLines(ctx *Context, r *row, extra []string) []string {
 	blk := a.Block()
 	var lines []string
 	add := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
-	field := func(name, value string) { add("%s %s", st.Dim.Render(fmt.Sprintf("%-12s", name)), value) }
+	field := func(name, value string) { add("%s %s", st.Dim.Render(fmt.Sprintf("%-*s", labelWidth, name)), value) }
 
 	if a.Invalid != "" {
 		// Whatever was decoded before the value broke off is zero values, not facts.
@@ -121,7 +124,7 @@ func invalidLines(ctx *Context, r *row) []string {
 	if a.ID != 0 {
 		title += "  " + st.Dim.Render(fmt.Sprintf("#%d", a.ID))
 	}
-	field := func(name, value string) string { return st.Dim.Render(fmt.Sprintf("%-12s", name)) + " " + value }
+	field := func(name, value string) string { return st.Dim.Render(fmt.Sprintf("%-*s", labelWidth, name)) + " " + value }
 	lines := []string{title + "  " + st.State[r.j.State].Render(r.j.State.Glyph()+" "+string(r.j.State)), "", field("Key", a.Key)}
 	if a.ID != 0 {
 		lines = append(lines, field("ID", strconv.FormatInt(a.ID, 10)))

@@ -80,7 +80,7 @@ func providerSnapshot(ctx *Context, p *model.ProviderJudgement, field func(name,
 func providerWindows(ctx *Context, a *model.Account, p *model.ProviderJudgement, field func(name, value string)) {
 	for i := range p.Windows {
 		label := providerWindowName(p, i) + " window"
-		if len(label) > 12 { // the labels' column: "weekly window" pushed its value out of line
+		if len(label) > labelWidth { // "weekly window" pushed its value out of line
 			label = providerWindowName(p, i)
 		}
 		field(label, providerWindowLine(ctx, p, i))

@@ -100,6 +100,13 @@ func schedThreshold(a *Account, p Policy) (platform string, threshold float64, o
 	return platform, threshold, ok && threshold < SchedThresholdOff
 }
 
+// SchedThresholdFor is the scheduling threshold in percent that applies to a under p
+// (the account's own, else its platform's); ok is false when none is in force.
+func SchedThresholdFor(a *Account, p Policy) (percent float64, ok bool) {
+	_, percent, ok = schedThreshold(a, p)
+	return percent, ok
+}
+
 // SchedThresholdPlatform mirrors AllowedSchedulingThresholdPlatforms: the platforms a
 // scheduling threshold applies to.
 func SchedThresholdPlatform(p string) bool {

@@ -191,4 +191,8 @@ func TestQuotaBlockDetailSaysWhetherDeletingSticks(t *testing.T) {
 	if out := flat(m); !strings.Contains(out, "usage is not over the scheduling threshold now: u deletes it") {
 		t.Fatalf("under the threshold:\n%s", view(m))
 	}
+	// It names the threshold in force, which may not be the one the block was written with.
+	if out := flat(m); !strings.Contains(out, "the threshold in force is 99%") {
+		t.Fatalf("the threshold in force is not named:\n%s", view(m))
+	}
 }

@@ -28,10 +28,13 @@ func judgeFields(ctx *Context, r *row, field func(name, value string)) {
 	}
 	if blk := a.Block(); blk.TempBlock != nil && ctx.Now.Before(blk.TempUnschedulableUntil) {
 		b := blk.TempBlock
-		// Whether deleting it sticks depends on usage now, which the unpause plan also reads.
-		now := "usage is not over the scheduling threshold now: u deletes it"
-		if j.SchedThreshold.Tripped {
-			now = "usage is still over the scheduling threshold: deleting it lasts only until the next request, so u probes first"
+		// Whether deleting it sticks depends on the threshold in force now, which the
+		// unpause plan also reads; it may differ from the one the block was written with.
+		now := "no scheduling threshold is in force, so usage is not over the scheduling threshold now: u deletes it"
+		if pct, ok := model.SchedThresholdFor(a, ctx.Policy); j.SchedThreshold.Tripped {
+			now = fmt.Sprintf("the threshold in force is %s and usage is still over the scheduling threshold: deleting it lasts only until the next request, so u probes first", model.FormatPercent(pct))
+		} else if ok {
+			now = fmt.Sprintf("the threshold in force is %s, so usage is not over the scheduling threshold now: u deletes it", model.FormatPercent(pct))
 		}
 		field("Quota block", fmt.Sprintf("%s window, used %s ≥ threshold %s (source %s); %s",
 			orDash(b.Window), model.FormatPercent(b.UsedPercent), model.FormatPercent(b.ThresholdPercent), b.Source, now))

@@ -124,7 +124,9 @@ func invalidLines(ctx *Context, r *row) []string {
 	if a.ID != 0 {
 		title += "  " + st.Dim.Render(fmt.Sprintf("#%d", a.ID))
 	}
-	field := func(name, value string) string { return st.Dim.Render(fmt.Sprintf("%-*s", labelWidth, name)) + " " + value }
+	field := func(name, value string) string {
+		return st.Dim.Render(fmt.Sprintf("%-*s", labelWidth, name)) + " " + value
+	}
 	lines := []string{title + "  " + st.State[r.j.State].Render(r.j.State.Glyph()+" "+string(r.j.State)), "", field("Key", a.Key)}
 	if a.ID != 0 {
 		lines = append(lines, field("ID", strconv.FormatInt(a.ID, 10)))

@@ -167,15 +167,29 @@ func (d *Dispatcher) runOne(ctx context.Context, steps []Kind, t Target) Result 
 			return res
 		}
 	}
-	if res.After == nil && d.reread != nil {
-		last := res.Steps[len(res.Steps)-1]
+	// A probe's new snapshot shows within milliseconds, a schedulable switch only after the
+	// gateway's queue: the account the probe re-read may not show the other steps yet.
+	queued := hasQueuedStep(res.Steps)
+	if (res.After == nil || queued) && d.reread != nil {
 		if a, ok := d.awaitVisible(ctx, t.ID, res.Steps); ok {
 			res.After = a
-		} else if last != Probe {
+		} else if queued {
+			res.After = nil
 			res.Outcome += "; not yet visible in the snapshot storage after " + d.visible.String() + " (the gateway may still be applying it)"
 		}
 	}
 	return res
+}
+
+// hasQueuedStep says whether any step is one other than a probe, whose effect the
+// re-read must wait for.
+func hasQueuedStep(steps []Kind) bool {
+	for _, k := range steps {
+		if k != Probe {
+			return true
+		}
+	}
+	return false
 }
 
 // unaddressable says why no admin call may be made for t, or "" when one may: the

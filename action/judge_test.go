@@ -138,3 +138,32 @@ func TestOutcomeWaitsUntilVisible(t *testing.T) {
 		}
 	}
 }
+
+// A probe's snapshot shows long before a schedulable switch does: the outcome of
+// [set schedulable, probe] waits for the switch too, and reports no state until it shows.
+func TestOutcomeAfterAProbeWaitsForTheSwitch(t *testing.T) {
+	before := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		switchAfter int // reads before the switch shows; 0 = never
+		want        string
+	}{{4, "refreshed"}, {0, "not yet visible"}} {
+		reads := 0
+		reread := func(context.Context, int64) (model.Account, error) {
+			reads++
+			q := &model.Quota{UpdatedAt: before.Add(time.Minute), HasUpdatedAt: true}
+			return model.Account{ID: 1, Status: "active", Quota: q, Schedulable: c.switchAfter > 0 && reads >= c.switchAfter}, nil
+		}
+		d := NewDispatcher(&fakeAdmin{}, NewAudit(filepath.Join(t.TempDir(), "a.jsonl"), os.Getenv), reread, "").VisibleWithin(600 * time.Millisecond)
+		target := Target{ID: 1, Before: &model.Account{ID: 1, Quota: &model.Quota{UpdatedAt: before, HasUpdatedAt: true}}}
+		res := d.Run(context.Background(), Same([]Kind{Schedule, Probe}, []Target{target}))[0]
+		if !strings.Contains(res.Outcome, c.want) {
+			t.Fatalf("switch after %d reads: outcome %q", c.switchAfter, res.Outcome)
+		}
+		if c.switchAfter == 0 && res.After != nil {
+			t.Fatalf("the switch never showed, yet a state is reported: %+v", res.After)
+		}
+		if c.switchAfter > 0 && (res.After == nil || !res.After.Schedulable) {
+			t.Fatalf("the switch showed after %d reads, yet the state reported is %+v", c.switchAfter, res.After)
+		}
+	}
+}

@@ -47,6 +47,30 @@ func TestPlansForTheGatewaysNewerReasons(t *testing.T) {
 			a.EditBlocks().TempUnschedulableUntil = now.Add(time.Hour)
 			a.EditBlocks().TempBlock = &model.TempBlock{Source: model.TempSourceSchedThreshold}
 		}, []Kind{ClearTemp}, nil, ""},
+		{"a fork's quota pause block while still over: probe first", func(a *model.Account) {
+			a.Quota.Windows[0].UsedPercent = 95
+			a.EditBlocks().TempUnschedulableUntil = now.Add(time.Hour)
+			a.EditBlocks().TempBlock = &model.TempBlock{Source: model.TempSourceOpenAIQuota, Window: "5h", UsedPercent: 95, ThresholdPercent: 90}
+		}, []Kind{Probe}, []Kind{ClearTemp}, "(source openai_quota_auto_pause, 5h window used 95% >= 90%) wrote this block: deleting it lasts only until the next request"},
+		{"a fork's quota pause block once usage is under: delete it", func(a *model.Account) {
+			a.EditBlocks().TempUnschedulableUntil = now.Add(time.Hour)
+			a.EditBlocks().TempBlock = &model.TempBlock{Source: model.TempSourceOpenAIQuota, Window: "5h", UsedPercent: 95, ThresholdPercent: 90}
+		}, []Kind{ClearTemp}, nil, ""},
+		{"a Grok quota block, whose usage quotatop cannot see: probe first", func(a *model.Account) {
+			a.Platform, a.Quota = "grok", nil
+			a.EditBlocks().TempUnschedulableUntil = now.Add(time.Hour)
+			a.EditBlocks().TempBlock = &model.TempBlock{Source: model.TempSourceGrokQuota, Window: "quota", UsedPercent: 97, ThresholdPercent: 90}
+		}, []Kind{Probe}, []Kind{ClearTemp}, "quotatop cannot see that window's usage now"},
+		{"an Anthropic threshold block without the session window in storage: probe first", func(a *model.Account) {
+			a.Platform, a.Quota, a.SchedThresholdOverride = "anthropic", nil, 90
+			a.EditBlocks().TempUnschedulableUntil = now.Add(time.Hour)
+			a.EditBlocks().TempBlock = &model.TempBlock{Source: model.TempSourceSchedThreshold, Window: "5h", UsedPercent: 97, ThresholdPercent: 90}
+		}, []Kind{Probe}, []Kind{ClearTemp}, "quotatop cannot see that window's usage now"},
+		{"an Anthropic threshold block once the threshold is off: delete it", func(a *model.Account) {
+			a.Platform, a.Quota = "anthropic", nil
+			a.EditBlocks().TempUnschedulableUntil = now.Add(time.Hour)
+			a.EditBlocks().TempBlock = &model.TempBlock{Source: model.TempSourceSchedThreshold, Window: "5h", UsedPercent: 97, ThresholdPercent: 90}
+		}, []Kind{ClearTemp}, nil, ""},
 		{"exhausted rate limit: probe first", func(a *model.Account) {
 			a.EditBlocks().RateLimitResetAt = now.Add(time.Hour)
 			a.Quota.Windows[1].UsedPercent = 100

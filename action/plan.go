@@ -122,8 +122,11 @@ func Unpause(a *model.Account, j model.Judgement) Plan {
 	// usage is still over, or the rate limit of an exhausted window) only returns the
 	// account for one request: probe first, clearing is the explicit second choice.
 	tb := a.Block().TempBlock
-	quotaBlock := j.Has(model.ReasonTempUnschedulable) && tb != nil && model.IsQuotaTempSource(tb.Source) &&
-		(j.Has(model.ReasonSchedThreshold5h) || j.Has(model.ReasonSchedThreshold7d))
+	var blockUsage model.BlockUsage
+	if j.Has(model.ReasonTempUnschedulable) && tb != nil && model.IsQuotaTempSource(tb.Source) {
+		blockUsage = model.QuotaBlockNow(a, &j, tb)
+	}
+	quotaBlock := blockUsage != model.BlockUsageUnder
 	exhausted, until := exhaustedWindow(a, j)
 	holdRateLimit := j.Has(model.ReasonRateLimited) && exhausted != ""
 	holdTemp := quotaBlock && !rateLimit
@@ -148,7 +151,7 @@ func Unpause(a *model.Account, j model.Judgement) Plan {
 	sched := j.Has(model.ReasonSchedThreshold5h) || j.Has(model.ReasonSchedThreshold7d)
 	// A stale snapshot is healed by a probe; a fresh one over threshold may be wrong too
 	// (sub2api issue 2994), and a probe is the safe way to find out.
-	add(stale || quota || autoReset || sched || holdRateLimit || holdTemp, Probe)
+	add(stale || quota || autoReset || sched || holdRateLimit || quotaBlock, Probe)
 	switch {
 	case holdRateLimit:
 		p.Alternative = []Kind{ClearRateLimit}
@@ -161,9 +164,7 @@ func Unpause(a *model.Account, j model.Judgement) Plan {
 		}
 		p.Alternative = []Kind{k}
 		p.AltWhy = "delete the temporary block anyway: it lasts only until the next request while usage is over the threshold"
-		st := j.SchedThreshold
-		p.Warnings = append(p.Warnings, fmt.Sprintf("the gateway's scheduling threshold (%s used %s >= %s) wrote this block: deleting it lasts only until the next request while usage is still over; probe first",
-			st.Window, model.FormatPercent(st.UsedPercent), model.FormatPercent(st.ThresholdPercent)))
+		p.Warnings = append(p.Warnings, quotaBlockWarning(j, tb, blockUsage))
 	}
 	// Exempting a window is the second choice only where no held-back clear is: it
 	// would not lift a scheduling threshold (which ignores the exemption) or a rate limit.
@@ -195,4 +196,23 @@ func exhaustedWindow(a *model.Account, j model.Judgement) (model.WindowName, tim
 		}
 	}
 	return "", time.Time{}
+}
+
+// quotaBlockWarning says why deleting a quota temp block is the second choice.
+func quotaBlockWarning(j model.Judgement, b *model.TempBlock, usage model.BlockUsage) string {
+	wrote := fmt.Sprintf("a quota pause (source %s, %s used %s >= %s) wrote this block", b.Source, orWindow(b.Window), model.FormatPercent(b.UsedPercent), model.FormatPercent(b.ThresholdPercent))
+	if st := j.SchedThreshold; st.Tripped {
+		wrote = fmt.Sprintf("the gateway's scheduling threshold (%s used %s >= %s) wrote this block", st.Window, model.FormatPercent(st.UsedPercent), model.FormatPercent(st.ThresholdPercent))
+	}
+	if usage == model.BlockUsageUnknown {
+		return wrote + ": quotatop cannot see that window's usage now, and if it is still over, deleting the block lasts only until the next request; probe first"
+	}
+	return wrote + ": deleting it lasts only until the next request while usage is still over; probe first"
+}
+
+func orWindow(w string) string {
+	if w == "" {
+		return "window"
+	}
+	return w + " window"
 }

@@ -17,7 +17,10 @@ func DefaultSchedulingThresholds() map[string]float64 {
 // SchedThresholdJudgement is the window of the gateway's per-platform scheduling
 // threshold (EvaluateAccountSchedulingThreshold) that trips, if any.
 type SchedThresholdJudgement struct {
-	Tripped          bool
+	Tripped bool
+	// InForce says a threshold applies to the account at all (ThresholdPercent is then
+	// set even when nothing trips): a block it wrote is not written again when it is off.
+	InForce          bool
 	Window           WindowName
 	UsedPercent      float64
 	ThresholdPercent float64
@@ -37,13 +40,13 @@ func judgeSchedThreshold(a *Account, p Policy, now time.Time, stale bool) SchedT
 	if !ok {
 		return SchedThresholdJudgement{}
 	}
-	var win SchedThresholdJudgement
+	win := SchedThresholdJudgement{InForce: true, ThresholdPercent: threshold}
 	consider := func(i int, used float64, until time.Time, hasUntil bool) {
 		if !hasUntil || !until.After(now) || used < threshold {
 			return
 		}
 		if !win.Tripped || until.After(win.Until) || (until.Equal(win.Until) && used > win.UsedPercent) {
-			win = SchedThresholdJudgement{Tripped: true, Window: WindowNames[i], UsedPercent: used, ThresholdPercent: threshold, Until: until}
+			win = SchedThresholdJudgement{Tripped: true, InForce: true, Window: WindowNames[i], UsedPercent: used, ThresholdPercent: threshold, Until: until}
 		}
 	}
 	switch platform {
@@ -165,4 +168,49 @@ type TempBlock struct {
 	UsedPercent      float64
 	ThresholdPercent float64
 	Message          string // error_message
+}
+
+// BlockUsage is what quotatop can tell, now, of the usage behind a quota temp block.
+type BlockUsage uint8
+
+const (
+	// BlockUsageUnder: nothing quotatop reads would write the block again; deleting it
+	// sticks.
+	BlockUsageUnder BlockUsage = iota
+	// BlockUsageOver: the usage is still over a threshold that pauses the account, so a
+	// deleted block lasts only until the next request.
+	BlockUsageOver
+	// BlockUsageUnknown: quotatop reads no usage for the block's window (a fork's own
+	// counter, Grok's rolling quota, a window the meta form does not carry); only the
+	// block's own figures say whether it is still over.
+	BlockUsageUnknown
+)
+
+// QuotaBlockNow says whether the usage behind b, a quota temp block on a judged as j,
+// would be written again by the next request that considers the account.
+func QuotaBlockNow(a *Account, j *Judgement, b *TempBlock) BlockUsage {
+	st := j.SchedThreshold
+	// A fork writes its quota auto-pause as a block, again on the next request while the
+	// rule still pauses; the gateway's threshold block follows only the threshold.
+	forkPause := b.Source == TempSourceOpenAIQuota && (j.Has(ReasonQuota5h) || j.Has(ReasonQuota7d) ||
+		j.Has(ReasonAutoResetPending5h) || j.Has(ReasonAutoResetPending7d) ||
+		j.Has(ReasonAutoResetCheck5h) || j.Has(ReasonAutoResetCheck7d))
+	switch {
+	case st.Tripped, forkPause:
+		return BlockUsageOver
+	case b.Source == TempSourceSchedThreshold && !st.InForce:
+		return BlockUsageUnder
+	case b.Source == TempSourceGrokQuota, b.Source == TempSourceQuotaCounter:
+		return BlockUsageUnknown
+	}
+	// Where quotatop reads the usage the gateway's rule reads, the judgement above is the
+	// gateway's own: nothing over means nothing writes the block again.
+	platform := strings.ToLower(strings.TrimSpace(a.Platform))
+	if platform == "openai" && a.Quota != nil {
+		return BlockUsageUnder
+	}
+	if u := a.ProviderUsage; b.Source == TempSourceSchedThreshold && u != nil && u.Provider == platform {
+		return BlockUsageUnder
+	}
+	return BlockUsageUnknown
 }

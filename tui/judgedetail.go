@@ -31,9 +31,17 @@ func judgeFields(ctx *Context, r *row, field func(name, value string)) {
 		// Whether deleting it sticks depends on the threshold in force now, which the
 		// unpause plan also reads; it may differ from the one the block was written with.
 		now := "no scheduling threshold is in force, so usage is not over the scheduling threshold now: u deletes it"
-		if pct, ok := model.SchedThresholdFor(a, ctx.Policy); j.SchedThreshold.Tripped {
+		pct, inForce := model.SchedThresholdFor(a, ctx.Policy)
+		switch usage := model.QuotaBlockNow(a, &j, b); {
+		case j.SchedThreshold.Tripped:
 			now = fmt.Sprintf("the threshold in force is %s and usage is still over the scheduling threshold: deleting it lasts only until the next request, so u probes first", model.FormatPercent(pct))
-		} else if ok {
+		case usage == model.BlockUsageOver:
+			now = "usage is still over the quota auto-pause threshold: deleting it lasts only until the next request, so u probes first"
+		case usage == model.BlockUsageUnknown:
+			now = "quotatop cannot see this window's usage now; if it is still over, deleting it lasts only until the next request, so u probes first"
+		case b.Source != model.TempSourceSchedThreshold:
+			now = "usage is not over the quota auto-pause threshold now: u deletes it"
+		case inForce:
 			now = fmt.Sprintf("the threshold in force is %s, so usage is not over the scheduling threshold now: u deletes it", model.FormatPercent(pct))
 		}
 		field("Quota block", fmt.Sprintf("%s window, used %s ≥ threshold %s (source %s); %s",

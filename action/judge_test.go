@@ -36,7 +36,12 @@ func TestPlansForTheGatewaysNewerReasons(t *testing.T) {
 		{"inactive: enable, with a warning", func(a *model.Account) { a.Status = "inactive" }, []Kind{Enable}, nil, `status is "inactive": enabling it undoes an administrator's decision`},
 		{"local quota: reset, naming the amount", func(a *model.Account) {
 			a.Type, a.LocalQuota = "apikey", &model.LocalQuota{Limit: 50, Used: 62.5}
-		}, []Kind{ResetQuota}, nil, "forgets $62.50 of total usage (limit $50.00); only reset-quota clears it"},
+		}, []Kind{ResetQuota}, nil, "forgets all the local usage the gateway counted: $62.50 total (limit $50.00, reached), $0.00 daily, $0.00 weekly; only reset-quota clears it"},
+		{"local quota over two periods: every amount, free again when both have reset", func(a *model.Account) {
+			a.Type, a.LocalQuota = "apikey", &model.LocalQuota{Used: 120.25,
+				Daily:  model.QuotaPeriod{Limit: 20, Used: 25, Start: now.Add(-2 * time.Hour)},
+				Weekly: model.QuotaPeriod{Limit: 100, Used: 130, Start: now.Add(-24 * time.Hour)}}
+		}, []Kind{ResetQuota}, nil, "$120.25 total, $25.00 daily (limit $20.00, reached), $130.00 weekly (limit $100.00, reached); left alone, it is free again at 2026-12-02 10:00 UTC"},
 		{"scheduling threshold block while still over: probe first", func(a *model.Account) {
 			over(a)
 			a.EditBlocks().TempUnschedulableUntil = now.Add(time.Hour)

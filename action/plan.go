@@ -135,14 +135,9 @@ func Unpause(a *model.Account, j model.Judgement) Plan {
 	add(j.Has(model.ReasonTempUnschedulable) && !rateLimit && !holdTemp, ClearTemp)
 	add(rateLimit && !holdRateLimit && !(quotaBlock && rateLimit), ClearRateLimit)
 	add(j.Has(model.ReasonUnschedulable), Schedule)
-	if j.Has(model.ReasonLocalQuota) {
-		lq := j.LocalQuota
+	if j.Has(model.ReasonLocalQuota) && a.LocalQuota != nil {
 		add(true, ResetQuota)
-		when := "only reset-quota clears it"
-		if !lq.ResetsAt.IsZero() {
-			when = "it resets by itself at " + lq.ResetsAt.UTC().Format("2006-01-02 15:04 UTC")
-		}
-		p.Warnings = append(p.Warnings, fmt.Sprintf("this forgets $%.2f of %s usage (limit $%.2f); %s", lq.Used, lq.Dim, lq.Limit, when))
+		p.Warnings = append(p.Warnings, localQuotaWarning(a.LocalQuota, j.LocalQuota))
 	}
 	stale := j.Has(model.ReasonStale5h) || j.Has(model.ReasonStale7d)
 	quota := j.Has(model.ReasonQuota5h) || j.Has(model.ReasonQuota7d)
@@ -215,4 +210,27 @@ func orWindow(w string) string {
 		return "window"
 	}
 	return w + " window"
+}
+
+// localQuotaWarning names every amount reset-quota forgets: the gateway zeroes the total,
+// daily and weekly usage at once, whichever limit was reached.
+func localQuotaWarning(q *model.LocalQuota, lq model.LocalQuotaJudgement) string {
+	amount := func(d model.LocalQuotaDim, used, limit float64) string {
+		text := fmt.Sprintf("$%.2f %s", used, d)
+		if limit > 0 {
+			text += fmt.Sprintf(" (limit $%.2f", limit)
+			if lq.Over(d) {
+				text += ", reached"
+			}
+			text += ")"
+		}
+		return text
+	}
+	when := "only reset-quota clears it"
+	if !lq.ResetsAt.IsZero() {
+		when = "left alone, it is free again at " + lq.ResetsAt.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	return fmt.Sprintf("this forgets all the local usage the gateway counted: %s, %s, %s; %s",
+		amount(model.LocalQuotaTotal, q.Used, q.Limit), amount(model.LocalQuotaDaily, q.Daily.Used, q.Daily.Limit),
+		amount(model.LocalQuotaWeekly, q.Weekly.Used, q.Weekly.Limit), when)
 }

@@ -38,14 +38,30 @@ const (
 	LocalQuotaWeekly LocalQuotaDim = "weekly"
 )
 
-// LocalQuotaJudgement is the first exceeded dimension, for the detail view and actions.
+// LocalQuotaJudgement is the first exceeded dimension, for the detail view and actions,
+// and which others are exceeded too.
 type LocalQuotaJudgement struct {
-	Exceeded    bool
+	Exceeded bool
+	// dims has a bit per exceeded dimension (localQuotaBit).
+	dims        uint8
 	Dim         LocalQuotaDim
 	Used, Limit float64
-	// ResetsAt is when the gateway stops counting the period as exceeded; zero for the
-	// total quota, which only reset-quota clears.
+	// ResetsAt is when the gateway stops counting every exceeded period as exceeded; zero
+	// when the total quota is exceeded, which only reset-quota clears.
 	ResetsAt time.Time
+}
+
+// Over says whether dimension d is over its limit.
+func (l LocalQuotaJudgement) Over(d LocalQuotaDim) bool { return l.dims&localQuotaBit(d) != 0 }
+
+func localQuotaBit(d LocalQuotaDim) uint8 {
+	switch d {
+	case LocalQuotaTotal:
+		return 1
+	case LocalQuotaDaily:
+		return 2
+	}
+	return 4
 }
 
 // usesLocalQuota mirrors IsAPIKeyOrBedrock: only these account types have the quota
@@ -54,17 +70,28 @@ func usesLocalQuota(a *Account) bool { return a.Type == "apikey" || a.Type == "b
 
 // judgeLocalQuota mirrors Account.IsQuotaExceeded: total, then daily, then weekly; a period
 // that has expired counts as not exceeded (the gateway resets it on the next increment).
+// The gateway stops at the first; the others matter for when the account is free again.
 func judgeLocalQuota(q *LocalQuota, now time.Time) LocalQuotaJudgement {
+	var j LocalQuotaJudgement
+	over := func(d LocalQuotaDim, used, limit float64, until time.Time) {
+		if !j.Exceeded {
+			j.Exceeded, j.Dim, j.Used, j.Limit = true, d, used, limit
+		}
+		if j.dims&localQuotaBit(LocalQuotaTotal) == 0 && until.After(j.ResetsAt) {
+			j.ResetsAt = until
+		}
+		j.dims |= localQuotaBit(d)
+	}
 	if q.Limit > 0 && q.Used >= q.Limit {
-		return LocalQuotaJudgement{Exceeded: true, Dim: LocalQuotaTotal, Used: q.Used, Limit: q.Limit}
+		over(LocalQuotaTotal, q.Used, q.Limit, time.Time{})
 	}
 	for _, d := range [2]LocalQuotaDim{LocalQuotaDaily, LocalQuotaWeekly} {
 		p := q.period(d)
 		if p.Limit > 0 && !q.periodExpired(d, now) && p.Used >= p.Limit {
-			return LocalQuotaJudgement{Exceeded: true, Dim: d, Used: p.Used, Limit: p.Limit, ResetsAt: q.periodEnd(d, now)}
+			over(d, p.Used, p.Limit, q.periodEnd(d, now))
 		}
 	}
-	return LocalQuotaJudgement{}
+	return j
 }
 
 func (q *LocalQuota) period(d LocalQuotaDim) QuotaPeriod {

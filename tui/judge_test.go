@@ -73,7 +73,7 @@ func TestResetQuotaNamesTheAmount(t *testing.T) {
 		}
 	}
 	m = keys(t, m, "esc", "u")
-	if out := view(m); !strings.Contains(out, "this forgets $41.25 of daily usage (limit $40.00)") {
+	if out := view(m); !strings.Contains(out, "$41.25 daily (limit $40.00, reached)") {
 		t.Fatalf("dialog:\n%s", out)
 	}
 	answer(t, m, "y")

@@ -18,7 +18,7 @@ func judgeFields(ctx *Context, r *row, field func(name, value string)) {
 		text := fmt.Sprintf("total %s · daily %s · weekly %s · zone %s",
 			usedOf(lq.Used, lq.Limit), usedOf(lq.Daily.Used, lq.Daily.Limit), usedOf(lq.Weekly.Used, lq.Weekly.Limit), zone)
 		if j.LocalQuota.Exceeded {
-			text = fmt.Sprintf("%s limit reached ($%.2f of $%.2f)%s · ", j.LocalQuota.Dim, j.LocalQuota.Used, j.LocalQuota.Limit, resetsText(ctx, j.LocalQuota)) + text
+			text = reachedText(lq, j.LocalQuota) + resetsText(ctx, j.LocalQuota) + " · " + text
 		}
 		field("Local quota", text)
 	}
@@ -59,6 +59,24 @@ func usedOf(used, limit float64) string {
 		return fmt.Sprintf("$%.2f, no limit", used)
 	}
 	return fmt.Sprintf("$%.2f of $%.2f", used, limit)
+}
+
+// reachedText names every limit reached, in the gateway's order: the account is free
+// only when all of them have reset.
+func reachedText(q *model.LocalQuota, lq model.LocalQuotaJudgement) string {
+	var text string
+	for _, d := range []struct {
+		dim         model.LocalQuotaDim
+		used, limit float64
+	}{{model.LocalQuotaTotal, q.Used, q.Limit}, {model.LocalQuotaDaily, q.Daily.Used, q.Daily.Limit}, {model.LocalQuotaWeekly, q.Weekly.Used, q.Weekly.Limit}} {
+		if lq.Over(d.dim) {
+			if text != "" {
+				text += ", "
+			}
+			text += fmt.Sprintf("%s limit reached ($%.2f of $%.2f)", d.dim, d.used, d.limit)
+		}
+	}
+	return text
 }
 
 func resetsText(ctx *Context, lq model.LocalQuotaJudgement) string {

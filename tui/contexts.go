@@ -195,6 +195,9 @@ func (m Model) contextSwitched(msg contextSwitchedMsg) (tea.Model, tea.Cmd) {
 	}
 	m.screen = screenTable
 	m.invalidate()
+	// The events compared the old gateway's accounts; the new one's first poll is a
+	// baseline, or every account that differs by ID would be announced as changed.
+	m.rebaseline = true
 	m.scheduleGen++ // disarm the old gateway's timer
 	m.say("Now watching " + model.Sanitize(t.Context.Name))
 	var thresholds, gateway tea.Cmd

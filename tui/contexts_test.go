@@ -141,3 +141,30 @@ func TestSwitcherScrolls(t *testing.T) {
 		t.Fatalf("cursor row not shown or screen not 24 lines:\n%s", v)
 	}
 }
+
+// The new gateway's first poll is the events' baseline: its accounts did not change
+// state, quotatop began watching other ones (the same IDs on two gateways were
+// announced as changed, with the bell and the notifications).
+func TestContextSwitchIsABaseline(t *testing.T) {
+	var closed []string
+	seen, rebaselines := 0, 0
+	m := switchingModel(t, &closed)
+	m.opts.Alerts = rebaselineAlerts{fakeAlerts{seen: &seen}, &rebaselines}
+	m = keys(t, m, "c", "j")
+	next, open := m.Update(keyMsg("enter"))
+	m = next.(Model)
+	next, after := m.Update(exec(open)[0])
+	m = next.(Model)
+	for _, msg := range exec(after) {
+		if p, ok := msg.(pollDoneMsg); ok {
+			m = update(t, m, p)
+		}
+	}
+	if rebaselines != 1 {
+		t.Fatalf("%d rebaselines after switching gateways, want 1", rebaselines)
+	}
+	m = update(t, m, m.startPoll()())
+	if rebaselines != 1 {
+		t.Fatalf("the poll after the baseline was one too (%d)", rebaselines)
+	}
+}

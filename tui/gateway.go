@@ -79,15 +79,25 @@ func (m Model) gatewayLine() string {
 	if !g.known && g.defaultErr == "" {
 		return ""
 	}
-	var text string
-	switch {
-	case g.defaultErr != "" || g.schedErr != "":
-		text = "⚠ the gateway's thresholds could not be read (judged with the flags' values): " + firstOf(g.defaultErr, g.schedErr)
-	case g.known:
-		text = model.VersionNote(g.version)
-		if text != "" {
-			text = "⚠ " + text
+	// Both facts stay on the one line: an unreadable threshold must not hide that the
+	// gateway's version is unknown or newer than the rules, nor the other way round.
+	var version, text string
+	if g.known {
+		version = model.VersionNote(g.version)
+	}
+	if g.defaultErr != "" || g.schedErr != "" {
+		// What could not be read now keeps what was read before, the flags' values until then.
+		values := "the flags' values"
+		if (g.schedErr != "" && g.schedRead) || (g.defaultErr != "" && g.defaultsRead) {
+			values = "the last values read"
 		}
+		text = "⚠ the gateway's thresholds could not be read (judged with " + values + ")"
+		if version != "" {
+			text += " · " + version
+		}
+		text += ": " + firstOf(g.defaultErr, g.schedErr)
+	} else if version != "" {
+		text = "⚠ " + version
 	}
 	if text == "" {
 		return ""

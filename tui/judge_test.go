@@ -136,6 +136,12 @@ func TestGatewayLineStaysWhileThresholdsAreUnknown(t *testing.T) {
 	if out := view(m); !strings.Contains(out, "gateway version unknown") {
 		t.Fatalf("%s", out)
 	}
+	// Unreadable thresholds do not hide the version's note, and say that the values read
+	// before still judge.
+	m = update(t, m, gatewayMsg{info: GatewayInfo{SchedulingErr: errors.New("HTTP 502"), Version: "0.1.190"}})
+	if out := view(m); !strings.Contains(out, "could not be read (judged with the last values read) · gateway 0.1.190 is newer than 0.1.179") {
+		t.Fatalf("%s", out)
+	}
 }
 
 // A scheduling-threshold block while usage is still over: probe first, deleting the

@@ -104,10 +104,11 @@ func TestOnceJudgesLikeTheGateway(t *testing.T) {
 		t.Fatalf("header %+v, stderr %q", d, r.stderr)
 	}
 
-	// A locked gateway: the flags' thresholds (here: none, so 3 is only near), one stderr line.
+	// A gateway whose settings are locked: the flags' scheduling thresholds (here: none,
+	// so 3 is only near) beside the default thresholds read, one stderr line.
 	locked := fakeGateway(t, "0.1.185", true)
 	d, r = run("--api", locked.URL, "--admin-key-file", keyFile)
-	if d.ThresholdsSource != "flags" || !strings.Contains(d.ThresholdsError, "compliance") || d.GatewayVersion != "0.1.185" ||
+	if d.ThresholdsSource != "mixed" || !strings.Contains(d.ThresholdsError, "compliance") || d.GatewayVersion != "0.1.185" ||
 		strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "cannot read the gateway's thresholds") {
 		t.Fatalf("header %+v, stderr %q", d, r.stderr)
 	}

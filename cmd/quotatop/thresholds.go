@@ -48,13 +48,16 @@ func parseSchedulingThresholds(s string) (map[string]float64, error) {
 // gatewayFacts is what quotatop read from the gateway besides the accounts: where the
 // thresholds came from, why they could not be read, and the gateway's version.
 type gatewayFacts struct {
-	thresholdsSource string // "gateway" or "flags"
+	thresholdsSource string // "gateway", "flags", or "mixed" when only one kind was read
 	thresholdsError  string
 	version          string
+	// defaultsRead and schedRead say which kind of thresholds this read replaced.
+	defaultsRead, schedRead bool
 }
 
-// readGatewayFacts replaces the flags' thresholds with the gateway's (defaults and
-// scheduling thresholds) and reads its version. Failures leave the flags' values.
+// readGatewayFacts replaces p's thresholds with the gateway's (defaults and scheduling
+// thresholds) and reads its version. A kind that cannot be read keeps p's values: the
+// flags' at first, the last ones read after that.
 func readGatewayFacts(p model.Policy, admin *source.Admin) (model.Policy, gatewayFacts) {
 	f := gatewayFacts{thresholdsSource: "flags"}
 	if admin == nil {
@@ -66,19 +69,23 @@ func readGatewayFacts(p model.Policy, admin *source.Admin) (model.Policy, gatewa
 	if t, err := admin.DefaultThresholds(ctx); err != nil {
 		errs = append(errs, "default thresholds: "+err.Error())
 	} else {
-		p.DefaultThreshold = t
+		p.DefaultThreshold, f.defaultsRead = t, true
 	}
 	if t, err := admin.SchedulingThresholds(ctx); err != nil {
 		errs = append(errs, "scheduling thresholds: "+err.Error())
 	} else {
-		p.SchedulingThresholds = t
+		p.SchedulingThresholds, f.schedRead = t, true
 	}
 	if v, err := admin.GatewayVersion(ctx); err == nil {
 		f.version = v
 	}
-	if len(errs) == 0 {
+	switch {
+	case len(errs) == 0:
 		f.thresholdsSource = "gateway"
-	} else {
+	case f.defaultsRead || f.schedRead:
+		f.thresholdsSource = "mixed"
+	}
+	if len(errs) > 0 {
 		f.thresholdsError = model.Sanitize(strings.Join(errs, "; "))
 	}
 	return p, f
@@ -88,7 +95,7 @@ func readGatewayFacts(p model.Policy, admin *source.Admin) (model.Policy, gatewa
 // although --api was given.
 func warnFacts(f gatewayFacts, stderr io.Writer) {
 	if f.thresholdsError != "" {
-		fmt.Fprintf(stderr, "quotatop: warning: cannot read the gateway's thresholds (%s); judged with the flags' thresholds\n", f.thresholdsError)
+		fmt.Fprintf(stderr, "quotatop: warning: cannot read the gateway's thresholds (%s); judged with the flags' values for what could not be read\n", f.thresholdsError)
 	}
 }
 

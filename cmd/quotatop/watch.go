@@ -115,23 +115,48 @@ func (w logWriter) Write(p []byte) (int, error) {
 }
 
 // refreshThresholds reads the gateway's thresholds (defaults and scheduling thresholds)
-// before the first poll and every minute after, as the live monitor does; while they
-// cannot be read the flags' values judge, and a warning says so once per new error.
+// before the first poll and every minute after, as the live monitor does.
 func refreshThresholds(flags model.Policy, g *gateway, pl *watch.Pipeline, log *slog.Logger) func(context.Context) {
-	var last time.Time
-	lastErr := ""
-	return func(context.Context) {
-		if !last.IsZero() && time.Since(last) < time.Minute {
-			return
-		}
-		last = time.Now()
-		p, facts := readGatewayFacts(flags, g.admin)
-		pl.Policy = p
-		if facts.thresholdsError != lastErr && facts.thresholdsError != "" {
-			log.Warn("cannot read the gateway's thresholds; judging with the flags' values", "err", facts.thresholdsError)
-		}
-		lastErr = facts.thresholdsError
+	pl.Policy = flags
+	r := &thresholdRefresher{admin: g.admin, pl: pl, log: log, every: time.Minute}
+	return r.refresh
+}
+
+// thresholdRefresher keeps a watch's thresholds those of the gateway. A kind that cannot
+// be read keeps the last values read (the flags' until one is), so a short outage of the
+// admin API does not flip judgements; a warning says so once per new error. The poll
+// after a kind is first read is the events' baseline: the accounts it pauses did not
+// change state, quotatop learned how to judge them.
+type thresholdRefresher struct {
+	admin *source.Admin
+	pl    *watch.Pipeline
+	log   *slog.Logger
+	every time.Duration
+
+	last                    time.Time
+	lastErr                 string
+	defaultsRead, schedRead bool
+}
+
+func (r *thresholdRefresher) refresh(context.Context) {
+	if !r.last.IsZero() && time.Since(r.last) < r.every {
+		return
 	}
+	r.last = time.Now()
+	p, facts := readGatewayFacts(r.pl.Policy, r.admin)
+	r.pl.Policy = p
+	if (facts.defaultsRead && !r.defaultsRead) || (facts.schedRead && !r.schedRead) {
+		r.pl.Detector.Rebaseline()
+	}
+	r.defaultsRead, r.schedRead = r.defaultsRead || facts.defaultsRead, r.schedRead || facts.schedRead
+	if facts.thresholdsError != r.lastErr && facts.thresholdsError != "" {
+		values := "the flags' values"
+		if r.defaultsRead || r.schedRead {
+			values = "the last values read (the flags' where none was)"
+		}
+		r.log.Warn("cannot read the gateway's thresholds; judging with "+values, "err", facts.thresholdsError)
+	}
+	r.lastErr = facts.thresholdsError
 }
 
 // trackingLog logs the reader's read mode (tracking, or full polls and why) when it

@@ -66,6 +66,9 @@ type Options struct {
 	// NotifyTerminal rings the bell and sends a desktop notification on events; only
 	// set it when the output is a terminal.
 	NotifyTerminal bool
+	// Warnings were said before the screen took over, which hides them (an admin key
+	// sent in clear text, a key file others can read): the header keeps them.
+	Warnings []string
 }
 
 // helpColumn is the width of one group of keys in the help screen.
@@ -157,6 +160,9 @@ type Model struct {
 	results   map[int64]string
 	message   string
 	messageAt time.Time
+	// warnings are the gateway's Options.Warnings (Target.Warnings after a switch), as
+	// one sanitised line.
+	warnings string
 	// thresholdOrigin says where gateway default thresholds come from.
 	thresholdOrigin string
 	// gateway is what was last read from the gateway besides accounts.
@@ -216,6 +222,7 @@ func New(opts Options) Model {
 		cores:           runtime.GOMAXPROCS(0),
 	}
 	m.ctx.Running = m.running
+	m.warnings = warningsLine(opts.Warnings)
 	m.switcher = newSwitcher(opts, m.ctx.Styles, &m.ctx.Keys)
 	if opts.Thresholds != nil {
 		m.thresholdOrigin = "gateway settings (not read yet)"

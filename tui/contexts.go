@@ -35,6 +35,8 @@ type Target struct {
 	Gateway func(context.Context) GatewayInfo
 	// History is the gateway's sample store, nil for none.
 	History History
+	// Warnings are what opening it said (Options.Warnings).
+	Warnings []string
 	// Close releases the gateway's connections; the monitor calls it when it leaves.
 	Close func()
 }
@@ -174,6 +176,7 @@ func (m Model) contextSwitched(msg contextSwitchedMsg) (tea.Model, tea.Cmd) {
 	s.setCurrent(t.Context)
 	m.opts.Reader, m.opts.Actions, m.opts.Thresholds, m.opts.Gateway = t.Reader, t.Actions, t.Thresholds, t.Gateway
 	m.gateway = gatewayState{}
+	m.warnings = warningsLine(t.Warnings)
 	m.opts.History, m.trends = t.History, nil
 	m.ctx.Source, m.ctx.Policy = t.Source, t.Policy
 	if t.Interval > 0 {

@@ -168,3 +168,26 @@ func TestContextSwitchIsABaseline(t *testing.T) {
 		t.Fatalf("the poll after the baseline was one too (%d)", rebaselines)
 	}
 }
+
+// Warnings printed before the full screen took over (an admin key in clear text) stay in
+// the header, and a switch shows the new gateway's own.
+func TestWarningsSaidBeforeTheScreenStay(t *testing.T) {
+	var closed []string
+	m := switchingModel(t, &closed)
+	m.warnings = warningsLine([]string{"--api http://10.0.0.5:8080 is plain http to another host: the admin key travels in clear text\x1b[2J"})
+	out := view(m)
+	if !strings.Contains(out, "⚠ --api http://10.0.0.5:8080 is plain http") || strings.Contains(out, "\x1b[2J") {
+		t.Fatalf("header:\n%s", out)
+	}
+	m.opts.Switch = func(name string) (Target, error) {
+		return Target{Context: ContextInfo{Name: name}, Reader: namedReader{name}, Policy: model.DefaultPolicy(),
+			Warnings: []string{"the admin key file staging.key is readable by other users"}}, nil
+	}
+	m = keys(t, m, "c", "j")
+	next, open := m.Update(keyMsg("enter"))
+	m = next.(Model)
+	m = update(t, m, exec(open)[0])
+	if out := view(m); strings.Contains(out, "clear text") || !strings.Contains(out, "⚠ the admin key file staging.key is readable") {
+		t.Fatalf("after the switch:\n%s", out)
+	}
+}

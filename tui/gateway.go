@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -76,9 +77,6 @@ func (m Model) gatewayDone(msg gatewayMsg) (tea.Model, tea.Cmd) {
 // gateway's version is unknown or newer than the rules; "" when all is known.
 func (m Model) gatewayLine() string {
 	g := m.gateway
-	if !g.known && g.defaultErr == "" {
-		return ""
-	}
 	// Both facts stay on the one line: an unreadable threshold must not hide that the
 	// gateway's version is unknown or newer than the rules, nor the other way round.
 	var version, text string
@@ -98,6 +96,9 @@ func (m Model) gatewayLine() string {
 		text += ": " + firstOf(g.defaultErr, g.schedErr)
 	} else if version != "" {
 		text = "⚠ " + version
+	}
+	if m.warnings != "" {
+		text = "⚠ " + m.warnings + strings.Replace(text, "⚠ ", " · ", 1)
 	}
 	if text == "" {
 		return ""
@@ -128,4 +129,15 @@ func (m Model) versionText() string {
 		text += " (" + note + ")"
 	}
 	return text + "."
+}
+
+// warningsLine joins warnings said outside the screen into one header text.
+func warningsLine(warnings []string) string {
+	parts := make([]string, 0, len(warnings))
+	for _, w := range warnings {
+		if w = strings.TrimSpace(model.Sanitize(w)); w != "" {
+			parts = append(parts, w)
+		}
+	}
+	return model.Cut(strings.Join(parts, " · "), messageMax)
 }

@@ -26,9 +26,10 @@ func noTerminal() string {
 }
 
 // live runs the full-screen monitor.
-func live(cfg config, args []string, g *gateway, stderr io.Writer, getenv func(string) string) int {
+func live(cfg config, args []string, g *gateway, stderr io.Writer, warnings []string, getenv func(string) string) int {
 	t := target(cfg, g, getenv)
 	opts := tui.Options{
+		Warnings: warnings,
 		Reader: t.Reader, Source: t.Source, Policy: t.Policy, Interval: t.Interval, Actions: t.Actions,
 		Thresholds: t.Thresholds, Gateway: t.Gateway, Context: t.Context,
 		PollTimeout: pollTimeout(cfg, g.reader), Color: !cfg.noColor, Mouse: cfg.mouse, ConfirmProbes: cfg.confirmProbes,
@@ -58,9 +59,10 @@ func live(cfg config, args []string, g *gateway, stderr io.Writer, getenv func(s
 			if err != nil {
 				return tui.Target{}, err
 			}
-			// Warnings (a key file readable by others) cannot be printed under the
-			// full-screen monitor; the switch still succeeds.
-			ng, err := openGateway(next, getenv, io.Discard)
+			// Warnings (a key file readable by others, a key in clear text) cannot be
+			// printed under the full-screen monitor: its header shows them.
+			said := &warningRecorder{w: io.Discard}
+			ng, err := openGateway(next, getenv, said)
 			if err != nil {
 				return tui.Target{}, err
 			}
@@ -69,7 +71,7 @@ func live(cfg config, args []string, g *gateway, stderr io.Writer, getenv func(s
 			opened = append(opened, once)
 			mu.Unlock()
 			nt := target(next, &gateway{reader: ng.reader, admin: ng.admin}, getenv)
-			nt.Close = once
+			nt.Close, nt.Warnings = once, said.lines
 			return nt, nil
 		}
 	}

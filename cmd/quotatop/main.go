@@ -53,6 +53,10 @@ func start(cfg config, args []string, stdout, stderr io.Writer, getenv func(stri
 		fmt.Fprintf(stderr, "quotatop: %s\n", why) // before a connection or a history file
 		return exitUsage
 	}
+	said := &warningRecorder{w: stderr}
+	if !cfg.once {
+		stderr = said // the full screen hides what was printed before it: the header keeps it
+	}
 	g, err := openGateway(cfg, getenv, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "quotatop: %v\n", err)
@@ -76,7 +80,25 @@ func start(cfg config, args []string, stdout, stderr io.Writer, getenv func(stri
 		cfg.policy = withGatewayThresholds(cfg.policy, g.admin, stderr)
 	}
 	liveMemory()
-	return live(cfg, args, g, stderr, getenv)
+	return live(cfg, args, g, said.w, said.lines, getenv)
+}
+
+// warningRecorder passes what is written on and keeps its warning lines.
+type warningRecorder struct {
+	w     io.Writer
+	lines []string
+}
+
+func (r *warningRecorder) Write(p []byte) (int, error) {
+	for _, line := range strings.Split(string(p), "\n") {
+		line = strings.TrimPrefix(line, "quotatop: ")
+		if w, ok := strings.CutPrefix(line, "warning: "); ok {
+			r.lines = append(r.lines, w)
+		} else if w, ok := strings.CutPrefix(line, "WARNING: "); ok {
+			r.lines = append(r.lines, w)
+		}
+	}
+	return r.w.Write(p)
 }
 
 // withGatewayThresholds replaces the flags' default thresholds with the gateway's own.

@@ -30,7 +30,7 @@ func live(cfg config, args []string, g *gateway, stderr io.Writer, warnings []st
 	t := target(cfg, g, getenv)
 	opts := tui.Options{
 		Warnings: warnings,
-		Reader: t.Reader, Source: t.Source, Policy: t.Policy, Interval: t.Interval, Actions: t.Actions,
+		Reader:   t.Reader, Source: t.Source, Policy: t.Policy, Interval: t.Interval, Actions: t.Actions,
 		Thresholds: t.Thresholds, Gateway: t.Gateway, Context: t.Context,
 		PollTimeout: pollTimeout(cfg, g.reader), Color: !cfg.noColor, Mouse: cfg.mouse, ConfirmProbes: cfg.confirmProbes,
 	}

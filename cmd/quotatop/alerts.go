@@ -25,6 +25,9 @@ type tuiAlerts struct {
 	mu *sync.Mutex // a context switch may start a poll while the last one ends
 	p  *watch.Pipeline
 	*forecastProjector
+	// problems is what the notifiers logged (a failed delivery), shown with the next
+	// poll's events: the screen hides stderr.
+	problems *loggedProblems
 }
 
 // Rebaseline makes the next poll the events' baseline (tui.Rebaseliner).
@@ -41,12 +44,72 @@ func (a tuiAlerts) Observe(now time.Time, took time.Duration, accounts []model.A
 		judged(tui.Judged{Judgement: js, Same: u.Same, Fresh: u.Fresh})
 	})
 	a.mu.Unlock()
-	out := make([]tui.Alert, len(evs))
+	out := make([]tui.Alert, len(evs), len(evs)+1)
 	for i, e := range evs {
 		out[i] = tui.Alert{Time: e.Time, Severity: string(e.Severity), Text: model.Sanitize(e.Summary)}
 	}
+	for _, line := range a.problems.take() {
+		out = append(out, tui.Alert{Time: now, Severity: string(events.Warning), Text: line})
+	}
 	return out
 }
+
+// loggedProblems is a log handler that keeps warnings and errors as sentences until
+// they are taken; loggers derived with With share its lines.
+type loggedProblems struct {
+	kept  *keptLines
+	attrs []slog.Attr
+}
+
+type keptLines struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func newLoggedProblems() *loggedProblems { return &loggedProblems{kept: &keptLines{}} }
+
+// maxProblems bounds what waits for the next poll: a receiver failing every batch
+// must not grow it without end.
+const maxProblems = 20
+
+func (l *loggedProblems) take() []string {
+	if l == nil {
+		return nil
+	}
+	l.kept.mu.Lock()
+	defer l.kept.mu.Unlock()
+	lines := l.kept.lines
+	l.kept.lines = nil
+	return lines
+}
+
+func (l *loggedProblems) Enabled(_ context.Context, level slog.Level) bool {
+	return level >= slog.LevelWarn
+}
+
+func (l *loggedProblems) Handle(_ context.Context, r slog.Record) error {
+	text := r.Message
+	add := func(a slog.Attr) bool {
+		text += "; " + a.Key + " " + a.Value.String()
+		return true
+	}
+	for _, a := range l.attrs {
+		add(a)
+	}
+	r.Attrs(add)
+	l.kept.mu.Lock()
+	defer l.kept.mu.Unlock()
+	if len(l.kept.lines) < maxProblems {
+		l.kept.lines = append(l.kept.lines, model.Cut(model.Sanitize(text), 400))
+	}
+	return nil
+}
+
+func (l *loggedProblems) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &loggedProblems{kept: l.kept, attrs: append(append([]slog.Attr(nil), l.attrs...), attrs...)}
+}
+
+func (l *loggedProblems) WithGroup(string) slog.Handler { return l }
 
 // alertFlags are the flags of events, their delivery and the metrics, shared by the
 // live monitor and `quotatop watch`.

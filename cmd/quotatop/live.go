@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"sync"
 
@@ -29,10 +30,10 @@ func noTerminal() string {
 func live(cfg config, args []string, g *gateway, stderr io.Writer, warnings []string, getenv func(string) string) int {
 	t := target(cfg, g, getenv)
 	opts := tui.Options{
-		Warnings: warnings,
-		Reader:   t.Reader, Source: t.Source, Policy: t.Policy, Interval: t.Interval, Actions: t.Actions,
+		Reader: t.Reader, Source: t.Source, Policy: t.Policy, Interval: t.Interval, Actions: t.Actions,
 		Thresholds: t.Thresholds, Gateway: t.Gateway, Context: t.Context,
 		PollTimeout: pollTimeout(cfg, g.reader), Color: !cfg.noColor, Mouse: cfg.mouse, ConfirmProbes: cfg.confirmProbes,
+		Warnings: warnings,
 	}
 	if g.history != nil {
 		// Every poll feeds the history (the store batches writes off the poll's path) and
@@ -75,16 +76,18 @@ func live(cfg config, args []string, g *gateway, stderr io.Writer, warnings []st
 			return nt, nil
 		}
 	}
-	// The screen owns the terminal: the pipeline logs nowhere, and events reach the
-	// operator through the pane, the bell and the notifiers.
+	// The screen owns the terminal: events reach the operator through the pane, the bell
+	// and the notifiers, and what the notifiers log (a failed delivery) through the pane.
 	fp := &forecastProjector{}
-	al, err := newAlerting(cfg, getenv, newLogger(io.Discard, false), fp)
+	problems := newLoggedProblems()
+	al, err := newAlerting(cfg, getenv, slog.New(problems), fp)
 	if err != nil {
 		fmt.Fprintf(stderr, "quotatop: %v\n", err)
 		return exitUsage
 	}
 	defer al.close()
-	opts.Alerts = tuiAlerts{mu: new(sync.Mutex), p: al.pipeline, forecastProjector: fp}
+	al.pipeline.Log = nil // events are the pane's, not log lines
+	opts.Alerts = tuiAlerts{mu: new(sync.Mutex), p: al.pipeline, forecastProjector: fp, problems: problems}
 	opts.NotifyTerminal = !cfg.alerts.noTerminal && term.IsTerminal(os.Stdout.Fd())
 	err = tui.Run(context.Background(), opts, os.Stdin, os.Stdout)
 	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {

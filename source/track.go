@@ -309,7 +309,7 @@ func (t *tracking) changed(ctx context.Context, now time.Time) (keys []string, f
 		if refused {
 			// Not retried: an ACL that refuses it would log a denial every poll.
 			t.closeNodes()
-			t.off, t.refused = "full polls: Redis refused change tracking ("+model.Sanitize(err.Error())+")", true
+			t.off, t.refused = refusedText(err), true
 		}
 		return nil, true
 	}
@@ -424,4 +424,11 @@ func (r *Redis) readChanged(ctx context.Context, keys []string) ([]model.Account
 	}
 	r.memo.keep(out)
 	return out, nil
+}
+
+// refusedText is the read mode after Redis refused tracking. The refusal is Redis's
+// error reply, which whoever is on the other end writes: cut, then made inert, since the
+// header and every watch log line show it.
+func refusedText(err error) string {
+	return "full polls: Redis refused change tracking (" + model.Sanitize(model.Cut(err.Error(), storageErrMax)) + ")"
 }

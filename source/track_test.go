@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -317,5 +318,14 @@ func TestTrackingSurvivesARedisRestart(t *testing.T) {
 			t.Fatalf("tracking never resumed (status %q, err %v)", r.TrackingStatus(), err)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// A refusal is the server's own words: a hostile 6 MiB error reply with escapes becomes
+// a short, inert read mode (it was only sanitised, and the header cut it every frame).
+func TestTrackingRefusalIsCutAndInert(t *testing.T) {
+	got := refusedText(errors.New("ERR \x1b]0;owned\x07\x1b[2J" + strings.Repeat("A", 6<<20)))
+	if len(got) > storageErrMax+100 || strings.ContainsAny(got, "\x1b\x07") || !strings.HasPrefix(got, "full polls: Redis refused change tracking (ERR ") {
+		t.Fatalf("%d bytes: %.200q", len(got), got)
 	}
 }

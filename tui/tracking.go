@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"github.com/quotatop/quotatop/model"
 	"strings"
 	"time"
 
@@ -16,7 +17,8 @@ type trackingReader interface {
 // readMode is asked inside the poll command, never from View.
 func readMode(r Reader) string {
 	if t, ok := r.(trackingReader); ok {
-		return t.TrackingStatus()
+		// Cut here too: the header truncates the mode on every frame.
+		return model.Cut(t.TrackingStatus(), 400)
 	}
 	return ""
 }

@@ -1,11 +1,11 @@
 package tui
 
 import (
-	"github.com/quotatop/quotatop/model"
 	"strings"
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/quotatop/quotatop/model"
 )
 
 // trackingReader is a Reader that can say how it polls: by Redis change tracking, or in

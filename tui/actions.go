@@ -81,7 +81,7 @@ func (m Model) targets() ([]action.Target, int) {
 	var out []action.Target
 	busy := 0
 	for _, r := range m.fleet.Targets() {
-		if m.inFlight[r.acc.ID] {
+		if m.inFlight[r.acc.Key] {
 			busy++
 			continue
 		}
@@ -262,8 +262,8 @@ func (m Model) confirmKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 
 func (m *Model) startAction(jobs []action.Job) tea.Cmd {
 	for _, j := range jobs {
-		m.inFlight[j.Target.ID] = true
-		m.running[j.Target.ID] = j.Steps[0].Short()
+		m.inFlight[j.Target.Key] = true
+		m.running[j.Target.Key] = j.Steps[0].Short()
 	}
 	// The line says what runs until the results replace it (it still said "Cancelled"
 	// from an earlier dialog while a confirmed action ran).
@@ -285,10 +285,10 @@ func (m Model) actionDone(msg actionDoneMsg) (tea.Model, tea.Cmd) {
 	failed := 0
 	var firstFail string
 	for _, r := range msg.results {
-		delete(m.inFlight, r.Target.ID)
-		delete(m.running, r.Target.ID)
+		delete(m.inFlight, r.Target.Key)
+		delete(m.running, r.Target.Key)
 		text := m.describeResult(r)
-		m.results[r.Target.ID] = clock(&m.ctx, m.ctx.Now) + " " + text
+		m.results[r.Target.Key] = clock(&m.ctx, m.ctx.Now) + " " + text
 		if r.Err != nil {
 			failed++
 			if firstFail == "" {
@@ -298,7 +298,7 @@ func (m Model) actionDone(msg actionDoneMsg) (tea.Model, tea.Cmd) {
 	}
 	switch {
 	case len(msg.results) == 1:
-		m.say(m.results[msg.results[0].Target.ID][9:])
+		m.say(m.results[msg.results[0].Target.Key][9:])
 	case failed == 0:
 		m.say(fmt.Sprintf("%d accounts: all done. Details per account in the detail view (enter).", len(msg.results)))
 	default:

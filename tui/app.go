@@ -153,11 +153,12 @@ type Model struct {
 	lastErr    string
 	retryAt    time.Time
 
-	// Actions: in flight per account, the last result per account, the message line.
+	// Actions: in flight and the last result per storage key (two keys may claim one ID),
+	// the message line.
 	confirm   *confirm
-	inFlight  map[int64]bool
-	running   map[int64]string
-	results   map[int64]string
+	inFlight  map[string]bool
+	running   map[string]string
+	results   map[string]string
 	message   string
 	messageAt time.Time
 	// warnings are the gateway's Options.Warnings (Target.Warnings after a switch), as
@@ -215,9 +216,9 @@ func New(opts Options) Model {
 		rowCache:        map[string]cachedRow{},
 		pollGen:         1,
 		polling:         true,
-		inFlight:        map[int64]bool{},
-		running:         map[int64]string{},
-		results:         map[int64]string{},
+		inFlight:        map[string]bool{},
+		running:         map[string]string{},
+		results:         map[string]string{},
 		thresholdOrigin: "--default-threshold flags",
 		cores:           runtime.GOMAXPROCS(0),
 	}
@@ -951,10 +952,10 @@ func (m Model) detailBody() []string {
 		if r.dup != "" {
 			extra = append(extra, ctx.Styles.Notice.Render("⚠ "+model.Sanitize(r.dup)+": two storage keys claim this ID, so quotatop will not act on it; fix the storage first."))
 		}
-		if res := m.results[r.acc.ID]; res != "" {
+		if res := m.results[r.acc.Key]; res != "" {
 			extra = append(extra, ctx.Styles.Bold.Render("Last action"), "  "+res)
 		}
-		if run := m.running[r.acc.ID]; run != "" {
+		if run := m.running[r.acc.Key]; run != "" {
 			extra = append(extra, ctx.Styles.Notice.Render("  ⟳ "+run+" running…"))
 		}
 		if r.j.HasSnapshot {

@@ -15,7 +15,7 @@ type Context struct {
 	Now           time.Time // the time of the last tick: views never read the clock
 	Source        SourceInfo
 	// Running names the action in flight per account, shown in its row.
-	Running map[int64]string
+	Running map[string]string
 	// Location is where absolute times are shown; nil means the machine's local zone.
 	Location *time.Location
 }

@@ -47,4 +47,12 @@ func TestDuplicateIDsAreTwoRowsAndRefused(t *testing.T) {
 	if !strings.Contains(view(m), "ambiguous") {
 		t.Fatalf("no refusal said:\n%s", view(m))
 	}
+	// The refusal is dup-b's (the cursor's) alone: dup-a's detail shows no last action.
+	if v := view(keys(t, m, "enter")); !strings.Contains(v, "dup-b") || !strings.Contains(v, "Last action") {
+		t.Fatalf("dup-b's detail lacks its last action:\n%s", v)
+	}
+	m.filter.SetValue("")
+	if v := view(keys(t, filterTo(t, m, "dup-a"), "enter")); !strings.Contains(v, "dup-a") || strings.Contains(v, "Last action") {
+		t.Fatalf("dup-a's detail shows dup-b's action:\n%s", v)
+	}
 }

@@ -162,7 +162,7 @@ func fit(s string, width int, right bool) string {
 }
 
 func reasonCell(ctx *Context, r *row, p paint, _ int) string {
-	if run := ctx.Running[r.acc.ID]; run != "" {
+	if run := ctx.Running[r.acc.Key]; run != "" {
 		return p(ctx.Styles.Notice, "⟳ "+run+"…")
 	}
 	return string(r.j.MainReason())

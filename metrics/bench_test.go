@@ -32,7 +32,7 @@ func bigFleet(n int) ([]model.Account, []model.Judgement) {
 func BenchmarkScrape(b *testing.B) {
 	m := New(Options{Projector: projector{}, Clock: func() time.Time { return t0 }})
 	accounts, js := bigFleet(10000)
-	m.Update(t0, time.Millisecond, accounts, js)
+	m.Update(t0, time.Millisecond, model.DefaultPolicy(), accounts, js)
 	base := listen(b, m)
 	for _, enc := range []string{"gzip", "identity"} {
 		b.Run(enc, func(b *testing.B) {
@@ -62,6 +62,6 @@ func BenchmarkUpdate(b *testing.B) {
 	accounts, js := bigFleet(10000)
 	b.ReportAllocs()
 	for b.Loop() {
-		m.Update(t0, time.Millisecond, accounts, js)
+		m.Update(t0, time.Millisecond, model.DefaultPolicy(), accounts, js)
 	}
 }

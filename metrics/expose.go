@@ -34,7 +34,7 @@ var (
 	famUsed = family{"quotatop_window_used_ratio",
 		"Used share of a Codex usage window as last stored (0-1); absent when the account has no such window."}
 	famThreshold = family{"quotatop_window_threshold_ratio",
-		"Effective auto-pause threshold of a window (account, else gateway default); absent when none."}
+		"Used share (0-1) at which the gateway stops scheduling the account for a window: the lower of its auto-pause threshold (account, else gateway default; none when the window is exempt) and, for OpenAI, the scheduling threshold; absent when neither applies."}
 	famTimeToPause = family{"quotatop_window_time_to_pause_seconds",
 		"Projected time until the window reaches its threshold at its recent rate; absent when unknown."}
 	famCount = family{"quotatop_accounts",
@@ -246,7 +246,7 @@ func (x *exposition) fleet(v view, proj Projector) {
 		}
 	}
 	x.windows(s, famUsed, func(_ *row, _ int, w windowRow) (float64, bool) { return w.used, w.present })
-	x.windows(s, famThreshold, func(_ *row, _ int, w windowRow) (float64, bool) { return w.threshold, w.threshold > 0 })
+	x.windows(s, famThreshold, func(_ *row, _ int, w windowRow) (float64, bool) { return w.threshold, w.hasThreshold })
 	if proj != nil {
 		x.windows(s, famTimeToPause, func(r *row, k int, _ windowRow) (float64, bool) {
 			if !r.sched {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	prommodel "github.com/prometheus/common/model"
+	"github.com/quotatop/quotatop/model"
 )
 
 // Two values that claim one account ID used to fail the whole scrape with a 500 (the
@@ -21,7 +22,7 @@ func TestDuplicateIDsKeepTheScrape(t *testing.T) {
 	m := New(Options{Clock: func() time.Time { return t0 }})
 	accounts, js := fleet()
 	accounts[1].ID = 1
-	m.Update(t0, time.Millisecond, accounts, js)
+	m.Update(t0, time.Millisecond, model.DefaultPolicy(), accounts, js)
 	fams := scrape(t, listen(t, m))
 	if got := series(fams["quotatop_account_info"]); !slices.Equal(got, []string{"account_id=1,platform=openai 1", "account_id=3,platform=openai 1"}) {
 		t.Errorf("info %q", got)
@@ -52,12 +53,12 @@ func TestLabelNewline(t *testing.T) {
 func TestSlowScrapeKeepsItsSnapshot(t *testing.T) {
 	m := New(Options{Clock: func() time.Time { return t0 }})
 	accounts, js := fleet()
-	m.Update(t0, time.Millisecond, accounts, js)
+	m.Update(t0, time.Millisecond, model.DefaultPolicy(), accounts, js)
 	v := m.pin()
 	pinned := slices.Clone(v.snap.rows)
 	for k := range 3 {
 		accounts[0].ID = int64(100 + k)
-		m.Update(t0, time.Millisecond, accounts, js)
+		m.Update(t0, time.Millisecond, model.DefaultPolicy(), accounts, js)
 	}
 	if !slices.Equal(v.snap.rows, pinned) {
 		t.Fatal("a poll rewrote the snapshot a scrape was reading")
@@ -65,7 +66,7 @@ func TestSlowScrapeKeepsItsSnapshot(t *testing.T) {
 	v.unpin()
 	for range 3 {
 		cur, spare := m.cur, m.spare
-		m.Update(t0, time.Millisecond, accounts, js)
+		m.Update(t0, time.Millisecond, model.DefaultPolicy(), accounts, js)
 		if m.cur != spare || m.spare != cur {
 			t.Fatal("a poll built a new snapshot although none was being read")
 		}
@@ -76,14 +77,14 @@ func TestSlowScrapeKeepsItsSnapshot(t *testing.T) {
 func TestScrapesDuringPolls(t *testing.T) {
 	m := New(Options{Projector: projector{}, Clock: func() time.Time { return t0 }})
 	accounts, js := bigFleet(500)
-	m.Update(t0, time.Millisecond, accounts, js)
+	m.Update(t0, time.Millisecond, model.DefaultPolicy(), accounts, js)
 	base := listen(t, m)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for k := range 50 {
 			accounts[k].ID = int64(10000 + k)
-			m.Update(t0, time.Millisecond, accounts, js)
+			m.Update(t0, time.Millisecond, model.DefaultPolicy(), accounts, js)
 		}
 	}()
 	for k := range 20 {

@@ -42,9 +42,12 @@ type row struct {
 }
 
 type windowRow struct {
-	present   bool
-	used      float64 // 0-1
-	threshold float64 // 0-1, 0 when none
+	used float64 // 0-1
+	// threshold is where the judgement pauses the account for the window (0-1), valid
+	// when hasThreshold.
+	threshold    float64
+	present      bool
+	hasThreshold bool
 }
 
 type groupCount struct {
@@ -52,9 +55,10 @@ type groupCount struct {
 	sched, total int
 }
 
-// fill makes s the snapshot of one poll, reusing its memory. At 10,000 accounts a poll
-// costs about a millisecond more with metrics on.
-func (s *snapshot) fill(accounts []model.Account, js []model.Judgement, names bool) {
+// fill makes s the snapshot of one poll judged under p, reusing its memory. At 10,000
+// accounts a poll costs about two milliseconds more with metrics on, a third of it the
+// windows' pause points.
+func (s *snapshot) fill(accounts []model.Account, js []model.Judgement, p *model.Policy, names bool) {
 	s.rows = slices.Grow(s.rows[:0], len(accounts))
 	s.counts = slices.Grow(s.counts[:0], len(model.States))[:len(model.States)]
 	clear(s.counts)
@@ -99,8 +103,11 @@ func (s *snapshot) fill(accounts []model.Account, js []model.Judgement, names bo
 		if a.Quota != nil && a.Quota.HasUpdatedAt {
 			r.hasAge, r.updatedAt = true, a.Quota.UpdatedAt
 		}
-		for w, wj := range j.Windows {
-			r.windows[w] = windowRow{present: wj.Present, used: wj.UsedPercent / 100, threshold: wj.Threshold}
+		for w := range j.Windows {
+			r.windows[w] = windowRow{present: j.Windows[w].Present, used: j.Windows[w].UsedPercent / 100}
+			if pct, ok := model.PausePoint(a, *p, j.Windows[w]); ok {
+				r.windows[w].threshold, r.windows[w].hasThreshold = pct/100, true
+			}
 		}
 		s.rows = append(s.rows, r)
 	}

@@ -61,7 +61,7 @@ func New(opts Options) *Metrics {
 	}
 	m := &Metrics{opts: opts, reg: prometheus.NewRegistry(), scrapes: make(chan struct{}, maxScrapes)}
 	m.pollDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name: "quotatop_poll_duration_seconds", Help: "Time to read and judge the whole fleet, per poll.",
+		Name: "quotatop_poll_duration_seconds", Help: "Time to read the fleet from the snapshot storage, per poll (failed reads included; judging is not counted).",
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 	})
 	m.pollErrors = prometheus.NewCounter(prometheus.CounterOpts{
@@ -76,9 +76,10 @@ func New(opts Options) *Metrics {
 	return m
 }
 
-// Update records a successful poll. It keeps nothing of accounts and js (parallel to
-// accounts): the caller may reuse them as soon as it returns.
-func (m *Metrics) Update(now time.Time, took time.Duration, accounts []model.Account, js []model.Judgement) {
+// Update records a successful poll: took is how long the read took, and js (parallel to
+// accounts) the judgements made under p, whose thresholds the window series export. It
+// keeps nothing of accounts and js: the caller may reuse them as soon as it returns.
+func (m *Metrics) Update(now time.Time, took time.Duration, p model.Policy, accounts []model.Account, js []model.Judgement) {
 	m.pollDuration.Observe(took.Seconds())
 	m.mu.Lock()
 	s := m.spare
@@ -87,7 +88,7 @@ func (m *Metrics) Update(now time.Time, took time.Duration, accounts []model.Acc
 	if s == nil || s.readers.Load() != 0 {
 		s = &snapshot{} // a slow scrape still reads the old one: leave it be
 	}
-	s.fill(accounts, js, m.opts.AccountNames)
+	s.fill(accounts, js, &p, m.opts.AccountNames)
 	m.mu.Lock()
 	m.spare, m.cur = m.cur, s
 	m.polled, m.ok, m.lastOK, m.lastErr = true, true, now, ""
@@ -104,7 +105,8 @@ func (m *Metrics) pin() view {
 	return view{snap: m.cur, polled: m.polled, ok: m.ok, lastOK: m.lastOK}
 }
 
-// Failed records a poll that could not read the storage; the last good fleet stays.
+// Failed records a poll that could not read the storage (took is the failed read); the
+// last good fleet stays.
 func (m *Metrics) Failed(took time.Duration, err error) {
 	m.pollDuration.Observe(took.Seconds())
 	m.pollErrors.Inc()

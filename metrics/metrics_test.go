@@ -114,7 +114,7 @@ func TestScrape(t *testing.T) {
 		t.Errorf("healthz before a poll: %d %q", code, body)
 	}
 	accounts, js := fleet()
-	m.Update(t0, 20*time.Millisecond, accounts, js)
+	m.Update(t0, 20*time.Millisecond, model.DefaultPolicy(), accounts, js)
 	m.Count([]events.Event{{Kind: events.KindState}, {Kind: events.KindGroup}, {Kind: events.KindState}})
 	fams := scrape(t, base)
 
@@ -186,7 +186,7 @@ func TestAccountNamesOptIn(t *testing.T) {
 	accounts[1].Name = "bob\x1b[31m"
 	// Quotes and backslashes come back from Prometheus' own parser as they went in.
 	accounts[2].Name, accounts[2].Platform = `a "quoted" \ name`, `back\slash`
-	m.Update(t0, time.Millisecond, accounts, js)
+	m.Update(t0, time.Millisecond, model.DefaultPolicy(), accounts, js)
 	got := series(scrape(t, listen(t, m))["quotatop_account_info"])
 	want := []string{"account_id=1,account_name=alice@example.com,platform=openai 1", "account_id=2,account_name=bob␛[31m,platform=anthropic 1",
 		`account_id=3,account_name=a "quoted" \ name,platform=back\slash 1`}
@@ -251,7 +251,7 @@ func TestTimeToPauseWhileScheduled(t *testing.T) {
 	for i := range accounts {
 		js[i] = model.Judge(&accounts[i], model.DefaultPolicy(), t0)
 	}
-	m.Update(t0, time.Millisecond, accounts, js)
+	m.Update(t0, time.Millisecond, model.DefaultPolicy(), accounts, js)
 	if got := series(scrape(t, base)["quotatop_window_time_to_pause_seconds"]); !slices.Equal(got, []string{"account_id=1,window=7d 1500"}) {
 		t.Fatalf("got %q", got)
 	}
@@ -267,7 +267,7 @@ func TestUnreadableValuesAreInNoGroup(t *testing.T) {
 	for i := 3; i < len(accounts); i++ {
 		js = append(js, model.Judge(&accounts[i], model.DefaultPolicy(), t0))
 	}
-	m.Update(t0, time.Millisecond, accounts, js)
+	m.Update(t0, time.Millisecond, model.DefaultPolicy(), accounts, js)
 	fams := scrape(t, base)
 	want := []string{"group=7,platform=anthropic 1", "group=7,platform=openai 1", "group=8,platform=anthropic 1", "group=8,platform=openai 1"}
 	if got := series(fams["quotatop_group_accounts"]); !slices.Equal(got, want) {
@@ -275,5 +275,74 @@ func TestUnreadableValuesAreInNoGroup(t *testing.T) {
 	}
 	if got := series(fams["quotatop_accounts"]); !slices.Contains(got, "state=invalid 2") {
 		t.Fatalf("the unreadable values are not counted by state: %q", got)
+	}
+}
+
+// The threshold exported is the one the judgement pauses at (model.PausePoint): the
+// lower of the auto-pause threshold, unless the window is exempt, and the scheduling
+// threshold, which no exemption lifts. It used to be the auto-pause threshold alone, so
+// an account paused at 93 % under openai=90 showed 0.95.
+func TestThresholdIsThePausePoint(t *testing.T) {
+	soon := t0.Add(time.Hour)
+	sched90 := model.DefaultPolicy()
+	sched90.SchedulingThresholds = map[string]float64{"openai": 90}
+	gatewayDefault := model.DefaultPolicy()
+	gatewayDefault.DefaultThreshold = [2]float64{0.85, 0}
+	window := func(threshold float64, disabled bool) model.WindowSnapshot {
+		return model.WindowSnapshot{Present: true, HasUsed: true, UsedPercent: 93, Threshold: threshold, Disabled: disabled,
+			ResetAt: soon, HasResetAt: true, SchedResetAt: soon, HasSchedResetAt: true}
+	}
+	cases := []struct {
+		name     string
+		p        model.Policy
+		platform string
+		override int
+		w        model.WindowSnapshot
+		want     []string // nil: the series is absent
+	}{
+		{"scheduling threshold below the auto-pause one", sched90, "openai", 0, window(0.95, false), []string{"account_id=1,window=5h 0.9"}},
+		{"auto-pause threshold below the scheduling one", sched90, "openai", 0, window(0.8, false), []string{"account_id=1,window=5h 0.8"}},
+		{"exempt window: the scheduling threshold still pauses", sched90, "openai", 0, window(0.95, true), []string{"account_id=1,window=5h 0.9"}},
+		{"exempt window and no scheduling threshold", model.DefaultPolicy(), "openai", 0, window(0.95, true), nil},
+		{"no threshold at all", model.DefaultPolicy(), "openai", 0, window(0, false), nil},
+		{"gateway default", gatewayDefault, "openai", 0, window(0, false), []string{"account_id=1,window=5h 0.85"}},
+		{"the account's own scheduling threshold", model.DefaultPolicy(), "openai", 70, window(0.95, false), []string{"account_id=1,window=5h 0.7"}},
+		{"no reset time: the scheduling threshold skips the window", sched90, "openai", 0,
+			model.WindowSnapshot{Present: true, HasUsed: true, UsedPercent: 93, Threshold: 0.95}, []string{"account_id=1,window=5h 0.95"}},
+		{"another platform: the quota rule does not run", model.DefaultPolicy(), "anthropic", 0, window(0.95, false), nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			q := &model.Quota{UpdatedAt: t0.Add(-time.Minute), HasUpdatedAt: true}
+			q.Windows[0] = c.w
+			accounts := []model.Account{{ID: 1, Platform: c.platform, Status: "active", Schedulable: true, Quota: q, SchedThresholdOverride: c.override}}
+			js := []model.Judgement{model.Judge(&accounts[0], c.p, t0)}
+			m := New(Options{Clock: func() time.Time { return t0 }})
+			m.Update(t0, time.Millisecond, c.p, accounts, js)
+			f := scrape(t, listen(t, m))["quotatop_window_threshold_ratio"]
+			if got := series(f); !slices.Equal(got, c.want) {
+				t.Errorf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+// The help says what the series hold: where the gateway stops scheduling, and that a
+// poll's duration is the read alone (the judging is not timed by either caller).
+func TestHelpTexts(t *testing.T) {
+	m := New(Options{Clock: func() time.Time { return t0 }})
+	accounts, js := fleet()
+	m.Update(t0, time.Millisecond, model.DefaultPolicy(), accounts, js)
+	fams := scrape(t, listen(t, m))
+	for name, want := range map[string][]string{
+		"quotatop_window_threshold_ratio": {"stops scheduling", "auto-pause threshold", "scheduling threshold", "exempt", "absent when neither applies"},
+		"quotatop_poll_duration_seconds":  {"read the fleet", "judging is not counted"},
+	} {
+		help := fams[name].GetHelp()
+		for _, w := range want {
+			if !strings.Contains(help, w) {
+				t.Errorf("%s help %q does not say %q", name, help, w)
+			}
+		}
 	}
 }

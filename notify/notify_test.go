@@ -39,6 +39,7 @@ type receiver struct {
 	bodies []string
 	status []int
 	answer string
+	header http.Header   // added to every answer
 	block  chan struct{} // when set, handlers wait on it (a slow receiver)
 }
 
@@ -49,8 +50,11 @@ func newReceiver(t *testing.T, status ...int) *receiver {
 		r.mu.Lock()
 		r.bodies = append(r.bodies, string(b))
 		st := r.status[min(len(r.bodies), len(r.status))-1]
-		block, answer := r.block, r.answer
+		block, answer, header := r.block, r.answer, r.header
 		r.mu.Unlock()
+		for k, v := range header {
+			w.Header()[k] = v
+		}
 		if req.Header.Get("Content-Type") != "application/json" {
 			st = 415
 		}
@@ -130,6 +134,89 @@ func TestWebhookGivesUpAfterAttempts(t *testing.T) {
 		t.Fatalf("error %q\nwant  %q", err, want)
 	}
 	noSecret(t, err.Error())
+}
+
+// A 429 or 503 that says how long to wait is waited out for that long (up to
+// MaxBackoff), not for the back-off: the receiver's rate limit outlasts a second.
+func TestWebhookHonoursRetryAfter(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		status     int
+		retryAfter string
+		want       time.Duration
+	}{
+		{"429 in seconds", 429, "1", time.Second},
+		{"503 in seconds", 503, "7", 7 * time.Second},
+		{"longer than MaxBackoff", 429, "3600", 30 * time.Second},
+		{"no header: the back-off", 429, "", time.Millisecond},
+		{"unreadable: the back-off", 429, "soon", time.Millisecond},
+		{"500 does not ask", 500, "7", time.Millisecond},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newReceiver(t, c.status, 200)
+			r.header = http.Header{"Retry-After": {c.retryAfter}}
+			w := webhook(t, r, "")
+			w.MaxBackoff = 30 * time.Second
+			var waits []time.Duration
+			w.wait = func(_ context.Context, d time.Duration) error {
+				waits = append(waits, d)
+				return nil
+			}
+			if err := w.Send(context.Background(), batch()); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(r.got()); n != 2 {
+				t.Errorf("%d requests, want the refused one and the retry", n)
+			}
+			if !slices.Equal(waits, []time.Duration{c.want}) {
+				t.Errorf("waited %v, want %v", waits, c.want)
+			}
+		})
+	}
+}
+
+// A wait that would outlast the delivery's deadline is not begun: the batch fails with
+// the receiver's answer at once rather than when the deadline cuts the wait.
+func TestWebhookRetryAfterPastTheDeadline(t *testing.T) {
+	r := newReceiver(t, 429, 200)
+	r.header = http.Header{"Retry-After": {"3600"}}
+	r.answer = "slow down"
+	w := webhook(t, r, "")
+	w.MaxBackoff = 2 * time.Hour
+	w.wait = func(context.Context, time.Duration) error {
+		t.Error("waited past the deadline")
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := w.Send(ctx, batch())
+	want := "POST http://" + r.Listener.Addr().String() + "/… (attempt 1 of 4): HTTP 429: slow down; the next attempt, in 1h0m0s, would be past the delivery's deadline"
+	if err == nil || err.Error() != want {
+		t.Fatalf("error %v\nwant  %s", err, want)
+	}
+	if n := len(r.got()); n != 1 {
+		t.Errorf("%d requests, want 1", n)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2015, 10, 21, 7, 27, 30, 0, time.UTC)
+	for header, want := range map[string]time.Duration{
+		"1":                                 time.Second,
+		" 120 ":                             2 * time.Minute,
+		"0":                                 0,
+		"-5":                                0,
+		"1.5":                               0,
+		"":                                  0,
+		"99999999999999":                    0, // past any sane wait, and an overflow
+		"Wed, 21 Oct 2015 07:28:00 GMT":     30 * time.Second,
+		"Wednesday, 21-Oct-15 07:28:00 GMT": 30 * time.Second,
+		"Wed, 21 Oct 2015 07:00:00 GMT":     0, // passed
+	} {
+		if got := retryAfter(header, now); got != want {
+			t.Errorf("retryAfter(%q) = %v, want %v", header, got, want)
+		}
+	}
 }
 
 func TestWebhookClientErrorIsNotRetried(t *testing.T) {
@@ -261,6 +348,49 @@ func TestShippedTemplates(t *testing.T) {
 	}
 }
 
+// An account name that is markup in the receiver's message arrives inert: Slack shows
+// &lt;!channel&gt; as text, where <!channel> notified the whole channel; Feishu shows
+// full-width brackets, where <at user_id="all"> mentioned everyone in the group.
+func TestShippedTemplatesKeepNamesInert(t *testing.T) {
+	name := `<!channel> & <@U123> <at user_id="all"></at>`
+	hostile := events.Batch{Time: t0, Events: []events.Event{{Time: t0, Kind: events.KindState, Severity: events.Critical,
+		Summary:  "account #1 " + name + " ok → paused (quota_5h)",
+		Accounts: []events.AccountChange{{ID: 1, Name: name, From: "ok", To: "paused", Reasons: []model.Reason{"quota_5h"}}}}}}
+	cases := []struct{ file, body, text string }{
+		{"slack.tmpl",
+			`{"text": "*quotatop critical*\naccount #1 \u0026lt;!channel\u0026gt; \u0026amp; \u0026lt;@U123\u0026gt; \u0026lt;at user_id=\"all\"\u0026gt;\u0026lt;/at\u0026gt; ok → paused (quota_5h)"}`,
+			"*quotatop critical*\naccount #1 &lt;!channel&gt; &amp; &lt;@U123&gt; &lt;at user_id=\"all\"&gt;&lt;/at&gt; ok → paused (quota_5h)"},
+		{"feishu.tmpl",
+			`{"msg_type": "text", "content": {"text": "quotatop critical\naccount #1 ＜!channel＞ \u0026 ＜@U123＞ ＜at user_id=\"all\"＞＜/at＞ ok → paused (quota_5h)"}}`,
+			"quotatop critical\naccount #1 ＜!channel＞ & ＜@U123＞ ＜at user_id=\"all\"＞＜/at＞ ok → paused (quota_5h)"},
+	}
+	r := newReceiver(t, 200)
+	for _, c := range cases {
+		src, err := os.ReadFile(filepath.Join("../contrib/notify", c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := webhook(t, r, string(src)).Send(context.Background(), hostile); err != nil {
+			t.Fatalf("%s: %v", c.file, err)
+		}
+		body := r.got()[len(r.got())-1]
+		if body != c.body {
+			t.Errorf("%s body\n%s\nwant\n%s", c.file, body, c.body)
+		}
+		// What the receiver reads once it has parsed the JSON.
+		var v struct {
+			Text    string
+			Content struct{ Text string }
+		}
+		if err := json.Unmarshal([]byte(body), &v); err != nil {
+			t.Fatalf("%s: %v", c.file, err)
+		}
+		if got := v.Text + v.Content.Text; got != c.text || strings.ContainsAny(got, "<>") {
+			t.Errorf("%s text\n%s\nwant\n%s", c.file, got, c.text)
+		}
+	}
+}
+
 func TestReadURL(t *testing.T) {
 	env := func(v string) func(string) string {
 		return func(k string) string {
@@ -281,6 +411,41 @@ func TestReadURL(t *testing.T) {
 	os.WriteFile(path, nil, 0o600)
 	if _, err := ReadURL(path, env("")); err == nil || err.Error() != "--notify-webhook-file "+path+" is empty" {
 		t.Errorf("empty file: %v", err)
+	}
+}
+
+// A file larger than any URL is refused before it is read, with its size.
+func TestReadURLRefusesLargeFiles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hook")
+	if err := os.WriteFile(path, []byte("https://h/"+strings.Repeat("x", maxURLFile)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := "--notify-webhook-file " + path + " is 4106 bytes, too large for a URL (at most 4096)"
+	if err := readURLOrHang(t, path); err == nil || err.Error() != want {
+		t.Errorf("error %v\nwant %s", err, want)
+	}
+	want = "--notify-webhook-file " + path + "-missing: no such file or directory"
+	if err := readURLOrHang(t, path+"-missing"); err == nil || err.Error() != want {
+		t.Errorf("error %v\nwant %s", err, want)
+	}
+}
+
+// readURLOrHang is ReadURL(path) from a file, failing the test rather than hanging it
+// when ReadURL never returns. The minute is no timing check: only a read that blocks or
+// never ends comes near it.
+func readURLOrHang(t *testing.T, path string) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, err := ReadURL(path, func(string) string { return "" })
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(time.Minute):
+		t.Fatalf("ReadURL(%s) did not return", path)
+		return nil
 	}
 }
 

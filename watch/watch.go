@@ -70,7 +70,7 @@ func (p *Pipeline) ObserveWith(now time.Time, took time.Duration, accounts []mod
 		}
 		evs = p.Detector.ObserveUnchanged(now, accounts, js, p.judged.unchanged)
 		if p.Metrics != nil {
-			p.Metrics.Update(now, took, accounts, p.judged.all())
+			p.Metrics.Update(now, took, p.Policy, accounts, p.judged.all())
 		}
 		p.judged.release()
 	}

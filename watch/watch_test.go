@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/quotatop/quotatop/events"
+	"github.com/quotatop/quotatop/metrics"
 	"github.com/quotatop/quotatop/model"
 )
 
@@ -83,5 +85,38 @@ func TestLoopSurvivesFailuresAndStops(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), `level=INFO msg="poll succeeded again" failed_polls=3`) {
 		t.Errorf("no recovery line:\n%s", buf.String())
+	}
+}
+
+// The metrics export the threshold the pipeline's policy pauses at, the one in force at
+// that poll: the gateway's scheduling threshold (refreshed before a poll) reaches them,
+// not only the account's auto-pause threshold.
+func TestPipelineMetricsUseThePolicy(t *testing.T) {
+	m := metrics.New(metrics.Options{Clock: func() time.Time { return t0 }})
+	p := &Pipeline{Policy: model.DefaultPolicy(), Detector: events.New(events.Config{Hold: 1}), Metrics: m}
+	soon := t0.Add(time.Hour)
+	q := &model.Quota{UpdatedAt: t0.Add(-time.Minute), HasUpdatedAt: true}
+	q.Windows[0] = model.WindowSnapshot{Present: true, HasUsed: true, UsedPercent: 93, Threshold: 0.95,
+		ResetAt: soon, HasResetAt: true, SchedResetAt: soon, HasSchedResetAt: true}
+	accounts := []model.Account{{ID: 1, Platform: "openai", Status: "active", Schedulable: true, Quota: q}}
+	threshold := func() string {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		for line := range strings.Lines(rec.Body.String()) {
+			if strings.HasPrefix(line, `quotatop_window_threshold_ratio{account_id="1",window="5h"} `) {
+				return strings.TrimSpace(line[strings.IndexByte(line, ' ')+1:])
+			}
+		}
+		return "absent"
+	}
+	p.Observe(t0, time.Millisecond, accounts, nil)
+	if got := threshold(); got != "0.95" {
+		t.Fatalf("auto-pause threshold alone: got %s, want 0.95", got)
+	}
+	p.Policy.SchedulingThresholds = map[string]float64{"openai": 90}
+	p.Observe(t0.Add(time.Second), time.Millisecond, accounts, nil)
+	if got := threshold(); got != "0.9" {
+		t.Fatalf("with openai=90 the account pauses at 0.9: got %s", got)
 	}
 }

@@ -139,10 +139,8 @@ func terminalNotice(alerts []Alert) string {
 	if len(alerts) > 1 {
 		text = fmt.Sprintf("%d events: %s", len(alerts), text)
 	}
-	text = strings.ReplaceAll(model.Sanitize(text), ";", ",")
-	if len(text) > 200 {
-		text = text[:200]
-	}
+	// Cut by characters: a cut by bytes split one and sent invalid UTF-8.
+	text = strings.ReplaceAll(model.Cut(text, 200), ";", ",")
 	out := "\x1b]9;quotatop: " + text + "\x07" + "\x1b]777;notify;quotatop;" + text + "\x07"
 	if loud {
 		out = "\a" + out

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/golden"
@@ -71,6 +72,10 @@ func TestTerminalNotice(t *testing.T) {
 	}
 	if got := terminalNotice([]Alert{{Severity: "resolved", Text: "back"}}); strings.HasPrefix(got, "\a") {
 		t.Error("a recovery should not ring the bell")
+	}
+	// A long text is cut on a character, never inside one.
+	if got := terminalNotice([]Alert{{Severity: "warning", Text: "a" + strings.Repeat("→", 300)}}); !utf8.ValidString(got) || !strings.Contains(got, "→…\x07") {
+		t.Errorf("cut notice %q", got)
 	}
 }
 

@@ -118,15 +118,24 @@ func dryNote(ctx *Context, t *trends) string {
 			next = g
 		}
 	}
+	// Below 100 columns both stay, shorter: groups that stay dry for good (their only
+	// account blocked) hid the next group to run dry.
+	narrow := ctx.Width < 100
 	var parts []string
 	switch {
-	case dryNow == 1:
+	case dryNow == 1 && !narrow:
 		parts = append(parts, st.State[model.StatePaused].Render(bucketName(*first)+" dry now"))
-	case dryNow > 1:
+	case dryNow > 1 && !narrow:
 		parts = append(parts, st.State[model.StatePaused].Render(fmt.Sprintf("%d groups dry now", dryNow)))
+	case dryNow > 0:
+		parts = append(parts, st.State[model.StatePaused].Render(fmt.Sprintf("%d dry", dryNow)))
 	}
-	if next != nil && (dryNow == 0 || ctx.Width >= 100) {
-		parts = append(parts, st.State[model.StateWarn].Render(bucketName(*next)+" dry ~"+next.DryAt.In(ctx.location()).Format("15:04")))
+	if next != nil {
+		dry := " dry ~"
+		if narrow && dryNow > 0 {
+			dry = " ~"
+		}
+		parts = append(parts, st.State[model.StateWarn].Render(bucketName(*next)+dry+next.DryAt.In(ctx.location()).Format("15:04")))
 	}
 	return strings.Join(parts, st.Dim.Render(" · "))
 }

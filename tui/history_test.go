@@ -71,10 +71,10 @@ func TestETAColumnAndPauseSort(t *testing.T) {
 	if r := rowLine(t, out, "codex-eu-41"); !strings.Contains(r, " 19m ") {
 		t.Fatalf("codex-eu-41 has no ETA: %q", r)
 	}
-	// Groups with no account schedulable now come before the next one due, which
-	// needs 100 columns to be shown as well.
-	if !strings.Contains(out, "· 2 groups dry now") || strings.Contains(out, "dry ~") {
-		t.Fatalf("at 80 columns the header does not say first that groups are dry now:\n%s", out)
+	// Groups with no account schedulable now come before the next one due; at 80
+	// columns both are said, shorter (groups dry for good hid the next one).
+	if !strings.Contains(out, "· 2 dry · g4/openai ~10:4") {
+		t.Fatalf("at 80 columns the header does not say that groups are dry now and which runs dry next:\n%s", out)
 	}
 	if wide := view(newTestModel(t, 160, 24, false)); !strings.Contains(wide, "2 groups dry now · g4/openai dry ~10:4") {
 		t.Fatalf("at 160 columns the header does not also name the group that runs dry next:\n%s", wide)

@@ -352,3 +352,13 @@ func TestPartialProjectionMatchesFull(t *testing.T) {
 		t.Fatal("groups that ran dry did not make a full projection due")
 	}
 }
+
+// With the history off, the detail view of an account with a snapshot says why there is
+// no projection, not that there is no snapshot.
+func TestDetailWithoutHistorySaysWhy(t *testing.T) {
+	m, _ := judgeModel(t)
+	out := view(keys(t, filterTo(t, m, "#133"), "enter"))
+	if !strings.Contains(out, "History is off (--history off)") || strings.Contains(out, "No Codex usage snapshot") {
+		t.Fatalf("detail:\n%s", out)
+	}
+}

@@ -87,10 +87,15 @@ func trendLines(ctx *Context, r *row, f *trend.Forecast, t *trends, note string)
 		lines = append(lines, "  "+st.Notice.Render(note))
 	}
 	if f == nil || !r.j.HasSnapshot {
-		if r.prov != nil { // its windows show above; projections are of Codex snapshots
+		switch {
+		case r.prov != nil: // its windows show above; projections are of Codex snapshots
 			return append(lines, "  No projection: quotatop projects Codex usage snapshots only.")
+		case !r.j.HasSnapshot:
+			return append(lines, "  No Codex usage snapshot: nothing to project.")
+		case note != "": // it says why (history off, or a problem with the file)
+			return lines
 		}
-		return append(lines, "  No Codex usage snapshot: nothing to project.")
+		return append(lines, "  No projection yet: the first comes with the next poll.")
 	}
 	for i, w := range f.Windows {
 		name := string(model.WindowNames[i])

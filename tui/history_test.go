@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -360,5 +361,35 @@ func TestDetailWithoutHistorySaysWhy(t *testing.T) {
 	out := view(keys(t, filterTo(t, m, "#133"), "enter"))
 	if !strings.Contains(out, "History is off (--history off)") || strings.Contains(out, "No Codex usage snapshot") {
 		t.Fatalf("detail:\n%s", out)
+	}
+}
+
+// Sorting by time to dry puts first the accounts whose soonest group is dry now, then
+// by when it runs dry; accounts in no group that runs dry come last.
+func TestDrySort(t *testing.T) {
+	m := newTestModel(t, 80, 24, false)
+	for i := 0; m.fleet.SortName() != "time to dry ↓"; i++ {
+		if i > int(sortKeys) {
+			t.Fatalf("no time-to-dry sort: %s", m.fleet.SortName())
+		}
+		m = keys(t, m, "s")
+	}
+	prev, seenDue, seenNone := int64(math.MinInt64), false, false
+	for i := range m.fleet.Len() {
+		r := m.fleet.Row(i)
+		at := m.fleet.dryAtOf(r.entry)
+		switch {
+		case at == noTime:
+			seenNone = true
+		case seenNone:
+			t.Fatalf("row %d (%s) runs dry at %v after rows that never do", i, r.acc.Name, time.Unix(0, at))
+		case max(at, m.ctx.Now.UnixNano()) < max(prev, m.ctx.Now.UnixNano()):
+			t.Fatalf("row %d (%s) runs dry at %v, before the row above (%v)", i, r.acc.Name, time.Unix(0, at), time.Unix(0, prev))
+		default:
+			seenDue, prev = true, at
+		}
+	}
+	if !seenDue || !seenNone {
+		t.Fatalf("the demo has groups dry now or soon, and others: due %v, none %v", seenDue, seenNone)
 	}
 }

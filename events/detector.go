@@ -135,6 +135,17 @@ func (d *Detector) Fail(now time.Time, err error) []Event {
 		Storage: &StorageChange{Down: true, Since: d.failSince, For: since, Error: d.lastErr}}}
 }
 
+// OutageDue says when the outage under way becomes reportable: a Fail at or after that
+// time reports it. ok is false while the storage answers or once the outage is reported.
+// Fail only runs when a poll fails, so a poller that backs off asks this to poll again
+// at that moment, not a back-off step later.
+func (d *Detector) OutageDue() (due time.Time, ok bool) {
+	if !d.failing || d.announced {
+		return time.Time{}, false
+	}
+	return d.failSince.Add(d.cfg.OutageAfter), true
+}
+
 // Observe takes one successful poll: the accounts and their judgements (parallel slices)
 // at time now, and returns the events it caused, at most one per kind.
 func (d *Detector) Observe(now time.Time, accounts []model.Account, js []model.Judgement) []Event {

@@ -237,6 +237,36 @@ func TestDetector(t *testing.T) {
 	}
 }
 
+// OutageDue says when an outage not yet reported becomes reportable, and nothing while
+// the storage answers or once the outage is reported: the headless loop and the live
+// monitor poll again at that time rather than a back-off step later.
+func TestOutageDue(t *testing.T) {
+	d := New(Config{Hold: 1, OutageAfter: 45 * time.Second})
+	due := func(step string, want time.Time, wantOK bool) {
+		t.Helper()
+		if got, ok := d.OutageDue(); ok != wantOK || !got.Equal(want) {
+			t.Fatalf("%s: due %v %v, want %v %v", step, got, ok, want, wantOK)
+		}
+	}
+	a, j := judged([]acct{ok(1)})
+	due("before any poll", time.Time{}, false)
+	d.Observe(t0, a, j)
+	due("storage answering", time.Time{}, false)
+	fail := t0.Add(10 * time.Second)
+	d.Fail(fail, errors.New("down"))
+	due("first failure", fail.Add(45*time.Second), true)
+	d.Fail(fail.Add(30*time.Second), errors.New("down"))
+	due("still short of the bound", fail.Add(45*time.Second), true)
+	if evs := d.Fail(fail.Add(45*time.Second), errors.New("down")); len(evs) != 1 {
+		t.Fatalf("a failure when due reported %q, want the outage", sig(evs))
+	}
+	due("reported", time.Time{}, false)
+	d.Observe(fail.Add(50*time.Second), a, j)
+	due("recovered", time.Time{}, false)
+	d.Fail(fail.Add(60*time.Second), errors.New("down"))
+	due("a new outage", fail.Add(105*time.Second), true)
+}
+
 func TestSummaries(t *testing.T) {
 	d := New(Config{Hold: 1, OutageAfter: 0})
 	a, j := judged([]acct{ok(1), ok(2), ok(3), ok(4), ok(5)})

@@ -105,6 +105,9 @@ type (
 		started, finished time.Time
 		readMode          string // how the reader polls, when it says (see tracking.go)
 		alerts            []Alert
+		// outageDue is when the storage outage under way becomes reportable; zero when
+		// none is pending (OutageScheduler).
+		outageDue time.Time
 		// fresh lists the accounts (indexes) not judged as in the last poll, which the
 		// poll lists in the same order; nil when unknown (see Fleet.SetPoll).
 		fresh []int32
@@ -284,6 +287,11 @@ func (m Model) pollCmd(gen int) tea.Cmd {
 		switch {
 		case alerts != nil:
 			msg.alerts = alerts.Observe(msg.finished, msg.finished.Sub(started), accounts, policy, err, judged)
+			if s, ok := alerts.(OutageScheduler); ok && err != nil {
+				if due, ok := s.OutageDue(); ok {
+					msg.outageDue = due
+				}
+			}
 		case err == nil:
 			judged(judgedOf(judgeAll(accounts, policy, msg.finished)))
 		}
@@ -401,6 +409,9 @@ func (m Model) pollDone(msg pollDoneMsg) (tea.Model, tea.Cmd) {
 		m.failures++
 		m.lastErr = model.Cut(msg.err.Error(), messageMax)
 		delay = min(m.interval<<min(m.failures-1, 6), maxBackoff)
+		if !msg.outageDue.IsZero() {
+			delay = min(delay, max(msg.outageDue.Sub(msg.finished), 0))
+		}
 		m.retryAt = msg.finished.Add(delay)
 		m.fleet.Rejudge(m.ctx.Policy, m.ctx.Now)
 	} else {

@@ -29,6 +29,13 @@ type Alerts interface {
 	Observe(now time.Time, took time.Duration, accounts []model.Account, p model.Policy, err error, judged func(Judged)) []Alert
 }
 
+// OutageScheduler is an Alerts that says when the storage outage under way becomes
+// reportable: only a failed poll reports it, so the back-off polls again then rather
+// than a step later.
+type OutageScheduler interface {
+	OutageDue() (time.Time, bool)
+}
+
 // Rebaseliner is an Alerts that can take the next poll as a new baseline: the first
 // poll judged with the gateway's thresholds, where the ones before used the flags'. A
 // start otherwise announced every account those thresholds pause as a change of state.

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -110,5 +111,39 @@ func TestLearningTheGatewaysThresholdsIsABaseline(t *testing.T) {
 	poll() // a later change of the gateway's settings is news: no new baseline
 	if rebaselines != 1 {
 		t.Fatalf("%d rebaselines, want 1 (the poll after the thresholds were first learned)", rebaselines)
+	}
+}
+
+// outageAlerts says an outage becomes reportable at due.
+type outageAlerts struct {
+	fakeAlerts
+	due time.Time
+}
+
+func (o outageAlerts) OutageDue() (time.Time, bool) { return o.due, !o.due.IsZero() }
+
+type downReader struct{}
+
+func (downReader) Read(context.Context) ([]model.Account, error) {
+	return nil, errors.New("connection refused")
+}
+
+// Only a failed poll reports an outage: while one is pending the back-off polls again
+// when it becomes reportable, not a back-off step later.
+func TestBackoffPollsWhenTheOutageIsDue(t *testing.T) {
+	seen := 0
+	due := t0.Add(3 * time.Second)
+	m := New(Options{Reader: downReader{}, Source: SourceInfo{Address: "x", Prefix: "sched:"}, Policy: model.DefaultPolicy(),
+		Interval: 2 * time.Second, Clock: func() time.Time { return t0 }, Location: time.UTC, Alerts: outageAlerts{fakeAlerts{seen: &seen}, due}})
+	m = update(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	m.failures = 4 // the next back-off step is 2 s << 4 = 32 s, capped at 30 s
+	m = update(t, m, m.startPoll()())
+	if got := m.retryAt.Sub(t0); got != 3*time.Second {
+		t.Fatalf("retry in %v, want 3s (when the outage is due)", got)
+	}
+	m.opts.Alerts = outageAlerts{fakeAlerts{seen: &seen}, time.Time{}} // reported: back off as usual
+	m = update(t, m, m.startPoll()())
+	if got := m.retryAt.Sub(t0); got != maxBackoff {
+		t.Fatalf("retry in %v, want the %v back-off", got, maxBackoff)
 	}
 }

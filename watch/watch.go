@@ -93,6 +93,13 @@ func (p *Pipeline) ObserveWith(now time.Time, took time.Duration, accounts []mod
 	return evs
 }
 
+// OutageDue says when the storage outage under way, not yet reported, becomes
+// reportable (events.Detector.OutageDue): a poller backing off polls again then, since
+// only a failed poll reports it. It must not overlap Observe.
+func (p *Pipeline) OutageDue() (time.Time, bool) {
+	return p.Detector.OutageDue()
+}
+
 // Recent returns the last events, oldest first.
 func (p *Pipeline) Recent() []events.Event {
 	p.mu.Lock()
@@ -129,6 +136,9 @@ type Loop struct {
 	MaxBackoff time.Duration
 	Log        *slog.Logger
 	Clock      func() time.Time
+	// Sleep waits d or until ctx ends; nil waits on a timer. Tests pass one that moves
+	// their Clock.
+	Sleep func(ctx context.Context, d time.Duration)
 	// BeforePoll runs before every poll, on the loop's goroutine: the place to refresh the
 	// pipeline's policy (the gateway's thresholds) without racing Observe.
 	BeforePoll func(ctx context.Context)
@@ -139,6 +149,10 @@ func (l *Loop) Run(ctx context.Context) {
 	clock := l.Clock
 	if clock == nil {
 		clock = time.Now
+	}
+	sleep := l.Sleep
+	if sleep == nil {
+		sleep = sleepCtx
 	}
 	maxBackoff := l.MaxBackoff
 	if maxBackoff <= 0 {
@@ -165,16 +179,30 @@ func (l *Loop) Run(ctx context.Context) {
 			}
 			failures++
 			delay = min(l.Interval<<min(failures-1, 6), maxBackoff)
+			// Only a failed poll reports the outage: the back-off's next step can be far
+			// past --outage-after, so poll again when it is due.
+			if due, ok := l.Pipeline.OutageDue(); ok {
+				delay = min(delay, max(due.Sub(finished), 0))
+			}
 		} else {
 			if failures > 0 && l.Log != nil {
 				l.Log.Info("poll succeeded again", "failed_polls", failures)
 			}
 			failures = 0
 		}
-		select {
-		case <-ctx.Done():
+		sleep(ctx, delay)
+		if ctx.Err() != nil {
 			return
-		case <-time.After(delay):
 		}
+	}
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -86,6 +87,81 @@ func TestLoopSurvivesFailuresAndStops(t *testing.T) {
 	if !strings.Contains(buf.String(), `level=INFO msg="poll succeeded again" failed_polls=3`) {
 		t.Errorf("no recovery line:\n%s", buf.String())
 	}
+}
+
+// down always fails, each read taking took on the test's clock.
+type down struct {
+	now  *time.Time
+	took time.Duration
+}
+
+func (d down) Read(context.Context) ([]model.Account, error) {
+	*d.now = d.now.Add(d.took)
+	return nil, errors.New("connection refused")
+}
+
+// While the storage fails, the loop backs off, but polls again the moment the outage
+// becomes reportable: the event comes --outage-after past the first failure (plus one
+// read), not a back-off step later. Before and after, the back-off is unchanged.
+func TestLoopReportsTheOutageWhenDue(t *testing.T) {
+	const took = 30 * time.Millisecond
+	cases := []struct {
+		name                  string
+		interval, outageAfter time.Duration
+		sleeps                []time.Duration // every wait, in order, until the loop is stopped
+	}{
+		{
+			// Seen: the event came at 3.6 s, after the 2 s back-off step.
+			name: "500ms interval, 2s bound", interval: 500 * time.Millisecond, outageAfter: 2 * time.Second,
+			sleeps: []time.Duration{500 * time.Millisecond, time.Second, 440 * time.Millisecond, 4 * time.Second, 8 * time.Second},
+		},
+		{
+			// The 32 s step would have cut to 30 s and reported at about 62 s.
+			name: "2s interval, 45s bound", interval: 2 * time.Second, outageAfter: 45 * time.Second,
+			sleeps: []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 14880 * time.Millisecond, 30 * time.Second},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			now := t0
+			p := &Pipeline{Detector: events.New(events.Config{Hold: 1, OutageAfter: tc.outageAfter})}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var sleeps []time.Duration
+			l := &Loop{Reader: down{now: &now, took: took}, Pipeline: p, Interval: tc.interval, Timeout: time.Second,
+				Clock: func() time.Time { return now },
+				Sleep: func(_ context.Context, d time.Duration) {
+					sleeps = append(sleeps, d)
+					now = now.Add(d)
+					if len(sleeps) == len(tc.sleeps) {
+						cancel()
+					}
+				}}
+			l.Run(ctx)
+			if !slices.Equal(sleeps, tc.sleeps) {
+				t.Errorf("waits %v, want %v", sleeps, tc.sleeps)
+			}
+			failSince := t0.Add(took) // the first failed poll's end
+			var outages []time.Time
+			for _, e := range p.Recent() {
+				if e.Kind == events.KindStorage {
+					outages = append(outages, e.Time)
+				}
+			}
+			if want := failSince.Add(tc.outageAfter + took); len(outages) != 1 || !outages[0].Equal(want) {
+				t.Fatalf("outage events at %v after the first failure, want one at %v",
+					offsets(outages, failSince), want.Sub(failSince))
+			}
+		})
+	}
+}
+
+func offsets(ts []time.Time, from time.Time) []time.Duration {
+	out := make([]time.Duration, len(ts))
+	for i, t := range ts {
+		out[i] = t.Sub(from)
+	}
+	return out
 }
 
 // The metrics export the threshold the pipeline's policy pauses at, the one in force at

@@ -30,6 +30,14 @@ type tuiAlerts struct {
 	problems *loggedProblems
 }
 
+// OutageDue says when the storage outage under way becomes reportable
+// (tui.OutageScheduler).
+func (a tuiAlerts) OutageDue() (time.Time, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.p.OutageDue()
+}
+
 // Rebaseline makes the next poll the events' baseline (tui.Rebaseliner).
 func (a tuiAlerts) Rebaseline() {
 	a.mu.Lock()

@@ -21,14 +21,14 @@ import (
 )
 
 // The demo shows, from its first screen, accounts heading for a pause (an ETA), the groups
-// dry already (in the 80-column header), the group that runs dry within the hour (in the
-// group view) and the groups' counts.
+// dry already and the next to run dry (in the 80-column header), the group that runs dry
+// within the hour (in the group view) and the groups' counts.
 func TestDemoProjectionsInTmux(t *testing.T) {
 	script := filepath.Join(t.TempDir(), "run.sh")
 	os.WriteFile(script, []byte(fmt.Sprintf("#!/bin/sh\n%s --demo --interval 500ms\necho EXITED:$?\nsleep 60\n", binary)), 0o755)
 	tm := startTmux(t, 80, 24, script)
 
-	s := tm.waitFor("the groups dry now", 20*time.Second, regexp.MustCompile(`· \d groups dry now`).MatchString)
+	s := tm.waitFor("the groups dry now and the next", 20*time.Second, regexp.MustCompile(`· \d dry · g4/openai ~\d\d:\d\d`).MatchString)
 	if !strings.Contains(s, "ETA") {
 		t.Fatalf("no ETA column at 80 columns:\n%s", s)
 	}

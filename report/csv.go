@@ -91,8 +91,8 @@ func appendCSVRecord(b, reasons []byte, r *Row) ([]byte, []byte) {
 			continue
 		}
 		w, _ := r.window(i)
-		b = strconv.AppendFloat(append(b, ','), w.used, 'f', -1, 64)
-		b = strconv.AppendFloat(append(b, ','), w.threshold, 'f', -1, 64)
+		b = appendCSVFloat(append(b, ','), w.used)
+		b = appendCSVFloat(append(b, ','), w.threshold)
 		b = appendCSVField(append(b, ','), string(w.source))
 		b = append(b, ',')
 		if !w.resetAt.IsZero() {
@@ -102,6 +102,15 @@ func appendCSVRecord(b, reasons []byte, r *Row) ([]byte, []byte) {
 	}
 	b = appendCSVCell(append(b, ','), a.Key)
 	return append(b, '\n'), reasons
+}
+
+// appendCSVFloat appends f in its shortest form; a number that is not finite is an empty
+// cell, not "NaN" or "+Inf" (which a spreadsheet would take for a formula).
+func appendCSVFloat(b []byte, f float64) []byte {
+	if !finite(f) {
+		return b
+	}
+	return strconv.AppendFloat(b, f, 'f', -1, 64)
 }
 
 // appendCSVTime appends t as t.UTC().Format(time.RFC3339) does: whole seconds.

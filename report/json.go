@@ -45,6 +45,7 @@ func writeJSON(w io.Writer, h Header, rows []Row) error {
 	if _, err := bw.Write(e.b); err != nil {
 		return err
 	}
+	dups := duplicateOf(rows, sharedIDs(rows))
 	err := writeChunks(bw, len(rows), jsonChunk, func() encodeFunc {
 		var e jsonWriter
 		return func(b []byte, lo, hi int) ([]byte, error) {
@@ -53,7 +54,11 @@ func writeJSON(w io.Writer, h Header, rows []Row) error {
 				if i > 0 {
 					e.b = append(e.b, ',')
 				}
-				e.account(&rows[i], h.GeneratedAt)
+				var dup string
+				if dups != nil {
+					dup = dups[int32(i)]
+				}
+				e.account(&rows[i], h.GeneratedAt, dup)
 			}
 			return e.b, e.err
 		}
@@ -92,11 +97,15 @@ const (
 	windowField  = "\n          \""
 )
 
-func (e *jsonWriter) account(r *Row, now time.Time) {
+// account writes one account; duplicateOf is another key claiming its ID, "" for none.
+func (e *jsonWriter) account(r *Row, now time.Time, duplicateOf string) {
 	a, j := r.Account, &r.Judgement
 	e.b = append(e.b, "\n    {"+accountField+"id\": "...)
 	e.b = strconv.AppendInt(e.b, a.ID, 10)
 	e.field("key", a.Key)
+	if duplicateOf != "" {
+		e.field("duplicate_of", duplicateOf)
+	}
 	e.field("name", a.Name)
 	e.field("platform", a.Platform)
 	e.field("type", a.Type)
@@ -339,9 +348,11 @@ func (e *jsonWriter) time(t time.Time) {
 }
 
 // float writes f as encoding/json does: shortest 'f' form, 'e' form outside [1e-6, 1e21).
+// A number that is not finite, which encoding/json refuses, is null: nothing makes one
+// today (the decoder maps them), and one slip must not cost the whole document.
 func (e *jsonWriter) float(f float64) {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		e.fail(fmt.Errorf("json: unsupported value: %s", strconv.FormatFloat(f, 'g', -1, 64)))
+	if !finite(f) {
+		e.b = append(e.b, "null"...)
 		return
 	}
 	format := byte('f')

@@ -2,6 +2,8 @@ package report
 
 import (
 	"bytes"
+	"encoding/csv"
+	"encoding/json"
 	"io"
 	"math"
 	"slices"
@@ -13,6 +15,7 @@ import (
 	"github.com/quotatop/quotatop/model"
 	"github.com/quotatop/quotatop/source"
 	"github.com/quotatop/quotatop/source/redistest"
+	"github.com/quotatop/quotatop/trend"
 )
 
 // The streaming writer must produce exactly what the reflection-based encoder that first
@@ -51,6 +54,10 @@ func TestJSONMatchesReferenceEncoder(t *testing.T) {
 		model.Account{ID: 900006, Key: "sched:meta:900006", Platform: "kimi", Status: "active", Schedulable: true,
 			ProviderUsage: &model.ProviderUsage{Provider: "kimi",
 				Windows: [2]model.ProviderWindow{{}, {HasUsed: true, UsedPercent: 70, ResetAt: now.Add(-time.Hour), HasResetAt: true}}}},
+		// IDs claimed by two keys and by three.
+		model.Account{ID: 15, Key: "sched:v2:meta:15", Name: "dup <15>", Platform: "openai", Status: "active"},
+		model.Account{ID: 900003, Key: "sched:x:meta:900003"},
+		model.Account{ID: 900003, Key: "sched:\"y\":meta:900003"},
 	)
 	thresholds := map[string]float64{"openai": 100, "anthropic": 90, "kimi": 50}
 	for _, policy := range []model.Policy{model.DefaultPolicy(), {StaleAfter: time.Minute, DefaultThreshold: [2]float64{0.5, 0.8}, WarnPercent: 10, MissingTimestampStale: true, SchedulingThresholds: thresholds}} {
@@ -79,19 +86,72 @@ func TestJSONMatchesReferenceEncoder(t *testing.T) {
 	}
 }
 
-// A value encoding/json refuses is refused, with no panic.
-func TestJSONRefusesNonFinite(t *testing.T) {
-	q := &model.Quota{HasUpdatedAt: true, UpdatedAt: time.Now()}
-	q.Windows[0] = model.WindowSnapshot{Present: true, UsedPercent: nanValue()}
-	rows := Judge([]model.Account{{ID: 1, Quota: q}}, model.DefaultPolicy(), time.Now())
-	if err := writeJSON(io.Discard, Header{GeneratedAt: time.Now()}, rows); err == nil {
-		t.Fatal("NaN was encoded")
-	}
-}
+// A number that is not finite, which encoding/json refuses, costs only itself: the JSON
+// document still parses with null there, a CSV cell is empty, a table cell a dash.
+func TestNonFiniteNumbersWriteAsNothing(t *testing.T) {
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	q := &model.Quota{HasUpdatedAt: true, UpdatedAt: now.Add(-time.Minute)}
+	q.Windows[0] = model.WindowSnapshot{Present: true, UsedPercent: 50, Threshold: 0.9}
+	q.Windows[1] = model.WindowSnapshot{Present: true, UsedPercent: 20, Threshold: 0.9}
+	rows := Judge([]model.Account{{ID: 1, Key: "sched:meta:1", Quota: q}, {ID: 2, Key: "sched:meta:2", Quota: q}}, model.DefaultPolicy(), now)
+	w := &rows[0].Judgement.Windows
+	w[0].UsedPercent, w[0].Threshold, w[1].UsedPercent = math.NaN(), math.Inf(1), math.Inf(-1)
+	f := &trend.Forecast{}
+	f.Windows[0] = trend.Window{Status: trend.StatusRate, Rate: math.NaN(), Projected: math.Inf(1), HasProjected: true}
+	rows[0].Forecast = f
 
-func nanValue() float64 {
-	var zero float64
-	return zero / zero
+	var b bytes.Buffer
+	if err := Write(&b, "json", Header{GeneratedAt: now}, rows); err != nil {
+		t.Fatalf("the document failed: %v", err)
+	}
+	var doc struct {
+		Accounts []struct {
+			ID      int64
+			Windows map[string]map[string]any
+		}
+	}
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatalf("the document does not parse: %v\n%s", err, b.String())
+	}
+	if len(doc.Accounts) != 2 {
+		t.Fatalf("%d accounts, want 2", len(doc.Accounts))
+	}
+	ws := doc.Accounts[0].Windows
+	for _, field := range []struct{ window, name string }{{"5h", "used_percent"}, {"5h", "threshold_percent"}, {"7d", "used_percent"},
+		{"5h", "rate_percent_per_hour"}, {"5h", "projected_percent_at_reset"}} {
+		if v, ok := ws[field.window][field.name]; !ok || v != nil {
+			t.Errorf("%s %s: %v (present %v), want null", field.window, field.name, v, ok)
+		}
+	}
+	if v := doc.Accounts[1].Windows["5h"]["used_percent"]; v != 50.0 {
+		t.Errorf("the next account's used_percent: %v", v)
+	}
+
+	b.Reset()
+	if err := Write(&b, "csv", Header{GeneratedAt: now}, rows); err != nil {
+		t.Fatal(err)
+	}
+	records, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := func(name string) int { return slices.Index(csvHeader, name) }
+	for _, name := range []string{"used_5h", "threshold_5h", "used_7d"} {
+		if v := records[1][col(name)]; v != "" {
+			t.Errorf("CSV %s: %q, want an empty cell", name, v)
+		}
+	}
+	if v := records[1][col("threshold_7d")]; v != "90" {
+		t.Errorf("CSV threshold_7d: %q", v)
+	}
+
+	b.Reset()
+	if err := Write(&b, "table", Header{GeneratedAt: now}, rows[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if line := strings.Split(b.String(), "\n")[1]; strings.Contains(line, "NaN") || strings.Contains(line, "Inf") || !strings.Contains(line, " - ") {
+		t.Errorf("table row %q", line)
+	}
 }
 
 // BenchmarkJSON writes 10,000 judged accounts; its floor is the reference encoder.

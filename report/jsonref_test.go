@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/json"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/quotatop/quotatop/model"
@@ -23,6 +24,7 @@ type jsonDoc struct {
 type jsonAccount struct {
 	ID            int64                 `json:"id"`
 	Key           string                `json:"key"`
+	DuplicateOf   string                `json:"duplicate_of,omitempty"` // added with the shared-ID check
 	Name          string                `json:"name"`
 	Platform      string                `json:"platform"`
 	Type          string                `json:"type"`
@@ -65,9 +67,23 @@ func timePtr(t time.Time) *time.Time {
 func referenceJSON(w io.Writer, h Header, rows []Row) error {
 	doc := jsonDoc{GeneratedAt: h.GeneratedAt.UTC(), Source: h.Source, Prefix: h.Prefix, Accounts: make([]jsonAccount, 0, len(rows)),
 		ThresholdsSource: h.ThresholdsSource, ThresholdsError: h.ThresholdsError, GatewayVersion: h.GatewayVersion}
-	for _, r := range rows {
+	// The rows claiming each ID, in row order: each names the one before it, else the
+	// one after.
+	claimants := map[int64][]int{}
+	for i, r := range rows {
+		claimants[r.Account.ID] = append(claimants[r.Account.ID], i)
+	}
+	for i, r := range rows {
 		a, j := r.Account, r.Judgement
-		ja := jsonAccount{ID: a.ID, Key: a.Key, Name: a.Name, Platform: a.Platform, Type: a.Type, Status: a.Status,
+		var dup string
+		if c := claimants[a.ID]; len(c) > 1 {
+			at := slices.Index(c, i)
+			dup = rows[c[max(at-1, 0)]].Account.Key
+			if at == 0 {
+				dup = rows[c[1]].Account.Key
+			}
+		}
+		ja := jsonAccount{ID: a.ID, Key: a.Key, DuplicateOf: dup, Name: a.Name, Platform: a.Platform, Type: a.Type, Status: a.Status,
 			Schedulable: a.Schedulable, State: j.State, Reasons: j.Reasons, Invalid: a.Invalid, Stale: j.Stale,
 			LastUsedAt: timePtr(a.LastUsedAt), GroupIDs: a.GroupIDs, BlockedUntil: timePtr(BlockedUntil(a, h.GeneratedAt)),
 			TempReason: a.Block().TempUnschedulableReason}

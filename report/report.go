@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"time"
 
@@ -181,3 +182,7 @@ func BlockedUntil(a *model.Account, now time.Time) time.Time {
 	}
 	return until
 }
+
+// finite reports whether f can be written as a number: the formats show a NaN or an
+// infinity as nothing (null, an empty cell, a dash) rather than fail or print "+Inf".
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }

@@ -19,6 +19,8 @@ const nameWidth = 20
 // A large fleet's cells and lines are made on every core.
 func writeTable(w io.Writer, h Header, rows []Row) error {
 	order := bySeverity(rows)
+	shared := sharedIDs(rows)
+	dups := duplicateOf(rows, shared)
 	const cols = 7
 	// Cells row by row, cols to a row, the header first; their display widths beside.
 	cells := make([]string, cols*(len(rows)+1))
@@ -33,9 +35,15 @@ func writeTable(w io.Writer, h Header, rows []Row) error {
 			if _, d, ok := r.sampled(); ok {
 				age = model.FormatSnapshotAge(d)
 			}
+			id := strconv.FormatInt(a.ID, 10)
+			if dups != nil {
+				if _, ok := dups[order[n]]; ok {
+					id += sharedIDMark
+				}
+			}
 			at := (n + 1) * cols
 			c := cells[at : at+cols]
-			c[0], c[1], c[2], c[3], c[4], c[5], c[6] = stateCell(j.State), strconv.FormatInt(a.ID, 10),
+			c[0], c[1], c[2], c[3], c[4], c[5], c[6] = stateCell(j.State), id,
 				nameCell(a.DisplayName()), windowCell(r, 0), windowCell(r, 1), age, string(j.MainReason())
 			measure(c, cellWidths[at:at+cols])
 		}
@@ -64,10 +72,41 @@ func writeTable(w io.Writer, h Header, rows []Row) error {
 	if h.API {
 		from = "the admin API at " + h.Source
 	}
-	if _, err := fmt.Fprintf(bw, "\n%s\nread %s at %s\n", counted, from, h.GeneratedAt.Local().Format(time.DateTime)); err != nil {
+	if _, err := fmt.Fprintf(bw, "\n%s%s\nread %s at %s\n", sharedIDNotes(rows, shared), counted, from, h.GeneratedAt.Local().Format(time.DateTime)); err != nil {
 		return err
 	}
 	return bw.Flush()
+}
+
+// sharedIDMark follows the ID of a row whose ID another row claims too; a line under the
+// table names the keys.
+const sharedIDMark = "*"
+
+// maxIDNotes bounds the lines naming shared IDs: more would push the summary off screen.
+const maxIDNotes = 10
+
+// sharedIDNotes is one line for each ID more than one key claims, naming the keys, and
+// "" when there is none.
+func sharedIDNotes(rows []Row, shared [][]int32) string {
+	var b strings.Builder
+	for n, g := range shared {
+		if n == maxIDNotes {
+			fmt.Fprintf(&b, "%s and %d more IDs claimed by more than one key (the JSON output names them)\n", sharedIDMark, len(shared)-n)
+			break
+		}
+		fmt.Fprintf(&b, "%s ID %d is claimed by ", sharedIDMark, rows[g[0]].Account.ID)
+		for k, i := range g {
+			switch {
+			case k == len(g)-1:
+				b.WriteString(" and ")
+			case k > 0:
+				b.WriteString(", ")
+			}
+			b.WriteString(rows[i].Account.Key)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
 
 // tableChunk is how many lines a goroutine makes at a time.
@@ -118,6 +157,8 @@ func windowCell(r *Row, i int) string {
 		return "-"
 	case w.reset:
 		return "reset"
+	case !finite(w.used):
+		return "-"
 	}
 	return model.FormatPercent(w.used)
 }

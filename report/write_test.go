@@ -78,7 +78,8 @@ func firstDifference(got, want []byte) string {
 }
 
 // The first value the document cannot hold, in row order, is the error, as it is when
-// one goroutine writes; a failing writer's error comes back. Neither hangs.
+// one goroutine writes: nothing from its chunk on is written. A number that is not finite
+// is not such a value. A failing writer's error comes back. Neither hangs.
 func TestWriteInParallelErrors(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	h, rows := largeRows(6000)
@@ -88,11 +89,21 @@ func TestWriteInParallelErrors(t *testing.T) {
 			snapshots = append(snapshots, i)
 		}
 	}
-	rows[snapshots[len(snapshots)/2]].Judgement.Windows[0].UsedPercent = math.Inf(1)
-	rows[snapshots[len(snapshots)-1]].Judgement.Windows[0].UsedPercent = math.NaN()
-	err := Write(io.Discard, "json", h, rows)
-	if err == nil || !strings.Contains(err.Error(), "+Inf") {
-		t.Fatalf("got %v, want the +Inf of the earlier row", err)
+	rows[snapshots[len(snapshots)/4]].Judgement.Windows[0].UsedPercent = math.Inf(1)
+	rows[snapshots[len(snapshots)/3]].Judgement.Windows[0].UsedPercent = math.NaN()
+	earlier, later := len(rows)/2, len(rows)-1
+	rows[earlier].Account.LastUsedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	rows[later].Account.LastUsedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	var b bytes.Buffer
+	err := Write(&b, "json", h, rows)
+	if err == nil || !strings.Contains(err.Error(), "year outside of range") {
+		t.Fatalf("got %v, want the year of the earlier row", err)
+	}
+	if before := rows[earlier-jsonChunk].Account.Key; !strings.Contains(b.String(), `"key": "`+before+`"`) {
+		t.Fatalf("the chunks before the earlier row's were not written (%d bytes)", b.Len())
+	}
+	if strings.Contains(b.String(), `"key": "`+rows[earlier].Account.Key+`"`) {
+		t.Fatal("the earlier row was written: the error is the later row's")
 	}
 
 	_, rows = largeRows(6000)

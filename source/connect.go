@@ -67,7 +67,11 @@ func connect(c Conn) (redis.UniversalClient, Mode, error) {
 	if pass == "" {
 		pass = c.Password
 	}
-	hosts := strings.Split(u.Host, ",")
+	// A unix:// URL names its socket in the path and has no host to check.
+	var hosts []string
+	if u.Scheme != "unix" {
+		hosts = strings.Split(u.Host, ",")
+	}
 	for i, h := range hosts {
 		if h == "" {
 			return nil, "", fmt.Errorf("bad Redis URL %s: empty host", redacted(u))
@@ -215,12 +219,19 @@ func Redacted(raw string) string {
 }
 
 // redacted masks a URL's password and its query's values (go-redis reads none that
-// should be shown, and "?password=..." must not be echoed back).
+// should be shown, and "?password=..." must not be echoed back). A unix:// URL's db
+// number stays: the query is the only place such a URL names its database, and masked,
+// two databases behind one socket would look alike (and share a history file).
 func redacted(u *url.URL) string {
 	if u.RawQuery != "" {
 		c := *u
 		q := c.Query()
-		for k := range q {
+		for k, vs := range q {
+			if u.Scheme == "unix" && k == "db" && len(vs) == 1 && vs[0] != "" {
+				if _, err := parseDB(vs[0]); err == nil {
+					continue
+				}
+			}
 			q[k] = []string{"xxxxx"}
 		}
 		c.RawQuery = q.Encode()

@@ -35,6 +35,7 @@ func TestBrokenValueReasonHoldsNoInputBytes(t *testing.T) {
 		if strings.Contains(a.Invalid, "sk-") || strings.Contains(a.Invalid, "MUST") || strings.ContainsAny(a.Invalid, "\x1b\x00{}\"") {
 			t.Errorf("%s: reason carries input bytes: %q", name, a.Invalid)
 		}
+		checkInvalidReason(t, a.Invalid, raw)
 		if name != "empty" && !strings.Contains(a.Invalid, "byte") {
 			t.Errorf("%s: reason %q does not say where", name, a.Invalid)
 		}

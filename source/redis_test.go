@@ -212,6 +212,8 @@ func TestBadURLs(t *testing.T) {
 		"redis-sentinel://h:26379/m/zero":  "not a number",
 		"redis://user:s3cret@h:6379/x":     "",
 		"redis-cluster://:s3cret@,h:7000/": "empty host",
+		"unix://:s3cret@":                  "empty unix socket path",
+		"unix:///tmp/r.sock?db=s3cret":     "invalid database number",
 	} {
 		_, err := OpenRedis(Conn{URL: url}, "sched:")
 		if want == "" {
@@ -284,5 +286,52 @@ func TestTLSURLAtAPlainServerSaysSo(t *testing.T) {
 	defer r.Close()
 	if _, err := r.Read(context.Background()); err == nil || !strings.Contains(err.Error(), "a server without TLS never answers the handshake") {
 		t.Fatalf("err %v", err)
+	}
+}
+
+// A unix:// URL, as the README documents it, reads the fleet through the socket: the
+// password from the environment as for redis://, the database from the query, and
+// neither the password nor another query value is shown.
+func TestUnixSocketURL(t *testing.T) {
+	srv := redistest.StartUnix(t, "--requirepass", "s3cret")
+	now := time.Now()
+	redistest.Seed(t, srv.Client("s3cret"), redistest.Fleet(5, "sched:", now))
+	db1 := redis.NewClient(&redis.Options{Addr: srv.Addr, Password: "s3cret", DB: 1, DisableIdentity: true})
+	defer db1.Close()
+	redistest.Seed(t, db1, redistest.Fleet(40, "sched:", now))
+
+	r, err := OpenRedis(Conn{URL: srv.UnixURL(1), Password: "s3cret", Timeout: 3 * time.Second}, "sched:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	accounts := read(t, r)
+	if len(accounts) != 40 || accounts[0].LastUsedAt.IsZero() {
+		t.Fatalf("read %d accounts through the socket, want database 1's 40", len(accounts))
+	}
+	if r.Mode() != ModeStandalone || r.Address() != srv.UnixURL(1) {
+		t.Fatalf("mode %s, address %q, want %q", r.Mode(), r.Address(), srv.UnixURL(1))
+	}
+	// The password in the URL works too, and is masked with any other query value.
+	withPass := "unix://:s3cret@" + srv.Socket + "?db=0&client_name=s3cret"
+	r0, err := OpenRedis(Conn{URL: withPass, Timeout: 3 * time.Second}, "sched:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r0.Close()
+	if got := len(read(t, r0)); got != 5 {
+		t.Fatalf("read %d accounts from database 0, want 5", got)
+	}
+	if a := r0.Address(); strings.Contains(a, "s3cret") || !strings.Contains(a, "db=0") || !strings.Contains(a, srv.Socket) {
+		t.Fatalf("address %q", a)
+	}
+	// A wrong password is refused in a sentence that does not quote it.
+	bad, err := OpenRedis(Conn{URL: "unix://:wrong-s3cret@" + srv.Socket, Timeout: 3 * time.Second}, "sched:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	if _, err := bad.Read(context.Background()); err == nil || !strings.Contains(strings.ToUpper(err.Error()), "WRONGPASS") || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("got %v", err)
 	}
 }

@@ -22,10 +22,12 @@ import (
 type Server struct {
 	Addr string
 	Port int
-	dir  string
-	args []string
-	cmd  *exec.Cmd
-	tb   testing.TB
+	// Socket is the unix socket it also listens on (StartUnix); "" for none.
+	Socket string
+	dir    string
+	args   []string
+	cmd    *exec.Cmd
+	tb     testing.TB
 }
 
 // Binary returns the redis-server path, skipping (or failing in CI) when there is none.
@@ -55,22 +57,56 @@ func Start(tb testing.TB, extra ...string) *Server {
 	return s
 }
 
+// maxSocketPath is the longest unix socket path every unix kernel takes (sun_path less
+// its terminating NUL on the BSDs).
+const maxSocketPath = 103
+
+// StartUnix is Start with the server also listening on a unix socket (Socket, mode 0700)
+// in a temporary directory of the test; the TCP port stays for Client and Seed.
+func StartUnix(tb testing.TB, extra ...string) *Server {
+	tb.Helper()
+	sock := filepath.Join(tb.TempDir(), "redis.sock")
+	if len(sock) > maxSocketPath {
+		// A long TMPDIR: a short directory of the test's own under /tmp instead.
+		dir, err := os.MkdirTemp("/tmp", "qt")
+		if err != nil {
+			tb.Fatalf("make a socket directory: %v", err)
+		}
+		tb.Cleanup(func() { os.RemoveAll(dir) })
+		sock = filepath.Join(dir, "redis.sock")
+	}
+	s := Start(tb, append([]string{"--unixsocket", sock, "--unixsocketperm", "700"}, extra...)...)
+	s.Socket = sock
+	s.waitFor("unix", sock)
+	return s
+}
+
 func (s *Server) start(bin string) {
 	s.tb.Helper()
 	s.cmd = exec.Command(bin, s.args...)
 	if err := s.cmd.Start(); err != nil {
 		s.tb.Fatalf("start redis-server: %v", err)
 	}
+	s.waitFor("tcp", s.Addr)
+	if s.Socket != "" {
+		s.waitFor("unix", s.Socket)
+	}
+}
+
+// waitFor returns once the server accepts a connection at addr: redis-server opens its
+// TCP port before its unix socket.
+func (s *Server) waitFor(network, addr string) {
+	s.tb.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if c, err := net.DialTimeout("tcp", s.Addr, 100*time.Millisecond); err == nil {
+		if c, err := net.DialTimeout(network, addr, 100*time.Millisecond); err == nil {
 			c.Close()
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	log, _ := os.ReadFile(filepath.Join(s.dir, "redis.log"))
-	s.tb.Fatalf("redis-server on %s did not come up:\n%s", s.Addr, log)
+	s.tb.Fatalf("redis-server on %s did not come up:\n%s", addr, log)
 }
 
 // Stop kills the server; the data is gone.
@@ -91,6 +127,11 @@ func (s *Server) Restart() {
 
 // URL is the redis:// address of the server.
 func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
+
+// UnixURL is the unix:// address of a StartUnix server's socket, database db.
+func (s *Server) UnixURL(db int) string {
+	return "unix://" + s.Socket + "?db=" + strconv.Itoa(db)
+}
 
 // Client is an admin connection to the server, closed when the test ends.
 func (s *Server) Client(password ...string) *redis.Client {

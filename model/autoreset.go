@@ -60,6 +60,12 @@ func autoResetApplies(a *Account) bool {
 	return q != nil && q.AutoReset != nil && a.Platform == "openai" && a.Type == "oauth"
 }
 
+// Covers says whether the automation covers window i under p.
+func (r *AutoReset) Covers(i int, p Policy) bool { return r.windowOn(i, p) }
+
+// CardThreshold is window i's card threshold as a ratio (default 1.0).
+func (r *AutoReset) CardThreshold(i int) float64 { return r.threshold(i) }
+
 // windowOn says whether the automation covers window i.
 func (r *AutoReset) windowOn(i int, p Policy) bool {
 	if r.HasThreshold[i] && r.Threshold[i] <= 0 {

@@ -202,3 +202,18 @@ func TestQuotaBlockDetailSaysWhetherDeletingSticks(t *testing.T) {
 		t.Fatalf("the threshold in force is not named:\n%s", view(m))
 	}
 }
+
+// The detail view says what the reset-card automation covers: which windows at what use
+// (the lone legacy switch read as both windows, and said so), or a per-window switch.
+func TestCardRulesInTheDetail(t *testing.T) {
+	m, _ := judgeModel(t)
+	flat := func(m Model) string { return strings.Join(strings.Fields(view(m)), " ") }
+	pending := flat(keys(t, filterTo(t, m, "codex-card-pending"), "enter"))
+	if !strings.Contains(pending, "Card rules spends a card for 5h at 100%, 7d at 100% (the one switch auto_reset_credit_enabled, read as both windows") {
+		t.Fatalf("pending:\n%s", pending)
+	}
+	check := flat(keys(t, filterTo(t, m, "codex-card-check"), "enter"))
+	if !strings.Contains(check, "Card rules spends a card for 7d at 100%") || strings.Contains(check, "5h at 100%") {
+		t.Fatalf("check:\n%s", check)
+	}
+}

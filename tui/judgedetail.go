@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/quotatop/quotatop/model"
 )
@@ -49,6 +50,7 @@ func judgeFields(ctx *Context, r *row, field func(name, value string)) {
 	}
 	if a.Quota != nil && a.Quota.AutoReset != nil {
 		field("Reset cards", cardText(ctx, a.Quota.AutoReset))
+		field("Card rules", cardRules(ctx, a.Quota.AutoReset))
 	}
 }
 
@@ -109,6 +111,36 @@ func cardText(ctx *Context, r *model.AutoReset) string {
 		}
 	}
 	return state + " · the gateway's worker refreshes this account's snapshot every minute without traffic"
+}
+
+// cardRules is what the automation is set to do: the windows it covers and at what use,
+// and whether it spends a card before it expires.
+func cardRules(ctx *Context, r *model.AutoReset) string {
+	var covered []string
+	for i, name := range model.WindowNames {
+		if r.Covers(i, ctx.Policy) {
+			covered = append(covered, fmt.Sprintf("%s at %s", name, model.FormatPercent(r.CardThreshold(i)*100)))
+		}
+	}
+	text := "covers no window"
+	if len(covered) > 0 {
+		text = "spends a card for " + strings.Join(covered, ", ")
+	}
+	if r.Legacy && !r.WindowSet[0] && !r.WindowSet[1] {
+		text += " (the one switch auto_reset_credit_enabled, read as both windows: releases with per-window switches read it as 7d only)"
+	}
+	if r.ExpiryEnabled {
+		text += fmt.Sprintf(" · before a card expires (%d min ahead)", r.ExpiryLeadMinutes)
+	}
+	if c := r.Card; c != nil {
+		if c.TriggerWindow != "" {
+			text += " · last trigger " + c.TriggerWindow
+		}
+		if !c.LastResultAt.IsZero() {
+			text += " · last result " + clock(ctx, c.LastResultAt) + " (" + relative(ctx, c.LastResultAt) + ")"
+		}
+	}
+	return text
 }
 
 // explainJudge says the newer reasons in one sentence each; "" for other reasons.

@@ -104,6 +104,7 @@ type (
 		err               error
 		started, finished time.Time
 		readMode          string // how the reader polls, when it says (see tracking.go)
+		vanished          int    // keys the last full read found gone (see tracking.go)
 		alerts            []Alert
 		// outageDue is when the storage outage under way becomes reportable; zero when
 		// none is pending (OutageScheduler).
@@ -130,6 +131,7 @@ type Model struct {
 	detailKey string      // the detail view follows a storage key: two may claim one ID
 	lastUsed  lastUsedMsg // the detail account's last use, read when it opened
 	readMode  string      // "change tracking", or why polls are full
+	vanished  int         // the last poll's pollDoneMsg.vanished
 	scroll    int         // detail/help scroll
 
 	// Rendered rows (without the cursor) for the current data, tick, size and marks.
@@ -261,7 +263,7 @@ func (m Model) pollCmd(gen int) tea.Cmd {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		accounts, err := reader.Read(ctx)
-		msg := pollDoneMsg{gen: gen, accounts: accounts, err: err, started: started, finished: clock(), readMode: readMode(reader)}
+		msg := pollDoneMsg{gen: gen, accounts: accounts, err: err, started: started, finished: clock(), readMode: readMode(reader), vanished: vanishedIn(reader)}
 		// judged runs between the judging and the events: the accounts are judged once,
 		// for the events, the projections and (through them) the screen.
 		judged := func(jd Judged) {
@@ -418,6 +420,11 @@ func (m Model) pollDone(msg pollDoneMsg) (tea.Model, tea.Cmd) {
 		m.failures, m.lastErr = 0, ""
 		m.haveData, m.lastGood, m.lastTook = true, msg.finished, msg.finished.Sub(msg.started)
 		m.readMode = msg.readMode
+		// Said once per new count: the reader keeps it until its next full read.
+		if msg.vanished > 0 && msg.vanished != m.vanished {
+			m.say(fmt.Sprintf("%d key(s) that SCAN listed were gone when read (accounts deleted during the poll)", msg.vanished))
+		}
+		m.vanished = msg.vanished
 		if t := msg.trends; t != nil && t.partial && m.trends != nil {
 			// Before the rows are judged, so that they are judged with their new
 			// outlooks and sorted once.

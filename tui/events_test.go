@@ -147,3 +147,29 @@ func TestBackoffPollsWhenTheOutageIsDue(t *testing.T) {
 		t.Fatalf("retry in %v, want the %v back-off", got, maxBackoff)
 	}
 }
+
+// vanishingReader is demoReader whose last full read found keys gone.
+type vanishingDemo struct {
+	demoReader
+	n int
+}
+
+func (v vanishingDemo) Vanished() int { return v.n }
+
+// Keys that SCAN listed but were gone when read (accounts deleted during the poll) are
+// said once, as --once says them on stderr.
+func TestVanishedKeysAreSaid(t *testing.T) {
+	seen := 0
+	m := New(Options{Reader: vanishingDemo{n: 2}, Source: SourceInfo{Address: "x", Prefix: "sched:"}, Policy: model.DefaultPolicy(),
+		Clock: func() time.Time { return t0 }, Location: time.UTC, Alerts: fakeAlerts{seen: &seen}})
+	m = update(t, m, tea.WindowSizeMsg{Width: 100, Height: 24})
+	m = update(t, m, m.startPoll()())
+	if !strings.Contains(view(m), "2 key(s) that SCAN listed were gone when read") {
+		t.Fatalf("not said:\n%s", view(m))
+	}
+	m.message = ""
+	m = update(t, m, m.startPoll()())
+	if strings.Contains(view(m), "were gone when read") {
+		t.Fatal("the same count said again")
+	}
+}

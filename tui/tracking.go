@@ -23,6 +23,20 @@ func readMode(r Reader) string {
 	return ""
 }
 
+// vanishingReader is a Reader that counts the keys its last full read found gone after
+// listing them (accounts deleted during the poll).
+type vanishingReader interface {
+	Vanished() int
+}
+
+// vanishedIn is asked inside the poll command, after the read.
+func vanishedIn(r Reader) int {
+	if v, ok := r.(vanishingReader); ok {
+		return v.Vanished()
+	}
+	return 0
+}
+
 // readModeText shows tracking quietly and full polls as a notice, cut to half the width.
 func readModeText(st Styles, mode string, width int) string {
 	if !strings.HasPrefix(mode, "full polls") {

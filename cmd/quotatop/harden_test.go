@@ -175,3 +175,42 @@ func TestLiveMonitorWithoutATerminalSaysSo(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// A value that is not a string (a hash or a list at sched:meta:N) is an invalid row
+// through the binary, in every format, never a silent gap.
+func TestNonStringValuesThroughTheBinary(t *testing.T) {
+	srv := redistest.Start(t)
+	c := srv.Client()
+	redistest.Seed(t, c, redistest.Fleet(2, "sched:", time.Now()))
+	if err := c.HSet(t.Context(), "sched:meta:30", "ID", "30").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RPush(t.Context(), "sched:meta:31", "x").Err(); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"QUOTATOP_REDIS=" + srv.URL()}
+	r := runBinary(t, env, "--once", "--output", "json", "--history", "off")
+	var doc struct {
+		Accounts []struct {
+			ID      int64  `json:"id"`
+			State   string `json:"state"`
+			Invalid string `json:"invalid"`
+		} `json:"accounts"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || r.code != 0 {
+		t.Fatalf("exit %d, %v: %s", r.code, err, r.stderr)
+	}
+	got := map[int64]string{}
+	for _, a := range doc.Accounts {
+		if a.State == "invalid" {
+			got[a.ID] = a.Invalid
+		}
+	}
+	if got[30] != "not a string value (a hash)" || got[31] != "not a string value (a list)" || len(doc.Accounts) != 4 {
+		t.Fatalf("invalid rows %v of %d accounts", got, len(doc.Accounts))
+	}
+	table := runBinary(t, env, "--once", "--history", "off")
+	if strings.Count(table.stdout, "invalid") < 2 || !strings.Contains(table.stdout, "4 accounts") {
+		t.Fatalf("table:\n%s", table.stdout)
+	}
+}

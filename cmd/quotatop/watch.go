@@ -160,11 +160,12 @@ func (r *thresholdRefresher) refresh(context.Context) {
 }
 
 // trackingLog logs the reader's read mode (tracking, or full polls and why) when it
-// changes.
+// changes, and keys that vanished during a full read.
 type trackingLog struct {
 	*source.Redis
-	log  *slog.Logger
-	last string
+	log      *slog.Logger
+	last     string
+	vanished int
 }
 
 func (t *trackingLog) Read(ctx context.Context) ([]model.Account, error) {
@@ -172,6 +173,13 @@ func (t *trackingLog) Read(ctx context.Context) ([]model.Account, error) {
 	if mode := t.TrackingStatus(); mode != t.last {
 		t.last = mode
 		t.log.Info("reads", "mode", model.Sanitize(mode))
+	}
+	// Logged once per new count: the reader keeps it until its next full read.
+	if n := t.Vanished(); n != t.vanished {
+		t.vanished = n
+		if n > 0 {
+			t.log.Info("keys that SCAN listed were gone when read (accounts deleted during the poll)", "keys", n)
+		}
 	}
 	return accounts, err
 }

@@ -82,7 +82,7 @@ func cursorName(t testing.TB, m Model) string {
 }
 
 func TestGoldenViews(t *testing.T) {
-	for _, size := range [][2]int{{80, 24}, {160, 48}} {
+	for _, size := range [][2]int{{60, 12}, {61, 20}, {80, 24}, {160, 48}} {
 		for _, color := range []bool{true, false} {
 			name := fmt.Sprintf("%dx%d", size[0], size[1])
 			if !color {

@@ -147,7 +147,9 @@ func (q *LocalQuota) lastReset(d LocalQuotaDim, now time.Time) time.Time {
 }
 
 // periodEnd is when an unexpired period expires: start + length when rolling, else the
-// first reset point after now.
+// next reset point after now as nextFixedDailyReset / nextFixedWeeklyReset find it: the
+// configured hour rebuilt on today's date, so a reset hour that a clock change skipped
+// one day is the configured one again the next.
 func (q *LocalQuota) periodEnd(d LocalQuotaDim, now time.Time) time.Time {
 	p := q.period(d)
 	if p.Start.IsZero() {
@@ -156,20 +158,26 @@ func (q *LocalQuota) periodEnd(d LocalQuotaDim, now time.Time) time.Time {
 	if !p.Fixed {
 		return p.Start.Add(periodLength(d))
 	}
-	step := 1
+	tz := q.zone()
+	t := now.In(tz)
+	today := time.Date(t.Year(), t.Month(), t.Day(), p.ResetHour, 0, 0, 0, tz)
+	step, forward := 1, 0
 	if d == LocalQuotaWeekly {
 		step = 7
+		forward = (p.ResetDay - int(today.Weekday()) + 7) % 7
 	}
-	// The next reset after now is one step after the last one; with an out-of-range
-	// hour or day this still moves forward, which is all NextChange needs.
-	next := q.lastReset(d, now).AddDate(0, 0, step)
+	if forward == 0 && !now.Before(today) {
+		forward = step
+	}
+	next := today.AddDate(0, 0, forward)
 	if !next.After(now) {
-		// an absurd stored hour can put the "last" reset years away: jump, then step
+		// An absurd stored hour (say -1000) puts "today's" reset days away: step on from
+		// it, which is all NextChange needs.
 		periods := now.Sub(next) / (time.Duration(step) * 24 * time.Hour)
 		next = next.AddDate(0, 0, int(periods)*step)
-	}
-	for i := 0; !next.After(now) && i < 3; i++ {
-		next = next.AddDate(0, 0, step)
+		for i := 0; !next.After(now) && i < 3; i++ {
+			next = next.AddDate(0, 0, step)
+		}
 	}
 	return next
 }

@@ -84,6 +84,78 @@ func TestJudgeFixtures(t *testing.T) {
 				t.Errorf("age %v stale %v", j.Age, j.Stale)
 			}
 		}},
+		// PR #6208: a 429 on an exhausted window is persisted as a rate limit until the
+		// window's upstream reset. No threshold is set, so only the rate limit blocks.
+		{"judge-rate-limit-exhausted.json", p, model.StateBlocked, []model.Reason{model.ReasonRateLimited, model.ReasonNear7d}, func(t *testing.T, a model.Account, j model.Judgement) {
+			until := time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
+			w := j.Windows[1]
+			if !a.Block().RateLimitResetAt.Equal(until) || w.UsedPercent != 100 || w.Reset || !w.ResetAt.Equal(until) || w.Verdict != model.VerdictNone {
+				t.Errorf("rate limit %v, 7d %+v", a.Block().RateLimitResetAt, w)
+			}
+			if next := model.NextChange(&a, p, now); !next.Equal(time.Date(2026, 11, 26, 11, 40, 0, 0, time.UTC)) {
+				t.Errorf("NextChange %v: the snapshot goes stale first", next)
+			}
+			if j := model.Judge(&a, p, until.Add(-1)); !j.Has(model.ReasonRateLimited) || !j.Has(model.ReasonNear7d) {
+				t.Errorf("1ns before the reset: %s %v", j.State, j.Reasons)
+			}
+			if j := model.Judge(&a, p, until); j.State != model.StateOK || len(j.Reasons) != 0 {
+				t.Errorf("at the reset both the limit and the window are over: %s %v", j.State, j.Reasons)
+			}
+		}},
+		// The same from the 5h window, whose reset comes only from reset_after_seconds
+		// (counted from the snapshot), with a threshold: the quota pause shows too.
+		{"judge-rate-limit-exhausted-5h.json", p, model.StateBlocked, []model.Reason{model.ReasonRateLimited, model.ReasonQuota5h}, func(t *testing.T, a model.Account, j model.Judgement) {
+			until := time.Date(2026, 11, 26, 11, 25, 0, 0, time.UTC)
+			w := j.Windows[0]
+			if !a.Block().RateLimitResetAt.Equal(until) || w.UsedPercent != 101.5 || w.Reset || !w.ResetAt.Equal(until) || w.Verdict != model.VerdictPaused {
+				t.Errorf("rate limit %v, 5h %+v", a.Block().RateLimitResetAt, w)
+			}
+			if j := model.Judge(&a, p, until); j.State != model.StateOK || len(j.Reasons) != 0 {
+				t.Errorf("at the reset: %s %v", j.State, j.Reasons)
+			}
+		}},
+		// The forks' quota pauses are temp blocks with their own JSON source; each is
+		// decoded, and whether deleting it would stick depends on what quotatop can see.
+		{"judge-temp-openai-quota-auto-pause.json", p, model.StateBlocked, []model.Reason{model.ReasonTempUnschedulable, model.ReasonQuota5h}, func(t *testing.T, a model.Account, j model.Judgement) {
+			b := a.Block().TempBlock
+			if b == nil || b.Source != model.TempSourceOpenAIQuota || b.Platform != "openai" || b.Window != "5h" || b.UsedPercent != 96.5 || b.ThresholdPercent != 95 || !strings.Contains(b.Message, "96.5%") {
+				t.Fatalf("temp block %+v", b)
+			}
+			if u := model.QuotaBlockNow(&a, &j, b); u != model.BlockUsageOver {
+				t.Errorf("block usage %v: the 5h window is still over its threshold", u)
+			}
+		}},
+		{"judge-temp-grok-quota-auto-pause.json", p, model.StateBlocked, []model.Reason{model.ReasonTempUnschedulable}, func(t *testing.T, a model.Account, j model.Judgement) {
+			b := a.Block().TempBlock
+			if b == nil || b.Source != model.TempSourceGrokQuota || b.Window != "quota" || b.UsedPercent != 97 || b.ThresholdPercent != 90 {
+				t.Fatalf("temp block %+v", b)
+			}
+			if u := model.QuotaBlockNow(&a, &j, b); u != model.BlockUsageUnknown {
+				t.Errorf("block usage %v: quotatop reads no Grok usage", u)
+			}
+		}},
+		{"judge-temp-quota-counter.json", p, model.StateBlocked, []model.Reason{model.ReasonTempUnschedulable}, func(t *testing.T, a model.Account, j model.Judgement) {
+			b := a.Block().TempBlock
+			until := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+			if b == nil || b.Source != model.TempSourceQuotaCounter || b.Window != "7d" || b.UsedPercent != 100 || !a.Block().TempUnschedulableUntil.Equal(until) {
+				t.Fatalf("temp block %+v until %v", b, a.Block().TempUnschedulableUntil)
+			}
+			if u := model.QuotaBlockNow(&a, &j, b); u != model.BlockUsageUnknown {
+				t.Errorf("block usage %v: a fork's own counter is not in storage", u)
+			}
+			if j := model.Judge(&a, p, until); j.State != model.StateOK {
+				t.Errorf("at its end the block is over: %s %v", j.State, j.Reasons)
+			}
+		}},
+		// The gateway schedules only Status == "active" (Account.IsActive, an exact
+		// comparison): every other status, a capitalised or empty one included, is
+		// disabled; "error" is unschedulable too and shown as error.
+		{"judge-status-disabled.json", p, model.StateDisabled, []model.Reason{model.ReasonDisabled}, statusIs("disabled")},
+		{"judge-status-banned.json", p, model.StateDisabled, []model.Reason{model.ReasonDisabled, model.ReasonUnschedulable}, statusIs("banned")},
+		{"judge-status-empty.json", p, model.StateDisabled, []model.Reason{model.ReasonDisabled}, statusIs("")},
+		{"judge-status-capital.json", p, model.StateDisabled, []model.Reason{model.ReasonDisabled}, statusIs("Active")},
+		{"judge-status-missing.json", p, model.StateDisabled, []model.Reason{model.ReasonDisabled}, statusIs("")},
+		{"judge-status-error.json", p, model.StateError, []model.Reason{model.ReasonError}, statusIs("error")},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
@@ -103,6 +175,15 @@ func TestJudgeFixtures(t *testing.T) {
 				c.check(t, a, j)
 			}
 		})
+	}
+}
+
+// statusIs checks that the status is kept exactly as stored: not trimmed, not lower-cased.
+func statusIs(want string) func(t *testing.T, a model.Account, j model.Judgement) {
+	return func(t *testing.T, a model.Account, _ model.Judgement) {
+		if a.Status != want {
+			t.Errorf("raw status %q, want %q", a.Status, want)
+		}
 	}
 }
 

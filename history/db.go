@@ -110,14 +110,15 @@ func packResets(s trend.Sample) int64 {
 
 const columns = "at, account_id, used_5h, used_7d, resets, state"
 
-// init creates the schema when needed and loads the samples of the last Recent.
+// init makes sure the file is a quotatop history (creating the schema in an empty one),
+// switches it to WAL and loads the samples of the last Recent.
 func (s *Store) init(now time.Time) error {
-	var v string
-	if err := s.db.QueryRow("SELECT value FROM meta WHERE key = 'schema'").Scan(&v); err == nil {
-		if v != "1" {
-			return fmt.Errorf("schema version %s is newer than this quotatop understands", v)
-		}
-	} else if _, err := s.db.Exec(schema); err != nil {
+	if err := s.ensureSchema(); err != nil {
+		return err
+	}
+	// WAL lets two quotatops share the file. Only now: it changes the file's header, and
+	// a file of another program must be left as it was.
+	if _, err := s.db.Exec("PRAGMA journal_mode = WAL"); err != nil {
 		return err
 	}
 	if err := s.addLatest(); err != nil {
@@ -141,6 +142,69 @@ func (s *Store) init(now time.Time) error {
 		s.loadedFrom = from
 	}
 	return s.load(s.loadedFrom, now)
+}
+
+// notHistoryError says a file holds objects of its own and no quotatop schema: another
+// program's database, which quotatop must not write to.
+type notHistoryError struct{ kind, name string }
+
+func (e notHistoryError) Error() string {
+	return fmt.Sprintf("it holds the %s %q and no quotatop schema", e.kind, model.OutsideText(e.name))
+}
+
+// querier is what ensureSchema reads with: the database, or its transaction.
+type querier interface {
+	QueryRow(query string, args ...any) *sql.Row
+}
+
+// ensureSchema checks the file's schema version, and creates the schema in a file that
+// has none and holds nothing else (a new or empty file). A file with objects of its own
+// and no quotatop schema is refused untouched.
+func (s *Store) ensureSchema() error {
+	// First without a lock: the file is usually ours, and another program's is only read.
+	if done, err := checkSchema(s.db); done || err != nil {
+		return err
+	}
+	// One transaction, so that a second quotatop opening the same new file waits and
+	// then finds the whole schema, never half of it.
+	tx, err := s.db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if done, err := checkSchema(tx); done || err != nil {
+		return err
+	}
+	if _, err := tx.Exec(schema); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// checkSchema reports whether the file holds a schema this quotatop can use (done), an
+// error when it holds one it cannot or objects of another program, and neither when the
+// file holds nothing yet.
+func checkSchema(q querier) (done bool, err error) {
+	var v string
+	err = q.QueryRow("SELECT value FROM meta WHERE key = 'schema'").Scan(&v)
+	switch {
+	case err == nil && v != "1":
+		return false, fmt.Errorf("schema version %s is newer than this quotatop understands", model.OutsideText(v))
+	case err == nil:
+		return true, nil
+	case troubleOf(err) != otherTrouble:
+		return false, err // damaged or locked: not a question of whose file it is
+	}
+	// No meta table, one of another shape, or no schema row in it.
+	var kind, name string
+	err = q.QueryRow("SELECT type, name FROM sqlite_master ORDER BY type = 'table' DESC, rowid LIMIT 1").Scan(&kind, &name)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return false, notHistoryError{kind, name}
 }
 
 // addLatest gives a file made before the latest table that table.
@@ -401,6 +465,10 @@ func (s *Store) insert(rows []stored) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	// The names as far as these rows need them: a poll adds names under s.mu meanwhile.
+	s.mu.RLock()
+	names := slices.Clone(s.names)
+	s.mu.RUnlock()
 	// In key order, rows land at the end of the table and pages stay full (out of order,
 	// they split pages and leave them a third empty).
 	slices.SortFunc(rows, func(a, b stored) int {
@@ -420,7 +488,7 @@ func (s *Store) insert(rows []stored) error {
 	}
 	defer stmt.Close()
 	for _, r := range rows {
-		code, err := s.stateCode(tx, s.names[r.p.state])
+		code, err := s.stateCode(tx, names[r.p.state])
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,8 @@
 package history
 
 import (
+	"database/sql"
+	"maps"
 	"math"
 	"path/filepath"
 	"reflect"
@@ -248,5 +250,66 @@ func TestSamplesWhileRecording(t *testing.T) {
 	wg.Wait()
 	if got := s.Samples(50); len(got) != 20 {
 		t.Fatalf("%d samples, want 20", len(got))
+	}
+}
+
+// The writer reads the states' names while polls add new ones (run with -race): every
+// poll brings a state the store has not seen while the writer may still be writing the
+// last poll's samples, and each sample reaches the file with its own state.
+func TestNewStatesWhileWriting(t *testing.T) {
+	defer func(d time.Duration) { writeEvery = d }(writeEvery)
+	writeEvery = time.Millisecond
+	policy := model.DefaultPolicy()
+	states := []func(a *model.Account){
+		func(a *model.Account) {},
+		func(a *model.Account) { a.Quota.Windows[0].UsedPercent = 85 },
+		func(a *model.Account) { a.Quota.Windows[0].UsedPercent = 99 },
+		func(a *model.Account) { a.Schedulable = false },
+		func(a *model.Account) { a.Status = "error" },
+		func(a *model.Account) { a.Status = "disabled" },
+	}
+	const accounts = 1000
+	for round := range 3 { // a new store each round: every state is new to it
+		path := filepath.Join(t.TempDir(), "h.db")
+		s := open(t, path, t0)
+		want := map[model.State]int{}
+		for k, set := range states {
+			at := t0.Add(time.Duration(k) * time.Minute)
+			fl := fleet(accounts, at, 10)
+			for i := range fl {
+				fl[i].Quota.Windows[0].UsedPercent = 10
+				set(&fl[i])
+			}
+			want[model.Judge(&fl[0], policy, at).State] += accounts
+			s.Record(fl, policy, at)
+		}
+		if len(want) != len(states) {
+			t.Fatalf("the polls judge to %v: want a new state each", want)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		db, err := sql.Open("sqlite", "file:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[model.State]int{}
+		rows, err := db.Query("SELECT state, COUNT(*) FROM readable GROUP BY state")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var st string
+			var n int
+			if err := rows.Scan(&st, &n); err != nil {
+				t.Fatal(err)
+			}
+			got[model.State(st)] = n
+		}
+		rows.Close()
+		db.Close()
+		if !maps.Equal(got, want) {
+			t.Fatalf("round %d: samples by state %v, want %v", round, got, want)
+		}
 	}
 }

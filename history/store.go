@@ -3,11 +3,12 @@
 // `quotatop --once` builds history too. A poll finds which snapshots changed (comparing
 // each with the last recorded one, in memory) and hands only those samples to a writer
 // goroutine; it never waits for the file. Samples a write could not store wait for the
-// next, up to a bound.
+// next, up to a bound, unless the file is damaged: then writing stops.
 package history
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -19,7 +20,8 @@ import (
 
 	"github.com/quotatop/quotatop/model"
 	"github.com/quotatop/quotatop/trend"
-	_ "modernc.org/sqlite" // pure Go: release builds stay static with CGO_ENABLED=0
+	"modernc.org/sqlite" // pure Go: release builds stay static with CGO_ENABLED=0
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Retention: every sample for Full, then one per account per hour until Keep.
@@ -34,6 +36,13 @@ const Recent = 2 * time.Hour
 // busyTimeout is how long a write waits for another writer's lock before it fails (and
 // is retried with the next write).
 var busyTimeout = 5 * time.Second
+
+// walLimit is the size the WAL file is cut back to once a checkpoint has emptied it. One
+// large transaction (the first poll of a large fleet, a backlog written after a lock,
+// the first retention of a file left alone for a day) grows the WAL to its size, and
+// SQLite otherwise keeps the file at that high-water mark. The auto-checkpoint's 1000
+// pages are about this much, so the usual WAL is never cut and grown again.
+var walLimit = 4 << 20
 
 // maxPending bounds the samples kept for a retry while the file cannot be written.
 const maxPending = 200_000
@@ -66,9 +75,23 @@ type Store struct {
 	// polledIDs and polledSlots are the last recorded poll's accounts and their slots.
 	polledIDs   []int64
 	polledSlots []int32
-	// problem is the last write error, "" once a write succeeds again.
-	problem string
-	failed  int64 // samples lost to write errors since the last good write
+	// err is the last write error, nil once a write succeeds again; failed counts the
+	// samples lost since the last good write.
+	err    error
+	failed int64
+	// retried says every sample in the backlog has just failed a write: Close does not
+	// spend another busy timeout on them unless a poll has added some since.
+	retried bool
+	// broken is set by an error no retry heals (a damaged file): from then on samples
+	// are counted and dropped, not written.
+	broken bool
+	// unrecorded counts the samples that never reached the file, and whyLost is the
+	// sentence saying why the last of them did not; Close reports both.
+	unrecorded int64
+	whyLost    error
+
+	closeOnce sync.Once
+	closeErr  error
 
 	states     map[model.State]int64 // the file's codes (writer only)
 	newestOnly bool                  // loaded each account's newest sample alone (OpenToRecord)
@@ -78,7 +101,8 @@ type Store struct {
 }
 
 // Open opens (creating if needed) the history file at path and loads the recent samples.
-// An error says in one sentence what is wrong with the file.
+// An error says in one sentence what is wrong with the file; a database of another
+// program (objects of its own, no quotatop schema) is refused and left as it was.
 func Open(path string, now time.Time) (*Store, error) {
 	return openStore(path, now, time.Time{}, false)
 }
@@ -105,7 +129,8 @@ func openStore(path string, now, since time.Time, newestOnly bool) (*Store, erro
 		return nil, fmt.Errorf("history: cannot create the directory for %s: %w", path, err)
 	}
 	q := url.Values{}
-	for _, p := range []string{fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), "journal_mode(WAL)", "synchronous(NORMAL)"} {
+	// No journal_mode here: init switches the file to WAL once it knows the file is ours.
+	for _, p := range []string{fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), "synchronous(NORMAL)", fmt.Sprintf("journal_size_limit(%d)", walLimit)} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -128,15 +153,60 @@ func openStore(path string, now, since time.Time, newestOnly bool) (*Store, erro
 
 // explain turns SQLite's errors about the file into a sentence an operator can act on.
 func explain(path string, err error) error {
-	msg := err.Error()
+	var foreign notHistoryError
 	switch {
-	case strings.Contains(msg, "not a database"), strings.Contains(msg, "malformed"), strings.Contains(msg, "corrupt"):
+	case errors.As(err, &foreign):
+		return fmt.Errorf("history file %s is not a quotatop history file (%v): give another --history path or run with --history off", path, err)
+	case troubleOf(err) == damaged:
 		return fmt.Errorf("history file %s is damaged or not a quotatop history (%v): move it away or run with --history off", path, err)
-	case strings.Contains(msg, "locked"), strings.Contains(msg, "busy"):
+	case troubleOf(err) == locked:
 		return fmt.Errorf("history file %s is locked by another program (%v): try again or run with --history off", path, err)
 	}
 	return fmt.Errorf("history file %s cannot be used (%v): check its permissions or run with --history off", path, err)
 }
+
+// trouble is what an error says about the file.
+type trouble int
+
+const (
+	otherTrouble trouble = iota
+	locked               // another program holds the file: a retry may succeed
+	damaged              // not a database, or a damaged one: no retry ever succeeds
+)
+
+// troubleOf tells SQLite's result code where there is one, else reads the message.
+func troubleOf(err error) trouble {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff { // the primary code of an extended one
+		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+			return damaged
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return locked
+		}
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "not a database"), strings.Contains(msg, "malformed"), strings.Contains(msg, "corrupt"):
+		return damaged
+	case strings.Contains(msg, "locked"), strings.Contains(msg, "busy"):
+		return locked
+	}
+	return otherTrouble
+}
+
+// NotRecordedError is Close's report of the samples that never reached the file: a
+// one-shot run prints it, since nothing else will say so before the process ends.
+type NotRecordedError struct {
+	Samples int64
+	Err     error // why, as one sentence about the file
+}
+
+func (e *NotRecordedError) Error() string {
+	return fmt.Sprintf("%d sample(s) not recorded: %v", e.Samples, e.Err)
+}
+
+func (e *NotRecordedError) Unwrap() error { return e.Err }
 
 // Path is the file the store writes.
 func (s *Store) Path() string { return s.path }
@@ -155,6 +225,9 @@ func (s *Store) RecordChanged(accounts []model.Account, fresh []int32, p model.P
 	rows := s.changes(accounts, fresh, p, now)
 	s.mu.Lock()
 	s.backlog = append(s.backlog, rows...)
+	if len(rows) > 0 {
+		s.retried = false
+	}
 	s.lastPoll = now
 	s.trimBacklog()
 	s.mu.Unlock()
@@ -169,15 +242,34 @@ func (s *Store) RecordChanged(accounts []model.Account, fresh []int32, p model.P
 func (s *Store) trimBacklog() {
 	if over := len(s.backlog) - maxPending; over > 0 {
 		s.backlog = slices.Delete(s.backlog, 0, over)
-		s.failed += int64(over)
+		if s.err != nil {
+			s.lose(over, explain(s.path, s.err))
+		} else { // not failing: a poll brought more than the writer takes at once
+			s.lose(over, fmt.Errorf("history file %s fell behind: more than %d samples waited to be written", s.path, maxPending))
+		}
 	}
 }
 
-// Flush waits until every sample recorded so far is written (or its write failed).
+// lose counts n samples that will never be written; why is the sentence saying why.
+// The caller holds s.mu.
+func (s *Store) lose(n int, why error) {
+	if n == 0 {
+		return
+	}
+	s.failed += int64(n)
+	s.unrecorded += int64(n)
+	s.whyLost = why
+}
+
+// Flush waits until every sample recorded so far is written (or its write failed). It
+// makes one attempt, as every write does; after Close it returns at once.
 func (s *Store) Flush() {
 	done := make(chan struct{})
-	s.flushes <- done
-	<-done
+	select {
+	case s.flushes <- done:
+		<-done
+	case <-s.done:
+	}
 }
 
 // Samples returns an account's recent samples (up to Recent before its newest), oldest
@@ -207,28 +299,51 @@ func (s *Store) AppendSamples(dst []trend.Sample, id int64) []trend.Sample {
 func (s *Store) Note() string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	n := ""
-	if s.problem != "" {
-		n = fmt.Sprintf("history: cannot write %s (%s); retrying every %s", s.path, s.problem, writeEvery)
+	var n string
+	switch {
+	case s.err == nil:
+		return ""
+	case s.broken:
+		n = fmt.Sprintf("%v; nothing more is written to it", explain(s.path, s.err))
 		if s.failed > 0 {
-			n += fmt.Sprintf(", %d sample(s) lost", s.failed)
+			n += fmt.Sprintf(", %d sample(s) not recorded", s.failed)
 		}
+		return model.Sanitize(n)
+	case troubleOf(s.err) == locked: // explain's advice (try again) is the writer's to follow
+		n = fmt.Sprintf("history: cannot write %s (%v); retrying every %s", s.path, s.err, writeEvery)
+	default:
+		n = fmt.Sprintf("%v; retrying every %s", explain(s.path, s.err), writeEvery)
 	}
-	return n
+	if s.failed > 0 {
+		n += fmt.Sprintf(", %d sample(s) lost", s.failed)
+	}
+	return model.Sanitize(n)
 }
 
-// Close writes what is queued and closes the file.
+// Close writes what is queued, in one attempt, and closes the file. When samples never
+// reached the file (over the store's whole life) it returns a *NotRecordedError saying
+// how many and why, for the caller to print: after Close nothing else will. A second
+// Close returns what the first did.
 func (s *Store) Close() error {
-	close(s.stop) // the writer writes what is left, then ends
-	<-s.done
-	return s.db.Close()
+	s.closeOnce.Do(func() {
+		close(s.stop) // the writer writes what is left, then ends
+		<-s.done
+		err := s.db.Close()
+		s.mu.RLock()
+		if s.unrecorded > 0 {
+			err = &NotRecordedError{Samples: s.unrecorded, Err: s.whyLost}
+		}
+		s.mu.RUnlock()
+		s.closeErr = err
+	})
+	return s.closeErr
 }
 
 // writeEvery is how long the writer gathers polls into one transaction, and writeNow the
 // backlog that is written at once. A transaction a poll wrote every page its samples
 // touched to the WAL again: at 10,000 accounts with 20 snapshots changing a second, about
 // 5 MB a minute for 2,400 samples. Close and Flush write at once; a crash loses at most
-// this much.
+// this much (and Close makes one attempt: a process that is ending does not retry).
 var writeEvery = 10 * time.Second
 
 const writeNow = 20_000
@@ -253,7 +368,7 @@ func (s *Store) write() {
 		case <-gather.C:
 		case flushed = <-s.flushes:
 		case <-s.stop:
-			s.writeBacklog()
+			s.writeLast()
 			return
 		}
 		if gathering {
@@ -276,34 +391,75 @@ func (s *Store) backlogLen() int {
 
 // writeBacklog writes the samples recorded so far in one transaction, and applies the
 // retention when it is due. Samples a failed write could not store go back to the front
-// of the backlog for the next try.
+// of the backlog for the next try, unless the file is damaged: then they are dropped.
 func (s *Store) writeBacklog() {
 	s.mu.Lock()
 	rows, now := s.backlog, s.lastPoll
 	s.backlog = nil
+	if s.broken {
+		s.lose(len(rows), explain(s.path, s.err))
+		s.mu.Unlock()
+		return
+	}
 	s.mu.Unlock()
 	if len(rows) == 0 && now.Sub(s.lastRetain) < retainEvery {
 		return
 	}
-	err := s.insert(rows)
-	if err != nil {
-		s.mu.Lock()
-		s.problem = model.Sanitize(err.Error())
-		s.backlog = append(rows, s.backlog...)
-		s.trimBacklog()
-		s.mu.Unlock()
+	if err := s.insert(rows); err != nil {
+		s.writeFailed(rows, err)
 		return
 	}
+	var err error
 	if now.Sub(s.lastRetain) >= retainEvery {
 		err = s.Retain(now)
 		s.lastRetain = now
 		s.forgetDeparted(now)
 	}
-	s.mu.Lock()
 	if err != nil {
-		s.problem = model.Sanitize(err.Error())
-	} else {
-		s.problem, s.failed = "", 0
+		s.writeFailed(nil, err)
+		return
+	}
+	s.mu.Lock()
+	s.err, s.failed = nil, 0
+	s.mu.Unlock()
+}
+
+// writeFailed keeps a failed write's rows for the next write, or, when err is one no
+// retry heals, stops writing: the operator is told once (Note) and the samples are
+// counted as they are dropped, rather than retried every writeEvery for ever.
+func (s *Store) writeFailed(rows []stored, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.err = err
+	if troubleOf(err) == damaged {
+		s.broken = true
+		s.lose(len(rows)+len(s.backlog), explain(s.path, err))
+		s.backlog = nil
+		return
+	}
+	s.retried = len(s.backlog) == 0 // no poll added samples during the write
+	s.backlog = append(rows, s.backlog...)
+	s.trimBacklog()
+}
+
+// writeLast is Close's write: one attempt, and none for samples whose write has just
+// failed with nothing added since (a one-shot run's Flush spent the busy timeout on them
+// already). What it cannot store is counted as not recorded.
+func (s *Store) writeLast() {
+	s.mu.RLock()
+	retried := s.retried
+	s.mu.RUnlock()
+	if !retried {
+		s.writeBacklog()
+	}
+	s.mu.Lock()
+	if len(s.backlog) > 0 {
+		err := s.err // set by the failed write that left them
+		if err == nil {
+			err = errors.New("recorded while the store closed")
+		}
+		s.lose(len(s.backlog), explain(s.path, err))
+		s.backlog = nil
 	}
 	s.mu.Unlock()
 }

@@ -139,15 +139,14 @@ func (h *historyFile) loadEarlier(accounts []model.Account) {
 	}
 }
 
-// flush waits until every recorded poll is written (a one-shot run ends right after) and
-// reports a write problem.
+// flush writes the recorded poll in one attempt and closes the file (a one-shot run ends
+// right after), saying how many samples were not recorded and why.
 func (h *historyFile) flush() {
 	if h == nil || h.store == nil {
 		return
 	}
-	h.store.Flush()
-	if n := h.store.Note(); n != "" {
-		fmt.Fprintf(h.warn, "quotatop: warning: %s\n", n)
+	if err := h.store.Close(); err != nil {
+		fmt.Fprintf(h.warn, "quotatop: warning: %s\n", model.OutsideText(err.Error()))
 	}
 }
 

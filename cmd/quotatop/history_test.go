@@ -178,3 +178,37 @@ func TestOneShotProjectionLoadsWhatRatesNeed(t *testing.T) {
 		t.Fatalf("the fleet projected no rate; the comparison proves little:\n%.2000s", want)
 	}
 }
+
+// A one-shot run against a history file another program holds a write lock on makes one
+// attempt, exits 0 with its output, and says how many samples were not recorded (it said
+// "retrying every 10s" as it exited, and lost them without a word).
+func TestOnceSaysWhatALockedHistoryLost(t *testing.T) {
+	srv := redistest.Start(t)
+	now := time.Now()
+	srv.Client().Set(t.Context(), "sched:meta:7", redistest.MetaValue(7, now, 50, 10, 10*time.Minute), 0)
+	path := filepath.Join(t.TempDir(), "h.db")
+	env := []string{"QUOTATOP_REDIS=" + srv.URL()}
+	if r := runBinary(t, env, "--once", "--history", path); r.code != 0 {
+		t.Fatalf("first run: %d %s", r.code, r.stderr)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(t.Context(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	srv.Client().Set(t.Context(), "sched:meta:7", redistest.MetaValue(7, now, 60, 10, 0), 0)
+	r := runBinary(t, env, "--once", "--history", path)
+	if r.code != 0 || !strings.Contains(r.stdout, "1 account") ||
+		!regexp.MustCompile(`(?m)^quotatop: warning: \d+ sample\(s\) not recorded: .*locked`).MatchString(r.stderr) || strings.Contains(r.stderr, "retrying") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	conn.ExecContext(t.Context(), "ROLLBACK")
+}

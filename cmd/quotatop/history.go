@@ -22,7 +22,8 @@ type historyFile struct {
 	store   *history.Store
 	problem string
 	cleanup func()
-	warn    io.Writer // where a one-shot run reports a write problem
+	warn    io.Writer // where a write problem is reported
+	closed  bool      // flush closed the store and said what it lost
 	// since is where a one-shot projection's store began loading (history.OpenSince);
 	// zero when it loaded all it keeps.
 	since time.Time
@@ -145,6 +146,7 @@ func (h *historyFile) flush() {
 	if h == nil || h.store == nil {
 		return
 	}
+	h.closed = true
 	if err := h.store.Close(); err != nil {
 		fmt.Fprintf(h.warn, "quotatop: warning: %s\n", model.OutsideText(err.Error()))
 	}
@@ -171,8 +173,12 @@ func (h *historyFile) close() {
 	if h == nil {
 		return
 	}
+	// The monitor and watch write their last samples here, after the screen is gone:
+	// what they could not record is said as a one-shot run says it.
 	if h.store != nil {
-		h.store.Close()
+		if err := h.store.Close(); err != nil && !h.closed && h.warn != nil {
+			fmt.Fprintf(h.warn, "quotatop: warning: %s\n", model.OutsideText(err.Error()))
+		}
 	}
 	if h.cleanup != nil {
 		h.cleanup()

@@ -89,22 +89,8 @@ func TestHostileValuesThroughTheBinary(t *testing.T) {
 	redistest.Seed(t, srv.Client(), values)
 	env := []string{"QUOTATOP_REDIS=" + srv.URL()}
 
-	r := runBinary(t, env, "--once", "--output", "json")
-	if r.code != 0 {
-		t.Fatalf("json: exit %d, %q", r.code, r.stderr)
-	}
-	var doc struct {
-		Accounts []struct {
-			ID      int64  `json:"id"`
-			State   string `json:"state"`
-			Invalid string `json:"invalid"`
-		} `json:"accounts"`
-	}
-	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
-		t.Fatalf("the JSON document is broken: %v", err)
-	}
 	states := map[int64]string{}
-	for _, a := range doc.Accounts {
+	for _, a := range onceAccounts(t, env) {
 		states[a.ID] = a.State
 	}
 	if states[11] == "paused" || states[12] == "paused" || states[14] == "paused" || states[13] != "paused" || states[15] != "invalid" {
@@ -116,7 +102,7 @@ func TestHostileValuesThroughTheBinary(t *testing.T) {
 			t.Errorf("%s: output carries a credential or a non-finite number:\n%s", format, r.stdout)
 		}
 	}
-	r = runBinary(t, env, "--once", "--prefix", "sched:acc:*[0-9")
+	r := runBinary(t, env, "--once", "--prefix", "sched:acc:*[0-9")
 	if r.code != 1 || !strings.Contains(r.stderr, "key family") {
 		t.Fatalf("crafted prefix: exit %d %q", r.code, r.stderr)
 	}
@@ -189,28 +175,39 @@ func TestNonStringValuesThroughTheBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := []string{"QUOTATOP_REDIS=" + srv.URL()}
-	r := runBinary(t, env, "--once", "--output", "json", "--history", "off")
-	var doc struct {
-		Accounts []struct {
-			ID      int64  `json:"id"`
-			State   string `json:"state"`
-			Invalid string `json:"invalid"`
-		} `json:"accounts"`
-	}
-	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || r.code != 0 {
-		t.Fatalf("exit %d, %v: %s", r.code, err, r.stderr)
-	}
+	accounts := onceAccounts(t, env, "--history", "off")
 	got := map[int64]string{}
-	for _, a := range doc.Accounts {
+	for _, a := range accounts {
 		if a.State == "invalid" {
 			got[a.ID] = a.Invalid
 		}
 	}
-	if got[30] != "not a string value (a hash)" || got[31] != "not a string value (a list)" || len(doc.Accounts) != 4 {
-		t.Fatalf("invalid rows %v of %d accounts", got, len(doc.Accounts))
+	if got[30] != "not a string value (a hash)" || got[31] != "not a string value (a list)" || len(accounts) != 4 {
+		t.Fatalf("invalid rows %v of %d accounts", got, len(accounts))
 	}
 	table := runBinary(t, env, "--once", "--history", "off")
 	if strings.Count(table.stdout, "invalid") < 2 || !strings.Contains(table.stdout, "4 accounts") {
 		t.Fatalf("table:\n%s", table.stdout)
 	}
+}
+
+// onceAccount is what the hardening tests read of an account in --once's JSON.
+type onceAccount struct {
+	ID      int64  `json:"id"`
+	State   string `json:"state"`
+	Invalid string `json:"invalid"`
+}
+
+// onceAccounts runs --once --output json with args and returns its accounts, failing on
+// an exit other than 0 or a broken document.
+func onceAccounts(t *testing.T, env []string, args ...string) []onceAccount {
+	t.Helper()
+	r := runBinary(t, env, append([]string{"--once", "--output", "json"}, args...)...)
+	var doc struct {
+		Accounts []onceAccount `json:"accounts"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || r.code != 0 {
+		t.Fatalf("exit %d, the JSON document: %v; stderr %q", r.code, err, r.stderr)
+	}
+	return doc.Accounts
 }

@@ -48,6 +48,14 @@ func TestPlansForTheGatewaysNewerReasons(t *testing.T) {
 			a.EditBlocks().TempBlock = &model.TempBlock{Source: model.TempSourceSchedThreshold, Window: "5h", UsedPercent: 95, ThresholdPercent: 90}
 		}, []Kind{Probe}, []Kind{ClearTemp}, "lasts only until the next request"},
 		{"scheduling threshold without a block yet: probe", over, []Kind{Probe}, nil, ""},
+		{"over the quota threshold and the scheduling threshold: no exemption, which would lift neither", func(a *model.Account) {
+			over(a)
+			a.Quota.Windows[0].Threshold = 0.9
+		}, []Kind{Probe}, nil, ""},
+		{"an exhausted window: the exemption warns", func(a *model.Account) {
+			a.Quota.Windows[0].UsedPercent = 100
+			a.Quota.Windows[0].ResetAt, a.Quota.Windows[0].HasResetAt = now.Add(time.Hour), true
+		}, []Kind{Probe}, []Kind{Exempt5h}, "its 5h window is at 100%: exempting it (x) puts an exhausted account back in rotation until 2026-11-26 11:00 UTC"},
 		{"an ordinary temp block is simply deleted", func(a *model.Account) {
 			a.EditBlocks().TempUnschedulableUntil = now.Add(time.Hour)
 			a.EditBlocks().TempBlock = &model.TempBlock{Source: model.TempSourceSchedThreshold}
@@ -102,8 +110,8 @@ func TestPlansForTheGatewaysNewerReasons(t *testing.T) {
 				(c.warning == "") != (len(p.Warnings) == 0) || (c.warning != "" && !strings.Contains(p.Warnings[0], c.warning)) {
 				t.Fatalf("got %+v", p)
 			}
-			if len(p.Alternative) > 0 && p.AltWhy == "" {
-				t.Fatal("an alternative needs its sentence")
+			if len(p.Alternative) > 0 && p.AltWhy == "" && p.Alternative[0] != Exempt5h && p.Alternative[0] != Exempt7d {
+				t.Fatal("an alternative needs its sentence (the dialog describes exemptions itself)")
 			}
 		})
 	}

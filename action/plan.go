@@ -161,13 +161,22 @@ func Unpause(a *model.Account, j model.Judgement) Plan {
 		p.AltWhy = "delete the temporary block anyway: it lasts only until the next request while usage is over the threshold"
 		p.Warnings = append(p.Warnings, quotaBlockWarning(j, tb, blockUsage))
 	}
-	// Exempting a window is the second choice only where no held-back clear is: it
-	// would not lift a scheduling threshold (which ignores the exemption) or a rate limit.
-	if p.AltWhy == "" && j.Has(model.ReasonQuota5h) {
-		p.Alternative = append(p.Alternative, Exempt5h)
-	}
-	if p.AltWhy == "" && j.Has(model.ReasonQuota7d) {
-		p.Alternative = append(p.Alternative, Exempt7d)
+	// Exempting a window is the second choice only where no held-back clear is and no
+	// scheduling threshold trips: it would lift neither a rate limit nor the threshold
+	// (which ignores the exemption), and only change the account's settings for good.
+	for i, r := range [2]model.Reason{model.ReasonQuota5h, model.ReasonQuota7d} {
+		if p.AltWhy != "" || j.SchedThreshold.Tripped || !j.Has(r) {
+			continue
+		}
+		k := [2]Kind{Exempt5h, Exempt7d}[i]
+		p.Alternative = append(p.Alternative, k)
+		if w := j.Windows[i]; w.UsedPercent >= 100 {
+			when := ""
+			if !w.ResetAt.IsZero() {
+				when = " until " + w.ResetAt.UTC().Format("2006-01-02 15:04 UTC")
+			}
+			p.Warnings = append(p.Warnings, fmt.Sprintf("its %s window is at %s: exempting it (x) puts an exhausted account back in rotation%s, where upstream refuses its requests", w.Name, model.FormatPercent(w.UsedPercent), when))
+		}
 	}
 	if len(p.Steps) == 0 {
 		p.Blocked = "nothing keeps it out of rotation"

@@ -142,7 +142,7 @@ func (m Model) unpause() (Model, tea.Cmd, bool) {
 			continue
 		}
 		c.jobs = append(c.jobs, action.Job{Target: t, Steps: plan.Steps})
-		c.lines = append(c.lines, fmt.Sprintf("%s (%s): %s", t.Name, t.Reason, stepNames(plan.Steps)))
+		c.lines = append(c.lines, fmt.Sprintf("%s (%s): %s", t.Name, blockingReasons(r.j), stepNames(plan.Steps)))
 		for _, w := range plan.Warnings {
 			warnings = append(warnings, fmt.Sprintf("⚠ %s: %s", t.Name, w))
 		}
@@ -194,10 +194,30 @@ func (m Model) unpause() (Model, tea.Cmd, bool) {
 	case altWhy != "":
 		c.altText = fmt.Sprintf("x  instead %s (%d account(s))", altWhy, len(c.altJobs))
 	case len(c.altJobs) > 0:
-		c.altText = fmt.Sprintf("x  instead exempt the %s window from quota auto-pause for %d account(s): a lasting change to their settings (undo it in the gateway's web UI); they are used although over the threshold, but a scheduling threshold still pauses them", strings.Join(ws, " and "), len(c.altJobs))
+		c.altText = fmt.Sprintf("x  instead exempt their windows over the threshold (%s) from quota auto-pause for %d account(s): a lasting change to their settings (undo it in the gateway's web UI); they are used although over the threshold", strings.Join(ws, ", "), len(c.altJobs))
 	}
 	m.confirm = c
 	return m, nil, true
+}
+
+// blockingReasons are the reasons that keep the account out of rotation, the first three:
+// the plan answers all of them, not only the one the table shows.
+func blockingReasons(j model.Judgement) string {
+	var out []string
+	for _, r := range j.Reasons {
+		if r == model.ReasonNear5h || r == model.ReasonNear7d {
+			continue
+		}
+		if len(out) == 3 {
+			out = append(out, "…")
+			break
+		}
+		out = append(out, string(r))
+	}
+	if len(out) == 0 {
+		return string(j.MainReason())
+	}
+	return strings.Join(out, ", ")
 }
 
 // describeKinds says exactly what each call in the jobs does, once per kind.

@@ -99,8 +99,8 @@ func TestUnpauseConfirmsAndEnterCancels(t *testing.T) {
 	m = filterTo(t, m, "#133") // temp block + quota_5h
 	m = keys(t, m, "u")
 	out := view(m)
-	for _, want := range []string{"Unpause codex-pro-33", "codex-pro-33 (temp_unschedulable): clear temp block, then probe", "y  do it",
-		"x  instead exempt the 5h window", "any other key (Enter too) cancels"} {
+	for _, want := range []string{"Unpause codex-pro-33", "codex-pro-33 (temp_unschedulable, quota_5h): clear temp block, then probe", "y  do it",
+		"x  instead exempt their windows over the threshold (5h)", "any other key (Enter too) cancels"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("dialog lacks %q:\n%s", want, out)
 		}

@@ -152,7 +152,7 @@ func TestSchedThresholdBlockOffersTheProbeFirst(t *testing.T) {
 	m = filterTo(t, m, "#133") // 97.3 % of 5h, temp block written by the threshold
 	m = keys(t, m, "u")
 	out := strings.Join(strings.Fields(view(m)), " ")
-	for _, want := range []string{"codex-pro-33 (temp_unschedulable): probe", "deleting it lasts only until the next request while usage is still over",
+	for _, want := range []string{"codex-pro-33 (temp_unschedulable, quota_5h, sched_threshold_5h): probe", "deleting it lasts only until the next request while usage is still over",
 		"x instead delete the temporary block anyway"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("dialog lacks %q:\n%s", want, view(m))

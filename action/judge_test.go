@@ -100,7 +100,7 @@ func TestPlansForTheGatewaysNewerReasons(t *testing.T) {
 			a.Type = "oauth"
 			a.Quota.Windows[0].UsedPercent = 100
 			a.Quota.AutoReset = &model.AutoReset{Legacy: true}
-		}, []Kind{Probe}, nil, ""},
+		}, []Kind{Probe}, nil, "the gateway keeps it paused until a reset card is spent or the 5h window resets: the probe only refreshes"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -147,6 +147,9 @@ func Unpause(a *model.Account, j model.Judgement) Plan {
 	// A stale snapshot is healed by a probe; a fresh one over threshold may be wrong too
 	// (sub2api issue 2994), and a probe is the safe way to find out.
 	add(stale || quota || autoReset || sched || holdRateLimit || quotaBlock, Probe)
+	if autoReset {
+		p.Warnings = append(p.Warnings, autoResetWarning(j))
+	}
 	switch {
 	case holdRateLimit:
 		p.Alternative = []Kind{ClearRateLimit}
@@ -242,4 +245,19 @@ func localQuotaWarning(q *model.LocalQuota, lq model.LocalQuotaJudgement) string
 	return fmt.Sprintf("this forgets all the local usage the gateway counted: %s, %s, %s; %s",
 		amount(model.LocalQuotaTotal, q.Used, q.Limit), amount(model.LocalQuotaDaily, q.Daily.Used, q.Daily.Limit),
 		amount(model.LocalQuotaWeekly, q.Weekly.Used, q.Weekly.Limit), when)
+}
+
+// autoResetWarning says what a probe cannot do for an account the reset-card branch
+// pauses: only a spent card or the window's reset returns it.
+func autoResetWarning(j model.Judgement) string {
+	for i, w := range j.Windows {
+		if j.AutoReset[i] == model.AutoResetPending || j.AutoReset[i] == model.AutoResetCheck {
+			when := ""
+			if !w.ResetAt.IsZero() {
+				when = " at " + w.ResetAt.UTC().Format("2006-01-02 15:04 UTC")
+			}
+			return fmt.Sprintf("the gateway keeps it paused until a reset card is spent or the %s window resets%s: the probe only refreshes the snapshot and the card state", w.Name, when)
+		}
+	}
+	return "the gateway keeps it paused until a reset card is spent or the window resets: the probe only refreshes the snapshot"
 }

@@ -87,7 +87,7 @@ func TestDetailShowsRawStatusCardStateAndFutureSnapshot(t *testing.T) {
 	for q, wants := range map[string][]string{
 		"codex-disabled-ui": {`status is "inactive", not active`},
 		"codex-card-ready":  {"card available, 2 available, checked 2m ago (ready)", "refreshes this account's snapshot every minute without traffic", "a reset card is ready"},
-		"codex-card-check":  {"card no_credit", "no fresh \"available\" card state"},
+		"codex-card-check":  {"card no_credit", "no reset card is ready (card no_credit): the gateway keeps it paused until a card is ready and spent, or the window resets."},
 	} {
 		m2 := keys(t, filterTo(t, m, q), "enter")
 		out := view(m2)
@@ -194,12 +194,10 @@ func TestQuotaBlockDetailSaysWhetherDeletingSticks(t *testing.T) {
 	m, _ = judgeModel(t)
 	m = update(t, m, gatewayMsg{info: GatewayInfo{SchedulingThresholds: map[string]float64{"openai": 99}, Version: "0.1.179"}})
 	m = keys(t, filterTo(t, m, "#133"), "enter")
-	if out := flat(m); !strings.Contains(out, "usage is not over the scheduling threshold now: u deletes it") {
+	// It names the threshold in force, which may not be the one the block was written
+	// with, and that the quota auto-pause (95 % of the account) still pauses it.
+	if out := flat(m); !strings.Contains(out, "the gateway's scheduling threshold in force now is 99%, so usage is not over it and the block would not be written again: u deletes it, but the quota auto-pause still pauses the account, so u then probes") {
 		t.Fatalf("under the threshold:\n%s", view(m))
-	}
-	// It names the threshold in force, which may not be the one the block was written with.
-	if out := flat(m); !strings.Contains(out, "the threshold in force is 99%") {
-		t.Fatalf("the threshold in force is not named:\n%s", view(m))
 	}
 }
 
@@ -215,5 +213,19 @@ func TestCardRulesInTheDetail(t *testing.T) {
 	check := flat(keys(t, filterTo(t, m, "codex-card-check"), "enter"))
 	if !strings.Contains(check, "Card rules spends a card for 7d at 100%") || strings.Contains(check, "5h at 100%") {
 		t.Fatalf("check:\n%s", check)
+	}
+}
+
+// An "available" card checked over 10 minutes ago is not ready, and the detail says why
+// instead of dropping "(ready)" without a word.
+func TestStaleAvailableCardSaysWhyNotReady(t *testing.T) {
+	ctx := &Context{Now: t0, Location: time.UTC}
+	card := &model.AutoReset{Card: &model.CardState{Status: "available", AvailableCount: 2, CheckedAt: t0.Add(-11 * time.Minute), HasCheckedAt: true}}
+	if got := cardText(ctx, card); !strings.Contains(got, "checked 11m ago (not counted as ready: checked over 10 minutes ago)") {
+		t.Fatalf("%q", got)
+	}
+	card.Card.CheckedAt = t0.Add(-9 * time.Minute)
+	if got := cardText(ctx, card); !strings.Contains(got, "(ready)") {
+		t.Fatalf("%q", got)
 	}
 }

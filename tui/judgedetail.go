@@ -33,7 +33,8 @@ func judgeFields(ctx *Context, r *row, field func(name, value string)) {
 		// unpause plan also reads; it may differ from the one the block was written with.
 		now := "no scheduling threshold is in force, so usage is not over the scheduling threshold now: u deletes it"
 		pct, inForce := model.SchedThresholdFor(a, ctx.Policy)
-		switch usage := model.QuotaBlockNow(a, &j, b); {
+		usage := model.QuotaBlockNow(a, &j, b)
+		switch {
 		case j.SchedThreshold.Tripped:
 			now = fmt.Sprintf("the threshold in force is %s and usage is still over the scheduling threshold: deleting it lasts only until the next request, so u probes first", model.FormatPercent(pct))
 		case usage == model.BlockUsageOver:
@@ -43,7 +44,11 @@ func judgeFields(ctx *Context, r *row, field func(name, value string)) {
 		case b.Source != model.TempSourceSchedThreshold:
 			now = "usage is not over the quota auto-pause threshold now: u deletes it"
 		case inForce:
-			now = fmt.Sprintf("the threshold in force is %s, so usage is not over the scheduling threshold now: u deletes it", model.FormatPercent(pct))
+			now = fmt.Sprintf("the gateway's scheduling threshold in force now is %s, so usage is not over it and the block would not be written again: u deletes it", model.FormatPercent(pct))
+		}
+		// Deleting the block does not return an account its quota rule pauses too.
+		if usage == model.BlockUsageUnder && (j.Has(model.ReasonQuota5h) || j.Has(model.ReasonQuota7d)) {
+			now += ", but the quota auto-pause still pauses the account, so u then probes"
 		}
 		field("Quota block", fmt.Sprintf("%s window, used %s ≥ threshold %s (source %s); %s",
 			orDash(b.Window), model.FormatPercent(b.UsedPercent), model.FormatPercent(b.ThresholdPercent), b.Source, now))
@@ -103,14 +108,29 @@ func cardText(ctx *Context, r *model.AutoReset) string {
 		default:
 			state += ", checked " + model.FormatAge(ctx.Now.Sub(c.CheckedAt)) + " ago"
 		}
-		if c.Ready(ctx.Now) {
+		switch {
+		case c.Ready(ctx.Now):
 			state += " (ready)"
+		case c.Status == "available" && c.AvailableCount > 0:
+			state += " (not counted as ready: checked over 10 minutes ago)"
 		}
 		if c.ErrorCode != "" {
 			state += ", error " + c.ErrorCode
 		}
 	}
 	return state + " · the gateway's worker refreshes this account's snapshot every minute without traffic"
+}
+
+// cardStatus is the card state's status for a sentence, or why there is none.
+func cardStatus(a *model.Account) string {
+	if a.Quota == nil || a.Quota.AutoReset == nil || a.Quota.AutoReset.Card == nil {
+		return "no card state yet"
+	}
+	c := a.Quota.AutoReset.Card
+	if c.Status == "" {
+		return "card status unknown"
+	}
+	return "card " + c.Status
 }
 
 // cardRules is what the automation is set to do: the windows it covers and at what use,
@@ -162,7 +182,7 @@ func explainJudge(ctx *Context, r *row, reason model.Reason) string {
 	case model.ReasonAutoResetPending5h, model.ReasonAutoResetPending7d:
 		return fmt.Sprintf("%s window at %s reached the reset-credit threshold: the gateway pauses it until a card resets the window (even with auto-pause disabled for it).", w.Name, model.FormatPercent(w.UsedPercent))
 	case model.ReasonAutoResetCheck5h, model.ReasonAutoResetCheck7d:
-		return fmt.Sprintf("%s window at %s is over its threshold and no fresh \"available\" card state exists: the gateway pauses it while it checks for a reset card.", w.Name, model.FormatPercent(w.UsedPercent))
+		return fmt.Sprintf("%s window at %s is over its threshold and no reset card is ready (%s): the gateway keeps it paused until a card is ready and spent, or the window resets.", w.Name, model.FormatPercent(w.UsedPercent), cardStatus(a))
 	case model.ReasonAutoResetReady5h, model.ReasonAutoResetReady7d:
 		return fmt.Sprintf("%s window at %s is over its threshold, but a reset card is ready: the gateway keeps scheduling it and will spend the card.", w.Name, model.FormatPercent(w.UsedPercent))
 	}

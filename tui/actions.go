@@ -21,7 +21,10 @@ const actionTimeout = 2 * time.Minute
 // messageFor is how long the message line stays.
 const messageFor = 20 * time.Second
 
-type actionDoneMsg struct{ results []action.Result }
+type actionDoneMsg struct {
+	results []action.Result
+	marked  bool // the action took the marks (not the detail view's one account)
+}
 
 // thresholdsMsg carries the gateway-wide default thresholds read from the admin API.
 type thresholdsMsg struct {
@@ -76,11 +79,19 @@ func (m Model) actionKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 	return m, nil, true
 }
 
-// targets are the marked rows (else the cursor's) that are not busy already.
+// targets are the marked rows (else the cursor's) that are not busy already; in the
+// detail view, its account alone.
 func (m Model) targets() ([]action.Target, int) {
 	var out []action.Target
 	busy := 0
-	for _, r := range m.fleet.Targets() {
+	rows := m.fleet.Targets()
+	if m.screen == screenDetail {
+		rows = rows[:0:0]
+		if r, ok := m.fleet.FindAt(m.detailID, m.detailKey); ok {
+			rows = append(rows, r)
+		}
+	}
+	for _, r := range rows {
 		if m.inFlight[r.acc.Key] {
 			busy++
 			continue
@@ -98,7 +109,7 @@ func (m Model) probe() (Model, tea.Cmd, bool) {
 		return m, nil, true
 	}
 	jobs := action.Same([]action.Kind{action.Probe}, targets)
-	_, hidden := m.fleet.MarkCounts()
+	hidden := m.hiddenMarked()
 	if len(targets) == 1 && !m.opts.ConfirmProbes && hidden == 0 {
 		// A single probe changes nothing but the snapshot: no dialog unless asked for.
 		return m, m.startAction(jobs), true
@@ -109,6 +120,16 @@ func (m Model) probe() (Model, tea.Cmd, bool) {
 		jobs:  jobs,
 	}
 	return m, nil, true
+}
+
+// hiddenMarked is how many marked accounts the filter hides that the action takes: none
+// from the detail view, which acts on its account alone.
+func (m Model) hiddenMarked() int {
+	if m.screen == screenDetail {
+		return 0
+	}
+	_, hidden := m.fleet.MarkCounts()
+	return hidden
 }
 
 // hiddenMarks is the dialog's line about marked accounts the filter hides, which the
@@ -180,8 +201,7 @@ func (m Model) unpause() (Model, tea.Cmd, bool) {
 	c.lines = append(c.lines, warnings...)
 	c.lines = append(c.lines, "")
 	c.lines = append(c.lines, describeKinds(c.jobs)...)
-	_, hidden := m.fleet.MarkCounts()
-	c.lines = append(hiddenMarks(hidden), c.lines...)
+	c.lines = append(hiddenMarks(m.hiddenMarked()), c.lines...)
 	var ws []string
 	for _, w := range []string{"5h", "7d"} {
 		if alts[w] > 0 {
@@ -293,11 +313,11 @@ func (m *Model) startAction(jobs []action.Job) tea.Cmd {
 		m.say(fmt.Sprintf("%d accounts: running…", len(jobs)))
 	}
 	m.invalidate()
-	d := m.opts.Actions
+	d, marked := m.opts.Actions, m.screen != screenDetail
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
 		defer cancel()
-		return actionDoneMsg{results: d.Run(ctx, jobs)}
+		return actionDoneMsg{results: d.Run(ctx, jobs), marked: marked}
 	}
 }
 
@@ -324,7 +344,9 @@ func (m Model) actionDone(msg actionDoneMsg) (tea.Model, tea.Cmd) {
 	default:
 		m.say(fmt.Sprintf("%d accounts: %d done, %d failed; first failure: %s", len(msg.results), len(msg.results)-failed, failed, firstFail))
 	}
-	m.fleet.ClearMarks()
+	if msg.marked {
+		m.fleet.ClearMarks()
+	}
 	m.invalidate()
 	return m, m.pollNow()
 }

@@ -302,3 +302,33 @@ func TestRefusalReadsAsOneSentence(t *testing.T) {
 		t.Fatalf("calls %v:\n%s", admin.calls, out)
 	}
 }
+
+// The detail view tells to press u or p: they act on its account alone, whatever is
+// marked, and leave the marks for the table.
+func TestActionsFromTheDetailView(t *testing.T) {
+	m, admin := actingModel(t)
+	m = filterTo(t, m, "#134")
+	m = keys(t, m, " ") // marked: the table's u would take it
+	m.filter.SetValue("")
+	m = keys(t, filterTo(t, m, "#133"), "enter")
+	if !strings.Contains(view(m), "p probe · u unpause") {
+		t.Fatalf("the detail's footer does not offer the actions:\n%s", view(m))
+	}
+	m = keys(t, m, "u")
+	out := view(m)
+	if !strings.Contains(out, "Unpause codex-pro-33") || strings.Contains(out, "hidden by the filter") {
+		t.Fatalf("dialog:\n%s", out)
+	}
+	m = answer(t, m, "y")
+	for _, c := range admin.calls {
+		if !strings.HasSuffix(c, " 133") {
+			t.Fatalf("the detail's action reached another account: %v", admin.calls)
+		}
+	}
+	if len(admin.calls) == 0 || m.screen != screenDetail {
+		t.Fatalf("calls %v, screen %v", admin.calls, m.screen)
+	}
+	if marked, _ := m.fleet.MarkCounts(); marked != 1 {
+		t.Fatalf("%d marks left, want the table's 1", marked)
+	}
+}

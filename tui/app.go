@@ -524,6 +524,10 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.screen, m.scroll = screenHelp, 0
 		case key.Matches(msg, k.Refresh):
 			return m, m.pollNow()
+		case key.Matches(msg, k.Probe, k.Unpause):
+			// The detail's account alone, whatever is marked: the view tells to press them.
+			next, cmd, _ := m.actionKey(msg)
+			return next, cmd
 		}
 		// Held to the body: j past the end no longer piled up presses k had to undo.
 		if m.screen == screenDetail {
@@ -955,7 +959,11 @@ func (m Model) tableView() string {
 }
 
 func (m Model) detailView() string {
-	return m.scrolled(m.ctx.Styles.Title.Render("Account details"), m.detailBody(), "esc back · j/k scroll · ctrl+r poll now · ? help")
+	help := "esc back · j/k scroll · ctrl+r poll now · ? help"
+	if m.actionsEnabled() {
+		help = "esc back · j/k scroll · p probe · u unpause · ctrl+r poll now · ? help"
+	}
+	return m.scrolled(m.ctx.Styles.Title.Render("Account details"), m.detailBody(), help)
 }
 
 // detailBody is the detail view's scrollable lines.

@@ -414,10 +414,23 @@ func (m Model) messageLine() string {
 func (m Model) dialog(screen string) string {
 	c := m.confirm
 	lines := strings.Split(screen, "\n")
-	box := m.dialogBox(c.lines)
-	for n := len(c.lines) - 1; n >= 0 && lipgloss.Height(box) > len(lines); n-- {
-		kept := append(slices.Clip(c.lines[:n]), fmt.Sprintf("… %d more line(s): a taller terminal shows them", len(c.lines)-n))
-		box = m.dialogBox(kept)
+	box := m.dialogBox(c.lines, 0)
+	// Too tall: give up the calls' descriptions and plan lines from the end first, the
+	// warnings (⚠) last; a hidden warning is said beside y.
+	kept, hiddenWarnings := slices.Clone(c.lines), 0
+	for len(kept) > 0 && lipgloss.Height(box) > len(lines) {
+		drop := len(kept) - 1
+		for i := len(kept) - 1; i > 0; i-- {
+			if !strings.HasPrefix(kept[i], "⚠") {
+				drop = i
+				break
+			}
+		}
+		if strings.HasPrefix(kept[drop], "⚠") {
+			hiddenWarnings++
+		}
+		kept = slices.Delete(kept, drop, drop+1)
+		box = m.dialogBox(append(slices.Clip(kept), fmt.Sprintf("… %d more line(s): a taller terminal shows them", len(c.lines)-len(kept))), hiddenWarnings)
 	}
 	boxLines := strings.Split(box, "\n")
 	top := max((len(lines)-len(boxLines))/2, 0)
@@ -430,13 +443,18 @@ func (m Model) dialog(screen string) string {
 	return strings.Join(lines, "\n")
 }
 
-// dialogBox is the confirmation box with these lines of plan.
-func (m Model) dialogBox(plan []string) string {
+// dialogBox is the confirmation box with these lines of plan; hiddenWarnings is how many
+// warnings a short screen left out.
+func (m Model) dialogBox(plan []string, hiddenWarnings int) string {
 	c, st := m.confirm, m.ctx.Styles
 	var body []string
 	body = append(body, st.Bold.Render(c.title), "")
 	body = append(body, plan...)
-	body = append(body, "", st.Key.Render("y")+"  do it")
+	yes := st.Key.Render("y") + "  do it"
+	if hiddenWarnings > 0 {
+		yes += st.Notice.Render(fmt.Sprintf(" (%d warning(s) not shown: make the terminal taller to read them first)", hiddenWarnings))
+	}
+	body = append(body, "", yes)
 	if c.altText != "" {
 		body = append(body, st.Key.Render(c.altText[:1])+c.altText[1:])
 	}

@@ -332,3 +332,20 @@ func TestActionsFromTheDetailView(t *testing.T) {
 		t.Fatalf("%d marks left, want the table's 1", marked)
 	}
 }
+
+// A dialog on a short screen gives up the calls' descriptions before the warnings, and
+// when even a warning cannot fit, the y line says so.
+func TestShortScreenDialogKeepsWarnings(t *testing.T) {
+	for _, c := range []struct {
+		height int
+		want   string
+	}{{18, "⚠ relay-daily-cap: this forgets all the local usage"}, {12, "y  do it (1 warning(s) not shown"}} {
+		m, _ := actingModel(t)
+		m = update(t, m, tea.WindowSizeMsg{Width: 60, Height: c.height})
+		m = keys(t, filterTo(t, m, "relay-daily-cap"), "u")
+		out := view(m)
+		if !strings.Contains(strings.Join(strings.Fields(out), " "), c.want) || !strings.Contains(out, "y  do it") {
+			t.Fatalf("60x%d dialog lacks %q:\n%s", c.height, c.want, out)
+		}
+	}
+}

@@ -339,7 +339,7 @@ func TestShortScreenDialogKeepsWarnings(t *testing.T) {
 	for _, c := range []struct {
 		height int
 		want   string
-	}{{18, "⚠ relay-daily-cap: this forgets all the local usage"}, {12, "y  do it (1 warning(s) not shown"}} {
+	}{{18, "⚠ relay-daily-cap: this forgets all the local usage"}, {12, "y do it (1 warning(s) not shown"}} {
 		m, _ := actingModel(t)
 		m = update(t, m, tea.WindowSizeMsg{Width: 60, Height: c.height})
 		m = keys(t, filterTo(t, m, "relay-daily-cap"), "u")

@@ -153,6 +153,9 @@ type Quota struct {
 	// account carries none of its keys.
 	AutoReset    *AutoReset
 	HasUpdatedAt bool
+	// UpdatedAtStored says the key is stored, whatever it holds: one the gateway cannot
+	// parse (no offset) is not a missing one to the operator who finds it in Redis.
+	UpdatedAtStored bool
 }
 
 // WindowSnapshot is one window's stored values. The booleans come last, where they share

@@ -311,7 +311,7 @@ func (d *Decoder) parseExtra(r *memoResult, kind uint8, s string, at int) int {
 func applyExtra(q *model.Quota, kind uint8, r *memoResult, has *bool) {
 	switch {
 	case kind == xUpdatedAt:
-		q.UpdatedAt, q.HasUpdatedAt = r.t, r.ok
+		q.UpdatedAt, q.HasUpdatedAt, q.UpdatedAtStored = r.t, r.ok, true
 		*has = true
 	case kind >= xWindow:
 		applyWindow(&q.Windows[(kind-xWindow)/windowFields], (kind-xWindow)%windowFields, r, has)

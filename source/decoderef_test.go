@@ -136,6 +136,7 @@ func refDecodeExtra(a *model.Account, extra *fastjson.Object, q *model.Quota) bo
 		}
 		if key == "codex_usage_updated_at" {
 			q.UpdatedAt, q.HasUpdatedAt = refFlexTime(v)
+			q.UpdatedAtStored = true
 			has = true
 			return
 		}

@@ -48,7 +48,12 @@ func detailLines(ctx *Context, r *row, extra []string) []string {
 		if ctx.Policy.MissingTimestampStale {
 			verdict = "counts as stale (--missing-timestamp stale)"
 		}
-		field("Snapshot", "no codex_usage_updated_at: "+verdict)
+		what := "no codex_usage_updated_at"
+		if a.Quota != nil && a.Quota.UpdatedAtStored {
+			// stored, but not as RFC 3339 with an offset: the gateway cannot read it
+			what = "codex_usage_updated_at is stored but unreadable to the gateway (it needs RFC 3339 with an offset)"
+		}
+		field("Snapshot", what+": "+verdict)
 	default:
 		freshness := "fresh"
 		if j.Stale {
@@ -234,6 +239,9 @@ func explain(ctx *Context, r *row, reason model.Reason) string {
 		}
 		return fmt.Sprintf("%s window at %s is at or above the %s warn level; %s.", w.Name, model.FormatPercent(w.UsedPercent), model.FormatPercent(ctx.Policy.WarnPercent), tail)
 	case model.ReasonNoTimestamp:
+		if a.Quota != nil && a.Quota.UpdatedAtStored {
+			return "The snapshot's codex_usage_updated_at is stored without an offset (or otherwise not as RFC 3339), which the gateway cannot parse: to it the age is unknown, and reset_after_seconds cannot be anchored."
+		}
 		return "The snapshot has no codex_usage_updated_at, so its age is unknown and reset_after_seconds cannot be anchored."
 	case model.ReasonDisabled:
 		return fmt.Sprintf("The account's status is %q, not active: the gateway schedules only active accounts (the web UI's disable writes inactive).", a.Status)

@@ -229,3 +229,14 @@ func TestStaleAvailableCardSaysWhyNotReady(t *testing.T) {
 		t.Fatalf("%q", got)
 	}
 }
+
+// A snapshot time stored without an offset is there, unreadable to the gateway: the
+// detail says so rather than that the key is missing (an operator finds it in Redis).
+func TestUnreadableSnapshotTimeIsNotMissing(t *testing.T) {
+	m, _ := judgeModel(t)
+	out := strings.Join(strings.Fields(view(keys(t, filterTo(t, m, "codex-no-offset"), "enter"))), " ")
+	if !strings.Contains(out, "codex_usage_updated_at is stored but unreadable to the gateway") || strings.Contains(out, "no codex_usage_updated_at") ||
+		!strings.Contains(out, "stored without an offset") {
+		t.Fatalf("detail:\n%s", out)
+	}
+}

@@ -1,6 +1,9 @@
 package model
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // State is the one word that sums an account up, chosen by precedence.
 type State string
@@ -259,6 +262,32 @@ var (
 	windowPairs = [...]*[2]Reason{&quotaReason, &staleReason, &nearReason, &schedReason,
 		&pendingReason, &checkReason, &readyReason}
 )
+
+// ReasonMask has a bit for each of the reasons, for a filter that matches reasons
+// without keeping them.
+func ReasonMask(reasons []Reason) uint32 {
+	var m uint32
+	for _, r := range reasons {
+		for k := range oneReason {
+			if oneReason[k] == r {
+				m |= 1 << k
+				break
+			}
+		}
+	}
+	return m
+}
+
+// ReasonsContaining is the ReasonMask of every reason whose name contains text.
+func ReasonsContaining(text string) uint32 {
+	var m uint32
+	for k, r := range oneReason {
+		if strings.Contains(string(r), text) {
+			m |= 1 << k
+		}
+	}
+	return m
+}
 
 // keptReasons is the judgement's copy of the reasons: a shared slice when it is one
 // reason, or one window kind's two, else a new one.

@@ -68,6 +68,7 @@ func (f *Fleet) Entry(i int) *entry { return &f.rows[f.view[i]] }
 type summary struct {
 	severity int8
 	used     [2]float32 // -1 when there is no live number
+	reasons  uint32     // model.ReasonMask of the judgement's reasons, for the filter
 	taken    int64      // snapshot time in unix ns; noTime without one
 	reset    int64      // sooner reset in unix ns; noTime when unknown
 	// next is when the row's judgement may change (model.NextChange), unix ns; 0 never.
@@ -157,7 +158,9 @@ type Fleet struct {
 	sortBy  sortKey
 	reverse bool
 	query   []string // lower-cased filter terms, all of which must match
-	states  stateFilter
+	// queryReasons is, per term, the mask of the reasons whose name contains it.
+	queryReasons []uint32
+	states       stateFilter
 
 	// nextChange is when some row's judgement may next change; until then a tick only
 	// moves ages, which are drawn from the clock.
@@ -358,7 +361,8 @@ func searchText(a *model.Account) string {
 	var b strings.Builder
 	b.WriteString(strings.ToLower(a.DisplayName()))
 	b.WriteString(" #" + strconv.FormatInt(a.ID, 10) + " " + strconv.FormatInt(a.ID, 10))
-	b.WriteString(" " + strings.ToLower(a.Platform) + " " + strings.ToLower(a.Type))
+	p, t := strings.ToLower(a.Platform), strings.ToLower(a.Type)
+	b.WriteString(" " + p + "/" + t) // as the table shows them; each alone matches too
 	for _, g := range a.GroupIDs {
 		b.WriteString(" g" + strconv.FormatInt(g, 10))
 	}
@@ -372,7 +376,7 @@ func (f *Fleet) judge(i int, p model.Policy, now time.Time) {
 	rv := judged(e, p, now)
 	r := &rv
 	s := summary{severity: int8(r.j.State.Severity()), used: [2]float32{float32(usedKey(r, 0)), float32(usedKey(r, 1))},
-		taken: noTime, reset: noTime}
+		reasons: model.ReasonMask(r.j.Reasons), taken: noTime, reset: noTime}
 	if t, ok := r.sampledAt(); ok {
 		s.taken = t.UnixNano()
 	}
@@ -604,7 +608,7 @@ func (f *Fleet) admits(i int) bool {
 		return false
 	}
 	r := &f.rows[i]
-	for _, term := range f.query {
+	for n, term := range f.query {
 		if id, ok := idTerm(term); ok {
 			// "#2" is account 2 only, never #20-#29: a probe without a dialog follows it
 			if r.acc.ID != id {
@@ -612,7 +616,8 @@ func (f *Fleet) admits(i int) bool {
 			}
 			continue
 		}
-		if !strings.Contains(r.search, term) && !strings.Contains(string(model.States[f.sums[i].severity]), term) {
+		if !strings.Contains(r.search, term) && !strings.Contains(string(model.States[f.sums[i].severity]), term) &&
+			f.sums[i].reasons&f.queryReasons[n] == 0 {
 			return false
 		}
 	}
@@ -689,6 +694,10 @@ func (f *Fleet) Move(delta int) {
 // SetQuery sets the filter text.
 func (f *Fleet) SetQuery(q string, now time.Time) {
 	f.query = strings.Fields(strings.ToLower(q))
+	f.queryReasons = f.queryReasons[:0]
+	for _, term := range f.query {
+		f.queryReasons = append(f.queryReasons, model.ReasonsContaining(term))
+	}
 	for i := range f.rows {
 		if e := &f.rows[i]; (e.search == "") != (len(f.query) == 0) {
 			e.search = f.searchOf(e.acc)

@@ -239,3 +239,32 @@ func TestSearchTextOnlyWhileFiltering(t *testing.T) {
 		t.Fatalf("%d rows without a filter", f.Len())
 	}
 }
+
+// The filter matches reasons as the table and the JSON name them, and platform/type as
+// the table shows it.
+func TestFilterMatchesReasonsAndPlatformType(t *testing.T) {
+	m, _ := judgeModel(t)
+	m = update(t, m, gatewayMsg{info: GatewayInfo{SchedulingThresholds: map[string]float64{"openai": 95}, Version: "0.1.179"}})
+	shown := func(q string) []string {
+		m2 := filterTo(t, m, q)
+		var names []string
+		for i := range m2.fleet.Len() {
+			names = append(names, m2.fleet.Row(i).acc.Name)
+		}
+		return names
+	}
+	if got := shown("auto_reset"); !slices.Contains(got, "codex-card-pending") || !slices.Contains(got, "codex-card-check") || !slices.Contains(got, "codex-card-ready") {
+		t.Fatalf("auto_reset: %v", got)
+	}
+	if got := shown("sched_threshold_5h"); !slices.Contains(got, "codex-sched-thr") {
+		t.Fatalf("sched_threshold_5h: %v", got)
+	}
+	for _, name := range shown("openai/apikey") {
+		if r, _ := findName(m, name); r.acc.Platform != "openai" || r.acc.Type != "apikey" {
+			t.Fatalf("openai/apikey shows %s (%s/%s)", name, r.acc.Platform, r.acc.Type)
+		}
+	}
+	if got := shown("openai/apikey"); !slices.Contains(got, "relay-daily-cap") {
+		t.Fatalf("openai/apikey: %v", got)
+	}
+}

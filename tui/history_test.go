@@ -393,3 +393,17 @@ func TestDrySort(t *testing.T) {
 		t.Fatalf("the demo has groups dry now or soon, and others: due %v, none %v", seenDue, seenNone)
 	}
 }
+
+// A projection past 100 % is a pace, not a reading: the detail says upstream stops the
+// account at 100 %, and keeps the plain wording under it.
+func TestProjectionPastTheLimitReadsAsAPace(t *testing.T) {
+	ctx := &Context{Now: t0, Location: time.UTC}
+	w := trend.Window{Status: trend.StatusRate, Rate: 80, Span: time.Hour, Target: 100, Projected: 437.1, HasProjected: true, ResetAt: t0.Add(4 * time.Hour)}
+	if got := windowTrend(ctx, w, false); !strings.Contains(got, "this pace would make 437.1% by the reset 14:00:00; upstream stops it at 100%") {
+		t.Fatalf("%q", got)
+	}
+	w.Projected = 62.5
+	if got := windowTrend(ctx, w, false); !strings.Contains(got, "62.5% at the reset 14:00:00 at this pace") {
+		t.Fatalf("%q", got)
+	}
+}

@@ -161,7 +161,11 @@ func windowTrend(ctx *Context, w trend.Window, stale bool) string {
 	default:
 		parts = append(parts, "stays under "+target+" until the reset")
 	}
-	if w.HasProjected {
+	switch {
+	case w.HasProjected && w.Projected > 100:
+		// A pace, not a reading: upstream refuses the account at 100 %.
+		parts = append(parts, fmt.Sprintf("this pace would make %s by the reset %s; upstream stops it at 100%%", model.FormatPercent(w.Projected), clock(ctx, w.ResetAt)))
+	case w.HasProjected:
 		parts = append(parts, fmt.Sprintf("%s at the reset %s at this pace", model.FormatPercent(w.Projected), clock(ctx, w.ResetAt)))
 	}
 	s := strings.Join(parts, " · ")

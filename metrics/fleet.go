@@ -105,7 +105,7 @@ func (s *snapshot) fill(accounts []model.Account, js []model.Judgement, p *model
 		}
 		for w := range j.Windows {
 			r.windows[w] = windowRow{present: j.Windows[w].Present, used: j.Windows[w].UsedPercent / 100}
-			if pct, ok := model.PausePoint(a, *p, j.Windows[w]); ok {
+			if pct, ok := model.PausePoint(a, *p, j, w); ok {
 				r.windows[w].threshold, r.windows[w].hasThreshold = pct/100, true
 			}
 		}

@@ -307,7 +307,8 @@ func TestPausePoint(t *testing.T) {
 	p := DefaultPolicy()
 	p.SchedulingThresholds = map[string]float64{"openai": 90}
 	point := func(a *Account, p Policy) (float64, bool) {
-		return PausePoint(a, p, Judge(a, p, now).Windows[0])
+		j := Judge(a, p, now)
+		return PausePoint(a, p, &j, 0)
 	}
 	cases := []struct {
 		name string
@@ -323,6 +324,29 @@ func TestPausePoint(t *testing.T) {
 		{"scheduling threshold off", func(_ *Account, p *Policy) { p.SchedulingThresholds = nil }, 95, true},
 		{"another identity's snapshot", func(a *Account, _ *Policy) { a.IdentityMismatch = true }, 95, true},
 		{"exempt and off", func(a *Account, p *Policy) { a.Quota.Windows[0].Disabled = true; p.SchedulingThresholds = nil }, 0, false},
+		// Reset cards: the card threshold pauses (pending) exempt or not, and a ready card
+		// keeps the account scheduled past the ordinary threshold.
+		{"reset cards, none ready: the ordinary threshold", func(a *Account, p *Policy) {
+			a.Type, a.Quota.AutoReset = "oauth", &AutoReset{Legacy: true}
+			p.SchedulingThresholds = nil
+		}, 95, true},
+		{"reset cards, one ready: past the ordinary threshold to the card's", func(a *Account, p *Policy) {
+			a.Type = "oauth"
+			a.Quota.AutoReset = &AutoReset{Legacy: true, Card: &CardState{Status: "available", AvailableCount: 1, CheckedAt: now, HasCheckedAt: true}}
+			a.Quota.Windows[0].UsedPercent = 96
+			p.SchedulingThresholds = nil
+		}, 100, true},
+		{"reset cards, one ready: the scheduling threshold still pauses", func(a *Account, _ *Policy) {
+			a.Type = "oauth"
+			a.Quota.AutoReset = &AutoReset{Legacy: true, Card: &CardState{Status: "available", AvailableCount: 1, CheckedAt: now, HasCheckedAt: true}}
+			a.Quota.Windows[0].UsedPercent = 96
+			a.SchedThresholdOverride = 98 // the account's own, above its 96 %
+		}, 98, true},
+		{"reset cards, exempt window: the card threshold", func(a *Account, p *Policy) {
+			a.Type, a.Quota.AutoReset = "oauth", &AutoReset{Legacy: true, HasThreshold: [2]bool{true}, Threshold: [2]float64{0.97}}
+			a.Quota.Windows[0].Disabled = true
+			p.SchedulingThresholds = nil
+		}, 97, true},
 	}
 	for _, c := range cases {
 		a := codex(time.Minute, w, WindowSnapshot{})

@@ -167,7 +167,7 @@ func refProject(a *model.Account, j model.Judgement, samples []Sample, p model.P
 	}
 	f.Stale = j.Stale || now.Sub(cur.At) >= o.StaleAfter
 	for i, wj := range j.Windows {
-		f.Windows[i] = refProjectWindow(a, p, i, wj, cur, samples, f.Stale, o, now)
+		f.Windows[i] = refProjectWindow(a, p, &j, i, wj, cur, samples, f.Stale, o, now)
 		if t := f.Windows[i].PauseAt; !t.IsZero() && (f.PauseAt.IsZero() || t.Before(f.PauseAt)) {
 			f.PauseAt = t
 		}
@@ -175,9 +175,9 @@ func refProject(a *model.Account, j model.Judgement, samples []Sample, p model.P
 	return f
 }
 
-func refProjectWindow(a *model.Account, p model.Policy, i int, wj model.WindowJudgement, cur Sample, samples []Sample, stale bool, o Options, now time.Time) Window {
+func refProjectWindow(a *model.Account, p model.Policy, j *model.Judgement, i int, wj model.WindowJudgement, cur Sample, samples []Sample, stale bool, o Options, now time.Time) Window {
 	w := Window{Used: wj.UsedPercent, ResetAt: wj.ResetAt, Target: 100}
-	if pct, ok := model.PausePoint(a, p, wj); ok && pct < 100 {
+	if pct, ok := model.PausePoint(a, p, j, i); ok && pct < 100 {
 		w.Target, w.TargetFromThreshold = pct, true
 	} else if ok {
 		w.TargetFromThreshold = true

@@ -160,19 +160,20 @@ func project(f *Forecast, a *model.Account, j *model.Judgement, samples []Sample
 	f.Stale = j.Stale || now.Sub(cur.At) >= o.StaleAfter
 	pts := windowPoints(j, cur, samples, o, slab)
 	for i := range j.Windows {
-		projectWindow(&f.Windows[i], a, p, &j.Windows[i], cur, pts[i], f.Stale, o, now)
+		projectWindow(&f.Windows[i], a, p, j, i, cur, pts[i], f.Stale, o, now)
 		if t := f.Windows[i].PauseAt; !t.IsZero() && (f.PauseAt.IsZero() || t.Before(f.PauseAt)) {
 			f.PauseAt = t
 		}
 	}
 }
 
-// projectWindow fills w, a zero Window, from the window's judgement and its points.
-func projectWindow(w *Window, a *model.Account, p model.Policy, wj *model.WindowJudgement, cur Sample, points []Point, stale bool, o Options, now time.Time) {
+// projectWindow fills w, a zero Window, from window i's judgement and its points.
+func projectWindow(w *Window, a *model.Account, p model.Policy, j *model.Judgement, i int, cur Sample, points []Point, stale bool, o Options, now time.Time) {
+	wj := &j.Windows[i]
 	w.Used, w.ResetAt, w.Target = wj.UsedPercent, wj.ResetAt, 100
 	// The same threshold the judgement applies; an exempt window or none pauses nowhere
 	// short of upstream's own 100 %.
-	if pct, ok := model.PausePoint(a, p, *wj); ok && pct < 100 {
+	if pct, ok := model.PausePoint(a, p, j, i); ok && pct < 100 {
 		w.Target, w.TargetFromThreshold = pct, true
 	} else if ok {
 		w.TargetFromThreshold = true

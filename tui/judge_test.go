@@ -240,3 +240,14 @@ func TestUnreadableSnapshotTimeIsNotMissing(t *testing.T) {
 		t.Fatalf("detail:\n%s", out)
 	}
 }
+
+// A ready card does not keep scheduling an account its scheduling threshold pauses: the
+// reason's sentence says which wins.
+func TestReadyCardUnderATrippedThreshold(t *testing.T) {
+	m, _ := judgeModel(t)
+	m = update(t, m, gatewayMsg{info: GatewayInfo{SchedulingThresholds: map[string]float64{"openai": 95}, Version: "0.1.179"}})
+	out := strings.Join(strings.Fields(view(keys(t, filterTo(t, m, "codex-card-ready"), "enter"))), " ")
+	if !strings.Contains(out, "the quota rule would keep scheduling it and spend the card; the scheduling threshold pauses it first") {
+		t.Fatalf("detail:\n%s", out)
+	}
+}

@@ -184,6 +184,9 @@ func explainJudge(ctx *Context, r *row, reason model.Reason) string {
 	case model.ReasonAutoResetCheck5h, model.ReasonAutoResetCheck7d:
 		return fmt.Sprintf("%s window at %s is over its threshold and no reset card is ready (%s): the gateway keeps it paused until a card is ready and spent, or the window resets.", w.Name, model.FormatPercent(w.UsedPercent), cardStatus(a))
 	case model.ReasonAutoResetReady5h, model.ReasonAutoResetReady7d:
+		if j.SchedThreshold.Tripped {
+			return fmt.Sprintf("%s window at %s is over its threshold, but a reset card is ready: the quota rule would keep scheduling it and spend the card; the scheduling threshold pauses it first.", w.Name, model.FormatPercent(w.UsedPercent))
+		}
 		return fmt.Sprintf("%s window at %s is over its threshold, but a reset card is ready: the gateway keeps scheduling it and will spend the card.", w.Name, model.FormatPercent(w.UsedPercent))
 	}
 	return ""

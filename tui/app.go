@@ -803,22 +803,35 @@ func (m Model) header() []string {
 	line1 = joinEnds(line1+readMode, poll, ctx.Width)
 
 	counts := m.fleet.Counts()
-	var parts []string
-	wide := ctx.Width >= 110
-	for _, s := range model.States {
-		n := counts[s]
-		if n == 0 && s != model.StatePaused && s != model.StateOK {
+	countsLine := func(wide bool) string {
+		var parts []string
+		for _, s := range model.States {
+			n := counts[s]
+			if n == 0 && s != model.StatePaused && s != model.StateOK {
+				continue
+			}
+			label := s.Glyph() + " " + fmt.Sprint(n)
+			if wide {
+				label += " " + string(s)
+			}
+			parts = append(parts, st.State[s].Render(label))
+		}
+		return st.Bold.Render(fmt.Sprintf("%d accounts", m.fleet.Total())) + "  " + strings.Join(parts, "  ")
+	}
+	// The counts with their state names, and the groups running dry in full, where they
+	// fit; the dry groups' names give way last.
+	var line2 string
+	for _, form := range [...]struct{ wide, short bool }{{true, false}, {false, false}, {false, true}} {
+		if form.wide && ctx.Width < 110 {
 			continue
 		}
-		label := s.Glyph() + " " + fmt.Sprint(n)
-		if wide {
-			label += " " + string(s)
+		line2 = countsLine(form.wide)
+		if dry := dryNote(ctx, m.trends, form.short); dry != "" {
+			line2 += st.Dim.Render(" · ") + dry
 		}
-		parts = append(parts, st.State[s].Render(label))
-	}
-	line2 := st.Bold.Render(fmt.Sprintf("%d accounts", m.fleet.Total())) + "  " + strings.Join(parts, "  ")
-	if dry := dryNote(ctx, m.trends); dry != "" {
-		line2 += st.Dim.Render(" · ") + dry
+		if lipgloss.Width(line2) <= ctx.Width {
+			break
+		}
 	}
 	// Read-only is said where the eye goes first, not only when a refused key is pressed.
 	if m.opts.Actions != nil && m.opts.Actions.ReadOnly() != "" {

@@ -97,7 +97,7 @@ func dryText(ctx *Context, g trend.Group) string {
 // the next one due; below 100 columns only the first of those (a group with no account
 // now matters more than one that runs dry later). "" when none is due within the
 // projections' reach.
-func dryNote(ctx *Context, t *trends) string {
+func dryNote(ctx *Context, t *trends, narrow bool) string {
 	if t == nil {
 		return ""
 	}
@@ -118,9 +118,8 @@ func dryNote(ctx *Context, t *trends) string {
 			next = g
 		}
 	}
-	// Below 100 columns both stay, shorter: groups that stay dry for good (their only
-	// account blocked) hid the next group to run dry.
-	narrow := ctx.Width < 100
+	// Where the long form does not fit both stay, shorter: groups that stay dry for good
+	// (their only account blocked) hid the next group to run dry.
 	var parts []string
 	switch {
 	case dryNow == 1 && !narrow:

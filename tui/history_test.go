@@ -2,6 +2,7 @@ package tui
 
 import (
 	"math"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -405,5 +406,17 @@ func TestProjectionPastTheLimitReadsAsAPace(t *testing.T) {
 	w.Projected = 62.5
 	if got := windowTrend(ctx, w, false); !strings.Contains(got, "62.5% at the reset 14:00:00 at this pace") {
 		t.Fatalf("%q", got)
+	}
+}
+
+// At every width the header names the next group to run dry whole: the long form where
+// it fits, else the short one (between 106 and 139 columns it was cut mid-word).
+func TestDryNoteFitsEveryWidth(t *testing.T) {
+	next := regexp.MustCompile(`g4/openai (dry )?~\d\d:\d\d`)
+	for w := 80; w <= 170; w += 3 {
+		line := strings.Split(view(newTestModel(t, w, 24, false)), "\n")[1]
+		if !next.MatchString(line) || strings.Contains(line, "…") {
+			t.Fatalf("at %d columns: %q", w, line)
+		}
 	}
 }

@@ -80,13 +80,13 @@ func newLayout(width int) layout {
 		}
 	}
 	// Spare room goes to the name first (up to 20), then longer bars, then the reason and
-	// the platform (temp_unschedulable is 18 cells, anthropic/setup-token 21), then more
-	// name, and the rest to the reason.
+	// the platform (auto_reset_pending_5h is 21 cells, anthropic/setup-token 21), then
+	// more name, and the rest to the reason.
 	spare := max(width-need(), 0)
 	take := func(n int) int { n = min(n, spare); spare -= n; return n }
 	name := take(8)
 	bars := take(12) / 2
-	reason := take(7)
+	reason := take(10) // auto_reset_pending_5h is 21 cells
 	platform := take(7)
 	name += take(20)
 	var l layout
@@ -161,11 +161,24 @@ func fit(s string, width int, right bool) string {
 	return s + pad
 }
 
-func reasonCell(ctx *Context, r *row, p paint, _ int) string {
+func reasonCell(ctx *Context, r *row, p paint, width int) string {
 	if run := ctx.Running[r.acc.Key]; run != "" {
 		return p(ctx.Styles.Notice, "⟳ "+run+"…")
 	}
-	return string(r.j.MainReason())
+	main := string(r.j.MainReason())
+	// "+2" says more reasons keep the account out (the detail lists them), where it fits.
+	more := 0
+	for _, x := range r.j.Reasons {
+		if x != r.j.MainReason() && x != model.ReasonNear5h && x != model.ReasonNear7d {
+			more++
+		}
+	}
+	if more > 0 {
+		if withMore := main + " +" + strconv.Itoa(more); len(withMore) <= width {
+			return withMore
+		}
+	}
+	return main
 }
 
 func platformCell(_ *Context, r *row, _ paint, _ int) string {

@@ -29,7 +29,13 @@ type groupsView struct {
 // View draws the group table in width x height cells.
 func (g groupsView) View(width, height int) string {
 	ctx, st := g.ctx, g.ctx.Styles
+	// Narrow, the counts of paused and blocked accounts give way before RUNS DRY, the
+	// column the view is sorted by.
+	compact := width < 78
 	cols := fmt.Sprintf("%-8s %-9s %5s %5s %6s %7s %4s %4s %4s  %s", "GROUP", "PLATFORM", "ACCTS", "SCHED", "PAUSED", "BLOCKED", "+1H", "+2H", "+5H", "RUNS DRY")
+	if compact {
+		cols = fmt.Sprintf("%-8s %-9s %5s %4s %4s %4s  %s", "GROUP", "PLATFORM", "SCHED", "+1H", "+2H", "+5H", "RUNS DRY")
+	}
 	lines := []string{st.ColumnHeader.Render(fit(cols, width, false))}
 	if len(g.groups) == 0 {
 		lines = append(lines, st.Dim.Render("  no accounts yet"))
@@ -40,8 +46,12 @@ func (g groupsView) View(width, height int) string {
 		if gr.ID == 0 {
 			name = "ungroupd"
 		}
-		line := fmt.Sprintf("%-8s %-9s %5d %5d %6d %7d %4d %4d %4d  %s", name, displaywidth.TruncateString(gr.Platform, 9, "…"), gr.Accounts, gr.Schedulable, gr.Paused, gr.Blocked,
+		platform := displaywidth.TruncateString(gr.Platform, 9, "…")
+		line := fmt.Sprintf("%-8s %-9s %5d %5d %6d %7d %4d %4d %4d  %s", name, platform, gr.Accounts, gr.Schedulable, gr.Paused, gr.Blocked,
 			gr.Projected[0], gr.Projected[1], gr.Projected[2], dryText(ctx, gr))
+		if compact {
+			line = fmt.Sprintf("%-8s %-9s %5d %4d %4d %4d  %s", name, platform, gr.Schedulable, gr.Projected[0], gr.Projected[1], gr.Projected[2], dryText(ctx, gr))
+		}
 		switch {
 		case gr.Schedulable == 0:
 			line = st.State[model.StatePaused].Render(fit(line, width, false))

@@ -420,3 +420,12 @@ func TestDryNoteFitsEveryWidth(t *testing.T) {
 		}
 	}
 }
+
+// At 60 columns the group view keeps RUNS DRY, the column it is sorted by, whole.
+func TestGroupViewNarrowKeepsRunsDry(t *testing.T) {
+	m := keys(t, newTestModel(t, 60, 24, false), "t")
+	out := view(m)
+	if !strings.Contains(out, "RUNS DRY") || !regexp.MustCompile(`(?m)^g4 +openai +\d+ +\d+ +\d+ +\d+  ~\d\d:\d\d`).MatchString(out) {
+		t.Fatalf("group view at 60 columns:\n%s", out)
+	}
+}

@@ -91,9 +91,11 @@ type jsonWriter struct {
 	limits []model.ModelLimit
 }
 
-// Indentation of an account's fields (6 spaces) and of a window's (10).
+// Indentation of an account's fields (6 spaces), of an object's in an account (8) and
+// of a window's (10).
 const (
 	accountField = "\n      \""
+	objectField  = "\n        \""
 	windowField  = "\n          \""
 )
 
@@ -157,11 +159,87 @@ func (e *jsonWriter) account(r *Row, now time.Time, duplicateOf string) {
 	}
 	e.b = append(e.b, ","+accountField+"blocked_until\": "...)
 	e.timeOrNull(BlockedUntil(a, now))
-	if r := a.Block().TempUnschedulableReason; r != "" {
-		e.field("temp_unschedulable_reason", r)
+	blk := a.Block()
+	if blk.TempUnschedulableReason != "" {
+		e.field("temp_unschedulable_reason", blk.TempUnschedulableReason)
 	}
 	e.modelLimits(a, now)
+	// Added with the pause causes, after every field that was there before them.
+	e.schedThreshold(&j.SchedThreshold)
+	e.localQuota(&j.LocalQuota)
+	e.tempBlock(blk.TempBlock)
 	e.b = append(e.b, "\n    }"...)
+}
+
+// schedThreshold writes the gateway's scheduling threshold when it trips; like the
+// document's other optional objects, it is left out otherwise.
+func (e *jsonWriter) schedThreshold(st *model.SchedThresholdJudgement) {
+	if !st.Tripped {
+		return
+	}
+	e.b = append(e.b, ","+accountField+"scheduling_threshold\": {"+objectField+"window\": "...)
+	e.str(string(st.Window))
+	e.b = append(e.b, ","+objectField+"used_percent\": "...)
+	e.float(st.UsedPercent)
+	e.b = append(e.b, ","+objectField+"threshold_percent\": "...)
+	e.float(st.ThresholdPercent)
+	e.b = append(e.b, ","+objectField+"until\": "...)
+	e.timeOrNull(st.Until)
+	e.b = append(e.b, "\n      }"...)
+}
+
+// localQuotaDims are the local quota's dimensions in the order the gateway checks them.
+var localQuotaDims = [...]model.LocalQuotaDim{model.LocalQuotaTotal, model.LocalQuotaDaily, model.LocalQuotaWeekly}
+
+// localQuota writes an exceeded local USD quota: every exceeded dimension, the figures of
+// the first (the one the gateway reports) and when none is exceeded any more (null when
+// the total is: only reset-quota clears it). Left out while the quota is not exceeded.
+func (e *jsonWriter) localQuota(l *model.LocalQuotaJudgement) {
+	if !l.Exceeded {
+		return
+	}
+	e.b = append(e.b, ","+accountField+"local_quota\": {"+objectField+"exceeded\": ["...)
+	n := 0
+	for _, d := range localQuotaDims {
+		if !l.Over(d) {
+			continue
+		}
+		if n > 0 {
+			e.b = append(e.b, ',')
+		}
+		e.b = append(e.b, "\n          "...)
+		e.str(string(d))
+		n++
+	}
+	if n > 0 {
+		e.b = append(e.b, "\n        "...)
+	}
+	e.b = append(e.b, "],"+objectField+"dimension\": "...)
+	e.str(string(l.Dim))
+	e.b = append(e.b, ","+objectField+"used_usd\": "...)
+	e.float(l.Used)
+	e.b = append(e.b, ","+objectField+"limit_usd\": "...)
+	e.float(l.Limit)
+	e.b = append(e.b, ","+objectField+"free_at\": "...)
+	e.timeOrNull(l.ResetsAt)
+	e.b = append(e.b, "\n      }"...)
+}
+
+// tempBlock writes a temporary block's reason decoded, when it is a quota pause's JSON;
+// left out otherwise. A member the reason lacks reads as "" or 0, as the model holds it.
+func (e *jsonWriter) tempBlock(b *model.TempBlock) {
+	if b == nil {
+		return
+	}
+	e.b = append(e.b, ","+accountField+"temp_block\": {"+objectField+"source\": "...)
+	e.str(b.Source)
+	e.b = append(e.b, ","+objectField+"window\": "...)
+	e.str(b.Window)
+	e.b = append(e.b, ","+objectField+"used_percent\": "...)
+	e.float(b.UsedPercent)
+	e.b = append(e.b, ","+objectField+"threshold_percent\": "...)
+	e.float(b.ThresholdPercent)
+	e.b = append(e.b, "\n      }"...)
 }
 
 // windows writes the map the reference encoded, whose keys come out sorted.

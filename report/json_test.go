@@ -38,6 +38,8 @@ func TestJSONMatchesReferenceEncoder(t *testing.T) {
 	q.Windows[0] = model.WindowSnapshot{Present: true, UsedPercent: 1e-7, Threshold: 0.95, ResetAt: now.Add(time.Hour), HasResetAt: true}
 	q.Windows[1] = model.WindowSnapshot{Present: true, UsedPercent: 1e22, Threshold: 1.0 / 3}
 	zero := &model.Quota{HasUpdatedAt: true}
+	sched := &model.Quota{UpdatedAt: now.Add(-30 * time.Second), HasUpdatedAt: true}
+	sched.Windows[1] = model.WindowSnapshot{Present: true, HasUsed: true, UsedPercent: 91.25, SchedResetAt: now.Add(50 * time.Hour), HasSchedResetAt: true}
 	accounts = append(accounts,
 		model.Account{ID: 900001, Key: "sched:meta:900001", Name: "a<b>&c \"q\" \\ \t\n\r\b\f\x01\x1f \u2028\u2029 名前 \xff\xfe", Quota: q,
 			GroupIDs: []int64{5, -1, 1 << 60}, Status: "active", Schedulable: true, Platform: "openai",
@@ -58,10 +60,38 @@ func TestJSONMatchesReferenceEncoder(t *testing.T) {
 		model.Account{ID: 15, Key: "sched:v2:meta:15", Name: "dup <15>", Platform: "openai", Status: "active"},
 		model.Account{ID: 900003, Key: "sched:x:meta:900003"},
 		model.Account{ID: 900003, Key: "sched:\"y\":meta:900003"},
+		// Pause causes: local quotas over every dimension, over two with odd numbers, and
+		// under; the account's own scheduling threshold; a quota pause's temp block whose
+		// strings need escaping.
+		model.Account{ID: 900010, Key: "sched:meta:900010", Platform: "openai", Type: "apikey", Status: "active", Schedulable: true,
+			LocalQuota: &model.LocalQuota{Limit: 10, Used: 10.5, Daily: model.QuotaPeriod{Limit: 2, Used: 3, Start: now.Add(-time.Hour)},
+				Weekly: model.QuotaPeriod{Limit: 5, Used: 5, Start: now.Add(-time.Hour)}}},
+		model.Account{ID: 900011, Key: "sched:meta:900011", Platform: "anthropic", Type: "bedrock", Status: "active", Schedulable: true,
+			LocalQuota: &model.LocalQuota{Daily: model.QuotaPeriod{Limit: 1e-7, Used: 1e22, Start: now.Add(-time.Hour), Fixed: true, ResetHour: 4},
+				Weekly: model.QuotaPeriod{Limit: 1.0 / 3, Used: 1, Start: now.Add(-48 * time.Hour)}, Zone: time.FixedZone("X", -5*3600)}},
+		model.Account{ID: 900012, Key: "sched:meta:900012", Type: "apikey", LocalQuota: &model.LocalQuota{Limit: 100, Used: 1}},
+		model.Account{ID: 900013, Key: "sched:meta:900013", Platform: "openai", Status: "active", Schedulable: true, SchedThresholdOverride: 90, Quota: sched},
+		model.Account{ID: 900014, Key: "sched:meta:900014", Blocks: &model.Blocks{TempUnschedulableUntil: now.Add(time.Minute), TempUnschedulableReason: "{\"source\":\"quota_counter\"}",
+			TempBlock: &model.TempBlock{Source: model.TempSourceQuotaCounter, Window: "a<b>&\"c\" \\ 名 \u2028", UsedPercent: 1e-7, ThresholdPercent: 1e21}}},
 	)
 	thresholds := map[string]float64{"openai": 100, "anthropic": 90, "kimi": 50}
-	for _, policy := range []model.Policy{model.DefaultPolicy(), {StaleAfter: time.Minute, DefaultThreshold: [2]float64{0.5, 0.8}, WarnPercent: 10, MissingTimestampStale: true, SchedulingThresholds: thresholds}} {
+	for _, policy := range []model.Policy{model.DefaultPolicy(), {StaleAfter: time.Minute, DefaultThreshold: [2]float64{0.5, 0.8}, WarnPercent: 10, MissingTimestampStale: true, SchedulingThresholds: thresholds},
+		{StaleAfter: 2 * time.Hour, WarnPercent: 80, SchedulingThresholds: map[string]float64{"openai": 95, "anthropic": 50, "kimi": 50}}} {
 		rows := Judge(accounts, policy, now)
+		// Each pause cause is written for some accounts and left out for others.
+		var causes [3]int
+		for _, r := range rows {
+			for i, has := range [3]bool{r.Judgement.SchedThreshold.Tripped, r.Judgement.LocalQuota.Exceeded, r.Account.Block().TempBlock != nil} {
+				if has {
+					causes[i]++
+				}
+			}
+		}
+		for i, n := range causes {
+			if n == 0 || n == len(rows) {
+				t.Fatalf("pause cause %d is written for %d of %d accounts", i, n, len(rows))
+			}
+		}
 		for n, rs := range [][]Row{rows, nil, rows[:1]} {
 			h := Header{GeneratedAt: now, Source: "redis://127.0.0.1:6379/0?x=<&>", Prefix: "sched:"}
 			if n > 0 {
@@ -93,9 +123,13 @@ func TestNonFiniteNumbersWriteAsNothing(t *testing.T) {
 	q := &model.Quota{HasUpdatedAt: true, UpdatedAt: now.Add(-time.Minute)}
 	q.Windows[0] = model.WindowSnapshot{Present: true, UsedPercent: 50, Threshold: 0.9}
 	q.Windows[1] = model.WindowSnapshot{Present: true, UsedPercent: 20, Threshold: 0.9}
-	rows := Judge([]model.Account{{ID: 1, Key: "sched:meta:1", Quota: q}, {ID: 2, Key: "sched:meta:2", Quota: q}}, model.DefaultPolicy(), now)
-	w := &rows[0].Judgement.Windows
+	tb := &model.TempBlock{Source: model.TempSourceQuotaCounter, UsedPercent: math.NaN(), ThresholdPercent: math.Inf(1)}
+	rows := Judge([]model.Account{{ID: 1, Key: "sched:meta:1", Quota: q, Blocks: &model.Blocks{TempBlock: tb}}, {ID: 2, Key: "sched:meta:2", Quota: q}}, model.DefaultPolicy(), now)
+	j := &rows[0].Judgement
+	w := &j.Windows
 	w[0].UsedPercent, w[0].Threshold, w[1].UsedPercent = math.NaN(), math.Inf(1), math.Inf(-1)
+	j.SchedThreshold = model.SchedThresholdJudgement{Tripped: true, Window: model.Window5h, UsedPercent: math.Inf(1), ThresholdPercent: math.NaN()}
+	j.LocalQuota = model.LocalQuotaJudgement{Exceeded: true, Dim: model.LocalQuotaTotal, Used: math.NaN(), Limit: math.Inf(-1)}
 	f := &trend.Forecast{}
 	f.Windows[0] = trend.Window{Status: trend.StatusRate, Rate: math.NaN(), Projected: math.Inf(1), HasProjected: true}
 	rows[0].Forecast = f
@@ -106,8 +140,11 @@ func TestNonFiniteNumbersWriteAsNothing(t *testing.T) {
 	}
 	var doc struct {
 		Accounts []struct {
-			ID      int64
-			Windows map[string]map[string]any
+			ID             int64
+			Windows        map[string]map[string]any
+			SchedThreshold map[string]any `json:"scheduling_threshold"`
+			LocalQuota     map[string]any `json:"local_quota"`
+			TempBlock      map[string]any `json:"temp_block"`
 		}
 	}
 	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
@@ -121,6 +158,16 @@ func TestNonFiniteNumbersWriteAsNothing(t *testing.T) {
 		{"5h", "rate_percent_per_hour"}, {"5h", "projected_percent_at_reset"}} {
 		if v, ok := ws[field.window][field.name]; !ok || v != nil {
 			t.Errorf("%s %s: %v (present %v), want null", field.window, field.name, v, ok)
+		}
+	}
+	a := doc.Accounts[0]
+	for _, field := range []struct {
+		object map[string]any
+		name   string
+	}{{a.SchedThreshold, "used_percent"}, {a.SchedThreshold, "threshold_percent"}, {a.LocalQuota, "used_usd"}, {a.LocalQuota, "limit_usd"},
+		{a.TempBlock, "used_percent"}, {a.TempBlock, "threshold_percent"}} {
+		if v, ok := field.object[field.name]; !ok || v != nil {
+			t.Errorf("%s: %v (present %v), want null", field.name, v, ok)
 		}
 	}
 	if v := doc.Accounts[1].Windows["5h"]["used_percent"]; v != 50.0 {

@@ -42,6 +42,32 @@ type jsonAccount struct {
 	BlockedUntil  *time.Time            `json:"blocked_until"`
 	TempReason    string                `json:"temp_unschedulable_reason,omitempty"`
 	ModelLimitsAt map[string]time.Time  `json:"model_rate_limits,omitempty"`
+	// Added with the pause causes.
+	SchedThreshold *jsonSchedThreshold `json:"scheduling_threshold,omitempty"`
+	LocalQuota     *jsonLocalQuota     `json:"local_quota,omitempty"`
+	TempBlock      *jsonTempBlock      `json:"temp_block,omitempty"`
+}
+
+type jsonSchedThreshold struct {
+	Window           model.WindowName `json:"window"`
+	UsedPercent      float64          `json:"used_percent"`
+	ThresholdPercent float64          `json:"threshold_percent"`
+	Until            *time.Time       `json:"until"`
+}
+
+type jsonLocalQuota struct {
+	Exceeded  []model.LocalQuotaDim `json:"exceeded"`
+	Dimension model.LocalQuotaDim   `json:"dimension"`
+	UsedUSD   float64               `json:"used_usd"`
+	LimitUSD  float64               `json:"limit_usd"`
+	FreeAt    *time.Time            `json:"free_at"`
+}
+
+type jsonTempBlock struct {
+	Source           string  `json:"source"`
+	Window           string  `json:"window"`
+	UsedPercent      float64 `json:"used_percent"`
+	ThresholdPercent float64 `json:"threshold_percent"`
 }
 
 type jsonWindow struct {
@@ -113,6 +139,20 @@ func referenceJSON(w io.Writer, h Header, rows []Row) error {
 				}
 				ja.ModelLimitsAt[m.Model] = m.ResetAt.UTC()
 			}
+		}
+		if st := j.SchedThreshold; st.Tripped {
+			ja.SchedThreshold = &jsonSchedThreshold{Window: st.Window, UsedPercent: st.UsedPercent, ThresholdPercent: st.ThresholdPercent, Until: timePtr(st.Until)}
+		}
+		if l := j.LocalQuota; l.Exceeded {
+			ja.LocalQuota = &jsonLocalQuota{Exceeded: []model.LocalQuotaDim{}, Dimension: l.Dim, UsedUSD: l.Used, LimitUSD: l.Limit, FreeAt: timePtr(l.ResetsAt)}
+			for _, d := range []model.LocalQuotaDim{model.LocalQuotaTotal, model.LocalQuotaDaily, model.LocalQuotaWeekly} {
+				if l.Over(d) {
+					ja.LocalQuota.Exceeded = append(ja.LocalQuota.Exceeded, d)
+				}
+			}
+		}
+		if b := a.Block().TempBlock; b != nil {
+			ja.TempBlock = &jsonTempBlock{Source: b.Source, Window: b.Window, UsedPercent: b.UsedPercent, ThresholdPercent: b.ThresholdPercent}
 		}
 		doc.Accounts = append(doc.Accounts, ja)
 	}

@@ -53,13 +53,16 @@ func (api *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	path := strings.TrimPrefix(r.URL.Path, "/api/v1/admin")
+	// The thresholds are the simulator's own policy, which decides whom it sends traffic.
+	policy := api.sim.policy
 	if path == "/ops/advanced-settings" && r.Method == http.MethodGet {
-		reply(w, 200, 0, "success", map[string]any{"openai_account_quota_auto_pause": map[string]any{"default_threshold_5h": 0.9, "default_threshold_7d": 0.9}})
+		reply(w, 200, 0, "success", map[string]any{"openai_account_quota_auto_pause": map[string]any{
+			"default_threshold_5h": policy.DefaultThreshold[0], "default_threshold_7d": policy.DefaultThreshold[1]}})
 		return
 	}
 	switch {
 	case path == "/settings" && r.Method == http.MethodGet:
-		reply(w, 200, 0, "success", map[string]any{"site_name": "quotatop demo", "account_scheduling_thresholds": map[string]any{"openai": 98, "anthropic": 100, "grok": 100}})
+		reply(w, 200, 0, "success", map[string]any{"site_name": "quotatop demo", "account_scheduling_thresholds": policy.SchedulingThresholds})
 		return
 	case path == "/accounts" && r.Method == http.MethodGet:
 		api.listAccounts(w, r)

@@ -259,7 +259,8 @@ func Fleet(now time.Time) []*Account {
 
 // gatewayCases adds one account of each case the gateway's newer rules decide: a status
 // the web UI wrote, a local USD quota, the per-platform scheduling threshold (the demo
-// API sets openai to 98 %), the three reset-credit outcomes and a time without an offset.
+// gateway's policy, gatewayPolicy, sets openai to 98 %), the three reset-credit outcomes
+// and a time without an offset.
 func gatewayCases(now time.Time, add func(name, platform, typ string, mod func(a *Account)), codex func(time.Duration, float64, float64) func(*Account), then func(...func(*Account)) func(*Account)) {
 	add("codex-disabled-ui", "openai", "oauth", then(codex(4*time.Minute, 20, 30), func(a *Account) { a.Status = "inactive" }))
 	add("relay-daily-cap", "openai", "apikey", func(a *Account) {

@@ -21,15 +21,28 @@ type Sim struct {
 	byID     map[int64]*Account
 	client   redis.Cmdable
 	prefix   string
-	policy   model.Policy
-	rng      *rand.Rand
-	probes   int
+	// policy is the demo gateway's own: the simulator schedules by it and the simulated
+	// admin API serves its thresholds, so quotatop judges the demo by what drives it.
+	// Never changed after NewSim.
+	policy model.Policy
+	rng    *rand.Rand
+	probes int
+}
+
+// gatewayPolicy is the demo gateway's configuration: quota auto-pause defaults of 90 %
+// (ops advanced settings) where an account sets no threshold, and an OpenAI scheduling
+// threshold of 98 % (settings' account_scheduling_thresholds).
+func gatewayPolicy() model.Policy {
+	p := model.DefaultPolicy()
+	p.DefaultThreshold = [2]float64{0.9, 0.9}
+	p.SchedulingThresholds = map[string]float64{"openai": 98, "anthropic": 100, "grok": 100}
+	return p
 }
 
 // NewSim wraps a fleet that will be published to client under prefix.
 func NewSim(fleet []*Account, client redis.Cmdable, prefix string) *Sim {
 	s := &Sim{accounts: fleet, byID: map[int64]*Account{}, client: client, prefix: prefix,
-		policy: model.DefaultPolicy(), rng: rand.New(rand.NewPCG(7, 11))}
+		policy: gatewayPolicy(), rng: rand.New(rand.NewPCG(7, 11))}
 	for _, a := range fleet {
 		s.byID[a.ID] = a
 	}
@@ -130,7 +143,12 @@ func (s *Sim) Run(ctx context.Context, every time.Duration, clock func() time.Ti
 
 // Step advances the simulation to now: accounts the gateway schedules take traffic and
 // refresh their snapshots, windows roll over on time, and accounts whose snapshot went
-// stale get the gateway's probe request. Paused accounts get nothing, so they age.
+// stale get the gateway's probe request. Whom the gateway schedules is model.Judge under
+// the gateway's own policy (the thresholds its admin API serves): ok and warn (a ready
+// reset card keeps an account scheduled) take traffic; stale_probe gets the one request
+// whose headers refresh the snapshot, after which it is judged afresh; every other state
+// (paused by the quota rule or a scheduling threshold, blocked, disabled, error) gets
+// nothing, so its usage and last use stand still and its snapshot ages.
 func (s *Sim) Step(ctx context.Context, now time.Time) error {
 	s.mu.Lock()
 	pipe := s.client.Pipeline()
@@ -166,13 +184,13 @@ func (s *Sim) Step(ctx context.Context, now time.Time) error {
 
 // traffic spends quota since the last snapshot and takes a new one.
 func (s *Sim) traffic(a *Account, q *model.Quota, now time.Time) {
+	a.LastUsedAt = at(now) // Step writes the same time to acc:last_used
 	if q == nil || !q.HasUpdatedAt {
 		return
 	}
 	minutes := now.Sub(q.UpdatedAt).Minutes()
 	used := [2]float64{q.Windows[0].UsedPercent + a.Rate*minutes, q.Windows[1].UsedPercent + a.Rate*minutes/14}
 	s.takeSnapshot(a, q, now, used)
-	a.LastUsedAt = at(now)
 }
 
 // refresh is the probe: the snapshot is taken again from "upstream". A poisoned one heals.

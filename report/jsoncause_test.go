@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -322,7 +323,7 @@ func TestJSONPauseCausesAllocateNothing(t *testing.T) {
 func FuzzJSONTempBlock(f *testing.F) {
 	f.Add("5h", "openai_quota_auto_pause", 97.3, 95.0)
 	f.Add("a<b>&\"c\" \\ \x01 \u2028 名 \xff", "", 1e-7, 1e21)
-	f.Add("", "quota_counter", -0.0, 123456789.125)
+	f.Add("", "quota_counter", math.Copysign(0, -1), 123456789.125)
 	f.Fuzz(func(t *testing.T, window, source string, used, threshold float64) {
 		if !finite(used) || !finite(threshold) {
 			t.Skip("encoding/json refuses what the writer writes as null")

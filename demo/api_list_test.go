@@ -16,20 +16,7 @@ import (
 // The demo's admin API lists the same fleet its Redis holds, and the admin-API reader
 // judges every account exactly as the Redis reader does.
 func TestAPIListJudgesLikeRedis(t *testing.T) {
-	g, err := Start(t0, source.DefaultPrefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
-	api, err := StartAPI(g.Sim)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer api.Close()
-	admin, err := source.NewAdmin(source.AdminConfig{BaseURL: api.URL, Key: api.Key})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, admin := startWithAPI(t)
 	reader := source.NewAPI(admin)
 	fromAPI, err := reader.Read(context.Background())
 	if err != nil {

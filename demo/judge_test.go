@@ -6,26 +6,13 @@ import (
 	"time"
 
 	"github.com/quotatop/quotatop/model"
-	"github.com/quotatop/quotatop/source"
 )
 
 // The demo shows one account of each case the gateway's newer rules decide, and its
 // simulated API serves the routes quotatop uses for them.
 func TestDemoCoversTheGatewaysNewerRules(t *testing.T) {
-	g, err := Start(t0, source.DefaultPrefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
-	api, err := StartAPI(g.Sim)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer api.Close()
-	admin, err := source.NewAdmin(source.AdminConfig{BaseURL: api.URL, Key: api.Key})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, admin := startWithAPI(t)
+	var err error
 	ctx := context.Background()
 	p := model.DefaultPolicy()
 	if p.SchedulingThresholds, err = admin.SchedulingThresholds(ctx); err != nil || p.SchedulingThresholds["openai"] != 98 {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/quotatop/quotatop/model"
-	"github.com/quotatop/quotatop/source"
 )
 
 // use is what traffic moves on an account: its snapshot (time and both windows' use) and
@@ -37,20 +36,8 @@ func useOf(a *model.Account) use {
 // lets one request through, once.
 func TestSimulatorSendsTrafficOnlyWhereTheGatewaySchedules(t *testing.T) {
 	ctx := context.Background()
-	g, err := Start(t0, source.DefaultPrefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
-	api, err := StartAPI(g.Sim)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer api.Close()
-	admin, err := source.NewAdmin(source.AdminConfig{BaseURL: api.URL, Key: api.Key})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, admin := startWithAPI(t)
+	var err error
 	p := model.DefaultPolicy()
 	if p.DefaultThreshold, err = admin.DefaultThresholds(ctx); err != nil {
 		t.Fatal(err)

@@ -91,10 +91,7 @@ type warningRecorder struct {
 
 func (r *warningRecorder) Write(p []byte) (int, error) {
 	for _, line := range strings.Split(string(p), "\n") {
-		line = strings.TrimPrefix(line, "quotatop: ")
-		if w, ok := strings.CutPrefix(line, "warning: "); ok {
-			r.lines = append(r.lines, w)
-		} else if w, ok := strings.CutPrefix(line, "WARNING: "); ok {
+		if w, warns := warningOf(line); warns {
 			r.lines = append(r.lines, w)
 		}
 	}

@@ -102,16 +102,26 @@ type logWriter struct{ log *slog.Logger }
 
 func (w logWriter) Write(p []byte) (int, error) {
 	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
-		line = strings.TrimPrefix(line, "quotatop: ")
-		if msg, ok := strings.CutPrefix(line, "warning: "); ok {
+		if msg, warns := warningOf(line); warns {
 			w.log.Warn(msg)
-		} else if msg, ok := strings.CutPrefix(line, "WARNING: "); ok {
-			w.log.Warn(msg)
-		} else if line != "" {
-			w.log.Info(line)
+		} else if msg != "" {
+			w.log.Info(msg)
 		}
 	}
 	return len(p), nil
+}
+
+// warningOf is a "quotatop: ..." line without its prefix, and whether it is a warning
+// ("warning: " or "WARNING: ", which is cut too).
+func warningOf(line string) (string, bool) {
+	line = strings.TrimPrefix(line, "quotatop: ")
+	if msg, ok := strings.CutPrefix(line, "warning: "); ok {
+		return msg, true
+	}
+	if msg, ok := strings.CutPrefix(line, "WARNING: "); ok {
+		return msg, true
+	}
+	return line, false
 }
 
 // refreshThresholds reads the gateway's thresholds (defaults and scheduling thresholds)

@@ -5,6 +5,7 @@ package action
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/quotatop/quotatop/model"
@@ -227,7 +228,9 @@ func orWindow(w string) string {
 // localQuotaWarning names every amount reset-quota forgets: the gateway zeroes the total,
 // daily and weekly usage at once, whichever limit was reached.
 func localQuotaWarning(q *model.LocalQuota, lq model.LocalQuotaJudgement) string {
-	amount := func(d model.LocalQuotaDim, used, limit float64) string {
+	amounts := make([]string, 0, len(model.LocalQuotaDims))
+	for _, d := range model.LocalQuotaDims {
+		used, limit := q.Amount(d)
 		text := fmt.Sprintf("$%.2f %s", used, d)
 		if limit > 0 {
 			text += fmt.Sprintf(" (limit $%.2f", limit)
@@ -236,15 +239,13 @@ func localQuotaWarning(q *model.LocalQuota, lq model.LocalQuotaJudgement) string
 			}
 			text += ")"
 		}
-		return text
+		amounts = append(amounts, text)
 	}
 	when := "only reset-quota clears it"
 	if !lq.ResetsAt.IsZero() {
 		when = "left alone, it is free again at " + lq.ResetsAt.UTC().Format("2006-01-02 15:04 UTC")
 	}
-	return fmt.Sprintf("this forgets all the local usage the gateway counted: %s, %s, %s; %s",
-		amount(model.LocalQuotaTotal, q.Used, q.Limit), amount(model.LocalQuotaDaily, q.Daily.Used, q.Daily.Limit),
-		amount(model.LocalQuotaWeekly, q.Weekly.Used, q.Weekly.Limit), when)
+	return fmt.Sprintf("this forgets all the local usage the gateway counted: %s; %s", strings.Join(amounts, ", "), when)
 }
 
 // autoResetWarning says what a probe cannot do for an account the reset-card branch

@@ -38,6 +38,18 @@ const (
 	LocalQuotaWeekly LocalQuotaDim = "weekly"
 )
 
+// LocalQuotaDims are the dimensions in the order the gateway checks them.
+var LocalQuotaDims = [...]LocalQuotaDim{LocalQuotaTotal, LocalQuotaDaily, LocalQuotaWeekly}
+
+// Amount is dimension d's usage and limit in USD (a limit of 0 is none).
+func (q *LocalQuota) Amount(d LocalQuotaDim) (used, limit float64) {
+	if d == LocalQuotaTotal {
+		return q.Used, q.Limit
+	}
+	p := q.period(d)
+	return p.Used, p.Limit
+}
+
 // LocalQuotaJudgement is the first exceeded dimension, for the detail view and actions,
 // and which others are exceeded too.
 type LocalQuotaJudgement struct {

@@ -188,9 +188,6 @@ func (e *jsonWriter) schedThreshold(st *model.SchedThresholdJudgement) {
 	e.b = append(e.b, "\n      }"...)
 }
 
-// localQuotaDims are the local quota's dimensions in the order the gateway checks them.
-var localQuotaDims = [...]model.LocalQuotaDim{model.LocalQuotaTotal, model.LocalQuotaDaily, model.LocalQuotaWeekly}
-
 // localQuota writes an exceeded local USD quota: every exceeded dimension, the figures of
 // the first (the one the gateway reports) and when none is exceeded any more (null when
 // the total is: only reset-quota clears it). Left out while the quota is not exceeded.
@@ -200,7 +197,7 @@ func (e *jsonWriter) localQuota(l *model.LocalQuotaJudgement) {
 	}
 	e.b = append(e.b, ","+accountField+"local_quota\": {"+objectField+"exceeded\": ["...)
 	n := 0
-	for _, d := range localQuotaDims {
+	for _, d := range model.LocalQuotaDims {
 		if !l.Over(d) {
 			continue
 		}

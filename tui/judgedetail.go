@@ -71,19 +71,14 @@ func usedOf(used, limit float64) string {
 // reachedText names every limit reached, in the gateway's order: the account is free
 // only when all of them have reset.
 func reachedText(q *model.LocalQuota, lq model.LocalQuotaJudgement) string {
-	var text string
-	for _, d := range []struct {
-		dim         model.LocalQuotaDim
-		used, limit float64
-	}{{model.LocalQuotaTotal, q.Used, q.Limit}, {model.LocalQuotaDaily, q.Daily.Used, q.Daily.Limit}, {model.LocalQuotaWeekly, q.Weekly.Used, q.Weekly.Limit}} {
-		if lq.Over(d.dim) {
-			if text != "" {
-				text += ", "
-			}
-			text += fmt.Sprintf("%s limit reached ($%.2f of $%.2f)", d.dim, d.used, d.limit)
+	var reached []string
+	for _, d := range model.LocalQuotaDims {
+		if lq.Over(d) {
+			used, limit := q.Amount(d)
+			reached = append(reached, fmt.Sprintf("%s limit reached ($%.2f of $%.2f)", d, used, limit))
 		}
 	}
-	return text
+	return strings.Join(reached, ", ")
 }
 
 func resetsText(ctx *Context, lq model.LocalQuotaJudgement) string {
